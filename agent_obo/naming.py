@@ -1,0 +1,64 @@
+"""Azure names: Cloud Adoption Framework abbreviations, the environment and a short stable suffix.
+
+The suffix is a hash of subscription, project, environment and region, so a name is the same on
+every run (renaming a resource replaces it) and different across subscriptions (storage and the
+model's subdomain are globally unique).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+WORKLOAD = "agentobo"
+
+
+@dataclass(frozen=True)
+class Names:
+    environment: str
+    suffix: str
+
+    def _name(self, abbreviation: str) -> str:
+        return f"{abbreviation}-{WORKLOAD}-{self.environment}-{self.suffix}"
+
+    @property
+    def resource_group(self) -> str:
+        return self._name("rg")
+
+    @property
+    def log_analytics(self) -> str:
+        return self._name("log")
+
+    @property
+    def application_insights(self) -> str:
+        return self._name("appi")
+
+    @property
+    def runtime_identity(self) -> str:
+        return self._name("id")
+
+    @property
+    def storage_account(self) -> str:
+        # 3-24 lower-case letters and digits: "st" + 8 + at most 8 + 6.
+        return f"st{WORKLOAD}{self.environment}{self.suffix}"
+
+    @property
+    def plan(self) -> str:
+        return self._name("asp")
+
+    @property
+    def logic_app(self) -> str:
+        return self._name("logic")
+
+    @property
+    def openai_account(self) -> str:
+        return self._name("oai")
+
+    @property
+    def app_registration(self) -> str:
+        return f"agent-obo-{self.environment}-chat"
+
+
+def names_for(subscription_id: str, environment: str, location: str) -> Names:
+    digest = hashlib.sha256(f"{subscription_id}/agent-obo/{environment}/{location}".encode()).hexdigest()
+    return Names(environment=environment, suffix=digest[:6])

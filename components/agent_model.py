@@ -1,0 +1,75 @@
+"""The agent's model: an Azure OpenAI account and deployment, or an existing endpoint.
+
+Either way the account allows Microsoft Entra tokens only (no API keys), and the site's
+system-assigned identity is the caller: the Logic Apps agent's model connection supports only
+that identity (learn.microsoft.com/azure/logic-apps/create-conversational-agent-workflows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import cognitiveservices
+
+from agent_obo.settings import ModelSettings
+
+
+@dataclass
+class AgentModelArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    account_name: str
+    model: ModelSettings
+    tags: dict[str, str]
+
+
+class AgentModel(pulumi.ComponentResource):
+    endpoint: pulumi.Output[str]
+    resource_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: AgentModelArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("agent-obo:model:AgentModel", name, None, opts)
+        model = args.model
+        self.deployment_name = model.deployment_name
+        if not model.creates_account:
+            self.endpoint = pulumi.Output.from_input(model.existing_endpoint)
+            self.resource_id = pulumi.Output.from_input(model.existing_resource_id)
+        else:
+            child = pulumi.ResourceOptions(parent=self)
+            self.account = cognitiveservices.Account(
+                f"{name}-account",
+                account_name=args.account_name,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                kind="OpenAI",
+                sku=cognitiveservices.SkuArgs(name="S0"),
+                properties=cognitiveservices.AccountPropertiesArgs(
+                    custom_sub_domain_name=args.account_name,
+                    disable_local_auth=True,
+                    public_network_access=cognitiveservices.PublicNetworkAccess.ENABLED,
+                ),
+                tags=args.tags,
+                opts=child,
+            )
+            self.deployment = cognitiveservices.Deployment(
+                f"{name}-deployment",
+                deployment_name=model.deployment_name,
+                account_name=self.account.name,
+                resource_group_name=args.resource_group_name,
+                sku=cognitiveservices.SkuArgs(name=model.deployment_sku, capacity=model.capacity),
+                properties=cognitiveservices.DeploymentPropertiesArgs(
+                    model=cognitiveservices.DeploymentModelArgs(
+                        format="OpenAI", name=model.name, version=model.version
+                    ),
+                    version_upgrade_option=cognitiveservices.DeploymentModelVersionUpgradeOption.NO_AUTO_UPGRADE,
+                ),
+                opts=child,
+            )
+            self.endpoint = self.account.properties.endpoint
+            self.resource_id = self.account.id
+        self.register_outputs({
+            "endpoint": self.endpoint,
+            "resourceId": self.resource_id,
+            "deploymentName": self.deployment_name,
+        })

@@ -1,0 +1,55 @@
+"""Where run history and tool telemetry go: one Log Analytics workspace and Application Insights on it.
+
+Operators audit which tool ran under which identity from these logs (the module's "auditing and
+logging" practice); the site's diagnostic settings that feed them live with the site.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import applicationinsights, operationalinsights
+
+
+@dataclass
+class ObservabilityArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    workspace_name: str
+    application_insights_name: str
+    retention_in_days: int
+    tags: dict[str, str]
+
+
+class Observability(pulumi.ComponentResource):
+    def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("agent-obo:monitoring:Observability", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.workspace = operationalinsights.Workspace(
+            f"{name}-workspace",
+            workspace_name=args.workspace_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
+            retention_in_days=args.retention_in_days,
+            tags=args.tags,
+            opts=child,
+        )
+        self.application_insights = applicationinsights.Component(
+            f"{name}-appinsights",
+            resource_name_=args.application_insights_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            kind="web",
+            application_type="web",
+            ingestion_mode="LogAnalytics",
+            workspace_resource_id=self.workspace.id,
+            tags=args.tags,
+            opts=child,
+        )
+        self.workspace_id = self.workspace.id
+        # Not a secret: "connection strings aren't considered a security token or key" (learn.microsoft.com/
+        # azure/azure-monitor/app/connection-strings); it only lets a client send telemetry.
+        self.connection_string = self.application_insights.connection_string
+        self.register_outputs({"workspaceId": self.workspace_id})

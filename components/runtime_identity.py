@@ -1,0 +1,40 @@
+"""The runtime's user-assigned identity.
+
+One identity, three jobs, each narrow: the Logic Apps runtime reaches its storage with it (no keys),
+the site reads its workflow package with it, and Easy Auth signs in with it instead of a client
+secret (a federated credential on the app registration trusts it). The system-assigned identity is
+kept for what only it can do: the agent's model connection and the tools' connection access
+policies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_azure_native import managedidentity
+
+
+@dataclass
+class RuntimeIdentityArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    name: str
+    tags: dict[str, str]
+
+
+class RuntimeIdentity(pulumi.ComponentResource):
+    def __init__(self, name: str, args: RuntimeIdentityArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("agent-obo:identity:RuntimeIdentity", name, None, opts)
+        self.identity = managedidentity.UserAssignedIdentity(
+            name,
+            resource_name_=args.name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.id = self.identity.id
+        self.principal_id = self.identity.principal_id
+        self.client_id = self.identity.client_id
+        self.register_outputs({"id": self.id, "principalId": self.principal_id, "clientId": self.client_id})

@@ -1,0 +1,197 @@
+"""What Azure and Microsoft Graph would answer, for running the real program offline.
+
+Each resource gets the ARM id and the computed outputs its provider reports (names as the
+providers spell them), derived deterministically from its inputs, so two runs of the same program
+give the same plan. The Graph service principal knows the real ids of the delegated scopes this
+project may use; any other scope name is unknown, exactly like a misspelled one in a real tenant.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pulumi
+
+SUBSCRIPTION_ID = "3c1f8a52-6b0e-4d7f-9a24-8e5b1c0d7f36"
+TENANT_ID = "9b2e4f10-7c3a-4a58-b1d6-2f8e0c5a9d47"
+DEPLOYER_OBJECT_ID = "c4a7e2d9-1f35-4b8e-a6c0-7d9f3b2e5a18"
+DEPLOYER_CLIENT_ID = "e81f3c6a-2d47-4b95-8a1e-5c0d9f7b3a62"
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+GRAPH_SERVICE_PRINCIPAL_OBJECT_ID = "5d8c1e3f-9a27-4b60-8e4d-1f7a2c9b0e53"
+
+# Microsoft Graph delegated permission ids (the same in every tenant).
+GRAPH_DELEGATED_SCOPES = {
+    "User.Read": "e1fe6dd8-ba31-4d61-89e7-88639da4683d",
+    "User.ReadBasic.All": "b340eb25-3456-403f-be2f-af7a0d370277",
+    "User.Read.All": "a154be20-db9c-4678-8ab7-66f6cc099a59",
+    "openid": "37f7f235-527c-4136-accd-4a02d197296e",
+    "profile": "14dad69e-099b-42c9-810b-d002981feec1",
+    "email": "64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0",
+    "offline_access": "7427e0e9-2fba-42fe-b0c0-848c9e6a8182",
+    "Calendars.Read": "465a38f9-76ea-45b9-9f34-9e8b0d4b0b42",
+    "Calendars.ReadWrite": "1ec239c2-d7c9-4623-a91a-a9775856bb36",
+    "Mail.Read": "570282fd-fa5c-430d-a7fd-fc8dc98a9dca",
+    "Mail.ReadWrite": "024d486e-b451-40bb-833d-3e66d98c5c73",
+    "Mail.Send": "e383f46e-2787-4529-855e-0e479a3ffac0",
+    "Files.Read": "10465720-29dd-4523-a11a-6a75c743c9d9",
+    "Files.Read.All": "df85f4d6-205c-4ac5-a5ea-6bf408dba283",
+    "Files.ReadWrite": "5c28f0bf-8a70-41f1-8ab2-9032436ddb65",
+    "Files.ReadWrite.All": "863451e7-0667-486c-a5d6-d135439485f0",
+    "Sites.Read.All": "205e70e5-aba6-4c52-a976-6d2d46c48043",
+    "Directory.Read.All": "06da0dbc-49e2-44d2-8312-53f166ab848a",
+    "Directory.ReadWrite.All": "c5366453-9fb0-48a5-a156-24f0c49a4b84",
+    "ChannelMessage.Send": "ebf0f66e-9fb1-49e4-a278-222f76911cf4",
+    "Team.ReadBasic.All": "485be79e-c497-4b35-9400-0e3fa7f2a5d4",
+}
+
+_ARM_TYPES = {
+    "azure-native:operationalinsights:Workspace": ("workspaceName", "Microsoft.OperationalInsights/workspaces"),
+    "azure-native:applicationinsights:Component": ("resourceName", "Microsoft.Insights/components"),
+    "azure-native:managedidentity:UserAssignedIdentity": ("resourceName",
+                                                         "Microsoft.ManagedIdentity/userAssignedIdentities"),
+    "azure-native:storage:StorageAccount": ("accountName", "Microsoft.Storage/storageAccounts"),
+    "azure-native:web:AppServicePlan": ("name", "Microsoft.Web/serverfarms"),
+    "azure-native:web:WebApp": ("name", "Microsoft.Web/sites"),
+    "azure-native:cognitiveservices:Account": ("accountName", "Microsoft.CognitiveServices/accounts"),
+}
+
+
+def stable_uuid(*parts: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "agent-obo-mock:" + "/".join(parts)))
+
+
+def _rg_scope(inputs: dict[str, Any]) -> str:
+    return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{inputs.get('resourceGroupName')}"
+
+
+class AzureMocks(pulumi.runtime.Mocks):
+    """Answers registrations and invokes for azure-native, azuread and the package upload."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        if not args.custom:
+            return None, {}
+        inputs = dict(args.inputs)
+        handler = getattr(self, "_" + args.typ.replace(":", "_").replace("/", "_").replace("-", "_"), None)
+        if handler is not None:
+            resource_id, outputs = handler(args.name, inputs)
+        elif args.typ in _ARM_TYPES:
+            key, arm_type = _ARM_TYPES[args.typ]
+            resource_id, outputs = f"{_rg_scope(inputs)}/providers/{arm_type}/{inputs[key]}", {}
+        else:
+            resource_id, outputs = stable_uuid(args.typ, args.name), {}
+        state = {**inputs, **outputs}
+        state.setdefault("id", resource_id)
+        return resource_id, state
+
+    # --- azure-native ---------------------------------------------------------------------------
+
+    def _azure_native_resources_ResourceGroup(self, name, inputs):
+        return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{inputs['resourceGroupName']}", {
+            "name": inputs["resourceGroupName"]}
+
+    def _azure_native_managedidentity_UserAssignedIdentity(self, name, inputs):
+        resource_id = (f"{_rg_scope(inputs)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
+                       f"{inputs['resourceName']}")
+        return resource_id, {"name": inputs["resourceName"], "principalId": stable_uuid(resource_id, "principal"),
+                             "clientId": stable_uuid(resource_id, "client"), "tenantId": TENANT_ID}
+
+    def _azure_native_storage_StorageAccount(self, name, inputs):
+        account = inputs["accountName"]
+        endpoints = {kind: f"https://{account}.{kind}.core.windows.net/"
+                     for kind in ("blob", "queue", "table", "file", "dfs", "web")}
+        resource_id = f"{_rg_scope(inputs)}/providers/Microsoft.Storage/storageAccounts/{account}"
+        return resource_id, {"name": account, "primaryEndpoints": endpoints}
+
+    def _azure_native_storage_BlobContainer(self, name, inputs):
+        resource_id = (f"{_rg_scope(inputs)}/providers/Microsoft.Storage/storageAccounts/{inputs['accountName']}"
+                       f"/blobServices/default/containers/{inputs['containerName']}")
+        return resource_id, {"name": inputs["containerName"]}
+
+    def _azure_native_applicationinsights_Component(self, name, inputs):
+        resource_id = f"{_rg_scope(inputs)}/providers/Microsoft.Insights/components/{inputs['resourceName']}"
+        key = stable_uuid(resource_id, "ikey")
+        return resource_id, {
+            "name": inputs["resourceName"],
+            "instrumentationKey": key,
+            "connectionString": f"InstrumentationKey={key};IngestionEndpoint="
+                                f"https://{inputs.get('location')}-1.in.applicationinsights.azure.com/",
+        }
+
+    def _azure_native_web_WebApp(self, name, inputs):
+        site = inputs["name"]
+        resource_id = f"{_rg_scope(inputs)}/providers/Microsoft.Web/sites/{site}"
+        # A unique default host name, as App Service now gives new sites: nothing may assume
+        # <name>.azurewebsites.net.
+        host = f"{site}-{stable_uuid(resource_id)[:8]}.{inputs.get('location')}-01.azurewebsites.net"
+        identity = dict(inputs.get("identity") or {})
+        identity.update({"principalId": stable_uuid(resource_id, "system-identity"), "tenantId": TENANT_ID})
+        # The input lists user-assigned identity ids; the output maps each id to its principal.
+        identity["userAssignedIdentities"] = {
+            identity_id: {"principalId": stable_uuid(identity_id, "principal"),
+                          "clientId": stable_uuid(identity_id, "client")}
+            for identity_id in identity.get("userAssignedIdentities") or []}
+        return resource_id, {"name": site, "defaultHostName": host, "identity": identity}
+
+    def _azure_native_cognitiveservices_Account(self, name, inputs):
+        account = inputs["accountName"]
+        properties = dict(inputs.get("properties") or {})
+        properties["endpoint"] = f"https://{properties.get('customSubDomainName', account)}.openai.azure.com/"
+        resource_id = f"{_rg_scope(inputs)}/providers/Microsoft.CognitiveServices/accounts/{account}"
+        return resource_id, {"name": account, "properties": properties}
+
+    def _azure_native_authorization_RoleAssignment(self, name, inputs):
+        assignment = stable_uuid(str(inputs.get("scope")), str(inputs.get("principalId")),
+                                 str(inputs.get("roleDefinitionId")))
+        return f"{inputs.get('scope')}/providers/Microsoft.Authorization/roleAssignments/{assignment}", {
+            "name": assignment}
+
+    def _azure_native_resources_Resource(self, name, inputs):
+        parent_path = inputs.get("parentResourcePath")
+        path = f"{parent_path}/" if parent_path else ""
+        resource_id = (f"{_rg_scope(inputs)}/providers/{inputs['resourceProviderNamespace']}/{path}"
+                       f"{inputs['resourceType']}/{inputs['resourceName']}")
+        properties = dict(inputs.get("properties") or {})
+        if inputs["resourceType"] == "connections":
+            connection = inputs["resourceName"]
+            properties["connectionRuntimeUrl"] = (
+                f"https://{stable_uuid(resource_id)[:12]}.{inputs.get('location')}.common.logic-azure.com/"
+                f"apim/{properties.get('api', {}).get('id', '').rsplit('/', 1)[-1]}/{stable_uuid(connection)}")
+            if properties.get("features") == "DynamicUserInvoked":
+                properties["dynamicConnectionProxyUrl"] = (
+                    f"https://{inputs.get('location')}.dynamic-connections.azure.com/proxy/{stable_uuid(connection)}")
+        return resource_id, {"name": inputs["resourceName"], "properties": properties}
+
+    # --- azuread --------------------------------------------------------------------------------
+
+    def _azuread_index_application_Application(self, name, inputs):
+        object_id = stable_uuid("application", inputs.get("displayName", name))
+        return object_id, {"objectId": object_id, "clientId": stable_uuid("client", inputs.get("displayName", name))}
+
+    def _azuread_index_servicePrincipal_ServicePrincipal(self, name, inputs):
+        object_id = stable_uuid("service-principal", str(inputs.get("clientId")))
+        return object_id, {"objectId": object_id}
+
+    # --- the package upload (a dynamic resource: its provider only runs in a real deployment) ----
+
+    def _pulumi_python_dynamic_Resource(self, name, inputs):
+        url = f"{inputs['blob_endpoint'].rstrip('/')}/{inputs['container']}/{inputs['blob_name']}"
+        return url, {"url": url}
+
+    # --- invokes --------------------------------------------------------------------------------
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        if args.token == "azure-native:authorization:getClientConfig":
+            return {"clientId": DEPLOYER_CLIENT_ID, "objectId": DEPLOYER_OBJECT_ID,
+                    "subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID}
+        if args.token == "azuread:index/getClientConfig:getClientConfig":
+            return {"clientId": DEPLOYER_CLIENT_ID, "objectId": DEPLOYER_OBJECT_ID,
+                    "tenantId": TENANT_ID, "id": TENANT_ID}
+        if args.token == "azuread:index/getServicePrincipal:getServicePrincipal":
+            if args.args.get("clientId") != GRAPH_APP_ID:
+                raise ValueError(f"offline mocks know only Microsoft Graph, not {args.args}")
+            return {"id": f"/servicePrincipals/{GRAPH_SERVICE_PRINCIPAL_OBJECT_ID}",
+                    "objectId": GRAPH_SERVICE_PRINCIPAL_OBJECT_ID, "clientId": GRAPH_APP_ID,
+                    "displayName": "Microsoft Graph",
+                    "oauth2PermissionScopeIds": dict(GRAPH_DELEGATED_SCOPES), "appRoleIds": {}}
+        raise ValueError(f"offline mocks do not answer the invoke {args.token}")

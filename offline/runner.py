@@ -1,0 +1,170 @@
+"""Runs the real __main__.py for one stack under the offline mocks, the way `pulumi preview` runs it.
+
+Config is assembled as the CLI assembles it: Pulumi.yaml defaults, then the stack file, every
+value in the CLI's string form (booleans lower-case, lists as JSON). The program runs in a fresh
+context, so several stacks can run in one process without sharing Pulumi's runtime state.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import runpy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from offline.mocks import AzureMocks
+from offline.plan import Plan, Registration
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def project_settings(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    return yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+
+
+def stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    return yaml.safe_load((project_dir / f"Pulumi.{stack}.yaml").read_text()) or {}
+
+
+def stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
+def cli_string(value: Any) -> str:
+    """A config value as the language host receives it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def stack_config(stack_values: Mapping[str, Any], project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+    """Pulumi.yaml defaults overlaid with a stack file's `config:` block."""
+    project = project_settings(project_dir)
+    name = project["name"]
+    config = {f"{name}:{key}": cli_string(spec["default"])
+              for key, spec in (project.get("config") or {}).items() if "default" in spec}
+    for key, value in (stack_values or {}).items():
+        config[key if ":" in key else f"{name}:{key}"] = cli_string(value)
+    return config
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """Keeps every registration request: the mocks alone never see resource options."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.requests: list[Any] = []
+        self.component_outputs: dict[str, dict[str, Any]] = {}
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.requests.append((request, response.urn))
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
+        pulumi_mocks._ensure_event_loop()
+        self.component_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+def _registration(request: Any, urn: str, monitor: RecordingMonitor) -> Registration:
+    trigger = _value(request.replacement_trigger) if request.HasField("replacement_trigger") else None
+    mocked = monitor.resources.get(urn)
+    outputs = dict(mocked.state) if mocked else dict(monitor.component_outputs.get(urn, {}))
+    return Registration(
+        urn=urn,
+        type=request.type,
+        name=request.name,
+        custom=request.custom,
+        parent=request.parent,
+        raw_inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+        protect=request.protect,
+        dependencies=list(request.dependencies),
+        property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
+        delete_before_replace=request.deleteBeforeReplace,
+        replace_on_changes=list(request.replaceOnChanges),
+        ignore_changes=list(request.ignoreChanges),
+        replacement_trigger=trigger,
+        replace_with=list(request.replace_with),
+        aliases=[str(alias) for alias in request.aliases],
+        additional_secret_outputs=list(request.additionalSecretOutputs),
+        outputs=outputs,
+        resource_id=mocked.id if mocked else None,
+    )
+
+
+def _value(proto_value: Any) -> Any:
+    from google.protobuf import json_format
+
+    return json_format.MessageToDict(proto_value)
+
+
+@dataclass
+class RunResult:
+    plan: Plan | None
+    error: BaseException | None
+
+    def ok(self) -> Plan:
+        if self.error is not None:
+            raise self.error
+        return self.plan
+
+
+def run_program(stack: str, config: Mapping[str, str], project_dir: Path = PROJECT_DIR) -> RunResult:
+    """Runs __main__.py once; returns the plan, or the error the program stopped with together
+    with whatever it registered before that (tests assert it registered nothing)."""
+    return contextvars.Context().run(_run_in_fresh_context, stack, dict(config), project_dir)
+
+
+def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path) -> RunResult:
+    project = project_settings(project_dir)["name"]
+    monitor = RecordingMonitor(AzureMocks())
+    pulumi.runtime.set_all_config(config, [])
+    pulumi_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    resolved: dict[str, Any] = {}
+    secret: set[str] = set()
+
+    def program():
+        runpy.run_path(str(project_dir), run_name="__main__")
+        exported = dict(get_root_resource().outputs)
+
+        async def resolve_outputs():
+            for key, value in exported.items():
+                output = pulumi.Output.from_input(value)
+                resolved[key] = await output.future(with_unknowns=True)
+                if await output.is_secret():
+                    secret.add(key)
+
+        return resolve_outputs()
+
+    error: BaseException | None = None
+    try:
+        _sync_await(run_pulumi_func(program))
+    except BaseException as exc:  # noqa: BLE001 - handed back to the caller with the partial record
+        error = exc
+    registrations = [_registration(request, urn, monitor) for request, urn in monitor.requests]
+    plan = Plan(stack=stack, registrations=registrations, stack_outputs=resolved, secret_outputs=secret)
+    return RunResult(plan=plan, error=error)
+
+
+def run_stack(stack: str, overrides: Mapping[str, Any] | None = None,
+              project_dir: Path = PROJECT_DIR) -> RunResult:
+    """Runs a stack file as the CLI would, optionally with some keys changed (for failure tests)."""
+    values = dict(stack_file(stack, project_dir).get("config") or {})
+    values.update(overrides or {})
+    return run_program(stack, stack_config(values, project_dir), project_dir)
