@@ -7,7 +7,9 @@ context, so several stacks can run in one process without sharing Pulumi's runti
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import gc
 import json
 import runpy
 from dataclasses import dataclass
@@ -27,15 +29,16 @@ from pulumi.runtime.sync_await import _sync_await
 from offline.mocks import AzureMocks
 from offline.plan import Plan, Registration
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 def project_settings(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    return yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    return yaml.load((project_dir / "Pulumi.yaml").read_text(), Loader=_YAML_LOADER)
 
 
 def stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    return yaml.safe_load((project_dir / f"Pulumi.{stack}.yaml").read_text()) or {}
+    return yaml.load((project_dir / f"Pulumi.{stack}.yaml").read_text(), Loader=_YAML_LOADER) or {}
 
 
 def stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
@@ -128,11 +131,16 @@ class RunResult:
 def run_program(stack: str, config: Mapping[str, str], project_dir: Path = PROJECT_DIR) -> RunResult:
     """Runs __main__.py once; returns the plan, or the error the program stopped with together
     with whatever it registered before that (tests assert it registered nothing)."""
+    # The SDK's thousands of generated classes are long-lived: keep the collector from re-scanning
+    # them during the run.
+    gc.freeze()
     return contextvars.Context().run(_run_in_fresh_context, stack, dict(config), project_dir)
 
 
 def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path) -> RunResult:
     project = project_settings(project_dir)["name"]
+    loop = asyncio.new_event_loop()  # before set_mocks: the root stack's futures belong to it
+    asyncio.set_event_loop(loop)
     monitor = RecordingMonitor(AzureMocks())
     pulumi.runtime.set_all_config(config, [])
     pulumi_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
@@ -157,6 +165,13 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path)
         _sync_await(run_pulumi_func(program))
     except BaseException as exc:  # noqa: BLE001 - handed back to the caller with the partial record
         error = exc
+    finally:
+        # The invokes ran on the loop's executor threads, each with a loop of its own: end them all
+        # now rather than in garbage collection at interpreter exit.
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+        asyncio.set_event_loop(None)
+
     registrations = [_registration(request, urn, monitor) for request, urn in monitor.requests]
     plan = Plan(stack=stack, registrations=registrations, stack_outputs=resolved, secret_outputs=secret)
     return RunResult(plan=plan, error=error)

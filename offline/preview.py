@@ -1,0 +1,64 @@
+"""`make plan STACK=<stack>`: the offline preview of one stack.
+
+Runs the real program under the mocks, prints what `pulumi preview` would create, and writes under
+build/<stack>/: plan.json (the whole record), the workflow package zip exactly as it would be
+uploaded, and its files unpacked for reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+from offline.plan import Plan
+from offline.report import render_text, to_json
+from offline.runner import PROJECT_DIR, run_stack
+
+PACKAGE_TYPE = "pulumi-python:dynamic:Resource"
+
+
+def package_bytes(plan: Plan) -> tuple[str, bytes]:
+    blob = plan.one(PACKAGE_TYPE)
+    return blob.inputs["blob_name"], base64.b64decode(blob.inputs["content_base64"])
+
+
+def write_build(plan: Plan, build_dir: Path) -> list[Path]:
+    build_dir.mkdir(parents=True, exist_ok=True)
+    plan_path = build_dir / "plan.json"
+    plan_path.write_text(json.dumps(to_json(plan), indent=2, sort_keys=True) + "\n")
+    name, content = package_bytes(plan)
+    for old in build_dir.glob("workflows-*.zip"):
+        old.unlink()
+    zip_path = build_dir / name
+    zip_path.write_bytes(content)
+    unpacked = build_dir / "workflows"
+    shutil.rmtree(unpacked, ignore_errors=True)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        archive.extractall(unpacked)
+    return [plan_path, zip_path, unpacked]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stack", help="stack name: Pulumi.<stack>.yaml")
+    parser.add_argument("--build-dir", type=Path, default=PROJECT_DIR / "build")
+    args = parser.parse_args(argv)
+    result = run_stack(args.stack)
+    if result.error is not None:
+        print(f"error: {result.error}", file=sys.stderr)
+        return 1
+    plan = result.plan
+    print(render_text(plan))
+    written = write_build(plan, args.build_dir / args.stack)
+    print("\nWrote " + ", ".join(str(p.relative_to(PROJECT_DIR)) for p in written))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""Shows a recorded plan the way `pulumi preview` would, and writes it as JSON.
+
+The text lists every resource with its type, logical name and parent, the settings that matter
+for identity, authentication and hardening, and the stack outputs. The JSON holds the whole
+record, with secret values replaced by "[secret]".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from offline.plan import Plan, Registration, is_secret_value
+
+SECRET = "[secret]"
+
+# For each type, the inputs a reviewer checks first: who it runs as, how it authenticates, how it
+# is hardened. Dotted paths into the resource's inputs.
+SETTINGS_THAT_MATTER: dict[str, tuple[str, ...]] = {
+    "azure-native:resources:ResourceGroup": ("resourceGroupName", "location"),
+    "azure-native:storage:StorageAccount": (
+        "accountName", "kind", "minimumTlsVersion", "enableHttpsTrafficOnly", "allowBlobPublicAccess",
+        "allowSharedKeyAccess", "defaultToOAuthAuthentication"),
+    "azure-native:storage:BlobContainer": ("containerName", "publicAccess"),
+    "azure-native:managedidentity:UserAssignedIdentity": ("resourceName",),
+    "azure-native:web:AppServicePlan": ("name", "sku.name", "sku.tier", "kind", "maximumElasticWorkerCount"),
+    "azure-native:web:WebApp": (
+        "name", "kind", "identity.type", "httpsOnly", "siteConfig.minTlsVersion", "siteConfig.ftpsState",
+        "siteConfig.http20Enabled", "siteConfig.netFrameworkVersion", "siteConfig.minimumElasticInstanceCount"),
+    "azure-native:web:WebAppFtpAllowed": ("allow",),
+    "azure-native:web:WebAppScmAllowed": ("allow",),
+    "azure-native:web:WebAppAuthSettingsV2WithoutSecrets": (
+        "platform.enabled", "globalValidation.requireAuthentication",
+        "globalValidation.unauthenticatedClientAction", "globalValidation.excludedPaths",
+        "identityProviders.azureActiveDirectory.registration.clientSecretSettingName",
+        "login.tokenStore.enabled", "httpSettings.requireHttps"),
+    "azure-native:cognitiveservices:Account": ("accountName", "kind", "properties.disableLocalAuth"),
+    "azure-native:cognitiveservices:Deployment": ("deploymentName", "properties.model.name", "sku.name",
+                                                  "sku.capacity"),
+    "azure-native:authorization:RoleAssignment": ("roleDefinitionId", "principalType", "description"),
+    "azure-native:monitor:DiagnosticSetting": ("name", "logs", "metrics"),
+    "azure-native:operationalinsights:Workspace": ("workspaceName", "retentionInDays"),
+    "azure-native:applicationinsights:Component": ("resourceName", "ingestionMode"),
+    "azure-native:resources:Resource": (
+        "resourceType", "resourceName", "apiVersion", "kind", "properties.displayName", "properties.features",
+        "properties.parameterValueSet.name", "tags.identity-mode", "tags.tools"),
+    "azuread:index/application:Application": ("displayName", "signInAudience", "identifierUris"),
+    "azuread:index/servicePrincipal:ServicePrincipal": ("appRoleAssignmentRequired",),
+    "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant": (
+        "claimValues",),
+    "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential": (
+        "issuer", "audiences"),
+    "pulumi-python:dynamic:Resource": ("container", "blob_name", "sha256"),
+}
+
+
+# Inputs too large to read in a plan: the package bytes (written beside the plan as a .zip) and the
+# pickled dynamic provider.
+SUMMARISED_INPUTS = ("content_base64", "__provider")
+
+
+def redact(value: Any) -> Any:
+    if is_secret_value(value):
+        return SECRET
+    if isinstance(value, dict):
+        return {key: (f"<{len(item)} characters>" if key in SUMMARISED_INPUTS and isinstance(item, str)
+                      else redact(item))
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return value
+
+
+def _lookup(inputs: dict[str, Any], dotted: str) -> Any:
+    value: Any = inputs
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, str) and value.startswith("/subscriptions/") and "/roleDefinitions/" in value:
+        return value.rsplit("/", 1)[-1]
+    if isinstance(value, (list, dict)):
+        text = json.dumps(value, separators=(",", ":"))
+        return text if len(text) <= 100 else text[:97] + "..."
+    return str(value)
+
+
+def _options(registration: Registration, plan: Plan) -> list[str]:
+    names = {r.urn: r.name for r in plan.registrations}
+    shown = []
+    if registration.protect:
+        shown.append("protect")
+    if registration.replacement_trigger is not None:
+        shown.append(f"replacementTrigger={_short(registration.replacement_trigger)}")
+    if registration.replace_with:
+        shown.append("replaceWith=" + ",".join(names.get(u, u) for u in registration.replace_with))
+    if registration.delete_before_replace:
+        shown.append("deleteBeforeReplace")
+    return shown
+
+
+def render_text(plan: Plan, extra_sections: Iterable[str] = ()) -> str:
+    lines = [f"Previewing stack '{plan.stack}' offline (the real program, Azure and Graph mocked)", ""]
+    children: dict[str, list[Registration]] = {}
+    for registration in plan.registrations:
+        children.setdefault(registration.parent, []).append(registration)
+    roots = [r for r in plan.registrations if r.parent not in {x.urn for x in plan.registrations}]
+
+    def walk(registration: Registration, depth: int) -> None:
+        indent = "  " * depth
+        parent = registration.parent.rsplit("::", 1)[-1] if registration.parent else "-"
+        lines.append(f" + {indent}{registration.type}  {registration.name}  (parent: {parent})")
+        inputs = redact(registration.raw_inputs)
+        for path in SETTINGS_THAT_MATTER.get(registration.type, ()):
+            value = _lookup(inputs, path)
+            if value is not None:
+                lines.append(f"   {indent}    {path} = {_short(value)}")
+        options = _options(registration, plan)
+        if options:
+            lines.append(f"   {indent}    options: {', '.join(options)}")
+        for child in children.get(registration.urn, []):
+            walk(child, depth + 1)
+
+    for root in roots:
+        walk(root, 0)
+    lines += ["", "Outputs:"]
+    for key in sorted(plan.stack_outputs):
+        value = SECRET if key in plan.secret_outputs else plan.stack_outputs[key]
+        lines.append(f"    {key}: {_short(value)}")
+    for section in extra_sections:
+        lines += ["", section]
+    custom = len(plan.resources)
+    lines += ["", f"Resources: + {custom} to create ({len(plan.registrations) - custom} components)"]
+    return "\n".join(lines)
+
+
+def to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "stack": plan.stack,
+        "resources": [
+            {
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "custom": r.custom,
+                "parent": r.parent,
+                "inputs": redact(r.raw_inputs),
+                "secretInputs": r.secret_input_paths,
+                "options": {
+                    "protect": r.protect,
+                    "dependencies": r.dependencies,
+                    "deleteBeforeReplace": r.delete_before_replace,
+                    "replaceOnChanges": r.replace_on_changes,
+                    "ignoreChanges": r.ignore_changes,
+                    "replacementTrigger": r.replacement_trigger,
+                    "replaceWith": r.replace_with,
+                },
+            }
+            for r in plan.registrations
+        ],
+        "outputs": {key: (SECRET if key in plan.secret_outputs else value)
+                    for key, value in sorted(plan.stack_outputs.items())},
+    }
