@@ -64,6 +64,7 @@ class AgentModel(pulumi.ComponentResource):
                     ),
                     version_upgrade_option=cognitiveservices.DeploymentModelVersionUpgradeOption.NO_AUTO_UPGRADE,
                 ),
+                tags=args.tags,
                 opts=child,
             )
             self.endpoint = self.account.properties.endpoint

@@ -87,7 +87,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 def _registration(request: Any, urn: str, monitor: RecordingMonitor) -> Registration:
     trigger = _value(request.replacement_trigger) if request.HasField("replacement_trigger") else None
-    mocked = monitor.resources.get(urn)
+    mocked = monitor.resources.get(urn) if request.custom else None
     outputs = dict(mocked.state) if mocked else dict(monitor.component_outputs.get(urn, {}))
     return Registration(
         urn=urn,
@@ -179,7 +179,12 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path)
 
 def run_stack(stack: str, overrides: Mapping[str, Any] | None = None,
               project_dir: Path = PROJECT_DIR) -> RunResult:
-    """Runs a stack file as the CLI would, optionally with some keys changed (for failure tests)."""
+    """Runs a stack file as the CLI would, optionally with some keys changed (for failure tests).
+    An override of None removes the key, from the stack file and from the Pulumi.yaml defaults."""
     values = dict(stack_file(stack, project_dir).get("config") or {})
-    values.update(overrides or {})
-    return run_program(stack, stack_config(values, project_dir), project_dir)
+    values.update({key: value for key, value in (overrides or {}).items() if value is not None})
+    config = stack_config(values, project_dir)
+    for key, value in (overrides or {}).items():
+        if value is None:
+            config.pop(key, None)
+    return run_program(stack, config, project_dir)

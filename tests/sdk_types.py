@@ -1,0 +1,16 @@
+"""Which registered types accept Azure tags, read from the SDK classes themselves."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from functools import lru_cache
+
+
+@lru_cache(maxsize=None)
+def accepts_tags(type_token: str) -> bool:
+    package, module, name = type_token.split(":")
+    if package != "azure-native":
+        return False
+    cls = getattr(importlib.import_module(f"pulumi_azure_native.{module}"), name)
+    return "tags" in inspect.signature(cls._internal_init).parameters

@@ -1,0 +1,50 @@
+"""Pulumi.yaml declares every setting; every stack file is valid and says only what it should."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent_obo.settings import RULES, load_settings
+from offline.runner import project_settings, stack_config, stack_file, stacks
+
+DECLARED = project_settings()["config"]
+
+
+def test_pulumi_yaml_declares_exactly_the_settings_the_program_reads():
+    assert set(DECLARED) == set(RULES)
+
+
+@pytest.mark.parametrize("key", sorted(RULES))
+def test_each_setting_has_type_description_and_default(key):
+    spec = DECLARED[key]
+    assert spec["type"] == RULES[key].kind
+    assert spec.get("description")
+    if key != "owner":  # the accountable team differs per environment: every stack must say it
+        assert "default" in spec, key
+    if spec["type"] == "array":
+        assert spec["items"] == {"type": "string"}
+
+
+def test_defaults_pass_the_settings_own_rules():
+    config = stack_config({"owner": "someone@contoso.com"})
+    load_settings(config, "dev")
+
+
+@pytest.mark.parametrize("stack", stacks())
+def test_stack_file_uses_only_declared_namespaced_keys_and_is_valid(stack):
+    values = stack_file(stack).get("config") or {}
+    for key in values:
+        namespace, _, name = key.partition(":")
+        assert namespace == "agent-obo" and name in DECLARED, key
+    settings = load_settings(stack_config(values), stack)
+    assert settings.environment == stack
+
+
+def test_there_are_two_environments_that_differ_where_they_should():
+    dev = load_settings(stack_config(stack_file("dev")["config"]), "dev")
+    prod = load_settings(stack_config(stack_file("prod")["config"]), "prod")
+    assert (dev.plan_sku, prod.plan_sku) == ("WS1", "WS2")
+    assert dev.maximum_elastic_worker_count < prod.maximum_elastic_worker_count
+    assert dev.log_retention_days < prod.log_retention_days
+    assert (dev.protect_stateful_resources, prod.protect_stateful_resources) == (False, True)
+    assert not dev.sign_in.assignment_required and prod.sign_in.assignment_required
