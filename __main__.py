@@ -3,16 +3,27 @@
 import pulumi
 
 from agent_obo.prepare import prepare
+from agent_obo.workflow_files import AGENT_WORKFLOW
 from components.agent_model import AgentModel, AgentModelArgs
+from components.chat_app_registration import ChatAppRegistration, ChatAppRegistrationArgs, issuer
+from components.easy_auth import EasyAuth, EasyAuthArgs, easy_auth_app_settings
 from components.logic_app import LogicApp, LogicAppArgs
 from components.observability import Observability, ObservabilityArgs
 from components.resource_group import ResourceGroupArgs, WorkloadResourceGroup
 from components.runtime_identity import RuntimeIdentity, RuntimeIdentityArgs
 from components.runtime_storage import RuntimeStorage, RuntimeStorageArgs
+from components.tool_connections import (
+    ConnectionAccess,
+    ConnectionAccessArgs,
+    ToolConnections,
+    ToolConnectionsArgs,
+)
 from components.workflow_package import WorkflowPackage, WorkflowPackageArgs
 
-deployment = prepare()  # validates settings and catalog; fails before any resource is registered
+# Settings, tool catalog, Graph scopes and workflow files are validated here, before any resource.
+deployment = prepare()
 settings, names, tags = deployment.settings, deployment.names, deployment.settings.tags
+sign_in = settings.sign_in
 
 group = WorkloadResourceGroup("workload", ResourceGroupArgs(
     name=names.resource_group, location=settings.location, tags=tags))
@@ -34,6 +45,10 @@ model = AgentModel("agent-model", AgentModelArgs(
     resource_group_name=group.name, location=settings.location, account_name=names.openai_account,
     model=settings.model, tags=tags))
 
+tool_connections = ToolConnections("tool-connections", ToolConnectionsArgs(
+    specs=deployment.connections, resource_group_name=group.name, location=settings.location,
+    subscription_id=deployment.subscription_id, tags=tags))
+
 package = WorkflowPackage("workflow-package", WorkflowPackageArgs(
     package=deployment.package, blob_endpoint=runtime_storage.blob_endpoint,
     container_name=runtime_storage.package_container.name, container_id=runtime_storage.package_container.id,
@@ -48,11 +63,53 @@ logic_app = LogicApp("logic-app", LogicAppArgs(
     queue_endpoint=runtime_storage.queue_endpoint, table_endpoint=runtime_storage.table_endpoint,
     package_url=package.url, application_insights_connection_string=observability.connection_string,
     log_analytics_workspace_id=observability.workspace_id, model_endpoint=model.endpoint,
-    model_resource_id=model.resource_id, tags=tags))
+    model_resource_id=model.resource_id, agent_workflow=AGENT_WORKFLOW, tags=tags,
+    extra_app_settings={
+        **tool_connections.app_settings,
+        **easy_auth_app_settings(runtime_identity.client_id, deployment.tenant_id),
+        # Read by workflows/parameters.json.
+        "RUNBOOKS_STORAGE_ACCOUNT": runtime_storage.account_name,
+        "OPERATIONS_TEAM_ID": settings.operations.team_id,
+        "OPERATIONS_CHANNEL_ID": settings.operations.channel_id,
+    }))
+
+connection_access = ConnectionAccess("connection-access", ConnectionAccessArgs(
+    connections=tool_connections, resource_group_name=group.name, location=settings.location,
+    subscription_id=deployment.subscription_id, tenant_id=deployment.tenant_id,
+    site_principal_id=logic_app.system_principal_id,
+    runbooks_container_id=runtime_storage.runbooks_container.id))
+
+app_registration = ChatAppRegistration("chat-app", ChatAppRegistrationArgs(
+    display_name=names.app_registration, environment=settings.environment, tenant_id=deployment.tenant_id,
+    site_host_name=logic_app.default_host_name,
+    owners=[deployment.deployer_object_id, *[o for o in sign_in.app_owners if o != deployment.deployer_object_id]],
+    graph_scopes=deployment.graph_scopes, runtime_identity_principal_id=runtime_identity.principal_id,
+    assignment_required=sign_in.assignment_required, grant_admin_consent=sign_in.grant_admin_consent,
+    protect=settings.protect_stateful_resources,
+    allowed_users=list(sign_in.allowed_users), allowed_groups=list(sign_in.allowed_groups)))
+
+easy_auth = EasyAuth("easy-auth", EasyAuthArgs(
+    site_name=logic_app.name, resource_group_name=group.name, client_id=app_registration.client_id,
+    identifier_uri=app_registration.identifier_uri, issuer=issuer(deployment.tenant_id),
+    unauthenticated_action=sign_in.unauthenticated_action, excluded_paths=list(sign_in.excluded_paths),
+    additional_audiences=list(sign_in.additional_token_audiences),
+    allowed_users=list(sign_in.allowed_users), allowed_groups=list(sign_in.allowed_groups),
+    depends_on=[app_registration.federated_credential]))
 
 pulumi.export("resourceGroup", group.name)
 pulumi.export("logicAppName", logic_app.name)
 pulumi.export("logicAppHostName", logic_app.default_host_name)
+pulumi.export("chatClientUrl", logic_app.chat_client_url)
+pulumi.export("a2aEndpoint", logic_app.a2a_endpoint)
+pulumi.export("agentCardUrl", logic_app.agent_card_url)
+pulumi.export("tenantId", deployment.tenant_id)
+pulumi.export("clientId", app_registration.client_id)
+pulumi.export("identifierUri", app_registration.identifier_uri)
+pulumi.export("graphScopes", list(deployment.graph_scopes.names))
+pulumi.export("adminConsentUrl", app_registration.admin_consent_url)
+pulumi.export("adminConsentGranted", app_registration.consent_grant is not None)
+pulumi.export("identityMatrix", deployment.identity_matrix)
+pulumi.export("connectionsNeedingAuthorization", tool_connections.needing_authorization)
 pulumi.export("modelEndpoint", model.endpoint)
 pulumi.export("modelDeployment", model.deployment_name)
 pulumi.export("workflowPackageUrl", package.url)

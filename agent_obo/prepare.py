@@ -1,7 +1,7 @@
 """Everything the program decides before it registers its first resource.
 
-Bad input stops here, so nothing reaches Azure: the stack settings, the tool catalog and the Graph
-scopes it needs are all checked first, and the workflow package is built from them.
+Bad input stops here, so nothing reaches Azure: the stack settings, the tool catalog, the Graph
+scopes it needs and the workflow files are all checked first, and the package is built from them.
 """
 
 from __future__ import annotations
@@ -12,10 +12,17 @@ import pulumi
 import pulumi_azuread as azuread
 from pulumi_azure_native import authorization
 
+from agent_obo import catalog as catalog_file, workflow_files
+from agent_obo.catalog import Catalog, load_catalog
+from agent_obo.errors import SettingsError
+from agent_obo.graph_scopes import GraphScopes, resolve_graph_scopes
+from agent_obo.identity_matrix import identity_matrix
 from agent_obo.naming import Names, names_for
 from agent_obo.package import Package, build_package
 from agent_obo.settings import Settings, load_settings, read_stack_config
+from agent_obo.tool_connections import ConnectionSpec, connection_specs
 from agent_obo.workflow_files import render_project
+from agent_obo.workflow_tools import workflow_tools
 
 
 @dataclass(frozen=True)
@@ -25,21 +32,50 @@ class Deployment:
     subscription_id: str
     tenant_id: str
     deployer_object_id: str
+    catalog: Catalog  # the tools enabled in this environment
+    connections: list[ConnectionSpec]
+    graph_scopes: GraphScopes
+    identity_matrix: list[dict[str, str]]
     workflow_files: dict[str, bytes]
     package: Package
 
 
+def _check_required_settings(catalog: Catalog, settings: Settings) -> None:
+    problems = [
+        f"agent-obo:{key} = {settings.raw.get(key)!r}: required while tool {tool.name!r} is enabled; set it, "
+        f"or switch the tool off with agent-obo:disabledTools"
+        for tool in catalog.tools for key in tool.requires_settings if not settings.is_set(key)
+    ]
+    if problems:
+        raise SettingsError("enabled tools need settings that are not set", problems)
+
+
 def prepare() -> Deployment:
     settings = load_settings(read_stack_config(), pulumi.get_stack())
+    full_catalog = load_catalog(catalog_file.CATALOG_PATH)
+    catalog = full_catalog.without(settings.disabled_tools)
+    _check_required_settings(catalog, settings)
+    graph_scopes = resolve_graph_scopes(catalog)
+    connections = connection_specs(catalog)
+    files = render_project(
+        settings.model,
+        tools=workflow_tools(catalog),
+        managed_connections={spec.reference: spec.connections_json_entry() for spec in connections},
+        catalog_tools=full_catalog.names(),
+        source=workflow_files.WORKFLOWS_DIR,
+    )
     azure = authorization.get_client_config()
     entra = azuread.get_client_config()
-    files = render_project(settings.model, tools={}, managed_connections={})
     return Deployment(
         settings=settings,
         names=names_for(azure.subscription_id, settings.environment, settings.location),
         subscription_id=azure.subscription_id,
         tenant_id=entra.tenant_id,
         deployer_object_id=entra.object_id,
+        catalog=catalog,
+        connections=connections,
+        graph_scopes=graph_scopes,
+        identity_matrix=identity_matrix(catalog),
         workflow_files=files,
         package=build_package(files),
     )

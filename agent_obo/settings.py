@@ -95,6 +95,10 @@ RULES: dict[str, Rule] = {
                                      hint="non-empty api:// or https:// audience URIs",
                                      may_be_empty=True),
     "grantAdminConsent": Rule("boolean"),
+    "operationsTeamId": _text(GUID, "the Microsoft Teams team id (a GUID) of the operations team",
+                              may_be_empty=True),
+    "operationsChannelId": _text(r"^19:[A-Za-z0-9_-]+@thread\.(tacv2|skype)$",
+                                 "a Teams channel id such as 19:abc123@thread.tacv2", may_be_empty=True),
     "disabledTools": Rule("array", pattern=re.compile(r"^[a-z][a-z0-9_]{2,63}$"),
                           hint="names of tools in catalog/tools.yaml", may_be_empty=True),
 }
@@ -131,6 +135,12 @@ class SignInSettings:
 
 
 @dataclass(frozen=True)
+class OperationsChannel:
+    team_id: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     location: str
@@ -142,7 +152,12 @@ class Settings:
     protect_stateful_resources: bool
     model: ModelSettings
     sign_in: SignInSettings
+    operations: OperationsChannel
     disabled_tools: tuple[str, ...]
+    raw: dict[str, Any]  # every validated value by setting name, for rules that name settings
+
+    def is_set(self, key: str) -> bool:
+        return self.raw.get(key) not in (None, "", ())
 
     @property
     def tags(self) -> dict[str, str]:
@@ -297,7 +312,9 @@ def _build(v: dict[str, Any], stack: str) -> Settings:
             additional_token_audiences=v["additionalTokenAudiences"],
             grant_admin_consent=v["grantAdminConsent"],
         ),
+        operations=OperationsChannel(team_id=v["operationsTeamId"], channel_id=v["operationsChannelId"]),
         disabled_tools=v["disabledTools"],
+        raw=dict(v),
     )
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
+
+from agent_obo.errors import SettingsError
 
 from agent_obo.settings import ModelSettings
 
@@ -45,13 +47,22 @@ def agent_action(workflow: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def render_project(model: ModelSettings, tools: Mapping[str, Any], managed_connections: Mapping[str, Any],
-                   source: Path = WORKFLOWS_DIR) -> dict[str, bytes]:
+                   catalog_tools: Iterable[str] = (), source: Path = WORKFLOWS_DIR) -> dict[str, bytes]:
+    """`tools` and `managed_connections` are generated from the enabled catalog; `catalog_tools`
+    names every tool of the catalog, enabled or not."""
     documents = copy.deepcopy(read_project(source))
     workflow = documents[f"{AGENT_WORKFLOW}/workflow.json"]
     if workflow.get("kind") != "Agent":
-        raise ValueError(f"{AGENT_WORKFLOW}/workflow.json must be a conversational agent workflow "
-                         f"(kind Agent), not {workflow.get('kind')!r}")
-    _, action = agent_action(workflow)
+        raise SettingsError("workflow is not a conversational agent", [
+            f"workflows/{AGENT_WORKFLOW}/workflow.json kind = {workflow.get('kind')!r}: allowed: 'Agent' "
+            "(a conversational agent workflow)"])
+    name, action = agent_action(workflow)
+    unknown = sorted(set(action.get("tools") or {}) - set(catalog_tools))
+    if unknown:
+        raise SettingsError("the workflow references tools the catalog does not define", [
+            f"workflows/{AGENT_WORKFLOW}/workflow.json action {name!r} tool {tool!r}: not in catalog/tools.yaml; "
+            f"tools are generated from the catalog, which decides each tool's identity; allowed: "
+            f"{', '.join(catalog_tools)}" for tool in unknown])
     parameters = action["inputs"]["parameters"]
     parameters["deploymentId"] = model.deployment_name
     parameters.setdefault("agentModelSettings", {})["deploymentModelProperties"] = {

@@ -42,6 +42,7 @@ class LogicAppArgs:
     log_analytics_workspace_id: pulumi.Input[str]
     model_endpoint: pulumi.Input[str]
     model_resource_id: pulumi.Input[str]
+    agent_workflow: str
     tags: dict[str, str]
     # Settings other components own (tool connections, Easy Auth), merged in by name.
     extra_app_settings: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -152,8 +153,18 @@ class LogicApp(pulumi.ComponentResource):
         self.name = self.site.name
         self.id = self.site.id
         self.default_host_name = self.site.default_host_name
+        # The agent's endpoints (../shared/AZURE_CONTRACTS.md section 2, LogicAppsUX
+        # WorkflowAndArtifacts.tsx), on the host name Azure gave the site.
+        base = pulumi.Output.concat("https://", self.default_host_name)
+        self.chat_client_url = pulumi.Output.concat(base, "/api/agentsChat/", args.agent_workflow, "/IFrame")
+        self.a2a_endpoint = pulumi.Output.concat(base, "/api/Agents/", args.agent_workflow)
+        self.agent_card_url = pulumi.Output.concat(
+            base, "/api/agents/", args.agent_workflow, "/.well-known/agent-card.json")
         self.register_outputs({
             "name": self.name,
             "defaultHostName": self.default_host_name,
             "systemPrincipalId": self.system_principal_id,
+            "chatClientUrl": self.chat_client_url,
+            "a2aEndpoint": self.a2a_endpoint,
+            "agentCardUrl": self.agent_card_url,
         })

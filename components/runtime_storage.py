@@ -20,6 +20,8 @@ from components.role_ids import (
 )
 
 PACKAGE_CONTAINER = "workflow-packages"
+# Shared operations runbooks that the app-only get_shared_runbook tool reads (catalog/tools.yaml).
+RUNBOOKS_CONTAINER = "runbooks"
 
 RUNTIME_DATA_ROLES = {
     "blob-data-owner": STORAGE_BLOB_DATA_OWNER,
@@ -67,6 +69,14 @@ class RuntimeStorage(pulumi.ComponentResource):
             public_access=storage.PublicAccess.NONE,
             opts=child,
         )
+        self.runbooks_container = storage.BlobContainer(
+            f"{name}-runbooks",
+            container_name=RUNBOOKS_CONTAINER,
+            account_name=self.account.name,
+            resource_group_name=args.resource_group_name,
+            public_access=storage.PublicAccess.NONE,
+            opts=child,
+        )
         self.runtime_role_assignments = [
             authorization.RoleAssignment(
                 f"{name}-runtime-{role}",
@@ -88,4 +98,5 @@ class RuntimeStorage(pulumi.ComponentResource):
             "accountName": self.account_name,
             "blobEndpoint": self.blob_endpoint,
             "packageContainer": self.package_container.name,
+            "runbooksContainer": self.runbooks_container.name,
         })

@@ -61,7 +61,7 @@ def test_components_register_their_outputs(plan):
 def test_every_taggable_resource_carries_the_environment_tags(plan):
     expected = settings_of(plan.stack).tags
     assert expected["environment"] == plan.stack and expected["project"] == "agent-obo"
-    taggable = [r for r in plan.resources if accepts_tags(r.type)]
+    taggable = [r for r in plan.resources if accepts_tags(r)]
     assert len(taggable) >= 9
     for resource in taggable:
         tags = resource.inputs.get("tags") or {}

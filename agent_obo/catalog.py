@@ -1,0 +1,241 @@
+"""The tool catalog (catalog/tools.yaml): what each tool is and which identity it runs with.
+
+Loading checks every entry and the rules that keep a "my data" tool from ever running with a shared
+identity; every problem is reported at once, naming the tool, the field, the value and what is
+allowed, before any resource is registered.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from agent_obo.connectors import CONNECTORS, Connector
+from agent_obo.errors import SettingsError
+
+CATALOG_PATH = Path(__file__).resolve().parent.parent / "catalog" / "tools.yaml"
+
+PER_USER = "per-user"
+APP_ONLY = "app-only"
+IDENTITIES = (PER_USER, APP_ONLY)
+ACCESS = ("read", "write")
+DATA = ("user", "shared")
+METHODS = ("get", "post", "put", "patch", "delete")
+NAME = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
+SCOPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+AGENT_PARAMETER = re.compile(r"agentParameters\('([^']+)'\)")
+FIELDS = {"name", "description", "connector", "operation", "arguments", "identity", "data", "access",
+          "scopes", "requires_confirmation", "justification", "requires_settings"}
+# The model reads each description to pick a tool, so it must say whose identity the tool uses.
+IDENTITY_WORDING = {PER_USER: "signed-in user", APP_ONLY: "as the app"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    queries: Mapping[str, Any] = field(default_factory=dict)
+    body: Any = None
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    connector: Connector
+    operation: Operation
+    arguments: Mapping[str, Any]
+    identity: str
+    data: str
+    access: str
+    scopes: tuple[str, ...]
+    requires_confirmation: bool
+    justification: str
+    requires_settings: tuple[str, ...]
+
+    @property
+    def connection_reference(self) -> str:
+        """The key of its connection in connections.json: the connector and the identity mode."""
+        return f"{self.connector.api_name}-{self.identity.replace('-', '')}"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    tools: tuple[Tool, ...]
+
+    def names(self) -> list[str]:
+        return [tool.name for tool in self.tools]
+
+    def without(self, disabled: Iterable[str]) -> "Catalog":
+        disabled = set(disabled)
+        unknown = sorted(disabled - set(self.names()))
+        if unknown:
+            raise SettingsError("stack disables tools the catalog does not have", [
+                f"agent-obo:disabledTools = {json.dumps(sorted(disabled))}: {', '.join(map(repr, unknown))} "
+                f"not in catalog/tools.yaml; allowed: {', '.join(self.names())}"])
+        return Catalog(tuple(tool for tool in self.tools if tool.name not in disabled))
+
+    def per_user_scopes(self) -> tuple[str, ...]:
+        """The union of the delegated scopes the per-user tools declare, nothing more."""
+        return tuple(sorted({scope for tool in self.tools if tool.identity == PER_USER for scope in tool.scopes}))
+
+
+def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
+    document = yaml.safe_load(path.read_text("utf-8")) or {}
+    return parse_catalog(document, source=path.name)
+
+
+def parse_catalog(document: Mapping[str, Any], source: str = "tools.yaml") -> Catalog:
+    problems: list[str] = []
+    entries = document.get("tools") if isinstance(document, Mapping) else None
+    if not isinstance(entries, list) or not entries:
+        raise SettingsError(f"{source} is invalid", [f"{source}: `tools` must be a non-empty list of tools"])
+    tools = []
+    for index, entry in enumerate(entries):
+        tool = _parse_tool(entry, f"tools[{index}]", problems)
+        if tool is not None:
+            tools.append(tool)
+    seen: dict[str, int] = {}
+    for tool in tools:
+        seen[tool.name] = seen.get(tool.name, 0) + 1
+    for name, count in sorted(seen.items()):
+        if count > 1:
+            problems.append(f"tool {name!r}: name used by {count} tools; allowed: each name once")
+    if problems:
+        raise SettingsError(f"catalog {source} is invalid", problems)
+    return Catalog(tuple(tools))
+
+
+def _parse_tool(entry: Any, where: str, problems: list[str]) -> Tool | None:
+    if not isinstance(entry, Mapping):
+        problems.append(f"{where}: must be a mapping of tool fields")
+        return None
+    name = entry.get("name")
+    label = f"tool {name!r}" if isinstance(name, str) else where
+    before = len(problems)
+
+    def bad(field_name: str, value: Any, allowed: str) -> None:
+        problems.append(f"{label}.{field_name} = {json.dumps(value)}: {allowed}")
+
+    for unknown in sorted(set(entry) - FIELDS):
+        bad(unknown, entry[unknown], f"unknown field; allowed fields: {', '.join(sorted(FIELDS))}")
+    if not isinstance(name, str) or not NAME.match(name):
+        bad("name", name, "allowed: 3-64 lower-case letters, digits or '_', starting with a letter")
+    identity, access, data = entry.get("identity"), entry.get("access"), entry.get("data")
+    if identity not in IDENTITIES:
+        bad("identity", identity, "allowed values: " + ", ".join(IDENTITIES))
+    if access not in ACCESS:
+        bad("access", access, "allowed values: " + ", ".join(ACCESS))
+    if data not in DATA:
+        bad("data", data, "allowed values: user (the signed-in user's own data), shared")
+
+    description = entry.get("description")
+    if not isinstance(description, str) or not 20 <= len(description.strip()) <= 300:
+        bad("description", description, "allowed: 20-300 characters saying what data the tool touches")
+    elif identity in IDENTITY_WORDING and IDENTITY_WORDING[identity] not in description:
+        bad("description", description, f"a {identity} tool's description must say "
+                                        f"{IDENTITY_WORDING[identity]!r} so the model knows whose identity it uses")
+
+    connector = CONNECTORS.get(entry.get("connector"))
+    if connector is None:
+        bad("connector", entry.get("connector"), "allowed values: " + ", ".join(sorted(CONNECTORS)))
+    elif identity == PER_USER and not connector.per_user_capable:
+        capable = ", ".join(sorted(c.api_name for c in CONNECTORS.values() if c.per_user_capable))
+        bad("identity", identity, f"connector {connector.api_name!r} ({connector.display_name}) does not support "
+                                  f"per-user (delegated) connections; per-user needs one of: {capable}")
+
+    scopes = entry.get("scopes", [])
+    if not isinstance(scopes, list) or not all(isinstance(s, str) and SCOPE.match(s) for s in scopes):
+        bad("scopes", scopes, "allowed: a list of Microsoft Graph delegated scope names such as Calendars.Read")
+        scopes = []
+    elif identity == PER_USER and not scopes:
+        bad("scopes", scopes, "a per-user tool must list the delegated scopes it needs (least privilege)")
+    elif identity == APP_ONLY and scopes:
+        bad("scopes", scopes, "an app-only tool uses no delegated scopes; leave it empty")
+    elif len(set(scopes)) != len(scopes):
+        bad("scopes", scopes, "lists a scope twice; each scope once")
+
+    justification = entry.get("justification", "")
+    if not isinstance(justification, str):
+        bad("justification", justification, "allowed: text explaining the exception")
+        justification = ""
+    confirmation = entry.get("requires_confirmation", False)
+    if not isinstance(confirmation, bool):
+        bad("requires_confirmation", confirmation, "allowed: true or false")
+    if access == "write" and confirmation is not True:
+        bad("requires_confirmation", confirmation, "a write tool must require the user's explicit confirmation")
+    if data == "user" and access == "read" and identity == APP_ONLY and not justification.strip():
+        bad("identity", identity, "reads of the signed-in user's own data run per-user; "
+                                  "an app-only exception needs a non-empty `justification`")
+    if access == "write" and identity == PER_USER and not justification.strip():
+        bad("identity", identity, "writes run app-only after confirmation; "
+                                  "a per-user exception needs a non-empty `justification`")
+
+    operation = _parse_operation(entry.get("operation"), label, problems)
+    arguments = entry.get("arguments", {"type": "object", "properties": {}})
+    _check_arguments(arguments, operation, label, problems)
+    settings = entry.get("requires_settings", [])
+    if not isinstance(settings, list) or not all(isinstance(s, str) for s in settings):
+        bad("requires_settings", settings, "allowed: a list of stack setting names")
+        settings = []
+
+    if len(problems) > before:
+        return None
+    return Tool(name=name, description=description.strip(), connector=connector, operation=operation,
+                arguments=arguments, identity=identity, data=data, access=access, scopes=tuple(scopes),
+                requires_confirmation=confirmation, justification=justification.strip(),
+                requires_settings=tuple(settings))
+
+
+def _parse_operation(value: Any, label: str, problems: list[str]) -> Operation | None:
+    if not isinstance(value, Mapping):
+        problems.append(f"{label}.operation = {json.dumps(value)}: allowed: a mapping with method, path, "
+                        "optional queries and body")
+        return None
+    method, path, queries = value.get("method"), value.get("path"), value.get("queries", {})
+    ok = True
+    if method not in METHODS:
+        problems.append(f"{label}.operation.method = {json.dumps(method)}: allowed values: {', '.join(METHODS)}")
+        ok = False
+    if not isinstance(path, str) or not path.startswith("/"):
+        problems.append(f"{label}.operation.path = {json.dumps(path)}: allowed: the connector operation's "
+                        "path, starting with /")
+        ok = False
+    if not isinstance(queries, Mapping):
+        problems.append(f"{label}.operation.queries = {json.dumps(queries)}: allowed: a mapping of query names")
+        ok = False
+    unknown = sorted(set(value) - {"method", "path", "queries", "body"})
+    if unknown:
+        problems.append(f"{label}.operation: unknown fields {unknown}; allowed: method, path, queries, body")
+        ok = False
+    return Operation(method=method, path=path, queries=dict(queries), body=value.get("body")) if ok else None
+
+
+def _check_arguments(arguments: Any, operation: Operation | None, label: str, problems: list[str]) -> None:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    if not isinstance(arguments, Mapping) or arguments.get("type") != "object":
+        problems.append(f"{label}.arguments = {json.dumps(arguments)}: allowed: a JSON schema of type object")
+        return
+    try:
+        Draft202012Validator.check_schema(arguments)
+    except SchemaError as error:
+        problems.append(f"{label}.arguments: not a valid JSON schema: {error.message}")
+        return
+    properties = arguments.get("properties", {})
+    for name in arguments.get("required", []):
+        if name not in properties:
+            problems.append(f"{label}.arguments.required lists {name!r}, which is not in its properties")
+    for name, schema in properties.items():
+        if not isinstance(schema, Mapping) or not schema.get("description"):
+            problems.append(f"{label}.arguments.properties.{name}: needs a description for the model")
+    if operation is not None:
+        used = set(AGENT_PARAMETER.findall(json.dumps([operation.path, operation.queries, operation.body])))
+        for name in sorted(used - set(properties)):
+            problems.append(f"{label}.operation uses agentParameters({name!r}), which its arguments do not define")

@@ -1,0 +1,143 @@
+"""The connections the catalog needs: one per connector and identity mode, each labelled three ways.
+
+A connection's identity is visible in its name suffix (`-peruser` / `-apponly`), its display name
+prefix ("[per-user] ..." / "[app-only] ...") and its tags, so "which identity does this tool use"
+is one glance away in the portal, in the plan and in connections.json (the module's "mixed
+identity confusion" row).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from agent_obo.catalog import APP_ONLY, PER_USER, Catalog
+from agent_obo.connectors import Connector
+
+LABELS = {PER_USER: "[per-user]", APP_ONLY: "[app-only]"}
+SUFFIXES = {PER_USER: "peruser", APP_ONLY: "apponly"}
+# Per-user connections: the designer's dynamic connection (../shared/AZURE_CONTRACTS.md section 4,
+# LogicAppsUX libs/logic-apps-shared base/connection.ts); the typed 2016-06-01 API has no `features`.
+PER_USER_API_VERSION = "2018-07-01-preview"
+APP_ONLY_API_VERSION = "2016-06-01"
+DYNAMIC_USER_INVOKED = "DynamicUserInvoked"
+
+
+def scope_fingerprint(scopes: tuple[str, ...]) -> str:
+    return hashlib.sha256(" ".join(sorted(scopes)).encode()).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class ConnectionSpec:
+    connector: Connector
+    identity: str
+    tools: tuple[str, ...]
+    scopes: tuple[str, ...]  # per-user: the union of its tools' delegated scopes
+
+    @property
+    def reference(self) -> str:
+        """Its key in connections.json and its Pulumi logical name; stable across scope changes."""
+        return f"{self.connector.api_name}-{SUFFIXES[self.identity]}"
+
+    @property
+    def per_user(self) -> bool:
+        return self.identity == PER_USER
+
+    @property
+    def fingerprint(self) -> str:
+        return scope_fingerprint(self.scopes) if self.per_user else "none"
+
+    @property
+    def azure_name(self) -> str:
+        # A per-user connection cannot be re-scoped in place: the scope set is part of its name, so a
+        # new scope set is a new connection, created before the old one is deleted.
+        return f"{self.reference}-{self.fingerprint}" if self.per_user else self.reference
+
+    @property
+    def display_name(self) -> str:
+        return f"{LABELS[self.identity]} {self.connector.display_name}"
+
+    @property
+    def authentication(self) -> str:
+        if self.per_user:
+            return "delegated (signed-in user)"
+        return "managed identity" if self.connector.managed_identity else "service account (OAuth)"
+
+    @property
+    def needs_authorization(self) -> bool:
+        """An app-only OAuth connection waits for its service account to sign in once after deployment."""
+        return not self.per_user and self.connector.managed_identity is None
+
+    @property
+    def api_version(self) -> str:
+        return PER_USER_API_VERSION if self.per_user else APP_ONLY_API_VERSION
+
+    def setting(self, name: str) -> str:
+        return f"{self.reference}_{name}"
+
+    def app_setting_names(self) -> tuple[str, ...]:
+        names = ("connectionId", "connectionRuntimeUrl") + (("dynamicConnectionProxyUrl",) if self.per_user else ())
+        return tuple(self.setting(name) for name in names)
+
+    def tags(self, base: dict[str, str]) -> dict[str, str]:
+        return {
+            **base,
+            "identity-mode": self.identity,
+            "tools": " ".join(self.tools),
+            "scope-fingerprint": self.fingerprint,
+            "scopes": " ".join(self.scopes) if self.scopes else "none",
+            "authentication": self.authentication,
+        }
+
+    def properties(self, subscription_id: str, location: str) -> dict[str, Any]:
+        """Microsoft.Web/connections properties (../shared/AZURE_CONTRACTS.md section 4)."""
+        properties: dict[str, Any] = {
+            "api": {"id": managed_api_id(subscription_id, location, self.connector.api_name)},
+            "displayName": self.display_name,
+        }
+        if self.per_user:
+            properties["features"] = DYNAMIC_USER_INVOKED
+        elif self.connector.managed_identity:
+            properties["parameterValueSet"] = {"name": self.connector.managed_identity.parameter_value_set,
+                                               "values": {}}
+        return properties
+
+    def connections_json_entry(self) -> dict[str, Any]:
+        """Its managedApiConnections entry; values come from app settings set by the program."""
+        entry: dict[str, Any] = {
+            "api": {"id": "/subscriptions/@{appsetting('WORKFLOWS_SUBSCRIPTION_ID')}/providers/Microsoft.Web/"
+                          f"locations/@{{appsetting('WORKFLOWS_LOCATION_NAME')}}/managedApis/{self.connector.api_name}"},
+            "connection": {"id": f"@appsetting('{self.setting('connectionId')}')"},
+            "connectionRuntimeUrl": f"@appsetting('{self.setting('connectionRuntimeUrl')}')",
+            "authentication": {"type": "ManagedServiceIdentity"},
+        }
+        if self.per_user:
+            # (undocumented: LogicAppsUX designer, ../shared/AZURE_CONTRACTS.md section 3) the
+            # runtime resolves a per-user connection for each chat user through this proxy.
+            entry["connectionProperties"] = {
+                "runtimeSource": "Dynamic",
+                "dynamicConnectionProxyUrl": f"@appsetting('{self.setting('dynamicConnectionProxyUrl')}')",
+            }
+        elif self.connector.managed_identity:
+            entry["connectionProperties"] = {"authentication": {
+                "type": "ManagedServiceIdentity", "audience": self.connector.managed_identity.audience}}
+        return entry
+
+
+def managed_api_id(subscription_id: str, location: str, api_name: str) -> str:
+    return f"/subscriptions/{subscription_id}/providers/Microsoft.Web/locations/{location}/managedApis/{api_name}"
+
+
+def connection_specs(catalog: Catalog) -> list[ConnectionSpec]:
+    """One connection per (connector, identity), in catalog order."""
+    grouped: dict[tuple[str, str], list] = {}
+    for tool in catalog.tools:
+        grouped.setdefault((tool.connector.api_name, tool.identity), []).append(tool)
+    specs = []
+    for tools in grouped.values():
+        first = tools[0]
+        scopes = tuple(sorted({s for t in tools for s in t.scopes}))
+        specs.append(ConnectionSpec(connector=first.connector, identity=first.identity,
+                                    tools=tuple(t.name for t in tools), scopes=scopes))
+    return specs

@@ -1,0 +1,150 @@
+"""The Microsoft Entra app registration the chat client signs users in with, and its consent.
+
+Single tenant; `api://<client id>` is the token audience; `user_impersonation` is its delegated scope;
+Microsoft Graph delegated scopes are exactly the sign-in scopes plus the per-user tools' union
+(agent_obo.graph_scopes), consented tenant-wide by one grant, or left to an administrator through
+the admin-consent URL. No client secret exists: Easy Auth signs in with a federated credential
+that trusts the runtime's user-assigned identity (../shared/AZURE_CONTRACTS.md section 5).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_azuread as azuread
+
+from agent_obo.graph_scopes import GRAPH_APP_ID, GraphScopes
+
+# The app has no app roles: assigning a user or group gives the default access role.
+DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+USER_IMPERSONATION = "user_impersonation"
+
+
+def user_impersonation_scope_id(environment: str) -> str:
+    """Stable per environment, so re-running never re-creates the scope (its id is its identity)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://agent-obo/{environment}/{USER_IMPERSONATION}"))
+
+
+def issuer(tenant_id: str) -> str:
+    return f"https://login.microsoftonline.com/{tenant_id}/v2.0"
+
+
+def admin_consent_url(tenant_id: str, client_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Consents, tenant-wide, to the app's configured permissions (its required resource access)."""
+    return pulumi.Output.concat(
+        "https://login.microsoftonline.com/", tenant_id, "/adminconsent?client_id=", client_id)
+
+
+@dataclass
+class ChatAppRegistrationArgs:
+    display_name: str
+    environment: str
+    tenant_id: str
+    site_host_name: pulumi.Input[str]
+    owners: list[str]
+    graph_scopes: GraphScopes
+    runtime_identity_principal_id: pulumi.Input[str]
+    assignment_required: bool
+    grant_admin_consent: bool
+    protect: bool
+    allowed_users: list[str] = field(default_factory=list)
+    allowed_groups: list[str] = field(default_factory=list)
+
+
+class ChatAppRegistration(pulumi.ComponentResource):
+    def __init__(self, name: str, args: ChatAppRegistrationArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("agent-obo:identity:ChatAppRegistration", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        self.application = azuread.Application(
+            f"{name}-app",
+            display_name=args.display_name,
+            sign_in_audience="AzureADMyOrg",
+            owners=args.owners,
+            prevent_duplicate_names=True,
+            notes=f"agent-obo {args.environment}: chat sign-in (Easy Auth) for the Logic Apps agent. "
+                  "Managed by Pulumi; change it in the repository, not in the portal.",
+            api=azuread.ApplicationApiArgs(
+                requested_access_token_version=2,
+                oauth2_permission_scopes=[azuread.ApplicationApiOauth2PermissionScopeArgs(
+                    id=user_impersonation_scope_id(args.environment),
+                    value=USER_IMPERSONATION,
+                    type="User",
+                    enabled=True,
+                    admin_consent_display_name="Use the agent as the signed-in user",
+                    admin_consent_description="Lets the chat client call the agent on behalf of the "
+                                              "signed-in user.",
+                    user_consent_display_name="Use the agent as you",
+                    user_consent_description="Lets the chat client call the agent on your behalf.",
+                )],
+            ),
+            web=azuread.ApplicationWebArgs(
+                redirect_uris=[pulumi.Output.concat("https://", args.site_host_name, "/.auth/login/aad/callback")],
+                implicit_grant=azuread.ApplicationWebImplicitGrantArgs(id_token_issuance_enabled=True),
+            ),
+            required_resource_accesses=[azuread.ApplicationRequiredResourceAccessArgs(
+                resource_app_id=GRAPH_APP_ID,
+                resource_accesses=[azuread.ApplicationRequiredResourceAccessResourceAccessArgs(id=scope_id, type="Scope")
+                                   for _, scope_id in sorted(args.graph_scopes.ids.items())],
+            )],
+            # Groups in the token let Easy Auth check allowedGroups; only groups assigned to the app.
+            group_membership_claims=["ApplicationGroup"] if args.allowed_groups else None,
+            # The identifier URI needs the client id, which exists only once the app does: a separate
+            # resource sets it, and this one leaves it alone.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, ignore_changes=["identifierUris"]),
+        )
+        self.client_id = self.application.client_id
+        self.identifier_uri = pulumi.Output.concat("api://", self.client_id)
+        self.identifier = azuread.ApplicationIdentifierUri(
+            f"{name}-identifier-uri", application_id=self.application.id, identifier_uri=self.identifier_uri,
+            opts=child)
+        self.federated_credential = azuread.ApplicationFederatedIdentityCredential(
+            f"{name}-runtime-identity-credential",
+            application_id=self.application.id,
+            display_name="easy-auth-runtime-identity",
+            description="Easy Auth on the logic app signs in with its user-assigned identity instead of a "
+                        "client secret.",
+            issuer=issuer(args.tenant_id),
+            subject=args.runtime_identity_principal_id,
+            audiences=[TOKEN_EXCHANGE_AUDIENCE],
+            opts=child,
+        )
+        self.service_principal = azuread.ServicePrincipal(
+            f"{name}-sp",
+            client_id=self.client_id,
+            app_role_assignment_required=args.assignment_required,
+            owners=args.owners,
+            notes=f"agent-obo {args.environment}: who may sign in to the agent's chat.",
+            opts=stateful,
+        )
+        self.assignments = [
+            azuread.AppRoleAssignment(
+                f"{name}-{kind}-{principal}",
+                app_role_id=DEFAULT_ACCESS_ROLE_ID,
+                principal_object_id=principal,
+                resource_object_id=self.service_principal.object_id,
+                opts=child,
+            )
+            for kind, principals in (("user", args.allowed_users), ("group", args.allowed_groups))
+            for principal in principals
+        ]
+        # One grant for the pair (our app, Graph) holding every scope: a second grant for the same
+        # pair fails with 409 (hashicorp/terraform-provider-azuread#681).
+        self.consent_grant = azuread.ServicePrincipalDelegatedPermissionGrant(
+            f"{name}-graph-consent",
+            service_principal_object_id=self.service_principal.object_id,
+            resource_service_principal_object_id=args.graph_scopes.service_principal_object_id,
+            claim_values=list(args.graph_scopes.names),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.application]),
+        ) if args.grant_admin_consent else None
+        self.admin_consent_url = admin_consent_url(args.tenant_id, self.client_id)
+        self.register_outputs({
+            "clientId": self.client_id,
+            "identifierUri": self.identifier_uri,
+            "servicePrincipalObjectId": self.service_principal.object_id,
+            "adminConsentUrl": self.admin_consent_url,
+            "adminConsentGranted": self.consent_grant is not None,
+        })

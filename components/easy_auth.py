@@ -1,0 +1,91 @@
+"""Easy Auth (App Service authentication v2) on the logic app: Part 1 of the module.
+
+Every request needs a Microsoft Entra sign-in except the runtime's own monitoring APIs; the token
+store keeps each user's token, which the per-user connections act with. Settings follow
+../shared/AZURE_CONTRACTS.md section 6 (learn.microsoft.com/azure/logic-apps/
+set-up-authentication-agent-workflows, .../app-service/configure-authentication-provider-aad).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+from pulumi_azure_native import web
+
+# Secretless sign-in: Easy Auth reads this setting's value as "the client id of the managed identity
+# whose federated credential stands in for a client secret" (docs/easyauth-aad, "use a managed
+# identity instead of a secret").
+FIC_CLIENT_ID_SETTING = "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID"
+ALLOWED_TENANTS_SETTING = "WEBSITE_AUTH_AAD_ALLOWED_TENANTS"
+# Refresh tokens need offline_access; every scope asked at sign-in is one the tenant consented to.
+LOGIN_SCOPES = ("openid", "profile", "offline_access")
+
+
+def easy_auth_app_settings(runtime_identity_client_id: pulumi.Input[str], tenant_id: str
+                           ) -> dict[str, pulumi.Input[str]]:
+    """The site settings Easy Auth needs; they go on the site itself (LogicAppArgs.extra_app_settings)."""
+    return {FIC_CLIENT_ID_SETTING: runtime_identity_client_id, ALLOWED_TENANTS_SETTING: tenant_id}
+
+
+@dataclass
+class EasyAuthArgs:
+    site_name: pulumi.Input[str]
+    resource_group_name: pulumi.Input[str]
+    client_id: pulumi.Input[str]
+    identifier_uri: pulumi.Input[str]
+    issuer: str
+    unauthenticated_action: str
+    excluded_paths: list[str]
+    additional_audiences: list[str] = field(default_factory=list)
+    allowed_users: list[str] = field(default_factory=list)
+    allowed_groups: list[str] = field(default_factory=list)
+    # Sign-in works only once the federated credential exists: turn Easy Auth on after it.
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+
+
+class EasyAuth(pulumi.ComponentResource):
+    """Signs chat users in with Microsoft Entra and keeps their tokens for the per-user tools."""
+
+    def __init__(self, name: str, args: EasyAuthArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("agent-obo:identity:EasyAuth", name, None, opts)
+        allowed_principals = None
+        if args.allowed_users or args.allowed_groups:
+            allowed_principals = web.AllowedPrincipalsArgs(
+                identities=list(args.allowed_users) or None, groups=list(args.allowed_groups) or None)
+        self.settings = web.WebAppAuthSettingsV2WithoutSecrets(
+            f"{name}-authsettings",
+            name=args.site_name,
+            resource_group_name=args.resource_group_name,
+            platform=web.AuthPlatformArgs(enabled=True, runtime_version="~1"),
+            global_validation=web.GlobalValidationArgs(
+                require_authentication=True,
+                unauthenticated_client_action=args.unauthenticated_action,
+                redirect_to_provider="azureactivedirectory",
+                excluded_paths=list(args.excluded_paths),
+            ),
+            identity_providers=web.IdentityProvidersArgs(
+                azure_active_directory=web.AzureActiveDirectoryArgs(
+                    enabled=True,
+                    registration=web.AzureActiveDirectoryRegistrationArgs(
+                        client_id=args.client_id,
+                        client_secret_setting_name=FIC_CLIENT_ID_SETTING,
+                        open_id_issuer=args.issuer,
+                    ),
+                    validation=web.AzureActiveDirectoryValidationArgs(
+                        allowed_audiences=[args.identifier_uri, *args.additional_audiences],
+                        default_authorization_policy=web.DefaultAuthorizationPolicyArgs(
+                            # "Allow requests only from this application itself"
+                            allowed_applications=[args.client_id],
+                            allowed_principals=allowed_principals,
+                        ),
+                    ),
+                    login=web.AzureActiveDirectoryLoginArgs(
+                        login_parameters=["scope=" + " ".join(LOGIN_SCOPES)]),
+                ),
+            ),
+            login=web.LoginArgs(token_store=web.TokenStoreArgs(enabled=True)),
+            http_settings=web.HttpSettingsArgs(require_https=True),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
+        )
+        self.register_outputs({"issuer": args.issuer, "unauthenticatedAction": args.unauthenticated_action})
