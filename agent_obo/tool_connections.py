@@ -34,6 +34,8 @@ class ConnectionSpec:
     identity: str
     tools: tuple[str, ...]
     scopes: tuple[str, ...]  # per-user: the union of its tools' delegated scopes
+    write_tools: tuple[str, ...] = ()  # its tools that write
+    exceptions: tuple[str, ...] = ()  # its tools whose identity breaks the rules, with a justification
 
     @property
     def reference(self) -> str:
@@ -88,6 +90,8 @@ class ConnectionSpec:
             "scope-fingerprint": self.fingerprint,
             "scopes": " ".join(self.scopes) if self.scopes else "none",
             "authentication": self.authentication,
+            "write-tools": " ".join(self.write_tools) if self.write_tools else "none",
+            "justified-exceptions": " ".join(self.exceptions) if self.exceptions else "none",
         }
 
     def properties(self, subscription_id: str, location: str) -> dict[str, Any]:
@@ -138,6 +142,8 @@ def connection_specs(catalog: Catalog) -> list[ConnectionSpec]:
     for tools in grouped.values():
         first = tools[0]
         scopes = tuple(sorted({s for t in tools for s in t.scopes}))
-        specs.append(ConnectionSpec(connector=first.connector, identity=first.identity,
-                                    tools=tuple(t.name for t in tools), scopes=scopes))
+        specs.append(ConnectionSpec(
+            connector=first.connector, identity=first.identity, tools=tuple(t.name for t in tools),
+            scopes=scopes, write_tools=tuple(t.name for t in tools if t.access == "write"),
+            exceptions=tuple(t.name for t in tools if t.justification)))
     return specs
