@@ -45,3 +45,13 @@ def identity_matrix_markdown(catalog: Catalog) -> str:
     lines += ["| " + " | ".join(f"`{row[c]}`" if c in ("tool", "connection") else row[c] for c in COLUMNS) + " |"
               for row in rows]
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # `make docs`
+    from pathlib import Path
+
+    from agent_obo.catalog import load_catalog
+
+    target = Path(__file__).resolve().parent.parent / DOC_PATH
+    target.write_text(identity_matrix_markdown(load_catalog()))
+    print(f"wrote {DOC_PATH}")

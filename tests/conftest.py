@@ -23,3 +23,24 @@ def plan(request, plans) -> Plan:
 def run_with(overrides: dict, stack: str = "dev") -> RunResult:
     """The dev stack with some settings changed, run through the real program."""
     return run_stack(stack, overrides)
+
+
+def run_with_catalog(mutate, tmp_path, overrides: dict | None = None, stack: str = "dev") -> RunResult:
+    """The real program with a changed copy of catalog/tools.yaml (`mutate` edits its parsed YAML)."""
+    from unittest import mock
+
+    import yaml
+
+    from agent_obo import catalog
+
+    document = yaml.safe_load(catalog.CATALOG_PATH.read_text())
+    mutate(document)
+    path = tmp_path / "tools.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    with mock.patch.object(catalog, "CATALOG_PATH", path):
+        return run_stack(stack, overrides)
+
+
+def tool_entry(document: dict, name: str) -> dict:
+    (entry,) = [tool for tool in document["tools"] if tool["name"] == name]
+    return entry

@@ -1,0 +1,400 @@
+"""Tools and labelled connections: one catalog decides per-user or app-only; the rest is derived."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from agent_obo.catalog import APP_ONLY, PER_USER, load_catalog, parse_catalog
+from agent_obo.errors import SettingsError
+from agent_obo.identity_matrix import DOC_PATH, identity_matrix, identity_matrix_markdown
+from agent_obo.tool_connections import connection_specs
+from agent_obo.workflow_tools import CONFIRMATION_NOTE, RETRY_POLICY
+from offline.mocks import TENANT_ID
+from offline.runner import PROJECT_DIR
+from tests.conftest import run_with, run_with_catalog, tool_entry
+from tests.test_foundation import app_settings, settings_of
+from tests.test_package import package_files
+
+CONNECTION = "azure-native:resources:Resource"
+SITE = "azure-native:web:WebApp"
+CATALOG = load_catalog()
+CATALOG_DOCUMENT = yaml.safe_load((PROJECT_DIR / "catalog" / "tools.yaml").read_text())
+
+
+def connections(plan) -> dict[str, object]:
+    return {r.name: r for r in plan.all(CONNECTION) if r.input("resourceType") == "connections"}
+
+
+def access_policies(plan) -> list:
+    return [r for r in plan.all(CONNECTION) if r.input("resourceType") == "accessPolicies"]
+
+
+def workflow(plan) -> dict:
+    return json.loads(package_files(plan)["obo-agent/workflow.json"])
+
+
+def agent_tools(plan) -> dict:
+    (agent,) = [a for a in workflow(plan)["definition"]["actions"].values() if a["type"] == "Agent"]
+    return agent["tools"]
+
+
+def connections_json(plan) -> dict:
+    return json.loads(package_files(plan)["connections.json"])
+
+
+def enabled(plan):
+    return CATALOG.without(settings_of(plan.stack).disabled_tools)
+
+
+# --- the catalog -----------------------------------------------------------------------------------
+
+def test_catalog_is_realistic():
+    user_reads = [t for t in CATALOG.tools if t.identity == PER_USER and t.data == "user" and t.access == "read"]
+    app_only = [t for t in CATALOG.tools if t.identity == APP_ONLY]
+    assert len(user_reads) >= 3
+    assert any(t.connector.managed_identity for t in app_only)
+    assert any(t.access == "write" and t.data == "shared" and t.requires_confirmation for t in app_only)
+
+
+def test_every_user_data_read_runs_per_user_and_every_write_app_only_with_confirmation():
+    for tool in CATALOG.tools:
+        if tool.justification:
+            continue
+        if tool.data == "user" and tool.access == "read":
+            assert tool.identity == PER_USER, tool.name
+        if tool.access == "write":
+            assert tool.identity == APP_ONLY and tool.requires_confirmation, tool.name
+
+
+# --- connections ----------------------------------------------------------------------------------
+
+def test_one_connection_per_connector_and_identity(plan):
+    expected = {f"{t.connector.api_name}-{t.identity.replace('-', '')}" for t in enabled(plan).tools}
+    assert set(connections(plan)) == expected
+
+
+def test_per_user_connections_are_dynamic_v2_connections(plan):
+    for spec in connection_specs(enabled(plan)):
+        connection = connections(plan)[spec.reference]
+        assert connection.input("kind") == "V2"
+        assert connection.input("resourceProviderNamespace") == "Microsoft.Web"
+        assert connection.input("properties.api.id").endswith(f"/managedApis/{spec.connector.api_name}")
+        if spec.per_user:
+            assert connection.input("apiVersion") == "2018-07-01-preview"
+            assert connection.input("properties.features") == "DynamicUserInvoked"
+            assert spec.connector.per_user_capable
+        else:
+            assert connection.input("properties.features") is None
+
+
+def test_app_only_connections_use_the_managed_identity_or_are_flagged_for_authorization(plan):
+    flagged = []
+    for spec in connection_specs(enabled(plan)):
+        if spec.per_user:
+            continue
+        connection = connections(plan)[spec.reference]
+        value_set = connection.input("properties.parameterValueSet")
+        if spec.connector.managed_identity:
+            assert value_set == {"name": "managedIdentityAuth", "values": {}}
+        else:
+            assert value_set is None
+            flagged.append(spec.reference)
+            assert connection.input("tags.authentication") == "service account (OAuth)"
+    assert plan.stack_outputs["connectionsNeedingAuthorization"] == flagged
+    assert flagged == ["teams-apponly"]
+
+
+def test_every_connection_is_labelled_three_ways_that_agree(plan):
+    for name, connection in connections(plan).items():
+        mode = connection.input("tags.identity-mode")
+        suffix = {PER_USER: "-peruser", APP_ONLY: "-apponly"}[mode]
+        label = {PER_USER: "[per-user] ", APP_ONLY: "[app-only] "}[mode]
+        assert name.endswith(suffix)
+        assert connection.input("resourceName").startswith(name)
+        assert connection.input("properties.displayName").startswith(label)
+        other = "[app-only]" if mode == PER_USER else "[per-user]"
+        assert other not in connection.input("properties.displayName")
+        tools = connection.input("tags.tools").split()
+        assert tools and all(CATALOG.tools[CATALOG.names().index(t)].identity == mode for t in tools)
+
+
+def test_per_user_connection_names_and_tags_carry_the_scope_fingerprint(plan):
+    for spec in connection_specs(enabled(plan)):
+        connection = connections(plan)[spec.reference]
+        assert connection.input("tags.scope-fingerprint") == spec.fingerprint
+        if spec.per_user:
+            assert connection.input("resourceName") == f"{spec.reference}-{spec.fingerprint}"
+            assert connection.input("tags.scopes") == " ".join(spec.scopes)
+            assert connection.replacement_trigger == spec.fingerprint
+        else:
+            assert connection.input("resourceName") == spec.reference
+            assert connection.replacement_trigger is None
+
+
+def test_every_connection_has_an_access_policy_for_the_sites_system_identity(plan):
+    principal = plan.one(SITE).outputs["identity"]["principalId"]
+    policies = {p.input("parentResourcePath"): p for p in access_policies(plan)}
+    assert len(policies) == len(connections(plan))
+    for name, connection in connections(plan).items():
+        policy = policies[f"connections/{connection.input('resourceName')}"]
+        assert policy.input("resourceName") == principal
+        assert policy.input("properties") == {"principal": {"type": "ActiveDirectory", "identity": {
+            "tenantId": TENANT_ID, "objectId": principal}}}
+        assert connection.urn in policy.replace_with
+        assert connection.urn in policy.dependencies
+
+
+def test_the_app_only_blob_tool_may_read_the_runbooks_container_only(plan):
+    reader = [r for r in plan.all("azure-native:authorization:RoleAssignment")
+              if r.input("roleDefinitionId").endswith("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")]
+    (grant,) = reader
+    assert grant.input("principalId") == plan.one(SITE).outputs["identity"]["principalId"]
+    assert grant.input("scope") == plan.one("azure-native:storage:BlobContainer", "runtime-storage-runbooks").resource_id
+
+
+# --- connections.json, app settings and the workflow ---------------------------------------------
+
+def test_connections_json_has_one_entry_per_connection_and_marks_per_user_ones_dynamic(plan):
+    entries = connections_json(plan)["managedApiConnections"]
+    assert set(entries) == set(connections(plan))
+    for spec in connection_specs(enabled(plan)):
+        entry = entries[spec.reference]
+        assert entry["authentication"] == {"type": "ManagedServiceIdentity"}
+        dynamic = entry.get("connectionProperties", {}).get("runtimeSource") == "Dynamic"
+        assert dynamic is spec.per_user
+        if spec.per_user:
+            assert entry["connectionProperties"]["dynamicConnectionProxyUrl"] == \
+                f"@appsetting('{spec.reference}_dynamicConnectionProxyUrl')"
+
+
+def test_connection_app_settings_carry_the_connections_runtime_values(plan):
+    settings = app_settings(plan)
+    for name, connection in connections(plan).items():
+        assert settings[f"{name}_connectionId"] == connection.resource_id
+        assert settings[f"{name}_connectionRuntimeUrl"] == connection.outputs["properties"]["connectionRuntimeUrl"]
+        proxy = connection.outputs["properties"].get("dynamicConnectionProxyUrl")
+        assert settings.get(f"{name}_dynamicConnectionProxyUrl") == proxy
+
+
+def test_every_app_setting_and_parameter_the_package_reads_exists(plan):
+    files = {path: content.decode() for path, content in package_files(plan).items()}
+    settings = app_settings(plan)
+    read = set()
+    for content in files.values():
+        read |= set(re.findall(r"appsetting\('([^']+)'\)", content))
+    assert read and read <= set(settings), sorted(read - set(settings))
+    declared = set(json.loads(files["parameters.json"]))
+    used = set(re.findall(r"parameters\('([^']+)'\)", files["obo-agent/workflow.json"]))
+    assert used <= declared, sorted(used - declared)
+
+
+def test_workflow_tools_are_the_enabled_catalog(plan):
+    tools = agent_tools(plan)
+    assert list(tools) == enabled(plan).names()
+    for tool in enabled(plan).tools:
+        definition = tools[tool.name]
+        assert definition["description"].startswith(tool.description)
+        assert definition["agentParameterSchema"] == tool.arguments
+        (action,) = definition["actions"].values()
+        assert action["type"] == "ApiConnection"
+        assert action["inputs"]["host"]["connection"]["referenceName"] == tool.connection_reference
+        assert action["inputs"]["method"] == tool.operation.method
+        assert action["inputs"]["path"] == tool.operation.path
+        assert action["inputs"]["retryPolicy"] == RETRY_POLICY and RETRY_POLICY["type"] == "exponential"
+        assert (CONFIRMATION_NOTE in definition["description"]) is tool.requires_confirmation
+
+
+def test_every_api_connection_uses_a_connection_with_exactly_one_identity_mode(plan):
+    declared = connections_json(plan)["managedApiConnections"]
+    modes = {name: c.input("tags.identity-mode") for name, c in connections(plan).items()}
+    for tool_name, definition in agent_tools(plan).items():
+        for action in definition["actions"].values():
+            if action["type"] != "ApiConnection":
+                continue
+            reference = action["inputs"]["host"]["connection"]["referenceName"]
+            assert reference in declared, (tool_name, reference)
+            suffix_modes = [mode for mode, suffix in ((PER_USER, "-peruser"), (APP_ONLY, "-apponly"))
+                            if reference.endswith(suffix)]
+            assert suffix_modes == [modes[reference]], (tool_name, reference)
+            tool = CATALOG.tools[CATALOG.names().index(tool_name)]
+            assert modes[reference] == tool.identity
+
+
+def test_graph_scopes_are_the_per_user_tools_union(plan):
+    from agent_obo.graph_scopes import SIGN_IN_SCOPES
+
+    union = {s for t in enabled(plan).tools if t.identity == PER_USER for s in t.scopes}
+    assert plan.stack_outputs["graphScopes"] == sorted(union | set(SIGN_IN_SCOPES))
+
+
+def test_identity_matrix_is_an_output_and_a_current_doc(plan):
+    assert plan.stack_outputs["identityMatrix"] == identity_matrix(enabled(plan))
+    assert (PROJECT_DIR / DOC_PATH).read_text() == identity_matrix_markdown(CATALOG), "run `make docs`"
+
+
+def test_generation_is_deterministic(plans):
+    again = run_with({}).ok()
+    assert package_files(again) == package_files(plans["dev"])
+    assert again.one("pulumi-python:dynamic:Resource").input("sha256") == \
+        plans["dev"].one("pulumi-python:dynamic:Resource").input("sha256")
+
+
+# --- environments switch tools off ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def without_mail_and_posting():
+    return run_with({"agent-obo:disabledTools": ["get_my_recent_mail", "post_operations_status"]}).ok()
+
+
+def test_a_disabled_tool_leaves_the_workflow_its_connection_and_its_scopes(plans, without_mail_and_posting):
+    plan = without_mail_and_posting
+    assert "get_my_recent_mail" not in agent_tools(plan) and "post_operations_status" not in agent_tools(plan)
+    assert "teams-apponly" not in connections(plan)
+    assert "Mail.Read" not in plan.stack_outputs["graphScopes"]
+    assert plan.stack_outputs["connectionsNeedingAuthorization"] == []
+    # Fewer scopes on the Outlook connection: a new per-user connection replaces the old one.
+    before = connections(plans["dev"])["office365-peruser"].input("resourceName")
+    assert connections(plan)["office365-peruser"].input("resourceName") != before
+
+
+# --- scope changes replace only the per-user connection ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def rescoped(tmp_path_factory):
+    def add_scope(document):
+        tool_entry(document, "get_my_upcoming_events")["scopes"] = ["Calendars.Read", "Calendars.ReadWrite"]
+
+    return run_with_catalog(add_scope, tmp_path_factory.mktemp("tools-rescoped")).ok()
+
+
+def test_a_scope_change_replaces_that_per_user_connection_and_its_policy_only(plans, rescoped):
+    before, after = plans["dev"], rescoped
+    old, new = connections(before), connections(after)
+    assert new["office365-peruser"].urn == old["office365-peruser"].urn  # same logical resource...
+    assert new["office365-peruser"].input("resourceName") != old["office365-peruser"].input("resourceName")
+    assert new["office365-peruser"].replacement_trigger != old["office365-peruser"].replacement_trigger
+    assert new["office365-peruser"].delete_before_replace is False  # ...new one first, then the old one
+    for name in old:
+        if name != "office365-peruser":
+            assert new[name].inputs == old[name].inputs, name
+    old_policies = {p.name: p for p in access_policies(before)}
+    for policy in access_policies(after):
+        changed = policy.inputs != old_policies[policy.name].inputs
+        assert changed is (policy.name == "office365-peruser-site-access"), policy.name
+    for type_ in ("azuread:index/application:Application", "azure-native:storage:StorageAccount"):
+        assert after.one(type_).urn == before.one(type_).urn
+    old_site, new_site = before.one(SITE).inputs, after.one(SITE).inputs
+    assert {k for k in old_site if old_site[k] != new_site.get(k)} == {"siteConfig"}  # settings only
+    assert {k: v for k, v in old_site["siteConfig"].items() if k != "appSettings"} == \
+        {k: v for k, v in new_site["siteConfig"].items() if k != "appSettings"}
+
+
+# --- the catalog's rules, enforced before anything is registered ------------------------------------
+
+def mutated(change) -> dict:
+    import copy
+
+    document = copy.deepcopy(CATALOG_DOCUMENT)
+    change(document)
+    return document
+
+
+BAD_CATALOGS = {
+    "per-user on a connector without delegated connections": (
+        lambda d: tool_entry(d, "get_shared_runbook").update(
+            identity="per-user", connector="salesforce", scopes=["User.Read"], description=(
+                "Reads the signed-in user's own Salesforce cases, as the signed-in user.")),
+        ["tool 'get_shared_runbook'.identity", "connector 'salesforce' (Salesforce)",
+         "does not support per-user"]),
+    "user data read as the app without justification": (
+        lambda d: tool_entry(d, "get_my_profile").update(
+            identity="app-only", scopes=[], description="Gets the user's profile, as the app."),
+        ["tool 'get_my_profile'.identity", "reads of the signed-in user's own data run per-user"]),
+    "per-user write without justification": (
+        lambda d: tool_entry(d, "post_operations_status").update(
+            identity="per-user", scopes=["ChannelMessage.Send"],
+            description="Posts a status update to the operations channel as the signed-in user."),
+        ["tool 'post_operations_status'.identity", "writes run app-only after confirmation"]),
+    "write without confirmation": (
+        lambda d: tool_entry(d, "post_operations_status").update(requires_confirmation=False),
+        ["tool 'post_operations_status'.requires_confirmation", "explicit confirmation"]),
+    "duplicate tool names": (
+        lambda d: d["tools"].append(dict(tool_entry(d, "get_my_profile"))),
+        ["tool 'get_my_profile': name used by 2 tools"]),
+    "unknown connector": (
+        lambda d: tool_entry(d, "get_my_profile").update(connector="office365userz"),
+        ["tool 'get_my_profile'.connector = \"office365userz\"", "allowed values:"]),
+    "argument the schema does not define": (
+        lambda d: tool_entry(d, "get_my_recent_mail")["arguments"]["properties"].pop("count"),
+        ["uses agentParameters('count')", "arguments do not define"]),
+    "description that hides the identity": (
+        lambda d: tool_entry(d, "get_my_recent_mail").update(description="Gets the newest messages in an Inbox."),
+        ["tool 'get_my_recent_mail'.description", "'signed-in user'"]),
+    "per-user tool without scopes": (
+        lambda d: tool_entry(d, "list_my_files").update(scopes=[]),
+        ["tool 'list_my_files'.scopes", "must list the delegated scopes"]),
+}
+
+
+@pytest.mark.parametrize("change, fragments", BAD_CATALOGS.values(), ids=list(BAD_CATALOGS))
+def test_bad_catalog_entries_are_refused_naming_tool_and_rule(change, fragments):
+    with pytest.raises(SettingsError) as raised:
+        parse_catalog(mutated(change))
+    for fragment in fragments:
+        assert fragment in str(raised.value), (fragment, str(raised.value))
+
+
+def test_an_exception_with_justification_is_allowed():
+    document = mutated(lambda d: tool_entry(d, "get_my_profile").update(
+        identity="app-only", scopes=[], description="Gets the user's profile card, as the app.",
+        justification="Profile cards are directory data every employee may read; no mailbox access."))
+    catalog = parse_catalog(document)
+    spec = [s for s in connection_specs(catalog) if s.reference == "office365users-apponly"][0]
+    assert spec.tags({})["justified-exceptions"] == "get_my_profile"
+
+
+def test_a_bad_catalog_stops_the_program_before_any_resource(tmp_path):
+    result = run_with_catalog(lambda d: tool_entry(d, "post_operations_status").update(
+        requires_confirmation=False), tmp_path)
+    assert isinstance(result.error, SettingsError)
+    assert "explicit confirmation" in str(result.error)
+    assert result.plan.registrations == []
+
+
+def test_disabling_a_tool_the_catalog_lacks_fails():
+    result = run_with({"agent-obo:disabledTools": ["get_my_horoscope"]})
+    assert isinstance(result.error, SettingsError)
+    assert "agent-obo:disabledTools" in str(result.error) and "'get_my_horoscope'" in str(result.error)
+    assert result.plan.registrations == []
+
+
+def test_an_enabled_tool_needs_its_settings():
+    result = run_with({"agent-obo:operationsChannelId": ""})
+    assert isinstance(result.error, SettingsError)
+    message = str(result.error)
+    assert "agent-obo:operationsChannelId = ''" in message and "'post_operations_status'" in message
+    assert result.plan.registrations == []
+
+
+def test_the_workflow_may_only_reference_catalog_tools(tmp_path):
+    import shutil
+    from unittest import mock
+
+    from agent_obo import workflow_files
+
+    source = tmp_path / "workflows"
+    shutil.copytree(workflow_files.WORKFLOWS_DIR, source)
+    path = source / "obo-agent" / "workflow.json"
+    document = json.loads(path.read_text())
+    document["definition"]["actions"]["Workplace_assistant"]["tools"] = {"delete_all_mail": {"description": "x"}}
+    path.write_text(json.dumps(document))
+    with mock.patch.object(workflow_files, "WORKFLOWS_DIR", Path(source)):
+        result = run_with({})
+    assert isinstance(result.error, SettingsError)
+    assert "tool 'delete_all_mail': not in catalog/tools.yaml" in str(result.error)
+    assert result.plan.registrations == []
