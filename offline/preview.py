@@ -19,6 +19,7 @@ from pathlib import Path
 from offline.plan import Plan
 from offline.report import render_text, to_json
 from offline.runner import PROJECT_DIR, run_stack
+from policy.harness import run_policies, verdict_section
 
 PACKAGE_TYPE = "pulumi-python:dynamic:Resource"
 
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {result.error}", file=sys.stderr)
         return 1
     plan = result.plan
-    print(render_text(plan))
+    print(render_text(plan, extra_sections=[verdict_section(run_policies(plan))]))
     written = write_build(plan, args.build_dir / args.stack)
     print("\nWrote " + ", ".join(str(p.relative_to(PROJECT_DIR)) for p in written))
     return 0

@@ -1,0 +1,221 @@
+"""Runs the policy pack in-process against a recorded plan, the way `pulumi preview --policy-pack policy` would.
+
+The Pulumi CLI cannot be downloaded on these machines, so CI and `make plan` judge the offline plan
+instead. To give the verdicts the real pack would give, this builds what the engine hands the pack:
+each custom resource, with camelCase input props, secrets unwrapped and unknowns as the engine's
+sentinels behind the SDK's unknown-checking proxy, goes to every resource policy
+(`ResourceValidationArgs`, the analyzer's Analyze call); all of them together go to every stack policy
+(`StackValidationArgs` with `PolicyResource`s linked to parents and dependencies, AnalyzeStack).
+A policy that touches an unknown value is reported as the engine reports it: an advisory note that
+it cannot run during preview, not a crash and not a pass.
+
+`python -m policy.harness [stack ...]` runs every stack file (default: all) and exits 1 when a
+mandatory policy fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from dataclasses import dataclass, field
+from inspect import isawaitable
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.output import Unknown
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.policy import _NotApplicableError  # what args.not_applicable() raises
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+
+from offline.plan import Plan, Registration
+from offline.runner import run_stack, stacks
+from policy.agent_obo_policies import ALL_POLICIES
+
+# As policy/__main__.py builds the pack: a policy without its own level takes the pack's.
+PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
+AnyPolicy = ResourceValidationPolicy | StackValidationPolicy
+
+
+@dataclass(frozen=True)
+class Violation:
+    urn: str  # "" when a stack policy blames the stack as a whole
+    message: str
+
+
+@dataclass
+class PolicyResult:
+    name: str
+    enforcement_level: EnforcementLevel
+    violations: list[Violation] = field(default_factory=list)
+    # What the engine reports besides violations: "can't run during preview" and "not applicable".
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+    @property
+    def blocks_deployment(self) -> bool:
+        return bool(self.violations) and self.enforcement_level == EnforcementLevel.MANDATORY
+
+
+def engine_struct(registration: Registration) -> struct_pb2.Struct:
+    """The registration's inputs as the engine sends them over gRPC: camelCase names, secrets unwrapped,
+    unknowns as the engine's sentinel, numbers as doubles."""
+    struct = struct_pb2.Struct()
+    struct.update(_with_unknown_sentinels(registration.inputs))
+    return struct
+
+
+def engine_props(registration: Registration) -> Any:
+    """What a policy reads as `args.props`: the Struct deserialized as the SDK's analyzer does, behind the
+    proxy that raises on reading an unknown value."""
+    return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(engine_struct(registration))))
+
+
+def _with_unknown_sentinels(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return UNKNOWN_STRING_VALUE
+    if isinstance(value, dict):
+        return {key: _with_unknown_sentinels(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_with_unknown_sentinels(item) for item in value]
+    return value
+
+
+def resource_options(registration: Registration) -> PolicyResourceOptions:
+    return PolicyResourceOptions(
+        protect=registration.protect,
+        ignore_changes=list(registration.ignore_changes),
+        delete_before_replace=registration.delete_before_replace,
+        aliases=list(registration.aliases),
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=list(registration.additional_secret_outputs),
+        parent=registration.parent or None,
+    )
+
+
+def policy_config(policy: AnyPolicy, overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    """The policy's config as the CLI passes it: the schema's defaults, overlaid with the given values."""
+    config: dict[str, Any] = {}
+    if policy.config_schema is not None:
+        config = {key: spec["default"] for key, spec in policy.config_schema.properties.items() if "default" in spec}
+    config.update((overrides or {}).get(policy.name, {}))
+    return config
+
+
+def _stack_resources(registrations: Sequence[Registration]) -> list[PolicyResource]:
+    by_urn: dict[str, PolicyResource] = {}
+    for registration in registrations:
+        by_urn[registration.urn] = PolicyResource(
+            registration.type, engine_props(registration), registration.urn, registration.name,
+            resource_options(registration), None, None, [], {})
+    for registration in registrations:
+        resource = by_urn[registration.urn]
+        resource.parent = by_urn.get(registration.parent)
+        resource.dependencies = [by_urn[urn] for urn in registration.dependencies if urn in by_urn]
+        resource.property_dependencies = {
+            key: [by_urn[urn] for urn in urns if urn in by_urn]
+            for key, urns in registration.property_dependencies.items()}
+    return list(by_urn.values())
+
+
+def _validate(policy: AnyPolicy, args: Any, report: Callable[..., None], result: PolicyResult) -> None:
+    """Calls the policy as the analyzer does, turning unknown-value and not-applicable exits into notes."""
+    try:
+        outcome = policy.validate(args, report)
+        if isawaitable(outcome):
+            loop = asyncio.new_event_loop()
+            try:
+                loop.run_until_complete(outcome)
+            finally:
+                loop.close()
+    except UnknownValueError as error:
+        result.notes.append(f"can't run during preview: {error.message}")
+    except _NotApplicableError as error:
+        result.notes.append(f"not applicable: {error.reason or 'policy does not apply'}")
+
+
+def run_policies(plan: Plan, policies: Iterable[AnyPolicy] = ALL_POLICIES,
+                 config: Mapping[str, Mapping[str, Any]] | None = None) -> list[PolicyResult]:
+    """Every policy against the plan's custom resources; one result per policy, in the pack's order.
+    `config` is keyed by policy name, like the CLI's `--policy-pack-config` file."""
+    registrations = plan.resources
+    results: list[PolicyResult] = []
+    stack_resources: list[PolicyResource] | None = None
+    for policy in policies:
+        result = PolicyResult(policy.name, policy.enforcement_level or PACK_ENFORCEMENT_LEVEL)
+        results.append(result)
+        if result.enforcement_level == EnforcementLevel.DISABLED:
+            continue
+        settings = policy_config(policy, config)
+        if isinstance(policy, ResourceValidationPolicy):
+            for registration in registrations:
+                def report(message: str, urn: str | None = None, _urn: str = registration.urn) -> None:
+                    # As in the SDK: a resource policy's violation always names the resource validated.
+                    result.violations.append(Violation(_urn, message))
+
+                args = ResourceValidationArgs(registration.type, engine_props(registration), registration.urn,
+                                              registration.name, resource_options(registration), None, settings)
+                _validate(policy, args, report, result)
+        else:
+            if stack_resources is None:
+                stack_resources = _stack_resources(registrations)
+
+            def report_stack(message: str, urn: str | None = None) -> None:
+                result.violations.append(Violation(urn or "", message))
+
+            _validate(policy, StackValidationArgs(stack_resources, settings), report_stack, result)
+    return results
+
+
+def _where(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1] if urn else "(stack)"
+
+
+def verdict_section(results: Iterable[PolicyResult]) -> str:
+    """The "Policies:" block `make plan` prints: one PASS/FAIL line per policy, violations indented below."""
+    lines = ["Policies:"]
+    for result in results:
+        if result.passed:
+            lines.append(f"  PASS  {result.name}")
+        else:
+            advisory = "" if result.enforcement_level == EnforcementLevel.MANDATORY else \
+                f"; {result.enforcement_level.value}"
+            lines.append(f"  FAIL  {result.name} ({len(result.violations)} violations{advisory})")
+        lines += [f"        {_where(v.urn)}: {v.message}" for v in result.violations]
+        lines += [f"        note: {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the agent-obo policy pack against offline plans.")
+    parser.add_argument("stacks", nargs="*", help="stack names (Pulumi.<stack>.yaml); default: every stack file")
+    chosen = parser.parse_args(argv).stacks or stacks()
+    failed = False
+    for stack in chosen:
+        run = run_stack(stack)
+        print(f"Stack {stack}:")
+        if run.error is not None:
+            print(f"  error: the program stopped: {run.error}")
+            failed = True
+            continue
+        results = run_policies(run.plan)
+        print(verdict_section(results))
+        failed |= any(result.blocks_deployment for result in results)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
