@@ -36,8 +36,7 @@ class Deployment:
     connections: list[ConnectionSpec]
     graph_scopes: GraphScopes
     identity_matrix: list[dict[str, str]]
-    workflow_files: dict[str, bytes]
-    package: Package
+    package: Package  # the rendered workflow project, zipped
 
 
 def _check_required_settings(catalog: Catalog, settings: Settings) -> None:
@@ -76,6 +75,5 @@ def prepare() -> Deployment:
         connections=connections,
         graph_scopes=graph_scopes,
         identity_matrix=identity_matrix(catalog),
-        workflow_files=files,
         package=build_package(files),
     )

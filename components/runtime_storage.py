@@ -61,21 +61,16 @@ class RuntimeStorage(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        self.package_container = storage.BlobContainer(
-            f"{name}-packages",
-            container_name=PACKAGE_CONTAINER,
-            account_name=self.account.name,
-            resource_group_name=args.resource_group_name,
-            public_access=storage.PublicAccess.NONE,
-            opts=child,
-        )
-        self.runbooks_container = storage.BlobContainer(
-            f"{name}-runbooks",
-            container_name=RUNBOOKS_CONTAINER,
-            account_name=self.account.name,
-            resource_group_name=args.resource_group_name,
-            public_access=storage.PublicAccess.NONE,
-            opts=child,
+        self.package_container, self.runbooks_container = (
+            storage.BlobContainer(
+                f"{name}-{suffix}",
+                container_name=container,
+                account_name=self.account.name,
+                resource_group_name=args.resource_group_name,
+                public_access=storage.PublicAccess.NONE,
+                opts=child,
+            )
+            for suffix, container in (("packages", PACKAGE_CONTAINER), ("runbooks", RUNBOOKS_CONTAINER))
         )
         self.runtime_role_assignments = [
             authorization.RoleAssignment(

@@ -87,7 +87,6 @@ class Plan:
     registrations: list[Registration]
     stack_outputs: dict[str, Any]
     secret_outputs: set[str]
-    files: dict[str, bytes] = field(default_factory=dict)  # the workflow package's files
 
     def __iter__(self) -> Iterator[Registration]:
         return iter(self.registrations)
