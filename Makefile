@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: venv plan test benchmark clean
+.PHONY: venv plan test benchmark docs clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,5 +23,41 @@ test: venv  ## the whole suite, every stack file included
 benchmark: venv  ## warm wall time of `make plan` against importing the SDK modules it uses
 	$(PY) scripts/benchmark.py
 
+docs: venv  ## regenerate docs/identity-matrix.md from catalog/tools.yaml
+	$(PY) -m agent_obo.identity_matrix
+
 clean:
 	rm -rf build .pytest_cache
+
+# --- Operating a deployed stack (docs/operations.md). These call the Pulumi CLI, signed in to the
+# stack's backend (`pulumi login`) and to Azure (`az login`); the ops scripts read the offline plan.
+CONNECTOR ?=
+EXECUTE ?=
+UNPROTECT ?=
+POLICY_VENV := policy/venv
+
+.PHONY: policy-venv preview up recreate-connections protected destroy
+
+# The policy pack runs in a virtualenv of its own (PulumiPolicy.yaml: virtualenv venv).
+$(POLICY_VENV)/.installed: policy/requirements.txt
+	$(PYTHON) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt
+	touch $@
+
+policy-venv: $(POLICY_VENV)/.installed
+
+preview: venv policy-venv  ## pulumi preview of one stack with the policy pack: make preview STACK=prod
+	pulumi preview --stack $(STACK) --policy-pack policy
+
+up: venv policy-venv  ## pulumi up of one stack with the policy pack: make up STACK=dev
+	pulumi up --stack $(STACK) --policy-pack policy
+
+recreate-connections: venv  ## recreate one connector's per-user connections: make recreate-connections STACK=prod CONNECTOR=office365 [EXECUTE=1]
+	$(PY) -m ops.recreate_connections $(STACK) $(CONNECTOR) $(if $(filter 1,$(EXECUTE)),--execute)
+
+protected: venv  ## the resources a stack protects, and the unprotect commands destroy needs: make protected STACK=prod
+	$(PY) -m ops.protected_resources $(STACK)
+
+destroy: venv  ## pulumi destroy of one stack; a stack that protects resources needs UNPROTECT=1: make destroy STACK=dev
+	$(PY) -m ops.protected_resources $(STACK) $(if $(filter 1,$(UNPROTECT)),--unprotect,--refuse-if-protected)
+	pulumi destroy --stack $(STACK)

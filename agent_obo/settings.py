@@ -12,7 +12,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from agent_obo.errors import SettingsError
 

@@ -51,10 +51,11 @@ class ConnectionSpec:
         return scope_fingerprint(self.scopes) if self.per_user else "none"
 
     @property
-    def azure_name(self) -> str:
-        # A per-user connection cannot be re-scoped in place: the scope set is part of its name, so a
-        # new scope set is a new connection, created before the old one is deleted.
-        return f"{self.reference}-{self.fingerprint}" if self.per_user else self.reference
+    def fixed_name(self) -> str | None:
+        """The Azure name of an app-only connection. A per-user connection's name ends in a random
+        generation id instead (components/tool_connections.py): renewed whenever its scopes change,
+        or on demand, so that a new connection never collides with the one it replaces."""
+        return None if self.per_user else self.reference
 
     @property
     def display_name(self) -> str:

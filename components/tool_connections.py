@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pulumi
 from pulumi_azure_native import authorization, resources
+from pulumi_random import RandomId
 
 from agent_obo.tool_connections import ConnectionSpec
 from components.role_ids import STORAGE_BLOB_DATA_READER, role_definition_id
@@ -36,14 +37,26 @@ class ToolConnections(pulumi.ComponentResource):
         super().__init__("agent-obo:tools:ToolConnections", name, None, opts)
         self.specs = {spec.reference: spec for spec in args.specs}
         self.connections: dict[str, resources.Resource] = {}
+        self.generations: dict[str, RandomId] = {}
         self.app_settings: dict[str, pulumi.Output[str]] = {}
         for spec in args.specs:
+            azure_name: pulumi.Input[str] = spec.fixed_name
+            if spec.per_user:
+                # Azure cannot re-scope or convert a per-user connection in place, so new scopes mean a
+                # new connection, created before the old one is deleted: under a new name, renewed
+                # with the scope set (keepers) or on demand (`pulumi up --replace` this resource,
+                # `make recreate-connections`).
+                generation = RandomId(f"{spec.reference}-generation", byte_length=4,
+                                      keepers={"scope-fingerprint": spec.fingerprint},
+                                      opts=pulumi.ResourceOptions(parent=self))
+                self.generations[spec.reference] = generation
+                azure_name = pulumi.Output.concat(spec.reference, "-", generation.hex)
             connection = resources.Resource(
                 spec.reference,
                 resource_provider_namespace="Microsoft.Web",
                 parent_resource_path="",  # a top-level resource of the group
                 resource_type="connections",
-                resource_name_=spec.azure_name,
+                resource_name_=azure_name,
                 api_version=spec.api_version,
                 kind="V2",  # Standard logic apps call only V2 connections (connectionRuntimeUrl)
                 location=args.location,
@@ -52,8 +65,8 @@ class ToolConnections(pulumi.ComponentResource):
                 tags=spec.tags(args.tags),
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    # New scopes, new connection: Azure cannot re-scope or convert one in place
-                    # (learn.microsoft.com/azure/logic-apps/set-up-on-behalf-of-user-flow).
+                    # New scopes, new connection (learn.microsoft.com/azure/logic-apps/
+                    # set-up-on-behalf-of-user-flow); the name change above already implies it.
                     replacement_trigger=spec.fingerprint if spec.per_user else None,
                 ),
             )
@@ -92,11 +105,10 @@ class ConnectionAccess(pulumi.ComponentResource):
         super().__init__("agent-obo:tools:ConnectionAccess", name, None, opts)
         self.policies: dict[str, resources.Resource] = {}
         for reference, connection in args.connections.connections.items():
-            spec = args.connections.specs[reference]
             self.policies[reference] = resources.Resource(
                 f"{reference}-site-access",
                 resource_provider_namespace="Microsoft.Web",
-                parent_resource_path=f"connections/{spec.azure_name}",
+                parent_resource_path=pulumi.Output.concat("connections/", connection.name),
                 resource_type="accessPolicies",
                 resource_name_=args.site_principal_id,
                 api_version=ACCESS_POLICY_API_VERSION,

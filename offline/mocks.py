@@ -8,6 +8,8 @@ project may use; any other scope name is unknown, exactly like a misspelled one 
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from typing import Any
 
@@ -171,6 +173,16 @@ class AzureMocks(pulumi.runtime.Mocks):
     def _azuread_index_servicePrincipal_ServicePrincipal(self, name, inputs):
         object_id = stable_uuid("service-principal", str(inputs.get("clientId")))
         return object_id, {"objectId": object_id}
+
+    # --- pulumi-random ------------------------------------------------------------------------------
+
+    def _random_index_randomId_RandomId(self, name, inputs):
+        # The same keepers give the same id (a real RandomId keeps its value until they change).
+        seed = stable_uuid(name, json.dumps(inputs.get("keepers") or {}, sort_keys=True)).replace("-", "")
+        hex_id = seed[: 2 * int(inputs.get("byteLength", 8))]
+        return hex_id, {"hex": hex_id, "dec": str(int(hex_id, 16)),
+                        "b64Std": base64.b64encode(bytes.fromhex(hex_id)).decode(),
+                        "b64Url": base64.urlsafe_b64encode(bytes.fromhex(hex_id)).decode().rstrip("=")}
 
     # --- the package upload (a dynamic resource: its provider only runs in a real deployment) ----
 

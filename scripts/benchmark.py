@@ -25,14 +25,13 @@ TARGET_RATIO = 1.5
 
 
 def sdk_modules() -> list[str]:
-    """`pulumi`, `pulumi_azuread` and each `pulumi_azure_native.<service>` the program imports."""
+    """`pulumi`, each other Pulumi SDK package and each `pulumi_azure_native.<service>` the program imports."""
     modules = {"pulumi"}
     for source in PROGRAM_SOURCES:
         text = source.read_text()
         for services in re.findall(r"^from pulumi_azure_native import ([\w, ]+)$", text, re.M):
             modules |= {f"pulumi_azure_native.{s.strip()}" for s in services.split(",")}
-        if re.search(r"^import pulumi_azuread", text, re.M):
-            modules.add("pulumi_azuread")
+        modules |= set(re.findall(r"^(?:import|from) (pulumi_azuread|pulumi_random)\b", text, re.M))
     return sorted(modules)
 
 

@@ -123,17 +123,23 @@ def test_every_connection_is_labelled_three_ways_that_agree(plan):
         assert tools and all(CATALOG.tools[CATALOG.names().index(t)].identity == mode for t in tools)
 
 
-def test_per_user_connection_names_and_tags_carry_the_scope_fingerprint(plan):
+def test_per_user_connections_are_named_by_a_generation_renewed_with_their_scopes(plan):
+    generations = {r.name: r for r in plan.all("random:index/randomId:RandomId")}
     for spec in connection_specs(enabled(plan)):
         connection = connections(plan)[spec.reference]
         assert connection.input("tags.scope-fingerprint") == spec.fingerprint
         if spec.per_user:
-            assert connection.input("resourceName") == f"{spec.reference}-{spec.fingerprint}"
+            generation = generations[f"{spec.reference}-generation"]
+            assert generation.input("keepers") == {"scope-fingerprint": spec.fingerprint}
+            assert generation.parent == connection.parent
+            assert connection.input("resourceName") == f"{spec.reference}-{generation.outputs['hex']}"
+            assert generation.urn in connection.dependencies
             assert connection.input("tags.scopes") == " ".join(spec.scopes)
             assert connection.replacement_trigger == spec.fingerprint
         else:
             assert connection.input("resourceName") == spec.reference
             assert connection.replacement_trigger is None
+    assert len(generations) == len([s for s in connection_specs(enabled(plan)) if s.per_user])
 
 
 def test_every_connection_has_an_access_policy_for_the_sites_system_identity(plan):
@@ -277,6 +283,9 @@ def test_a_scope_change_replaces_that_per_user_connection_and_its_policy_only(pl
     old, new = connections(before), connections(after)
     assert new["office365-peruser"].urn == old["office365-peruser"].urn  # same logical resource...
     assert new["office365-peruser"].input("resourceName") != old["office365-peruser"].input("resourceName")
+    generation = "office365-peruser-generation"
+    assert after.one("random:index/randomId:RandomId", generation).input("keepers") != \
+        before.one("random:index/randomId:RandomId", generation).input("keepers")  # a new random name
     assert new["office365-peruser"].replacement_trigger != old["office365-peruser"].replacement_trigger
     assert new["office365-peruser"].delete_before_replace is False  # ...new one first, then the old one
     for name in old:

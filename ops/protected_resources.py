@@ -1,0 +1,95 @@
+"""The resources a stack protects, and the `pulumi state unprotect` commands `pulumi destroy` needs.
+
+With protectStatefulResources (prod), the runtime storage account and the chat app registration
+with its service principal are protected: `pulumi destroy` refuses to delete them, and so refuses
+to destroy the environment at all, until their protection is lifted in the state. Deleting them
+loses the run history and runbooks in storage, and the app's client id, user assignments and
+consent; a recreated environment gets new ones.
+
+The URNs come from the offline plan of the stack: the same program, so the same URNs as the
+deployed state.
+
+Usage:
+    python -m ops.protected_resources STACK                       # list, and print the commands
+    python -m ops.protected_resources STACK --refuse-if-protected # exit 1 if anything is protected
+    python -m ops.protected_resources STACK --unprotect           # run `pulumi state unprotect` for each
+
+Exit codes: 0 done, 1 protected resources block a destroy (--refuse-if-protected) or the offline
+plan failed, 2 no such stack, else the exit code of the `pulumi state unprotect` that failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+from typing import Sequence
+
+from offline.plan import Plan, Registration
+from offline.runner import PROJECT_DIR, run_stack, stacks
+
+
+def protected_resources(plan: Plan) -> list[Registration]:
+    return [registration for registration in plan if registration.protect]
+
+
+def unprotect_command(stack: str, urn: str) -> list[str]:
+    return ["pulumi", "state", "unprotect", "--stack", stack, "--yes", urn]
+
+
+def describe(plan: Plan, protected: list[Registration]) -> str:
+    if not protected:
+        return f"Stack {plan.stack} protects no resources: `pulumi destroy --stack {plan.stack}` needs no unprotect."
+    lines = [f"Stack {plan.stack} protects {len(protected)} resource(s):"]
+    lines += [f"  {r.type}  {r.name}\n    {r.urn}" for r in protected]
+    lines.append(f"Before `pulumi destroy --stack {plan.stack}`, lift the protection:")
+    lines += [f"  {shlex.join(unprotect_command(plan.stack, r.urn))}" for r in protected]
+    return "\n".join(lines)
+
+
+def run_command(command: list[str]) -> int:
+    try:
+        return subprocess.run(command, cwd=PROJECT_DIR, check=False).returncode
+    except FileNotFoundError:
+        print("error: the pulumi CLI is not on PATH (https://www.pulumi.com/docs/install/)", file=sys.stderr)
+        return 127
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.protected_resources",
+                                     description="List a stack's protected resources and how to unprotect them.")
+    parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--refuse-if-protected", action="store_true",
+                      help="exit 1 when the stack protects anything (make destroy without UNPROTECT=1)")
+    mode.add_argument("--unprotect", action="store_true",
+                      help="run `pulumi state unprotect` for each protected resource")
+    args = parser.parse_args(argv)
+
+    if args.stack not in stacks():
+        print(f"error: no stack file Pulumi.{args.stack}.yaml; stacks: {', '.join(stacks())}", file=sys.stderr)
+        return 2
+    result = run_stack(args.stack)
+    if result.error is not None:
+        print(f"error: the program fails for stack {args.stack}, so its URNs are unknown: {result.error}",
+              file=sys.stderr)
+        return 1
+    protected = protected_resources(result.plan)
+    print(describe(result.plan, protected))
+
+    if args.refuse_if_protected and protected:
+        print(f"error: refusing to destroy stack {args.stack} while it protects {len(protected)} resource(s); "
+              f"`make destroy STACK={args.stack} UNPROTECT=1` lifts the protection first", file=sys.stderr)
+        return 1
+    if args.unprotect:
+        for registration in protected:
+            code = run_command(unprotect_command(args.stack, registration.urn))
+            if code != 0:
+                print(f"error: pulumi state unprotect failed for {registration.urn} (exit {code})", file=sys.stderr)
+                return code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

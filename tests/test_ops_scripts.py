@@ -1,0 +1,216 @@
+"""ops/recreate_connections.py, ops/protected_resources.py and their Makefile targets.
+
+The scripts read the offline plan of a stack; here they read the session's recorded plans instead
+of running the program again, and no pulumi command is run: the command runner is replaced.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+
+import pytest
+
+from agent_obo.errors import SettingsError
+from offline.plan import Plan
+from offline.runner import PROJECT_DIR, RunResult
+from ops import protected_resources, recreate_connections
+from ops.recreate_connections import NothingToRecreate, per_user_connectors, plan_recreation
+
+CONNECTION_API_MARKER = "/managedApis/"
+
+
+@pytest.fixture
+def recorded_plans(plans, monkeypatch) -> dict[str, Plan]:
+    """Both scripts see the session's plans instead of running the program again."""
+    def from_record(stack: str) -> RunResult:
+        return RunResult(plan=plans[stack], error=None)
+
+    monkeypatch.setattr(recreate_connections, "run_stack", from_record)
+    monkeypatch.setattr(protected_resources, "run_stack", from_record)
+    return plans
+
+
+@pytest.fixture
+def commands_run(monkeypatch) -> list[list[str]]:
+    """Records the pulumi commands the scripts would run, and answers success."""
+    ran: list[list[str]] = []
+
+    def record(command: list[str]) -> int:
+        ran.append(command)
+        return 0
+
+    monkeypatch.setattr(recreate_connections, "run_command", record)
+    monkeypatch.setattr(protected_resources, "run_command", record)
+    return ran
+
+
+# --- recreate_connections: what it finds ----------------------------------------------------------
+
+def test_every_per_user_connector_resolves_to_its_connections_and_policies(plan):
+    connectors = per_user_connectors(plan)
+    assert connectors, f"stack {plan.stack} has no per-user connection to recreate"
+    for connector in connectors:
+        recreation = plan_recreation(plan, connector)
+        for connection in recreation.connections:
+            assert plan.by_urn(connection.urn) is connection
+            assert connection.input("tags.identity-mode") == "per-user", connection.urn
+            assert connection.input("properties.api.id").endswith(f"{CONNECTION_API_MARKER}{connector}"), connection.urn
+        parents = {f"connections/{c.input('resourceName')}" for c in recreation.connections}
+        assert recreation.policies, f"{connector} in {plan.stack}: no access policy found"
+        for policy in recreation.policies:
+            assert policy.input("resourceType") == "accessPolicies", policy.urn
+            assert policy.input("parentResourcePath") in parents, policy.urn
+            # The program replaces a policy with its connection: the same pair this script targets.
+            assert set(policy.replace_with) & {c.urn for c in recreation.connections}, policy.urn
+        # Renewing the generation renames the connection: created before the old one is deleted.
+        for generation, connection in zip(recreation.generations, recreation.connections):
+            assert generation.type == "random:index/randomId:RandomId"
+            assert connection.input("resourceName").endswith(generation.outputs["hex"])
+            assert not connection.delete_before_replace
+
+
+def test_app_only_connections_are_never_targeted(plan):
+    for connector in per_user_connectors(plan):
+        for connection in plan_recreation(plan, connector).connections:
+            assert "apponly" not in connection.name, connection.urn
+
+
+def test_command_replaces_exactly_the_recreated_urns(plans):
+    recreation = plan_recreation(plans["prod"], "office365")
+    command = recreation.command()
+    assert command[:6] == ["pulumi", "up", "--stack", "prod", "--policy-pack", "policy"]
+    replaced = command[6:]
+    assert replaced[::2] == ["--replace"] * len(recreation.urns)
+    assert replaced[1::2] == recreation.urns
+    assert len(set(recreation.urns)) == len(recreation.urns)
+    assert all(urn.startswith("urn:pulumi:prod::agent-obo::") for urn in recreation.urns)
+
+
+def test_printed_command_is_quoted_for_the_shell(recorded_plans, capsys):
+    """URNs hold '$': unquoted, a shell would expand it and replace nothing."""
+    assert recreate_connections.main(["dev", "office365"]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()[-1]
+    expected = plan_recreation(recorded_plans["dev"], "office365").command()
+    assert shlex.split(printed) == expected
+    assert "'urn:pulumi:dev::" in printed
+
+
+def test_unknown_connector_is_an_error_listing_the_per_user_connectors(recorded_plans, capsys):
+    assert recreate_connections.main(["dev", "sharepointonline"]) == 2
+    error = capsys.readouterr().err
+    assert "no connection to connector 'sharepointonline'" in error
+    for connector in per_user_connectors(recorded_plans["dev"]):
+        assert connector in error
+
+
+def test_app_only_connector_is_an_error_that_says_so(recorded_plans, capsys):
+    assert recreate_connections.main(["dev", "azureblob"]) == 2
+    error = capsys.readouterr().err
+    assert "only app-only" in error and "azureblob-apponly" in error
+    assert ", ".join(sorted(per_user_connectors(recorded_plans["dev"]))) in error
+
+
+def test_missing_connector_lists_what_can_be_recreated(plans):
+    with pytest.raises(NothingToRecreate, match="per-user connectors of stack prod: office365"):
+        plan_recreation(plans["prod"], None)
+
+
+def test_unknown_stack_is_an_error_listing_the_stacks(capsys):
+    assert recreate_connections.main(["qa", "office365"]) == 2
+    assert "stacks: dev, prod" in capsys.readouterr().err
+
+
+def test_a_failing_program_is_reported_not_guessed_around(monkeypatch, capsys):
+    failure = SettingsError("stack settings are invalid", ["planSku = 'WS9'"])
+    monkeypatch.setattr(recreate_connections, "run_stack", lambda stack: RunResult(plan=None, error=failure))
+    assert recreate_connections.main(["dev", "office365"]) == 1
+    assert "URNs are unknown" in capsys.readouterr().err
+
+
+# --- recreate_connections: running it -------------------------------------------------------------
+
+def test_execute_runs_the_printed_command(recorded_plans, commands_run):
+    assert recreate_connections.main(["dev", "office365", "--execute"]) == 0
+    assert commands_run == [plan_recreation(recorded_plans["dev"], "office365").command()]
+
+
+def test_the_command_renews_the_generation_first(plans):
+    recreation = plan_recreation(plans["dev"], "office365")
+    assert recreation.urns[0] == recreation.generations[0].urn
+    assert recreation.urns[0].endswith("random:index/randomId:RandomId::office365-peruser-generation")
+
+
+# --- protected_resources --------------------------------------------------------------------------
+
+def test_prod_protects_its_storage_and_app_registration(plans):
+    protected = protected_resources.protected_resources(plans["prod"])
+    types = {r.type for r in protected}
+    assert "azure-native:storage:StorageAccount" in types
+    assert "azuread:index/application:Application" in types
+    for registration in protected:
+        assert plans["prod"].by_urn(registration.urn).protect
+
+
+def test_dev_protects_nothing(plans):
+    assert protected_resources.protected_resources(plans["dev"]) == []
+
+
+def test_listing_prints_one_unprotect_command_per_protected_urn(recorded_plans, capsys):
+    assert protected_resources.main(["prod"]) == 0
+    printed = [shlex.split(line) for line in capsys.readouterr().out.splitlines()
+               if line.strip().startswith("pulumi state unprotect")]
+    expected = [protected_resources.unprotect_command("prod", r.urn)
+                for r in protected_resources.protected_resources(recorded_plans["prod"])]
+    assert printed == expected
+    assert all(command[:6] == ["pulumi", "state", "unprotect", "--stack", "prod", "--yes"] for command in printed)
+
+
+def test_destroy_guard_refuses_prod_and_lets_dev_through(recorded_plans, capsys):
+    assert protected_resources.main(["prod", "--refuse-if-protected"]) == 1
+    assert "UNPROTECT=1" in capsys.readouterr().err
+    assert protected_resources.main(["dev", "--refuse-if-protected"]) == 0
+
+
+def test_unprotect_runs_pulumi_state_unprotect_for_each(recorded_plans, commands_run):
+    assert protected_resources.main(["prod", "--unprotect"]) == 0
+    assert commands_run == [protected_resources.unprotect_command("prod", r.urn)
+                            for r in protected_resources.protected_resources(recorded_plans["prod"])]
+
+
+def test_unprotect_stops_at_the_first_failure(recorded_plans, monkeypatch, capsys):
+    ran: list[list[str]] = []
+    monkeypatch.setattr(protected_resources, "run_command", lambda command: ran.append(command) or 255)
+    assert protected_resources.main(["prod", "--unprotect"]) == 255
+    assert len(ran) == 1
+    assert "unprotect failed" in capsys.readouterr().err
+
+
+# --- the Makefile targets -------------------------------------------------------------------------
+
+def make_dry_run(*arguments: str) -> list[str]:
+    """The commands `make` would run (-n), without running them."""
+    done = subprocess.run(["make", "-n", *arguments], cwd=PROJECT_DIR, capture_output=True, text=True, check=True)
+    return [line.rstrip() for line in done.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("arguments, expected", [
+    (("preview", "STACK=prod"), "pulumi preview --stack prod --policy-pack policy"),
+    (("up", "STACK=dev"), "pulumi up --stack dev --policy-pack policy"),
+    (("recreate-connections", "STACK=prod", "CONNECTOR=office365"),
+     ".venv/bin/python -m ops.recreate_connections prod office365"),
+    (("recreate-connections", "STACK=prod", "CONNECTOR=office365", "EXECUTE=1"),
+     ".venv/bin/python -m ops.recreate_connections prod office365 --execute"),
+    (("protected", "STACK=prod"), ".venv/bin/python -m ops.protected_resources prod"),
+])
+def test_make_targets_run_the_documented_commands(arguments, expected):
+    assert expected in make_dry_run(*arguments)
+
+
+def test_make_destroy_refuses_protected_resources_unless_told_to_unprotect():
+    guarded = make_dry_run("destroy", "STACK=prod")
+    assert guarded[-2:] == [".venv/bin/python -m ops.protected_resources prod --refuse-if-protected",
+                            "pulumi destroy --stack prod"]
+    unprotecting = make_dry_run("destroy", "STACK=prod", "UNPROTECT=1")
+    assert unprotecting[-2:] == [".venv/bin/python -m ops.protected_resources prod --unprotect",
+                                 "pulumi destroy --stack prod"]
