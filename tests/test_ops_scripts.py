@@ -6,6 +6,7 @@ of running the program again, and no pulumi command is run: the command runner i
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 
@@ -189,8 +190,11 @@ def test_unprotect_stops_at_the_first_failure(recorded_plans, monkeypatch, capsy
 # --- the Makefile targets -------------------------------------------------------------------------
 
 def make_dry_run(*arguments: str) -> list[str]:
-    """The commands `make` would run (-n), without running them."""
-    done = subprocess.run(["make", "-n", *arguments], cwd=PROJECT_DIR, capture_output=True, text=True, check=True)
+    """The commands `make` would run (-n), without running them; run as a top-level make even when the
+    suite itself runs under `make test`, which would otherwise add "Entering directory" lines."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    done = subprocess.run(["make", "-n", "--no-print-directory", *arguments], cwd=PROJECT_DIR, env=environment,
+                          capture_output=True, text=True, check=True)
     return [line.rstrip() for line in done.stdout.splitlines()]
 
 
