@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import subprocess
 import sys
 from typing import Sequence
 
 from offline.plan import Plan, Registration
-from offline.runner import PROJECT_DIR, run_stack, stacks
+from offline.runner import run_stack
+from ops.stack_plans import PlanUnavailable, plan_for
+from ops.stack_plans import run_pulumi as run_command  # a name of its own here, so tests can replace it
 
 
 def protected_resources(plan: Plan) -> list[Registration]:
@@ -48,12 +49,6 @@ def describe(plan: Plan, protected: list[Registration]) -> str:
     return "\n".join(lines)
 
 
-def run_command(command: list[str]) -> int:
-    try:
-        return subprocess.run(command, cwd=PROJECT_DIR, check=False).returncode
-    except FileNotFoundError:
-        print("error: the pulumi CLI is not on PATH (https://www.pulumi.com/docs/install/)", file=sys.stderr)
-        return 127
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,16 +62,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="run `pulumi state unprotect` for each protected resource")
     args = parser.parse_args(argv)
 
-    if args.stack not in stacks():
-        print(f"error: no stack file Pulumi.{args.stack}.yaml; stacks: {', '.join(stacks())}", file=sys.stderr)
-        return 2
-    result = run_stack(args.stack)
-    if result.error is not None:
-        print(f"error: the program fails for stack {args.stack}, so its URNs are unknown: {result.error}",
-              file=sys.stderr)
-        return 1
-    protected = protected_resources(result.plan)
-    print(describe(result.plan, protected))
+    try:
+        plan = plan_for(args.stack, run_stack)
+    except PlanUnavailable as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return problem.exit_code
+    protected = protected_resources(plan)
+    print(describe(plan, protected))
 
     if args.refuse_if_protected and protected:
         print(f"error: refusing to destroy stack {args.stack} while it protects {len(protected)} resource(s); "

@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import subprocess
 import sys
 from dataclasses import dataclass
 from typing import Sequence
 
 from agent_obo.catalog import PER_USER
 from offline.plan import Plan, Registration
-from offline.runner import PROJECT_DIR, run_stack, stacks
+from offline.runner import run_stack
+from ops.stack_plans import PlanUnavailable, plan_for
+from ops.stack_plans import run_pulumi as run_command  # a name of its own here, so tests can replace it
 
 GENERIC_RESOURCE = "azure-native:resources:Resource"
 GENERATION = "random:index/randomId:RandomId"
@@ -133,13 +134,6 @@ def describe(recreation: Recreation) -> str:
     return "\n".join(lines)
 
 
-def run_command(command: list[str]) -> int:
-    """Runs pulumi in the project directory, where Pulumi.yaml and the policy pack are."""
-    try:
-        return subprocess.run(command, cwd=PROJECT_DIR, check=False).returncode
-    except FileNotFoundError:
-        print("error: the pulumi CLI is not on PATH (https://www.pulumi.com/docs/install/)", file=sys.stderr)
-        return 127
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -150,16 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--execute", action="store_true", help="run the pulumi up instead of printing it")
     args = parser.parse_args(argv)
 
-    if args.stack not in stacks():
-        print(f"error: no stack file Pulumi.{args.stack}.yaml; stacks: {', '.join(stacks())}", file=sys.stderr)
-        return 2
-    result = run_stack(args.stack)
-    if result.error is not None:
-        print(f"error: the program fails for stack {args.stack}, so its URNs are unknown: {result.error}",
-              file=sys.stderr)
-        return 1
     try:
-        recreation = plan_recreation(result.plan, args.connector)
+        plan = plan_for(args.stack, run_stack)
+    except PlanUnavailable as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return problem.exit_code
+    try:
+        recreation = plan_recreation(plan, args.connector)
     except NothingToRecreate as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
