@@ -49,8 +49,6 @@ def describe(plan: Plan, protected: list[Registration]) -> str:
     return "\n".join(lines)
 
 
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.protected_resources",
                                      description="List a stack's protected resources and how to unprotect them.")

@@ -134,8 +134,6 @@ def describe(recreation: Recreation) -> str:
     return "\n".join(lines)
 
 
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.recreate_connections",
                                      description="Recreate one connector's per-user connections of a stack.")
