@@ -52,7 +52,8 @@ tool_connections = ToolConnections("tool-connections", ToolConnectionsArgs(
 package = WorkflowPackage("workflow-package", WorkflowPackageArgs(
     package=deployment.package, blob_endpoint=runtime_storage.blob_endpoint,
     container_name=runtime_storage.package_container.name, container_id=runtime_storage.package_container.id,
-    subscription_id=deployment.subscription_id, deployer_object_id=deployment.deployer_object_id))
+    subscription_id=deployment.subscription_id, deployer_object_id=deployment.deployer_object_id,
+    deployer_principal_type=deployment.deployer_principal_type))
 
 logic_app = LogicApp("logic-app", LogicAppArgs(
     resource_group_name=group.name, location=settings.location, subscription_id=deployment.subscription_id,

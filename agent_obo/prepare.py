@@ -32,6 +32,7 @@ class Deployment:
     subscription_id: str
     tenant_id: str
     deployer_object_id: str
+    deployer_principal_type: str  # "User" or "ServicePrincipal": role assignments must say which
     catalog: Catalog  # the tools enabled in this environment
     connections: list[ConnectionSpec]
     graph_scopes: GraphScopes
@@ -65,12 +66,14 @@ def prepare() -> Deployment:
     )
     azure = authorization.get_client_config()
     entra = azuread.get_client_config()
+    deployer_as_service_principal = azuread.get_service_principals(object_ids=[entra.object_id], ignore_missing=True)
     return Deployment(
         settings=settings,
         names=names_for(azure.subscription_id, settings.environment, settings.location),
         subscription_id=azure.subscription_id,
         tenant_id=entra.tenant_id,
         deployer_object_id=entra.object_id,
+        deployer_principal_type="ServicePrincipal" if deployer_as_service_principal.service_principals else "User",
         catalog=catalog,
         connections=connections,
         graph_scopes=graph_scopes,

@@ -139,6 +139,9 @@ class PulumiStateBackend(pulumi.ComponentResource):
                 f"{name}-operator-{principal_id}-{role}",
                 scope=scope,
                 principal_id=principal_id,
+                # Groups only: the SDK sends principalType User when none is given, and Azure rejects
+                # an assignment whose principalType does not match the principal.
+                principal_type=authorization.PrincipalType.GROUP,
                 role_definition_id=role_definition_id(args.subscription_id, role_id),
                 description=f"agent-obo state operator: {role} for pulumi runs by hand",
                 opts=child,

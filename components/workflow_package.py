@@ -25,6 +25,7 @@ class WorkflowPackageArgs:
     container_id: pulumi.Input[str]
     subscription_id: str
     deployer_object_id: str
+    deployer_principal_type: str  # a person (az login) or the pipeline's identity
 
 
 class WorkflowPackage(pulumi.ComponentResource):
@@ -36,6 +37,9 @@ class WorkflowPackage(pulumi.ComponentResource):
             f"{name}-deployer-upload",
             scope=args.container_id,
             principal_id=args.deployer_object_id,
+            # Azure rejects an assignment whose principalType does not match the principal, and
+            # the SDK would send "User" for the pipeline's service principal too.
+            principal_type=args.deployer_principal_type,
             role_definition_id=role_definition_id(args.subscription_id, STORAGE_BLOB_DATA_CONTRIBUTOR),
             description="Deploying identity uploads workflow packages",
             opts=pulumi.ResourceOptions(parent=self),

@@ -206,4 +206,8 @@ class AzureMocks(pulumi.runtime.Mocks):
                     "objectId": GRAPH_SERVICE_PRINCIPAL_OBJECT_ID, "clientId": GRAPH_APP_ID,
                     "displayName": "Microsoft Graph",
                     "oauth2PermissionScopeIds": dict(GRAPH_DELEGATED_SCOPES), "appRoleIds": {}}
+        if args.token == "azuread:index/getServicePrincipals:getServicePrincipals":
+            # The offline deployer is a person signed in with az login, not a service principal.
+            return {"id": "service-principals", "objectIds": [], "clientIds": [], "displayNames": [],
+                    "servicePrincipals": []}
         raise ValueError(f"offline mocks do not answer the invoke {args.token}")

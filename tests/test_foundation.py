@@ -291,3 +291,26 @@ def test_outputs_name_the_site_and_its_real_host(plan):
     outputs = plan.stack_outputs
     assert outputs["logicAppName"] == site.input("name")
     assert outputs["logicAppHostName"] == site.outputs["defaultHostName"]
+
+
+def test_deployer_upload_role_names_the_deployers_principal_type(plans):
+    from unittest import mock
+
+    from offline.mocks import AzureMocks
+    from tests.conftest import run_with
+
+    def role(plan):
+        (upload,) = [r for r in plan.all(ROLE) if role_name(r) == STORAGE_BLOB_DATA_CONTRIBUTOR]
+        return upload.input("principalType")
+
+    assert role(plans["dev"]) == "User"  # az login: a person
+    answer = AzureMocks.call
+
+    def pipeline_identity(self, args):
+        if args.token == "azuread:index/getServicePrincipals:getServicePrincipals":
+            return {"id": "sps", "objectIds": [DEPLOYER_OBJECT_ID], "clientIds": [], "displayNames": [],
+                    "servicePrincipals": [{"objectId": DEPLOYER_OBJECT_ID, "clientId": "c", "displayName": "ci"}]}
+        return answer(self, args)
+
+    with mock.patch.object(AzureMocks, "call", pipeline_identity):
+        assert role(run_with({}).ok()) == "ServicePrincipal"  # the pipeline's managed identity
