@@ -83,7 +83,7 @@ connection_access = ConnectionAccess("connection-access", ConnectionAccessArgs(
 app_registration = ChatAppRegistration("chat-app", ChatAppRegistrationArgs(
     display_name=names.app_registration, environment=settings.environment, tenant_id=deployment.tenant_id,
     site_host_name=logic_app.default_host_name,
-    owners=[deployment.deployer_object_id, *[o for o in sign_in.app_owners if o != deployment.deployer_object_id]],
+    deployer_object_id=deployment.deployer_object_id, additional_owners=list(sign_in.app_owners),
     graph_scopes=deployment.graph_scopes, runtime_identity_principal_id=runtime_identity.principal_id,
     assignment_required=sign_in.assignment_required, grant_admin_consent=sign_in.grant_admin_consent,
     protect=settings.protect_stateful_resources,

@@ -44,7 +44,8 @@ class ChatAppRegistrationArgs:
     environment: str
     tenant_id: str
     site_host_name: pulumi.Input[str]
-    owners: list[str]
+    deployer_object_id: str
+    additional_owners: list[str]
     graph_scopes: GraphScopes
     runtime_identity_principal_id: pulumi.Input[str]
     assignment_required: bool
@@ -57,13 +58,15 @@ class ChatAppRegistrationArgs:
 class ChatAppRegistration(pulumi.ComponentResource):
     def __init__(self, name: str, args: ChatAppRegistrationArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo:identity:ChatAppRegistration", name, None, opts)
+        # The deployer stays an owner, or the next `pulumi up` could no longer manage the app.
+        owners = [args.deployer_object_id, *[o for o in args.additional_owners if o != args.deployer_object_id]]
         child = pulumi.ResourceOptions(parent=self)
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
         self.application = azuread.Application(
             f"{name}-app",
             display_name=args.display_name,
             sign_in_audience="AzureADMyOrg",
-            owners=args.owners,
+            owners=owners,
             prevent_duplicate_names=True,
             notes=f"agent-obo {args.environment}: chat sign-in (Easy Auth) for the Logic Apps agent. "
                   "Managed by Pulumi; change it in the repository, not in the portal.",
@@ -116,7 +119,7 @@ class ChatAppRegistration(pulumi.ComponentResource):
             f"{name}-sp",
             client_id=self.client_id,
             app_role_assignment_required=args.assignment_required,
-            owners=args.owners,
+            owners=owners,
             notes=f"agent-obo {args.environment}: who may sign in to the agent's chat.",
             opts=stateful,
         )

@@ -278,3 +278,10 @@ def test_bad_sign_in_settings_fail_before_any_resource(overrides, fragments):
     for fragment in fragments:
         assert fragment in str(result.error), (fragment, str(result.error))
     assert result.plan.registrations == []
+
+
+def test_configured_owners_join_the_deployer_once():
+    colleague = "1f2e3d4c-5b6a-4789-8a9b-0c1d2e3f4a5b"
+    plan = run_with({"agent-obo:appOwners": [colleague, DEPLOYER_OBJECT_ID]}).ok()
+    assert plan.one(APP).input("owners") == [DEPLOYER_OBJECT_ID, colleague]
+    assert plan.one(SP).input("owners") == [DEPLOYER_OBJECT_ID, colleague]
