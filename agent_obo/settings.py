@@ -40,7 +40,7 @@ class Rule:
     maximum: int | None = None
     pattern: re.Pattern[str] | None = None
     hint: str = ""  # what is allowed, in words, when a pattern says it badly
-    may_be_empty: bool = False
+    may_be_empty: bool = False  # strings only: "" allowed (a list may always be empty)
 
     def describe(self) -> str:
         if self.allowed:
@@ -90,17 +90,16 @@ RULES: dict[str, Rule] = {
     "allowedGroups": _ids("a list of Entra group object ids (GUIDs)"),
     "unauthenticatedAction": Rule("string", allowed=UNAUTHENTICATED_ACTIONS),
     "excludedPaths": Rule("array", pattern=re.compile(r"^/runtime/[A-Za-z0-9/_.*-]*$"),
-                          hint="paths under /runtime/ only, such as /runtime/*", may_be_empty=True),
+                          hint="paths under /runtime/ only, such as /runtime/*"),
     "additionalTokenAudiences": Rule("array", pattern=re.compile(r"^(api://|https://)\S+$"),
-                                     hint="non-empty api:// or https:// audience URIs",
-                                     may_be_empty=True),
+                                     hint="non-empty api:// or https:// audience URIs"),
     "grantAdminConsent": Rule("boolean"),
     "operationsTeamId": _text(GUID, "the Microsoft Teams team id (a GUID) of the operations team",
                               may_be_empty=True),
     "operationsChannelId": _text(r"^19:[A-Za-z0-9_-]+@thread\.(tacv2|skype)$",
                                  "a Teams channel id such as 19:abc123@thread.tacv2", may_be_empty=True),
     "disabledTools": Rule("array", pattern=re.compile(r"^[a-z][a-z0-9_]{2,63}$"),
-                          hint="names of tools in catalog/tools.yaml", may_be_empty=True),
+                          hint="names of tools in catalog/tools.yaml"),
 }
 
 

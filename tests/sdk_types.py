@@ -8,7 +8,7 @@ from functools import lru_cache
 
 
 @lru_cache(maxsize=None)
-def _type_accepts_tags(type_token: str) -> bool:
+def type_accepts_tags(type_token: str) -> bool:
     package, module, name = type_token.split(":")
     if package != "azure-native":
         return False
@@ -20,4 +20,4 @@ def accepts_tags(registration) -> bool:
     # A generic ARM resource under a parent (a connection's access policy) is not taggable in Azure.
     if registration.type == "azure-native:resources:Resource" and registration.input("parentResourcePath"):
         return False
-    return _type_accepts_tags(registration.type)
+    return type_accepts_tags(registration.type)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib
-import inspect
 import re
 import runpy
 import sys
@@ -22,6 +20,7 @@ import yaml
 from pulumi.output import Unknown
 
 from offline.plan import Plan, Registration, unwrap_secrets
+from tests.sdk_types import type_accepts_tags
 from offline.runner import PROJECT_DIR, RunResult
 from policy import agent_obo_policies as pack
 from policy import harness
@@ -401,17 +400,11 @@ def test_required_tags_skips_what_azure_cannot_tag(dev):
     assert messages(only(dev, "azureblob-apponly-runbooks-reader"), "required-tags") == []
 
 
-def _sdk_takes_tags(type_token: str) -> bool:
-    package, module, name = type_token.split(":")
-    cls = getattr(importlib.import_module(f"pulumi_{package.replace('-', '_')}.{module}"), name)
-    return "tags" in inspect.signature(cls._internal_init).parameters
-
-
 def test_taggable_types_match_the_sdk(plans):
     for resource_type in pack.TAGGABLE_TYPES:
-        assert _sdk_takes_tags(resource_type), f"{resource_type} takes no tags in the SDK"
+        assert type_accepts_tags(resource_type), f"{resource_type} takes no tags in the SDK"
     planned = {r.type for plan in plans.values() for r in plan.resources if r.type.startswith("azure-native:")}
-    missing = {t for t in planned if _sdk_takes_tags(t)} - pack.TAGGABLE_TYPES
+    missing = {t for t in planned if type_accepts_tags(t)} - pack.TAGGABLE_TYPES
     assert not missing, f"taggable types the pack does not check: {sorted(missing)}"
 
 
