@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: venv plan test benchmark docs clean
+.PHONY: venv plan test lint benchmark docs clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ plan: venv  ## offline preview of one stack: make plan STACK=prod
 
 test: venv  ## the whole suite, every stack file included
 	$(PY) -m pytest
+
+lint: venv  ## static checks: ruff (style, errors) and mypy (types); bootstrap/ is its own program
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+	cd bootstrap && ../$(PY) -m mypy --config-file ../pyproject.toml *.py
 
 benchmark: venv  ## warm wall time of `make plan` against importing the SDK modules it uses
 	$(PY) scripts/benchmark.py

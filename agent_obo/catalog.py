@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 
@@ -71,7 +72,7 @@ class Catalog:
     def names(self) -> list[str]:
         return [tool.name for tool in self.tools]
 
-    def without(self, disabled: Iterable[str]) -> "Catalog":
+    def without(self, disabled: Iterable[str]) -> Catalog:
         disabled = set(disabled)
         unknown = sorted(disabled - set(self.names()))
         if unknown:
@@ -115,7 +116,8 @@ def _parse_tool(entry: Any, where: str, problems: list[str]) -> Tool | None:
     if not isinstance(entry, Mapping):
         problems.append(f"{where}: must be a mapping of tool fields")
         return None
-    name = entry.get("name")
+    # Values straight from YAML: Any until checked below.
+    name: Any = entry.get("name")
     label = f"tool {name!r}" if isinstance(name, str) else where
     before = len(problems)
 
@@ -126,7 +128,9 @@ def _parse_tool(entry: Any, where: str, problems: list[str]) -> Tool | None:
         bad(unknown, entry[unknown], f"unknown field; allowed fields: {', '.join(sorted(FIELDS))}")
     if not isinstance(name, str) or not NAME.match(name):
         bad("name", name, "allowed: 3-64 lower-case letters, digits or '_', starting with a letter")
-    identity, access, data = entry.get("identity"), entry.get("access"), entry.get("data")
+    identity: Any = entry.get("identity")
+    access: Any = entry.get("access")
+    data: Any = entry.get("data")
     if identity not in IDENTITIES:
         bad("identity", identity, "allowed values: " + ", ".join(IDENTITIES))
     if access not in ACCESS:
@@ -134,14 +138,14 @@ def _parse_tool(entry: Any, where: str, problems: list[str]) -> Tool | None:
     if data not in DATA:
         bad("data", data, "allowed values: user (the signed-in user's own data), shared")
 
-    description = entry.get("description")
+    description: Any = entry.get("description")
     if not isinstance(description, str) or not 20 <= len(description.strip()) <= 300:
         bad("description", description, "allowed: 20-300 characters saying what data the tool touches")
     elif identity in IDENTITY_WORDING and IDENTITY_WORDING[identity] not in description:
         bad("description", description, f"a {identity} tool's description must say "
                                         f"{IDENTITY_WORDING[identity]!r} so the model knows whose identity it uses")
 
-    connector = CONNECTORS.get(entry.get("connector"))
+    connector = CONNECTORS.get(str(entry.get("connector")))
     if connector is None:
         bad("connector", entry.get("connector"), "allowed values: " + ", ".join(sorted(CONNECTORS)))
     elif identity == PER_USER and not connector.per_user_capable:
@@ -184,7 +188,7 @@ def _parse_tool(entry: Any, where: str, problems: list[str]) -> Tool | None:
         bad("requires_settings", settings, "allowed: a list of stack setting names")
         settings = []
 
-    if len(problems) > before:
+    if len(problems) > before or connector is None or operation is None:
         return None
     return Tool(name=name, description=description.strip(), connector=connector, operation=operation,
                 arguments=arguments, identity=identity, data=data, access=access, scopes=tuple(scopes),
@@ -197,7 +201,9 @@ def _parse_operation(value: Any, label: str, problems: list[str]) -> Operation |
         problems.append(f"{label}.operation = {json.dumps(value)}: allowed: a mapping with method, path, "
                         "optional queries and body")
         return None
-    method, path, queries = value.get("method"), value.get("path"), value.get("queries", {})
+    method: Any = value.get("method")
+    path: Any = value.get("path")
+    queries: Any = value.get("queries", {})
     ok = True
     if method not in METHODS:
         problems.append(f"{label}.operation.method = {json.dumps(method)}: allowed values: {', '.join(METHODS)}")

@@ -7,8 +7,8 @@ Graph service principal before anything is registered, so a misspelled scope sto
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import pulumi_azuread as azuread
 

@@ -12,7 +12,8 @@ import pulumi
 import pulumi_azuread as azuread
 from pulumi_azure_native import authorization
 
-from agent_obo import catalog as catalog_file, workflow_files
+from agent_obo import catalog as catalog_file
+from agent_obo import workflow_files
 from agent_obo.catalog import Catalog, load_catalog
 from agent_obo.errors import SettingsError
 from agent_obo.graph_scopes import GraphScopes, resolve_graph_scopes

@@ -11,8 +11,9 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from agent_obo.errors import SettingsError
 
@@ -188,6 +189,7 @@ def _parse(key: str, raw: str, rule: Rule, problems: _Problems) -> Any:
         except ValueError:
             problems.add(key, raw, "not an integer; " + rule.describe())
             return None
+        assert rule.minimum is not None and rule.maximum is not None, f"{key}: an integer rule needs a range"
         if not rule.minimum <= value <= rule.maximum:
             problems.add(key, value, "out of range; " + rule.describe())
             return None
@@ -207,6 +209,7 @@ def _parse(key: str, raw: str, rule: Rule, problems: _Problems) -> Any:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             problems.add(key, value, "not a list of strings; " + rule.describe())
             return None
+        assert rule.pattern is not None, f"{key}: a list rule needs a pattern"
         bad = [item for item in value if not rule.pattern.match(item)]
         if bad:
             problems.add(key, value, f"{', '.join(repr(b) for b in bad)} not allowed; " + rule.describe())
@@ -223,6 +226,7 @@ def _parse(key: str, raw: str, rule: Rule, problems: _Problems) -> Any:
         return text
     if text == "" and rule.may_be_empty:
         return ""
+    assert rule.pattern is not None, f"{key}: a text rule needs a pattern or allowed values"
     if not rule.pattern.match(text):
         problems.add(key, text, "not allowed; " + rule.describe())
         return None

@@ -39,7 +39,10 @@ class ConnectionSpec:
 
     @property
     def reference(self) -> str:
-        """Its key in connections.json and its Pulumi logical name; stable across scope changes."""
+        """Its key in connections.json, its Pulumi logical name and an app-only connection's Azure name;
+        stable across scope changes. A per-user connection's Azure name ends in a random generation id
+        instead (components/tool_connections.py): renewed whenever its scopes change, or on demand, so
+        that a new connection never collides with the one it replaces."""
         return f"{self.connector.api_name}-{SUFFIXES[self.identity]}"
 
     @property
@@ -49,13 +52,6 @@ class ConnectionSpec:
     @property
     def fingerprint(self) -> str:
         return scope_fingerprint(self.scopes) if self.per_user else "none"
-
-    @property
-    def fixed_name(self) -> str | None:
-        """The Azure name of an app-only connection. A per-user connection's name ends in a random
-        generation id instead (components/tool_connections.py): renewed whenever its scopes change,
-        or on demand, so that a new connection never collides with the one it replaces."""
-        return None if self.per_user else self.reference
 
     @property
     def display_name(self) -> str:

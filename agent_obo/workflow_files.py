@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from agent_obo.errors import SettingsError
-
 from agent_obo.settings import ModelSettings
 
 WORKFLOWS_DIR = Path(__file__).resolve().parent.parent / "workflows"

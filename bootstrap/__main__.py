@@ -5,10 +5,9 @@ Its outputs are what the team copies into the repository's GitHub variables and 
 """
 
 import pulumi
-from pulumi_azure_native import authorization
-
 from bootstrap_settings import load_settings, names_for
 from pipeline_identity import PipelineIdentity, PipelineIdentityArgs, deploy_grants, preview_grants
+from pulumi_azure_native import authorization
 from state_backend import PulumiStateBackend, PulumiStateBackendArgs
 
 settings = load_settings(pulumi.Config())

@@ -111,7 +111,8 @@ def _problems(settings: BootstrapSettings, environments: object, operators: obje
         problems.append(f"deploymentScope = {settings.deployment_scope!r}: /subscriptions/<subscription id> "
                         "(the program creates its own resource group, so nothing narrower works)")
     if settings.deployment_access not in DEPLOYMENT_ACCESS_MODES:
-        problems.append(f"deploymentAccess = {settings.deployment_access!r}: one of {', '.join(DEPLOYMENT_ACCESS_MODES)}")
+        problems.append(f"deploymentAccess = {settings.deployment_access!r}: "
+                        f"one of {', '.join(DEPLOYMENT_ACCESS_MODES)}")
     if not isinstance(operators, list) or any(not isinstance(o, str) or not _OBJECT_ID.match(o) for o in operators):
         problems.append(f"stateOperators = {operators!r}: a list of Entra group object ids")
     if not 1 <= settings.state_soft_delete_days <= 365:

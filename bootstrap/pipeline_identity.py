@@ -18,12 +18,11 @@ not here: docs/operations.md lists them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import pulumi
 from pulumi_azure_native import authorization, managedidentity
-
 from state_backend import KEY_VAULT_CRYPTO_USER, STORAGE_BLOB_DATA_CONTRIBUTOR, role_definition_id
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"

@@ -155,7 +155,8 @@ class PulumiStateBackend(pulumi.ComponentResource):
         self.key_id = self.key.id
         self.account_name = self.account.name
         self.resource_group_name = group_name
-        self.backend_url = pulumi.Output.concat("azblob://", self.container.name, "?storage_account=", self.account.name)
+        self.backend_url = pulumi.Output.concat(
+            "azblob://", self.container.name, "?storage_account=", self.account.name)
         # Versionless: the provider uses the key's current version, and stack files stay valid.
         self.secrets_provider = pulumi.Output.concat(
             "azurekeyvault://", self.vault.name, ".vault.azure.net/keys/", self.key.name)

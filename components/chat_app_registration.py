@@ -90,8 +90,9 @@ class ChatAppRegistration(pulumi.ComponentResource):
             ),
             required_resource_accesses=[azuread.ApplicationRequiredResourceAccessArgs(
                 resource_app_id=GRAPH_APP_ID,
-                resource_accesses=[azuread.ApplicationRequiredResourceAccessResourceAccessArgs(id=scope_id, type="Scope")
-                                   for _, scope_id in sorted(args.graph_scopes.ids.items())],
+                resource_accesses=[
+                    azuread.ApplicationRequiredResourceAccessResourceAccessArgs(id=scope_id, type="Scope")
+                    for _, scope_id in sorted(args.graph_scopes.ids.items())],
             )],
             # Groups in the token let Easy Auth check allowedGroups; only groups assigned to the app.
             group_membership_claims=["ApplicationGroup"] if args.allowed_groups else None,

@@ -60,11 +60,13 @@ class EasyAuth(pulumi.ComponentResource):
             platform=web.AuthPlatformArgs(enabled=True, runtime_version="~1"),
             global_validation=web.GlobalValidationArgs(
                 require_authentication=True,
-                unauthenticated_client_action=args.unauthenticated_action,
+                unauthenticated_client_action=web.UnauthenticatedClientActionV2(args.unauthenticated_action),
                 redirect_to_provider="azureactivedirectory",
                 excluded_paths=list(args.excluded_paths),
             ),
-            identity_providers=web.IdentityProvidersArgs(
+            # authsettingsV2's identity providers: the SDK names this type V1Args (the plain
+            # IdentityProvidersArgs belongs to another resource and only matched by shape).
+            identity_providers=web.IdentityProvidersV1Args(
                 azure_active_directory=web.AzureActiveDirectoryArgs(
                     enabled=True,
                     registration=web.AzureActiveDirectoryRegistrationArgs(

@@ -8,8 +8,8 @@ the package blob, and the agent's model connection uses the system-assigned iden
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import pulumi
 from pulumi_azure_native import authorization, monitor, web
@@ -76,6 +76,12 @@ def runtime_app_settings(args: LogicAppArgs) -> dict[str, pulumi.Input[str]]:
     return settings
 
 
+def _system_principal_id(identity: web.outputs.ManagedServiceIdentityResponse | None) -> str:
+    if identity is None:
+        raise ValueError("the site reports no managed identity, so its system-assigned principal is unknown")
+    return identity.principal_id
+
+
 class LogicApp(pulumi.ComponentResource):
     def __init__(self, name: str, args: LogicAppArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo:runtime:LogicApp", name, None, opts)
@@ -140,7 +146,7 @@ class LogicApp(pulumi.ComponentResource):
             metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)],
             opts=child,
         )
-        self.system_principal_id = self.site.identity.apply(lambda identity: identity.principal_id)
+        self.system_principal_id = self.site.identity.apply(_system_principal_id)
         self.model_access = authorization.RoleAssignment(
             f"{name}-model-access",
             scope=args.model_resource_id,

@@ -11,9 +11,11 @@ unpickle the provider (pulumi/pulumi#7453), with the project directory as its wo
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pulumi
 from pulumi import dynamic
@@ -64,7 +66,7 @@ class PackageBlobProvider(dynamic.ResourceProvider):
                 client.upload_blob(props["blob_name"], content, overwrite=True,
                                    content_settings=ContentSettings(content_type="application/zip"))
                 break
-            except Exception as error:  # noqa: BLE001 - only 403 is retried, the rest re-raised
+            except Exception as error:
                 if not _is_not_yet_authorized(error) or self._clock() >= deadline:
                     raise
                 self._sleep(RETRY_EVERY_SECONDS)
@@ -78,10 +80,8 @@ class PackageBlobProvider(dynamic.ResourceProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         from azure.core.exceptions import ResourceNotFoundError
 
-        try:
+        with contextlib.suppress(ResourceNotFoundError):
             self._client(props).delete_blob(props["blob_name"])
-        except ResourceNotFoundError:
-            pass
 
 
 class PackageBlob(dynamic.Resource):

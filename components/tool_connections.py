@@ -40,7 +40,7 @@ class ToolConnections(pulumi.ComponentResource):
         self.generations: dict[str, RandomId] = {}
         self.app_settings: dict[str, pulumi.Output[str]] = {}
         for spec in args.specs:
-            azure_name: pulumi.Input[str] = spec.fixed_name
+            azure_name: pulumi.Input[str] = spec.reference
             if spec.per_user:
                 # Azure cannot re-scope or convert a per-user connection in place, so new scopes mean a
                 # new connection, created before the old one is deleted: under a new name, renewed

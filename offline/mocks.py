@@ -192,7 +192,10 @@ class AzureMocks(pulumi.runtime.Mocks):
 
     # --- invokes --------------------------------------------------------------------------------
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        return self._answer(args), None
+
+    def _answer(self, args: pulumi.runtime.MockCallArgs) -> dict:
         if args.token == "azure-native:authorization:getClientConfig":
             return {"clientId": DEPLOYER_CLIENT_ID, "objectId": DEPLOYER_OBJECT_ID,
                     "subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID}

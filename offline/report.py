@@ -8,7 +8,8 @@ record, with secret values replaced by "[secret]".
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from offline.plan import Plan, Registration, is_secret_value
 

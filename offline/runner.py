@@ -12,17 +12,17 @@ import contextvars
 import gc
 import json
 import runpy
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
-
-import yaml
+from typing import Any
 
 import pulumi
+import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import get_root_resource
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from offline.mocks import AzureMocks
@@ -72,13 +72,13 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.requests: list[Any] = []
         self.component_outputs: dict[str, dict[str, Any]] = {}
 
-    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self.requests.append((request, response.urn))
         return response
 
-    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
+    def RegisterResourceOutputs(self, request):
         pulumi_mocks._ensure_event_loop()
         self.component_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
         return super().RegisterResourceOutputs(request)
@@ -118,7 +118,7 @@ def _value(proto_value: Any) -> Any:
 
 @dataclass
 class RunResult:
-    plan: Plan | None
+    plan: Plan  # complete, or what was registered before the error
     error: BaseException | None
 
     def ok(self) -> Plan:
@@ -148,7 +148,9 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path)
 
     def program():
         runpy.run_path(str(project_dir), run_name="__main__")
-        exported = dict(get_root_resource().outputs)
+        root = get_root_resource()
+        assert isinstance(root, Stack), "the program ran without a root stack resource"
+        exported = dict(root.outputs)
 
         async def resolve_outputs():
             for key, value in exported.items():
@@ -162,7 +164,7 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path)
     error: BaseException | None = None
     try:
         _sync_await(run_pulumi_func(program))
-    except BaseException as exc:  # noqa: BLE001 - handed back to the caller with the partial record
+    except BaseException as exc:
         error = exc
     finally:
         # The invokes ran on the loop's executor threads, each with a loop of its own: end them all

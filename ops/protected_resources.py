@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from offline.plan import Plan, Registration
 from offline.runner import run_stack

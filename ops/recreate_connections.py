@@ -23,8 +23,8 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from agent_obo.catalog import PER_USER
 from offline.plan import Plan, Registration
@@ -127,7 +127,8 @@ def describe(recreation: Recreation) -> str:
         lines.append(f"  generation     {generation.name} (renewed: the connection gets a new Azure name)  "
                      f"{generation.urn}")
     for connection in recreation.connections:
-        lines.append(f"  connection     {connection.name} (Azure: {connection.input('resourceName')})  {connection.urn}")
+        azure_name = connection.input("resourceName")
+        lines.append(f"  connection     {connection.name} (Azure: {azure_name})  {connection.urn}")
     for policy in recreation.policies:
         lines.append(f"  access policy  {policy.name}  {policy.urn}")
     lines.append("Every chat user signs in again at their next use of a tool on these connections.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from offline.plan import Plan
 from offline.runner import PROJECT_DIR, RunResult, stacks

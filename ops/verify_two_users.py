@@ -30,6 +30,7 @@ import urllib.request
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from typing import Any
 
@@ -296,7 +297,7 @@ def _snippet(text: str, limit: int = 300) -> str:
 
 def diagnose(
     status: int,
-    headers: Mapping[str, str],
+    headers: Mapping[str, str] | Message,
     body: str,
     *,
     identifier_uri: str | None = None,
@@ -423,7 +424,7 @@ def side_by_side(a: str, b: str, width: int) -> str:
         f"{'User A'.ljust(column)}{gutter}User B",
         f"{'-' * column}-+-{'-' * column}",
     ]
-    lines += [f"{l.ljust(column)}{gutter}{r}".rstrip() for l, r in zip(left, right)]
+    lines += [f"{line.ljust(column)}{gutter}{other}".rstrip() for line, other in zip(left, right, strict=True)]
     return "\n".join(lines)
 
 

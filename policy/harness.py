@@ -18,9 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from inspect import isawaitable
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 from pulumi.output import Unknown
@@ -162,9 +163,10 @@ def run_policies(plan: Plan, policies: Iterable[AnyPolicy] = ALL_POLICIES,
         settings = policy_config(policy, config)
         if isinstance(policy, ResourceValidationPolicy):
             for registration in registrations:
-                def report(message: str, urn: str | None = None, _urn: str = registration.urn) -> None:
+                def report(message: str, urn: str | None = None, _urn: str = registration.urn,
+                           _result: PolicyResult = result) -> None:
                     # As in the SDK: a resource policy's violation always names the resource validated.
-                    result.violations.append(Violation(_urn, message))
+                    _result.violations.append(Violation(_urn, message))
 
                 args = ResourceValidationArgs(registration.type, engine_props(registration), registration.urn,
                                               registration.name, resource_options(registration), None, settings)
@@ -173,8 +175,8 @@ def run_policies(plan: Plan, policies: Iterable[AnyPolicy] = ALL_POLICIES,
             if stack_resources is None:
                 stack_resources = _stack_resources(registrations)
 
-            def report_stack(message: str, urn: str | None = None) -> None:
-                result.violations.append(Violation(urn or "", message))
+            def report_stack(message: str, urn: str | None = None, _result: PolicyResult = result) -> None:
+                _result.violations.append(Violation(urn or "", message))
 
             _validate(policy, StackValidationArgs(stack_resources, settings), report_stack, result)
     return results

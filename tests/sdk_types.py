@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from functools import lru_cache
+from functools import cache
 
 
-@lru_cache(maxsize=None)
+@cache
 def type_accepts_tags(type_token: str) -> bool:
     package, module, name = type_token.split(":")
     if package != "azure-native":

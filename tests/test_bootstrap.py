@@ -7,8 +7,10 @@ and names the way Azure reports them) instead of growing offline/ for one test f
 
 from __future__ import annotations
 
+import itertools
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -136,7 +138,8 @@ def test_bootstrap_imports_only_the_azure_native_modules_it_uses():
     for source in BOOTSTRAP_DIR.glob("*.py"):
         for line in source.read_text().splitlines():
             if "pulumi_azure_native" in line:
-                assert re.fullmatch(r"from pulumi_azure_native import [a-z_, ]+", line.strip()), f"{source.name}: {line}"
+                narrow = re.fullmatch(r"from pulumi_azure_native import [a-z_, ]+", line.strip())
+                assert narrow, f"{source.name}: {line}"
 
 
 # --- the state backend ----------------------------------------------------------------------------
@@ -219,7 +222,7 @@ def test_federated_credentials_of_one_identity_are_created_one_after_another(boo
     for component in ("pipeline-preview", "pipeline-deploy"):
         parent = next(r for r in bootstrap.all(custom=False) if r.name == component)
         credentials = [r for r in bootstrap.children(parent) if r.type == FIC]
-        for previous, credential in zip(credentials, credentials[1:]):
+        for previous, credential in itertools.pairwise(credentials):
             assert previous.urn in credential.dependencies, f"{credential.urn} does not wait for {previous.urn}"
 
 
@@ -254,7 +257,8 @@ def test_deploy_identity_is_contributor_and_assigns_only_the_programs_roles(boot
     condition = delegation.input("condition")
     for action, source in (("write", "@Request"), ("delete", "@Resource")):
         assert f"!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}})" in condition
-        assert f"{source}[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals" in condition
+        attribute = f"{source}[Microsoft.Authorization/roleAssignments:RoleDefinitionId]"
+        assert f"{attribute} ForAnyOfAnyValues:GuidEquals" in condition
     allowed = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", condition))
     assert not PRIVILEGED_ROLES & allowed, f"the condition lets the pipeline grant {PRIVILEGED_ROLES & allowed}"
 

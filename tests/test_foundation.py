@@ -36,6 +36,10 @@ def app_settings(plan) -> dict[str, str]:
     return {pair["name"]: pair["value"] for pair in pairs}
 
 
+def package_container(plan):
+    return plan.one("azure-native:storage:BlobContainer", "runtime-storage-packages")
+
+
 def role_name(registration) -> str:
     return registration.input("roleDefinitionId").rsplit("/", 1)[-1]
 
@@ -274,7 +278,7 @@ def test_site_runs_from_the_package_blob_read_with_the_runtime_identity(plan):
     settings = app_settings(plan)
     assert settings["WEBSITE_RUN_FROM_PACKAGE"] == blob.outputs["url"]
     assert settings["WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID"] == plan.one(IDENTITY).resource_id
-    assert blob.input("container") == plan.one("azure-native:storage:BlobContainer", "runtime-storage-packages").input("containerName")
+    assert blob.input("container") == package_container(plan).input("containerName")
     assert blob.input("blob_name") == f"workflows-{blob.input('sha256')[:20]}.zip"
 
 
@@ -282,7 +286,7 @@ def test_package_upload_waits_for_the_deployers_narrow_upload_role(plan):
     blob = plan.one("pulumi-python:dynamic:Resource")
     (upload_role,) = [r for r in plan.all(ROLE) if role_name(r) == STORAGE_BLOB_DATA_CONTRIBUTOR]
     assert upload_role.input("principalId") == DEPLOYER_OBJECT_ID
-    assert upload_role.input("scope") == plan.one("azure-native:storage:BlobContainer", "runtime-storage-packages").resource_id
+    assert upload_role.input("scope") == package_container(plan).resource_id
     assert upload_role.urn in blob.dependencies
 
 

@@ -65,7 +65,7 @@ def test_every_per_user_connector_resolves_to_its_connections_and_policies(plan)
             # The program replaces a policy with its connection: the same pair this script targets.
             assert set(policy.replace_with) & {c.urn for c in recreation.connections}, policy.urn
         # Renewing the generation renames the connection: created before the old one is deleted.
-        for generation, connection in zip(recreation.generations, recreation.connections):
+        for generation, connection in zip(recreation.generations, recreation.connections, strict=True):
             assert generation.type == "random:index/randomId:RandomId"
             assert connection.input("resourceName").endswith(generation.outputs["hex"])
             assert not connection.delete_before_replace

@@ -12,19 +12,20 @@ import dataclasses
 import re
 import runpy
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-import pytest
 import pulumi_policy
+import pytest
 import yaml
 from pulumi.output import Unknown
 
 from offline.plan import Plan, Registration, unwrap_secrets
-from tests.sdk_types import type_accepts_tags
 from offline.runner import PROJECT_DIR, RunResult
 from policy import agent_obo_policies as pack
 from policy import harness
 from policy.harness import PolicyResult, Violation, run_policies, verdict_section
+from tests.sdk_types import type_accepts_tags
 
 POLICY_DIR = PROJECT_DIR / "policy"
 POLICIES = {policy.name: policy for policy in pack.ALL_POLICIES}
@@ -311,8 +312,9 @@ SITE_BREAKS = [
     ("FTP default", drop("siteConfig.ftpsState"), "ftpsState is <missing>"),
     ("no managed identity", drop("identity"), "no managed identity"),
     ("identity None", set_at("identity.type", "None"), "no managed identity"),
-    ("storage key", add_app_setting("AzureWebJobsStorage",
-                                    "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=abc=="), "'AzureWebJobsStorage'"),
+    ("storage key",
+     add_app_setting("AzureWebJobsStorage", "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=abc=="),
+     "'AzureWebJobsStorage'"),
     ("service bus key", add_app_setting("BUS", "Endpoint=sb://x/;SharedAccessKeyName=r;SharedAccessKey=k"), "'BUS'"),
     ("SAS url", add_app_setting("PKG", "https://st.blob.core.windows.net/c/p.zip?sv=2022&sp=r&sig=abc"), "'PKG'"),
     ("password", add_app_setting("DB", "Server=x;User Id=u;Password=p"), "'DB'"),
@@ -536,10 +538,11 @@ def test_policies_are_named_described_and_levelled():
 def test_copied_constants_agree_with_the_program():
     from agent_obo import catalog, tool_connections
     from agent_obo.connectors import CONNECTORS
-    from agent_obo.graph_scopes import GRAPH_APP_ID as PROGRAM_GRAPH_APP_ID, SIGN_IN_SCOPES
+    from agent_obo.graph_scopes import GRAPH_APP_ID as PROGRAM_GRAPH_APP_ID
+    from agent_obo.graph_scopes import SIGN_IN_SCOPES
     from components.easy_auth import FIC_CLIENT_ID_SETTING
 
-    assert pack.PER_USER_CAPABLE_CONNECTORS == {name for name, c in CONNECTORS.items() if c.per_user_capable}
+    assert {name for name, c in CONNECTORS.items() if c.per_user_capable} == pack.PER_USER_CAPABLE_CONNECTORS
     assert pack.SIGN_IN_SCOPES == SIGN_IN_SCOPES
     assert pack.GRAPH_APP_ID == PROGRAM_GRAPH_APP_ID
     assert pack.FIC_CLIENT_ID_SETTING == FIC_CLIENT_ID_SETTING

@@ -146,7 +146,7 @@ def test_every_connection_has_an_access_policy_for_the_sites_system_identity(pla
     principal = plan.one(SITE).outputs["identity"]["principalId"]
     policies = {p.input("parentResourcePath"): p for p in access_policies(plan)}
     assert len(policies) == len(connections(plan))
-    for name, connection in connections(plan).items():
+    for _name, connection in connections(plan).items():
         policy = policies[f"connections/{connection.input('resourceName')}"]
         assert policy.input("resourceName") == principal
         assert policy.input("properties") == {"principal": {"type": "ActiveDirectory", "identity": {
@@ -160,7 +160,8 @@ def test_the_app_only_blob_tool_may_read_the_runbooks_container_only(plan):
               if r.input("roleDefinitionId").endswith("2a2b9908-6ea1-4ae2-8e65-a410df84e7d1")]
     (grant,) = reader
     assert grant.input("principalId") == plan.one(SITE).outputs["identity"]["principalId"]
-    assert grant.input("scope") == plan.one("azure-native:storage:BlobContainer", "runtime-storage-runbooks").resource_id
+    runbooks = plan.one("azure-native:storage:BlobContainer", "runtime-storage-runbooks")
+    assert grant.input("scope") == runbooks.resource_id
 
 
 # --- connections.json, app settings and the workflow ---------------------------------------------
@@ -363,7 +364,7 @@ def test_an_exception_with_justification_is_allowed():
         identity="app-only", scopes=[], description="Gets the user's profile card, as the app.",
         justification="Profile cards are directory data every employee may read; no mailbox access."))
     catalog = parse_catalog(document)
-    spec = [s for s in connection_specs(catalog) if s.reference == "office365users-apponly"][0]
+    spec = next(s for s in connection_specs(catalog) if s.reference == "office365users-apponly")
     assert spec.tags({})["justified-exceptions"] == "get_my_profile"
 
 

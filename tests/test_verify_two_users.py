@@ -6,6 +6,7 @@ token, so each token stands for one user or one failure the course module descri
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -17,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -103,10 +104,9 @@ def _handler_for(agent: FakeAgent, lock: threading.Lock) -> type[BaseHTTPRequest
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            try:
+            # The client may time out and leave: that is what the timeout test wants.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client timed out and left: that is what the timeout test wants
 
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -472,8 +472,8 @@ def test_main_reports_unusable_inputs(tmp_path: Path, outputs_file: Path, capsys
 class _FakeMsalApp:
     """Stands in for msal.PublicClientApplication: records how it was built and what it was asked."""
 
-    created: list["_FakeMsalApp"] = []
-    outcome: dict[str, Any] = {}
+    created: ClassVar[list[_FakeMsalApp]] = []
+    outcome: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, client_id: str, authority: str) -> None:
         self.client_id, self.authority, self.scopes = client_id, authority, None
