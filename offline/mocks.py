@@ -193,7 +193,7 @@ class AzureMocks(pulumi.runtime.Mocks):
     # --- invokes --------------------------------------------------------------------------------
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
-        return self._answer(args), None
+        return self._answer(args), []  # no check failures (the SDK iterates this list)
 
     def _answer(self, args: pulumi.runtime.MockCallArgs) -> dict:
         if args.token == "azure-native:authorization:getClientConfig":
