@@ -1,18 +1,22 @@
 # Every target does its own set-up: the virtualenv is created and the pinned requirements are
 # installed on first use (and again whenever requirements.txt changes).
+.DEFAULT_GOAL := help
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: venv plan test lint benchmark docs clean
+.PHONY: help venv plan test lint benchmark docs clean
+
+help:  ## this list: every target with what it does (`make` alone shows it)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-22s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed  ## create .venv and install the pinned requirements
 
 plan: venv  ## offline preview of one stack: make plan STACK=prod
 	$(PY) -m offline.preview $(STACK)
@@ -31,7 +35,7 @@ benchmark: venv  ## warm wall time of `make plan` against importing the SDK modu
 docs: venv  ## regenerate docs/identity-matrix.md from catalog/tools.yaml
 	$(PY) -m agent_obo.identity_matrix
 
-clean:
+clean:  ## remove build output and test caches
 	rm -rf build .pytest_cache
 
 # --- Operating a deployed stack (docs/operations.md). These call the Pulumi CLI, signed in to the
@@ -49,7 +53,7 @@ $(POLICY_VENV)/.installed: policy/requirements.txt
 	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt
 	touch $@
 
-policy-venv: $(POLICY_VENV)/.installed
+policy-venv: $(POLICY_VENV)/.installed  ## the policy pack's own virtualenv
 
 preview: venv policy-venv  ## pulumi preview of one stack with the policy pack: make preview STACK=prod
 	pulumi preview --stack $(STACK) --policy-pack policy
