@@ -45,7 +45,7 @@ EXECUTE ?=
 UNPROTECT ?=
 POLICY_VENV := policy/venv
 
-.PHONY: policy-venv preview up recreate-connections protected destroy
+.PHONY: policy-venv preview up recreate-connections authorize-connections protected destroy
 
 # The policy pack runs in a virtualenv of its own (PulumiPolicy.yaml: virtualenv venv).
 $(POLICY_VENV)/.installed: policy/requirements.txt
@@ -63,6 +63,11 @@ up: venv policy-venv  ## pulumi up of one stack with the policy pack: make up ST
 
 recreate-connections: venv  ## recreate one connector's per-user connections: make recreate-connections STACK=prod CONNECTOR=office365 [EXECUTE=1]
 	$(PY) -m ops.recreate_connections $(STACK) $(CONNECTOR) $(if $(filter 1,$(EXECUTE)),--execute)
+
+authorize-connections: venv  ## sign in once to each per-user and OAuth app-only connection of a deployed stack: make authorize-connections STACK=prod
+	@command -v pulumi >/dev/null || { echo "error: needs the Pulumi CLI: https://www.pulumi.com/docs/install/" >&2; exit 127; }
+	@command -v az >/dev/null || { echo "error: needs the Azure CLI, signed in (az login): https://learn.microsoft.com/cli/azure/install-azure-cli" >&2; exit 127; }
+	$(PY) -m ops.authorize_connections $(STACK)
 
 protected: venv  ## the resources a stack protects, and the unprotect commands destroy needs: make protected STACK=prod
 	$(PY) -m ops.protected_resources $(STACK)

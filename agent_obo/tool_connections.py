@@ -65,8 +65,33 @@ class ConnectionSpec:
 
     @property
     def needs_authorization(self) -> bool:
-        """An app-only OAuth connection waits for its service account to sign in once after deployment."""
-        return not self.per_user and self.connector.managed_identity is None
+        """Every OAuth connection waits for one sign-in after deployment: a per-user one for its
+        validation and consent (Learn, set-up-on-behalf-of-user-flow: "any sign-in exists only for
+        validation or consent"; chat users then sign in at first use), an app-only one for the
+        service account it then always acts as. Managed-identity connections need none."""
+        return self.per_user or self.connector.managed_identity is None
+
+    @property
+    def signs_in(self) -> str:
+        """Who signs in once to authorize it (`make authorize-connections`)."""
+        if self.per_user:
+            return ("an operator, once, for validation and consent (Learn: the creator's sign-in; no tool "
+                    "runs as them); each chat user then signs in at first use")
+        return f"the service account every call then runs as, with its {self.connector.display_name} access"
+
+    def authorization_entry(self, azure_name: Any, resource_id: Any) -> dict[str, Any]:
+        """Its entry in the `connectionsNeedingAuthorization` stack output: what the operator and
+        ops/authorize_connections.py need. A per-user connection's Azure name ends in its random
+        generation id, so the name and id come from the deployed resource."""
+        return {
+            "connection": self.reference,
+            "azureName": azure_name,
+            "resourceId": resource_id,
+            "connector": self.connector.api_name,
+            "identityMode": self.identity,
+            "authentication": self.authentication,
+            "signsIn": self.signs_in,
+        }
 
     @property
     def api_version(self) -> str:

@@ -78,7 +78,9 @@ class ToolConnections(pulumi.ComponentResource):
             if spec.per_user:
                 self.app_settings[spec.setting("dynamicConnectionProxyUrl")] = properties.apply(
                     lambda p: p["dynamicConnectionProxyUrl"])
-        self.needing_authorization = [spec.reference for spec in args.specs if spec.needs_authorization]
+        self.needing_authorization = [
+            spec.authorization_entry(self.connections[spec.reference].name, self.connections[spec.reference].id)
+            for spec in args.specs if spec.needs_authorization]
         self.register_outputs({
             "connections": {ref: c.id for ref, c in self.connections.items()},
             "needingAuthorization": self.needing_authorization,

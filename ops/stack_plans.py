@@ -1,17 +1,22 @@
-"""What the ops scripts share: a stack's offline plan (for its URNs) and running the Pulumi CLI."""
+"""What the ops scripts share: a stack's offline plan (for its URNs), its deployed outputs, and
+running the Pulumi CLI."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from offline.plan import Plan
 from offline.runner import PROJECT_DIR, RunResult, stacks
 
+PULUMI_INSTALL = "https://www.pulumi.com/docs/install/"
+
 
 class PlanUnavailable(Exception):
-    """No plan to read URNs from; `exit_code` is what the script exits with."""
+    """No plan or outputs to read; `exit_code` is what the script exits with."""
 
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
@@ -28,10 +33,31 @@ def plan_for(stack: str, run_stack: Callable[[str], RunResult]) -> Plan:
     return result.plan
 
 
+def stack_outputs(stack: str) -> dict[str, Any]:
+    """The deployed stack's outputs (`pulumi stack output --json`): what Azure actually named and
+    created, which the offline plan can only stand in for. Secret outputs stay masked."""
+    if stack not in stacks():
+        raise PlanUnavailable(f"no stack file Pulumi.{stack}.yaml; stacks: {', '.join(stacks())}", 2)
+    command = ["pulumi", "stack", "output", "--json", "--stack", stack]
+    try:
+        done = subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise PlanUnavailable(f"the pulumi CLI is not on PATH ({PULUMI_INSTALL})", 127) from None
+    if done.returncode != 0:
+        raise PlanUnavailable(f"`{' '.join(command)}` failed (exit {done.returncode}): {done.stderr.strip()}", 1)
+    try:
+        outputs = json.loads(done.stdout)
+    except json.JSONDecodeError as problem:
+        raise PlanUnavailable(f"`{' '.join(command)}` printed no JSON: {problem}", 1) from None
+    if not isinstance(outputs, dict):
+        raise PlanUnavailable(f"`{' '.join(command)}` printed {type(outputs).__name__}, not an object", 1)
+    return outputs
+
+
 def run_pulumi(command: list[str]) -> int:
     """Runs pulumi in the project directory, where Pulumi.yaml and the policy pack are."""
     try:
         return subprocess.run(command, cwd=PROJECT_DIR, check=False).returncode
     except FileNotFoundError:
-        print("error: the pulumi CLI is not on PATH (https://www.pulumi.com/docs/install/)", file=sys.stderr)
+        print(f"error: the pulumi CLI is not on PATH ({PULUMI_INSTALL})", file=sys.stderr)
         return 127

@@ -95,18 +95,37 @@ def test_per_user_connections_are_dynamic_v2_connections(plan):
 def test_app_only_connections_use_the_managed_identity_or_are_flagged_for_authorization(plan):
     flagged = []
     for spec in connection_specs(enabled(plan)):
-        if spec.per_user:
-            continue
         connection = connections(plan)[spec.reference]
         value_set = connection.input("properties.parameterValueSet")
-        if spec.connector.managed_identity:
+        if spec.per_user:
+            flagged.append(spec.reference)  # validated and consented once by an operator
+        elif spec.connector.managed_identity:
             assert value_set == {"name": "managedIdentityAuth", "values": {}}
         else:
             assert value_set is None
             flagged.append(spec.reference)
             assert connection.input("tags.authentication") == "service account (OAuth)"
-    assert plan.stack_outputs["connectionsNeedingAuthorization"] == flagged
-    assert flagged == ["teams-apponly"]
+    listed = plan.stack_outputs["connectionsNeedingAuthorization"]
+    assert [entry["connection"] for entry in listed] == flagged
+    assert flagged == ["office365-peruser", "onedriveforbusiness-peruser", "office365users-peruser", "teams-apponly"]
+
+
+def test_connections_needing_authorization_say_what_the_operator_needs(plan):
+    """The Azure name and id come from the resource (a per-user name ends in its generation id)."""
+    for entry in plan.stack_outputs["connectionsNeedingAuthorization"]:
+        connection = connections(plan)[entry["connection"]]
+        assert entry["azureName"] == connection.input("resourceName") == connection.outputs["name"]
+        assert entry["resourceId"] == connection.resource_id
+        assert entry["resourceId"].endswith(f"/providers/Microsoft.Web/connections/{entry['azureName']}")
+        assert connection.input("properties.api.id").endswith(f"/managedApis/{entry['connector']}")
+        assert entry["identityMode"] == connection.input("tags.identity-mode")
+        assert entry["authentication"] == connection.input("tags.authentication")
+        if entry["identityMode"] == PER_USER:
+            assert re.fullmatch(rf"{entry['connection']}-[0-9a-f]{{8}}", entry["azureName"])
+            assert "each chat user then signs in at first use" in entry["signsIn"]
+        else:
+            assert entry["azureName"] == entry["connection"]
+            assert entry["signsIn"].startswith("the service account")
 
 
 def test_every_connection_is_labelled_three_ways_that_agree(plan):
@@ -263,7 +282,7 @@ def test_a_disabled_tool_leaves_the_workflow_its_connection_and_its_scopes(plans
     assert "get_my_recent_mail" not in agent_tools(plan) and "post_operations_status" not in agent_tools(plan)
     assert "teams-apponly" not in connections(plan)
     assert "Mail.Read" not in plan.stack_outputs["graphScopes"]
-    assert plan.stack_outputs["connectionsNeedingAuthorization"] == []
+    assert "teams-apponly" not in [e["connection"] for e in plan.stack_outputs["connectionsNeedingAuthorization"]]
     # Fewer scopes on the Outlook connection: a new per-user connection replaces the old one.
     before = connections(plans["dev"])["office365-peruser"].input("resourceName")
     assert connections(plan)["office365-peruser"].input("resourceName") != before
