@@ -129,9 +129,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def check_arm_url(url: str) -> str:
     parsed = urllib.parse.urlsplit(url)
     host = (parsed.hostname or "").lower()
-    if parsed.scheme == "https" and host or parsed.scheme == "http" and host in LOOPBACK_HOSTS:
+    if (parsed.scheme == "https" and host) or (parsed.scheme == "http" and host in LOOPBACK_HOSTS):
         return url.rstrip("/")
-    raise ConfigurationError(f"--arm-url {url!r}: a bearer token goes only to https (or http on the loopback interface)")
+    raise ConfigurationError(
+        f"--arm-url {url!r}: a bearer token goes only to https (or http on the loopback interface)")
 
 
 class Arm:
@@ -286,8 +287,8 @@ def report(stack: str, outcomes: Sequence[Outcome]) -> str:
               o.status.overall if o.status else "-") for o in outcomes]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     lines = [f"Stack {stack}: {sum(o.connected for o in outcomes)} of {len(outcomes)} connection(s) connected"]
-    for row, outcome in zip(rows, (None, *outcomes)):
-        lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    for row, outcome in zip(rows, (None, *outcomes), strict=True):
+        lines.append("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
         notes = [outcome.why, outcome.status.detail if outcome.status else ""] if outcome else []
         lines += [f"      {note}" for note in notes if note]
     return "\n".join(lines)
@@ -315,14 +316,16 @@ def sign_in(credential: Credential, arm_url: str, tenant_id: Any) -> tuple[str, 
 
 
 def main(argv: Sequence[str] | None = None, credential: Credential | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.authorize_connections",
-                                     description="Authorize a deployed stack's per-user and OAuth app-only connections.")
+    parser = argparse.ArgumentParser(
+        prog="python -m ops.authorize_connections",
+        description="Authorize a deployed stack's per-user and OAuth app-only connections.")
     parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
     parser.add_argument("--outputs", type=Path, help="`pulumi stack output --json` saved to a file, instead of "
                         "running the pulumi CLI")
-    parser.add_argument("--redirect-port", type=int, default=0,
-                        help="loopback port for the sign-in redirect (default: any free one; fix it to forward it over ssh)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS, help="seconds to wait for each sign-in")
+    parser.add_argument("--redirect-port", type=int, default=0, help="loopback port for the sign-in redirect "
+                        "(default: any free one; fix it to forward it over ssh)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS,
+                        help="seconds to wait for each sign-in")
     parser.add_argument("--arm-url", default=ARM_URL, help=argparse.SUPPRESS)  # tests: a fake ARM on loopback
     args = parser.parse_args(argv)
 

@@ -69,7 +69,8 @@ class ConsentRedirect:
     def _accept(self, query: dict[str, list[str]]) -> bool:
         if query.get("pid") != [self.pid] or self._done.is_set():
             return False
-        self._redirect = Redirect(code=(query.get("code") or [None])[0], error=(query.get("error") or [None])[0])
+        self._redirect = Redirect(code=next(iter(query.get("code", [])), None),
+                                  error=next(iter(query.get("error", [])), None))
         self._done.set()
         return True
 
@@ -77,7 +78,7 @@ class ConsentRedirect:
         listener = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 target = urllib.parse.urlsplit(self.path)
                 accepted = target.path == REDIRECT_PATH and listener._accept(urllib.parse.parse_qs(target.query))
                 body = CLOSE_PAGE if accepted else b"Not found"
@@ -88,7 +89,7 @@ class ConsentRedirect:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the query holds the code
-                pass
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # http.server logs each request line to stderr, and this one holds the consent code
 
         return Handler

@@ -76,10 +76,10 @@ class FakeArm:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 self._answer(None)
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 self._answer(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
 
             def _answer(self, body):
