@@ -115,7 +115,8 @@ def entries_from(outputs: Mapping[str, Any]) -> list[Entry]:
 
 class ArmError(Exception):
     def __init__(self, status: int | None, code: str, message: str):
-        super().__init__(f"{status or 'no response'} {code}: {message}".strip())
+        parts = (str(status or "no response"), code and f"{code}:", message)
+        super().__init__(" ".join(part for part in parts if part))
         self.status, self.code, self.message = status, code, message
 
 
@@ -304,12 +305,14 @@ def sign_in(credential: Credential, arm_url: str, tenant_id: Any) -> tuple[str, 
     """(token, objectId, tenantId) of the operator, refused unless it is the stack's tenant."""
     from azure.core.exceptions import ClientAuthenticationError
 
+    if not isinstance(tenant_id, str) or not tenant_id:
+        raise ConfigurationError(f"the stack outputs have no tenantId ({tenant_id!r}): run `make up` first")
     try:
         token = credential.get_token(f"{check_arm_url(arm_url)}/.default").token
     except ClientAuthenticationError as problem:
         raise ConfigurationError(f"no Azure sign-in ({problem}): `az login --tenant {tenant_id}`") from None
     object_id, token_tenant = signed_in_identity(token)
-    if isinstance(tenant_id, str) and token_tenant.lower() != tenant_id.lower():
+    if token_tenant.lower() != tenant_id.lower():
         raise ConfigurationError(f"you are signed in to tenant {token_tenant}, the stack is in {tenant_id}: "
                                  f"`az login --tenant {tenant_id}`")
     return token, object_id, token_tenant

@@ -72,6 +72,7 @@ class FakeArm:
         self.connections: dict[str, dict[str, Any]] = {}
         self.browsers: dict[str, Browser] = {}
         self.failures: dict[str, int] = {}
+        self.redirects: dict[str, str] = {}
         self.requests: list[dict[str, Any]] = []
         fake = self
 
@@ -89,6 +90,8 @@ class FakeArm:
                 status, answer = fake.answer(self.command, target.path, body)
                 data = json.dumps(answer).encode() if answer is not None else b""
                 self.send_response(status)
+                if status == 307:
+                    self.send_header("Location", answer["location"])
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -105,6 +108,8 @@ class FakeArm:
         resource_id, _, action = path.partition("/providers/Microsoft.Web/connections/")
         name, _, action = action.partition("/")
         resource_id = f"{resource_id}/providers/Microsoft.Web/connections/{name}"
+        if resource_id in self.redirects:
+            return 307, {"location": self.redirects[resource_id]}
         if resource_id in self.failures:
             status = self.failures[resource_id]
             return status, {"error": {"code": {401: "InvalidAuthenticationToken", 403: "AuthorizationFailed",
@@ -271,6 +276,31 @@ def test_arm_errors_fail_that_connection_with_advice(arm, outputs, capsys, statu
     assert "Stack dev: 3 of 4 connection(s) connected" in out
 
 
+def test_the_token_does_not_follow_an_arm_redirect(arm, outputs, capsys):
+    """urllib would send the Authorization header on to wherever a redirect points."""
+    elsewhere = FakeArm()
+    try:
+        entries = prepare(arm, outputs)
+        office365 = entries["office365-peruser"]["resourceId"]
+        arm.redirects[office365] = f"{elsewhere.url}{office365}?api-version=2016-06-01"
+        assert run(arm, outputs) == 1
+        assert elsewhere.requests == []
+        assert "ARM answered 307" in capsys.readouterr().out
+    finally:
+        elsewhere.close()
+
+
+@pytest.mark.parametrize("answer", [
+    {"value": []},
+    {"value": [{"link": "http://consent.example/login"}]},
+    {"value": [{"link": "javascript:alert(1)"}]},
+    {},
+])
+def test_only_an_https_consent_link_is_shown(answer):
+    with pytest.raises(authorize.ArmError, match="no https link"):
+        authorize.consent_link(answer)
+
+
 # --- the loopback listener --------------------------------------------------------------------------
 
 def test_the_listener_binds_loopback_only_and_ignores_requests_without_its_pid():
@@ -306,6 +336,16 @@ def test_the_wrong_tenant_is_refused_before_any_arm_call(arm, outputs, capsys):
     assert run(arm, outputs, credential=FakeCredential(token_for("00000000-0000-0000-0000-000000000000"))) == 2
     assert f"az login --tenant {outputs[0]['tenantId']}" in capsys.readouterr().err
     assert arm.requests == []
+
+
+def test_outputs_without_a_tenant_are_refused_before_signing_in(arm, outputs, capsys):
+    values, path = outputs
+    del values["tenantId"]
+    path.write_text(json.dumps(values))
+    credential = FakeCredential(token_for("00000000-0000-0000-0000-000000000000"))
+    assert run(arm, outputs, credential=credential) == 2
+    assert "no tenantId" in capsys.readouterr().err
+    assert credential.scopes == [] and arm.requests == []
 
 
 def test_an_entry_aimed_outside_the_stacks_resource_group_is_refused(arm, outputs, capsys):
