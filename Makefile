@@ -55,11 +55,17 @@ $(POLICY_VENV)/.installed: policy/requirements.txt
 
 policy-venv: $(POLICY_VENV)/.installed  ## the policy pack's own virtualenv
 
-preview: venv policy-venv  ## pulumi preview of one stack with the policy pack: make preview STACK=prod
-	pulumi preview --stack $(STACK) --policy-pack policy
+# What the stack declares to the pack (policy/stack_config.py), derived from Pulumi.<stack>.yaml.
+POLICY_CONFIG = build/$(STACK)/policy-config.json
+.PHONY: policy-config
+policy-config: venv  ## the stack's --policy-pack-config file: make policy-config STACK=prod
+	$(PY) -m policy.stack_config $(STACK) -o $(POLICY_CONFIG)
 
-up: venv policy-venv  ## pulumi up of one stack with the policy pack: make up STACK=dev
-	pulumi up --stack $(STACK) --policy-pack policy
+preview: venv policy-venv policy-config  ## pulumi preview of one stack with the policy pack: make preview STACK=prod
+	pulumi preview --stack $(STACK) --policy-pack policy --policy-pack-config $(POLICY_CONFIG)
+
+up: venv policy-venv policy-config  ## pulumi up of one stack with the policy pack: make up STACK=dev
+	pulumi up --stack $(STACK) --policy-pack policy --policy-pack-config $(POLICY_CONFIG)
 
 recreate-connections: venv  ## recreate one connector's per-user connections: make recreate-connections STACK=prod CONNECTOR=office365 [EXECUTE=1]
 	$(PY) -m ops.recreate_connections $(STACK) $(CONNECTOR) $(if $(filter 1,$(EXECUTE)),--execute)

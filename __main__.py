@@ -39,7 +39,8 @@ runtime_identity = RuntimeIdentity("runtime-identity", RuntimeIdentityArgs(
 runtime_storage = RuntimeStorage("runtime-storage", RuntimeStorageArgs(
     resource_group_name=group.name, location=settings.location, account_name=names.storage_account,
     subscription_id=deployment.subscription_id, runtime_principal_id=runtime_identity.principal_id,
-    protect=settings.protect_stateful_resources, tags=tags))
+    protect=settings.protect_stateful_resources, tags=tags,
+    content_share_name=names.content_share if settings.uses_access_key else None))
 
 model = AgentModel("agent-model", AgentModelArgs(
     resource_group_name=group.name, location=settings.location, account_name=names.openai_account,
@@ -65,6 +66,8 @@ logic_app = LogicApp("logic-app", LogicAppArgs(
     package_url=package.url, application_insights_connection_string=observability.connection_string,
     log_analytics_workspace_id=observability.workspace_id, model_endpoint=model.endpoint,
     model_resource_id=model.resource_id, agent_workflow=AGENT_WORKFLOW, tags=tags,
+    host_storage_connection_string=runtime_storage.connection_string,
+    content_share=runtime_storage.content_share, content_share_name=names.content_share if settings.uses_access_key else None,
     extra_app_settings={
         **tool_connections.app_settings,
         **easy_auth_app_settings(runtime_identity.client_id, deployment.tenant_id),

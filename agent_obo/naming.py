@@ -51,6 +51,11 @@ class Names:
         return self._name("logic")
 
     @property
+    def content_share(self) -> str:
+        # Azure Files share (accessKey host storage): 3-63 lower-case letters, digits and single hyphens.
+        return self.logic_app
+
+    @property
     def openai_account(self) -> str:
         return self._name("oai")
 

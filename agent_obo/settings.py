@@ -27,6 +27,11 @@ OPENAI_ACCOUNT_ID = re.compile(
 )
 
 UNAUTHENTICATED_ACTIONS = ("RedirectToLoginPage", "Return401", "Return403")
+# How the Logic Apps host reaches its storage (README "Host storage"): keyless with the runtime
+# identity, or Learn's documented connection string with an Azure Files content share.
+MANAGED_IDENTITY = "managedIdentity"
+ACCESS_KEY = "accessKey"
+HOST_STORAGE_AUTHENTICATIONS = (MANAGED_IDENTITY, ACCESS_KEY)
 
 
 # --- the checks a setting can carry ------------------------------------------------------------
@@ -72,6 +77,7 @@ RULES: dict[str, Rule] = {
     "alwaysReadyInstances": Rule("integer", minimum=1, maximum=20),
     "logRetentionDays": Rule("integer", minimum=30, maximum=730),
     "protectStatefulResources": Rule("boolean"),
+    "hostStorageAuthentication": Rule("string", allowed=HOST_STORAGE_AUTHENTICATIONS),
     "modelSource": Rule("string", allowed=("create", "existing")),
     "modelName": _text(r"^[a-z0-9][a-z0-9.-]{1,63}$", "a model name such as gpt-4.1-mini"),
     "modelVersion": _text(r"^[0-9A-Za-z.-]{1,32}$", "a model version such as 2025-04-14"),
@@ -150,11 +156,17 @@ class Settings:
     always_ready_instances: int
     log_retention_days: int
     protect_stateful_resources: bool
+    host_storage_authentication: str  # MANAGED_IDENTITY or ACCESS_KEY
     model: ModelSettings
     sign_in: SignInSettings
     operations: OperationsChannel
     disabled_tools: tuple[str, ...]
     raw: dict[str, Any]  # every validated value by setting name, for rules that name settings
+
+    @property
+    def uses_access_key(self) -> bool:
+        """Learn's connection-string host storage: account keys on, an Azure Files content share."""
+        return self.host_storage_authentication == ACCESS_KEY
 
     def is_set(self, key: str) -> bool:
         return self.raw.get(key) not in (None, "", ())
@@ -295,6 +307,7 @@ def _build(v: dict[str, Any], stack: str) -> Settings:
         always_ready_instances=v["alwaysReadyInstances"],
         log_retention_days=v["logRetentionDays"],
         protect_stateful_resources=v["protectStatefulResources"],
+        host_storage_authentication=v["hostStorageAuthentication"],
         model=ModelSettings(
             source=v["modelSource"],
             name=v["modelName"],

@@ -1,9 +1,11 @@
 """The Logic Apps Standard site and its Workflow Standard plan.
 
-Settings the runtime needs come from ../shared/AZURE_CONTRACTS.md section 1 (labs
-samples/*/Deployment/infrastructure/modules/logicapp.bicep): storage is reached with the
-user-assigned identity (no connection string, no WEBSITE_CONTENT* settings), the workflows run from
-the package blob, and the agent's model connection uses the system-assigned identity.
+Settings the runtime needs come from the labs module (samples/*/Deployment/infrastructure/modules/
+logicapp.bicep): by default storage is reached with the user-assigned identity (no connection
+string, no WEBSITE_CONTENT* settings); with hostStorageAuthentication accessKey, Learn's documented
+connection string and Azure Files content share instead (components/runtime_storage.py says why
+both exist). The workflows run from the package blob, and the agent's model connection uses the
+system-assigned identity.
 """
 
 from __future__ import annotations
@@ -44,8 +46,34 @@ class LogicAppArgs:
     model_resource_id: pulumi.Input[str]
     agent_workflow: str
     tags: dict[str, str]
+    # accessKey host storage: the secret connection string and the content share it mounts; both
+    # None for the keyless default.
+    host_storage_connection_string: pulumi.Input[str] | None = None
+    content_share: pulumi.Resource | None = None
+    content_share_name: str | None = None
     # Settings other components own (tool connections, Easy Auth), merged in by name.
     extra_app_settings: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+
+
+def host_storage_app_settings(args: LogicAppArgs) -> dict[str, pulumi.Input[str]]:
+    """How the host reaches AzureWebJobsStorage: the runtime identity (labs), or Learn's connection
+    string plus the content share (create-single-tenant-workflows-azure-portal, and the settings its
+    private-storage guide names: deploy-single-tenant-logic-apps-private-storage-account)."""
+    if args.host_storage_connection_string is None:
+        return {
+            "AzureWebJobsStorage__credential": "managedIdentity",
+            "AzureWebJobsStorage__managedIdentityResourceId": args.runtime_identity_id,
+            "AzureWebJobsStorage__blobServiceUri": args.blob_endpoint,
+            "AzureWebJobsStorage__queueServiceUri": args.queue_endpoint,
+            "AzureWebJobsStorage__tableServiceUri": args.table_endpoint,
+        }
+    if args.content_share_name is None:
+        raise ValueError("accessKey host storage needs its content share name")
+    return {
+        "AzureWebJobsStorage": args.host_storage_connection_string,
+        "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING": args.host_storage_connection_string,
+        "WEBSITE_CONTENTSHARE": args.content_share_name,
+    }
 
 
 def runtime_app_settings(args: LogicAppArgs) -> dict[str, pulumi.Input[str]]:
@@ -55,11 +83,7 @@ def runtime_app_settings(args: LogicAppArgs) -> dict[str, pulumi.Input[str]]:
         "APP_KIND": "workflowApp",
         "AzureFunctionsJobHost__extensionBundle__id": EXTENSION_BUNDLE_ID,
         "AzureFunctionsJobHost__extensionBundle__version": EXTENSION_BUNDLE_VERSION,
-        "AzureWebJobsStorage__credential": "managedIdentity",
-        "AzureWebJobsStorage__managedIdentityResourceId": args.runtime_identity_id,
-        "AzureWebJobsStorage__blobServiceUri": args.blob_endpoint,
-        "AzureWebJobsStorage__queueServiceUri": args.queue_endpoint,
-        "AzureWebJobsStorage__tableServiceUri": args.table_endpoint,
+        **host_storage_app_settings(args),
         "WORKFLOWS_SUBSCRIPTION_ID": args.subscription_id,
         "WORKFLOWS_RESOURCE_GROUP_NAME": args.resource_group_name,
         "WORKFLOWS_LOCATION_NAME": args.location,
@@ -124,7 +148,8 @@ class LogicApp(pulumi.ComponentResource):
                               for key, value in self.app_settings.items()],
             ),
             tags=args.tags,
-            opts=child,
+            # The content share must exist before the host mounts it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.content_share] if args.content_share else []),
         )
         # Basic (user name and password) publishing credentials off for FTP and for SCM/Kudu:
         # deployments go through the package blob, with Entra identities only.

@@ -1,8 +1,22 @@
-"""The runtime's storage account, hardened, and reached only with Microsoft Entra identities.
+"""The runtime's storage account, hardened, and how the Logic Apps host reaches it.
 
-Shared key access is off, so nothing can use an account key or a key-signed SAS; the runtime's
-user-assigned identity gets exactly the three data roles the Logic Apps runtime needs (blobs for
-state and the package, queues for triggers, tables for run history).
+`managedIdentity` (default): shared key access is off, so nothing can use an account key or a
+key-signed SAS; the runtime's user-assigned identity gets exactly the three data roles the host
+needs (blobs for state and the package, queues for triggers, tables for run history), as Microsoft's
+labs module does on WS1.
+
+`accessKey` (Learn, create-single-tenant-workflows-azure-portal, "Set up managed identity access to
+your storage account": key access can't be disabled on the Workflow Service Plan): shared keys stay
+on, the host uses a connection string and an Azure Files content share created here, and the runtime
+identity keeps only what the package needs (Storage Blob Data Reader on its container,
+learn.microsoft.com/azure/app-service/deploy-run-package). The connection string carries the account
+key, so it is built as a Pulumi secret and never appears plain in state or outputs.
+
+Neither mode grants Storage Account Contributor, although Learn's procedure lists it: it is a
+control-plane role whose listKeys and write actions let the runtime read the account keys and turn
+shared keys back on, undoing exactly what the keyless mode is for, and the host's identity-based
+storage needs only data roles (learn.microsoft.com/azure/azure-functions/functions-reference,
+"Connecting to host storage with an identity"; labs samples/shared/modules/logicapp.bicep).
 """
 
 from __future__ import annotations
@@ -14,6 +28,7 @@ from pulumi_azure_native import authorization, storage
 
 from components.role_ids import (
     STORAGE_BLOB_DATA_OWNER,
+    STORAGE_BLOB_DATA_READER,
     STORAGE_QUEUE_DATA_CONTRIBUTOR,
     STORAGE_TABLE_DATA_CONTRIBUTOR,
     role_definition_id,
@@ -39,6 +54,12 @@ class RuntimeStorageArgs:
     runtime_principal_id: pulumi.Input[str]
     protect: bool
     tags: dict[str, str]
+    # accessKey only: the Azure Files share that holds the site's content (WEBSITE_CONTENTSHARE).
+    content_share_name: str | None = None
+
+    @property
+    def uses_access_key(self) -> bool:
+        return self.content_share_name is not None
 
 
 class RuntimeStorage(pulumi.ComponentResource):
@@ -55,7 +76,8 @@ class RuntimeStorage(pulumi.ComponentResource):
             minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
             enable_https_traffic_only=True,
             allow_blob_public_access=False,
-            allow_shared_key_access=False,
+            # Only the accessKey mode needs account keys (its content share cannot use an identity).
+            allow_shared_key_access=args.uses_access_key,
             default_to_o_auth_authentication=True,
             allow_cross_tenant_replication=False,
             tags=args.tags,
@@ -72,18 +94,29 @@ class RuntimeStorage(pulumi.ComponentResource):
             )
             for suffix, container in (("packages", PACKAGE_CONTAINER), ("runbooks", RUNBOOKS_CONTAINER))
         )
-        self.runtime_role_assignments = [
-            authorization.RoleAssignment(
-                f"{name}-runtime-{role}",
-                scope=self.account.id,
-                principal_id=args.runtime_principal_id,
-                principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-                role_definition_id=role_definition_id(args.subscription_id, role_id),
-                description=f"Logic Apps runtime identity: {role} for AzureWebJobsStorage",
+        self.content_share: storage.FileShare | None = None
+        # Key-bearing values exist only in the accessKey mode, and only as secrets.
+        self.connection_string: pulumi.Output[str] | None = None
+        if args.uses_access_key:
+            self.runtime_role_assignments = [self._runtime_role(
+                name, "package-blob-data-reader", STORAGE_BLOB_DATA_READER, self.package_container.id, args,
+                "Logic Apps runtime identity reads the workflow package (WEBSITE_RUN_FROM_PACKAGE)")]
+            # Created here rather than by the platform: with the account behind a firewall the site
+            # cannot create it (Learn: deploy-single-tenant-logic-apps-private-storage-account).
+            self.content_share = storage.FileShare(
+                f"{name}-content-share",
+                share_name=args.content_share_name,
+                account_name=self.account.name,
+                resource_group_name=args.resource_group_name,
                 opts=child,
             )
-            for role, role_id in RUNTIME_DATA_ROLES.items()
-        ]
+            self.connection_string = _connection_string(self.account.name, args.resource_group_name)
+        else:
+            self.runtime_role_assignments = [
+                self._runtime_role(name, role, role_id, self.account.id, args,
+                                   f"Logic Apps runtime identity: {role} for AzureWebJobsStorage")
+                for role, role_id in RUNTIME_DATA_ROLES.items()
+            ]
         endpoints = self.account.primary_endpoints
         self.blob_endpoint = endpoints.blob
         self.queue_endpoint = endpoints.queue
@@ -91,7 +124,31 @@ class RuntimeStorage(pulumi.ComponentResource):
         self.account_name = self.account.name
         self.register_outputs({
             "accountName": self.account_name,
+            "contentShare": self.content_share.name if self.content_share else None,
             "blobEndpoint": self.blob_endpoint,
             "packageContainer": self.package_container.name,
             "runbooksContainer": self.runbooks_container.name,
         })
+
+    def _runtime_role(self, name: str, role: str, role_id: str, scope: pulumi.Input[str],
+                      args: RuntimeStorageArgs, description: str) -> authorization.RoleAssignment:
+        return authorization.RoleAssignment(
+            f"{name}-runtime-{role}",
+            scope=scope,
+            principal_id=args.runtime_principal_id,
+            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+            role_definition_id=role_definition_id(args.subscription_id, role_id),
+            description=description,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+def _connection_string(account_name: pulumi.Output[str], resource_group_name: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The account's connection string, as Learn's connection-string host storage uses it; a secret
+    from the first moment the key is in hand."""
+    keys = storage.list_storage_account_keys_output(account_name=account_name,
+                                                    resource_group_name=resource_group_name)
+    key = pulumi.Output.secret(keys.keys[0].value)
+    return pulumi.Output.secret(pulumi.Output.concat(
+        "DefaultEndpointsProtocol=https;AccountName=", account_name, ";AccountKey=", key,
+        ";EndpointSuffix=core.windows.net"))

@@ -196,6 +196,11 @@ class AzureMocks(pulumi.runtime.Mocks):
         return self._answer(args), []  # no check failures (the SDK iterates this list)
 
     def _answer(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        if args.token == "azure-native:storage:listStorageAccountKeys":
+            # A recognisable fake key: tests look for it in places a secret must never be plain.
+            key = base64.b64encode(f"offline-key-{args.args.get('accountName')}".encode()).decode()
+            return {"keys": [{"keyName": "key1", "value": key, "permissions": "FULL"},
+                             {"keyName": "key2", "value": key[::-1], "permissions": "FULL"}]}
         if args.token == "azure-native:authorization:getClientConfig":
             return {"clientId": DEPLOYER_CLIENT_ID, "objectId": DEPLOYER_OBJECT_ID,
                     "subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID}

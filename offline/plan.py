@@ -88,6 +88,8 @@ class Plan:
     registrations: list[Registration]
     stack_outputs: dict[str, Any]
     secret_outputs: set[str]
+    # The config the program ran with, as the CLI hands it over (`agent-obo:<key>` -> string).
+    config: dict[str, str] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Registration]:
         return iter(self.registrations)

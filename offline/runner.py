@@ -174,7 +174,8 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path)
         asyncio.set_event_loop(None)
 
     registrations = [_registration(request, urn, monitor) for request, urn in monitor.requests]
-    plan = Plan(stack=stack, registrations=registrations, stack_outputs=resolved, secret_outputs=secret)
+    plan = Plan(stack=stack, registrations=registrations, stack_outputs=resolved, secret_outputs=secret,
+                config=dict(config))
     return RunResult(plan=plan, error=error)
 
 

@@ -64,6 +64,11 @@ DISPLAY_NAME_PREFIXES = {PER_USER: "[per-user]", APP_ONLY: "[app-only]"}
 NAME_SUFFIXES = {PER_USER: "peruser", APP_ONLY: "apponly"}
 DYNAMIC_USER_INVOKED = "DynamicUserInvoked"
 PER_USER_API_VERSION = "2018-07-01-preview"
+# agent_obo/settings.py HOST_STORAGE_AUTHENTICATIONS; components/logic_app.py host_storage_app_settings:
+# the only app settings that may hold a storage connection string, and only on an accessKey stack.
+MANAGED_IDENTITY = "managedIdentity"
+ACCESS_KEY = "accessKey"
+HOST_STORAGE_CONNECTION_SETTINGS = ("AzureWebJobsStorage", "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING")
 # agent_obo/settings.py Settings.tags: the tags that say whose resource this is and where it runs.
 REQUIRED_TAGS = ("environment", "project", "owner")
 
@@ -565,6 +570,27 @@ _SECRET_NAME = re.compile(
     re.IGNORECASE)
 
 
+_STORAGE_CONNECTION_STRING = re.compile(
+    r"^DefaultEndpointsProtocol=https;AccountName=[a-z0-9]{3,24};AccountKey=[A-Za-z0-9+/=]+;"
+    r"EndpointSuffix=core\.windows\.net$")
+
+
+def _is_storage_connection_string(value: str) -> bool:
+    """Exactly a storage account connection string over HTTPS: nothing else rides along in it."""
+    return bool(_STORAGE_CONNECTION_STRING.match(value))
+
+
+_HOST_STORAGE_SCHEMA = PolicyConfigSchema(properties={
+    "hostStorageAuthentication": {
+        "type": "string",
+        "enum": [MANAGED_IDENTITY, ACCESS_KEY],
+        "default": MANAGED_IDENTITY,
+        "description": ("The stack's agent-obo:hostStorageAuthentication (python -m policy.stack_config STACK): "
+                        "only accessKey allows account keys."),
+    },
+})
+
+
 def _tls_at_least_1_2(version: Any) -> bool:
     try:
         return tuple(int(part) for part in str(version).split(".")) >= (1, 2)
@@ -605,10 +631,14 @@ def validate_site_hardening(args: ResourceValidationArgs, report_violation: Repo
             f"The site has no managed identity (identity.type {identity_type!r}): storage, connections and the "
             "model would need keys or secrets.",
             "give the site its system-assigned and user-assigned identities."), None)
+    declares_access_key = args.get_config().get("hostStorageAuthentication") == ACCESS_KEY
     for setting in known_list(lookup(props, "siteConfig.appSettings")):
         if not isinstance(setting, dict):
             continue
         name, value = lookup(setting, "name"), lookup(setting, "value")
+        if declares_access_key and name in HOST_STORAGE_CONNECTION_SETTINGS and isinstance(value, str) \
+                and _is_storage_connection_string(value):
+            continue  # Learn's connection-string host storage, declared by the stack
         if isinstance(name, str) and _SECRET_NAME.search(name):
             report_violation(violation(
                 f"App setting {name!r} holds a secret by name.",
@@ -625,10 +655,12 @@ SITE_HARDENING = ResourceValidationPolicy(
     name="site-hardening",
     description=("The logic app site serves HTTPS only with TLS 1.2 or later, has FTP and basic publishing "
                  "credentials off, runs with a managed identity, and keeps no key, password, SAS signature or "
-                 "client secret in its app settings: anyone who reads the site's configuration, or sniffs or "
+                 "client secret in its app settings (but the host storage connection strings of a stack that "
+                 "declares hostStorageAuthentication accessKey): anyone who reads the site's configuration, or sniffs or "
                  "guesses a credential, could otherwise act as the agent."),
     validate=validate_site_hardening,
     enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=_HOST_STORAGE_SCHEMA,
     remediation_steps="Harden the site as components/logic_app.py does.",
 )
 
@@ -688,8 +720,11 @@ def validate_storage_hardening(args: ResourceValidationArgs, report_violation: R
     if args.resource_type != STORAGE_ACCOUNT:
         return
     props = plain(args.props)
+    declares_access_key = args.get_config().get("hostStorageAuthentication") == ACCESS_KEY
     for name, wanted, missing_is_unsafe in _STORAGE_SETTINGS:
         value = lookup(props, name)
+        if name == "allowSharedKeyAccess" and declares_access_key:
+            continue  # the stack declares Learn's connection-string host storage, which needs keys
         if value is UNKNOWN or (value is MISSING and not missing_is_unsafe):
             continue
         if value != wanted or type(value) is not type(wanted):
@@ -701,10 +736,12 @@ def validate_storage_hardening(args: ResourceValidationArgs, report_violation: R
 STORAGE_HARDENING = ResourceValidationPolicy(
     name="storage-hardening",
     description=("The runtime's storage account accepts only HTTPS with TLS 1.2, no anonymous blob access and no "
-                 "account keys, and its containers are private: it holds the workflow package and run history, "
+                 "account keys (unless the stack declares hostStorageAuthentication accessKey), and its containers are "
+                 "private: it holds the workflow package and run history, "
                  "so a leaked key or a public container exposes or replaces what the agent runs."),
     validate=validate_storage_hardening,
     enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=_HOST_STORAGE_SCHEMA,
     remediation_steps="Harden the account as components/runtime_storage.py does.",
 )
 

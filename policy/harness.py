@@ -42,6 +42,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown
 from offline.plan import Plan, Registration
 from offline.runner import run_stack, stacks
 from policy.agent_obo_policies import ALL_POLICIES
+from policy.stack_config import policy_config_for
 
 # As policy/__main__.py builds the pack: a policy without its own level takes the pack's.
 PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
@@ -151,7 +152,11 @@ def _validate(policy: AnyPolicy, args: Any, report: Callable[..., None], result:
 def run_policies(plan: Plan, policies: Iterable[AnyPolicy] = ALL_POLICIES,
                  config: Mapping[str, Mapping[str, Any]] | None = None) -> list[PolicyResult]:
     """Every policy against the plan's custom resources; one result per policy, in the pack's order.
-    `config` is keyed by policy name, like the CLI's `--policy-pack-config` file."""
+    `config` is keyed by policy name, like the CLI's `--policy-pack-config` file; it overlays what
+    the plan's own stack config declares (policy/stack_config.py), as `make preview` passes it."""
+    declared = policy_config_for(plan.config, plan.stack) if plan.config else {}
+    config = {name: {**declared.get(name, {}), **(config or {}).get(name, {})}
+              for name in set(declared) | set(config or {})}
     registrations = plan.resources
     results: list[PolicyResult] = []
     stack_resources: list[PolicyResource] | None = None

@@ -1,0 +1,165 @@
+"""Host storage: keyless by default, Learn's connection-string path one setting away, and its key a
+secret everywhere the engine keeps it."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from agent_obo.errors import SettingsError
+from offline.plan import Plan, is_secret_value
+from policy import stack_config
+from policy.harness import run_policies
+from tests.conftest import run_with
+
+SITE = "azure-native:web:WebApp"
+STORAGE = "azure-native:storage:StorageAccount"
+FILE_SHARE = "azure-native:storage:FileShare"
+ROLE = "azure-native:authorization:RoleAssignment"
+ACCESS_KEY = {"agent-obo:hostStorageAuthentication": "accessKey"}
+IDENTITY_SETTINGS = ("AzureWebJobsStorage__credential", "AzureWebJobsStorage__managedIdentityResourceId",
+                     "AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__queueServiceUri",
+                     "AzureWebJobsStorage__tableServiceUri")
+KEY_SETTINGS = ("AzureWebJobsStorage", "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING")
+STORAGE_ACCOUNT_CONTRIBUTOR = "17d1049b-9a84-46fb-8f53-869881c3d3ab"
+STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def access_key_plan(request) -> Plan:
+    return run_with(ACCESS_KEY, stack=request.param).ok()
+
+
+def app_settings(plan: Plan) -> dict[str, Any]:
+    return {s["name"]: s["value"] for s in plan.one(SITE).input("siteConfig.appSettings")}
+
+
+def offline_key(plan: Plan) -> str:
+    """The account key the offline mocks hand out for this plan's storage account (offline/mocks.py)."""
+    account = plan.one(STORAGE).inputs["accountName"]
+    return base64.b64encode(f"offline-key-{account}".encode()).decode()
+
+
+def plain_parts(value: Any) -> list[str]:
+    """Every string in a value outside its secret-marked parts: what state shows without decryption."""
+    if is_secret_value(value):
+        return []
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in plain_parts(item)] + [str(k) for k in value]
+    if isinstance(value, list):
+        return [text for item in value for text in plain_parts(item)]
+    return [str(value)]
+
+
+def test_keyless_by_default(plan):
+    settings = app_settings(plan)
+    assert plan.one(STORAGE).inputs["allowSharedKeyAccess"] is False
+    assert set(IDENTITY_SETTINGS) <= set(settings)
+    assert not [name for name in settings if name.startswith("WEBSITE_CONTENT") or name == "AzureWebJobsStorage"]
+    assert plan.all(FILE_SHARE) == []
+
+
+def test_no_mode_grants_storage_account_contributor(plan, access_key_plan):
+    # Its listKeys and write actions would let the runtime read keys and turn shared keys back on.
+    for each in (plan, access_key_plan):
+        roles = [r.inputs["roleDefinitionId"] for r in each.all(ROLE)]
+        assert not [role for role in roles if role.endswith(STORAGE_ACCOUNT_CONTRIBUTOR)], each.stack
+
+
+def test_access_key_follows_learn(access_key_plan):
+    plan = access_key_plan
+    settings = app_settings(plan)
+    account = plan.one(STORAGE).inputs
+    share = plan.one(FILE_SHARE)
+    assert account["allowSharedKeyAccess"] is True
+    assert settings["WEBSITE_CONTENTSHARE"] == share.inputs["shareName"]
+    assert share.inputs["accountName"] == account["accountName"]
+    expected = (f"DefaultEndpointsProtocol=https;AccountName={account['accountName']};"
+                f"AccountKey={offline_key(plan)};EndpointSuffix=core.windows.net")
+    assert [settings[name] for name in KEY_SETTINGS] == [expected, expected]
+    assert not set(IDENTITY_SETTINGS) & set(settings)
+
+
+def test_access_key_runtime_identity_reads_only_the_package(access_key_plan):
+    plan = access_key_plan
+    runtime = [r for r in plan.all(ROLE) if r.name.startswith("runtime-storage-runtime-")]
+    package_container = plan.one("azure-native:storage:BlobContainer", "runtime-storage-packages")
+    assert [(r.inputs["roleDefinitionId"].rsplit("/", 1)[-1], r.inputs["scope"]) for r in runtime] == [
+        (STORAGE_BLOB_DATA_READER, package_container.outputs["id"])]
+
+
+def test_the_site_waits_for_its_content_share(access_key_plan):
+    site, share = access_key_plan.one(SITE), access_key_plan.one(FILE_SHARE)
+    assert share.urn in site.dependencies
+
+
+def test_the_account_key_is_never_plain(access_key_plan):
+    plan = access_key_plan
+    key = offline_key(plan)
+    site = plan.one(SITE)
+    assert "siteConfig" in site.secret_input_paths
+    for registration in plan:
+        leaks = [text for text in plain_parts(registration.raw_inputs) if key in text]
+        assert not leaks, f"{registration.urn} has the account key in plain inputs"
+    plain_outputs = {k: v for k, v in plan.stack_outputs.items() if k not in plan.secret_outputs}
+    assert key not in json.dumps(plain_outputs, default=str)
+
+
+def test_component_outputs_carry_no_key(access_key_plan):
+    key = offline_key(access_key_plan)
+    for component in access_key_plan.all(custom=False):
+        assert key not in json.dumps(component.outputs, default=str), component.urn
+
+
+def test_unknown_mode_is_refused_before_any_resource():
+    result = run_with({"agent-obo:hostStorageAuthentication": "AccessKey"})
+    assert isinstance(result.error, SettingsError)
+    assert result.plan.registrations == []
+    message = str(result.error)
+    for part in ("agent-obo:hostStorageAuthentication", "'AccessKey'", "managedIdentity, accessKey"):
+        assert part in message
+
+
+# --- what the stack declares to the policy pack ----------------------------------------------------
+
+def verdicts(plan: Plan, config: dict | None = None) -> dict[str, int]:
+    return {result.name: len(result.violations) for result in run_policies(plan, config=config)}
+
+
+def test_access_key_stack_passes_the_pack(access_key_plan):
+    assert not any(verdicts(access_key_plan).values())
+
+
+def test_shared_keys_fail_on_a_stack_that_does_not_declare_them(access_key_plan):
+    # The same resources judged as a managedIdentity stack: what a component edited to use keys,
+    # without the stack declaring it, would produce.
+    undeclared = {name: {"hostStorageAuthentication": "managedIdentity"}
+                  for name in ("storage-hardening", "site-hardening")}
+    failing = verdicts(access_key_plan, undeclared)
+    assert failing["storage-hardening"] == 1
+    assert failing["site-hardening"] == len(KEY_SETTINGS)
+
+
+def test_declaration_allows_only_the_two_host_storage_settings(access_key_plan):
+    from tests.test_policy_pack import replaced
+
+    def smuggle(inputs: dict) -> None:
+        settings = inputs["siteConfig"]["appSettings"]
+        value = next(s["value"] for s in settings if s["name"] == "AzureWebJobsStorage")
+        settings.append({"name": "EXPORT_STORAGE", "value": value})
+        next(s for s in settings if s["name"] == "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING")["value"] = \
+            value + ";SharedAccessSignature=sv=2024&sig=abc"
+
+    mutated = replaced(access_key_plan, "logic-app-site", smuggle)
+    assert verdicts(mutated)["site-hardening"] == 2
+
+
+def test_stack_config_module_derives_from_the_stack_file(capsys):
+    assert stack_config.main(["prod"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document == {name: {"hostStorageAuthentication": "managedIdentity"}
+                        for name in ("storage-hardening", "site-hardening")}
+    assert stack_config.main(["nosuchstack"]) == 2
