@@ -67,7 +67,8 @@ logic_app = LogicApp("logic-app", LogicAppArgs(
     log_analytics_workspace_id=observability.workspace_id, model_endpoint=model.endpoint,
     model_resource_id=model.resource_id, agent_workflow=AGENT_WORKFLOW, tags=tags,
     host_storage_connection_string=runtime_storage.connection_string,
-    content_share=runtime_storage.content_share, content_share_name=names.content_share if settings.uses_access_key else None,
+    content_share=runtime_storage.content_share,
+    content_share_name=names.content_share if settings.uses_access_key else None,
     extra_app_settings={
         **tool_connections.app_settings,
         **easy_auth_app_settings(runtime_identity.client_id, deployment.tenant_id),

@@ -148,7 +148,7 @@ def _connection_string(account_name: pulumi.Output[str], resource_group_name: pu
     from the first moment the key is in hand."""
     keys = storage.list_storage_account_keys_output(account_name=account_name,
                                                     resource_group_name=resource_group_name)
-    key = pulumi.Output.secret(keys.keys[0].value)
+    key: pulumi.Output[str] = pulumi.Output.secret(keys.keys[0].value)
     return pulumi.Output.secret(pulumi.Output.concat(
         "DefaultEndpointsProtocol=https;AccountName=", account_name, ";AccountKey=", key,
         ";EndpointSuffix=core.windows.net"))

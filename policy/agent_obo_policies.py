@@ -656,8 +656,8 @@ SITE_HARDENING = ResourceValidationPolicy(
     description=("The logic app site serves HTTPS only with TLS 1.2 or later, has FTP and basic publishing "
                  "credentials off, runs with a managed identity, and keeps no key, password, SAS signature or "
                  "client secret in its app settings (but the host storage connection strings of a stack that "
-                 "declares hostStorageAuthentication accessKey): anyone who reads the site's configuration, or sniffs or "
-                 "guesses a credential, could otherwise act as the agent."),
+                 "declares hostStorageAuthentication accessKey): anyone who reads the site's configuration, or "
+                 "sniffs or guesses a credential, could otherwise act as the agent."),
     validate=validate_site_hardening,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=_HOST_STORAGE_SCHEMA,
