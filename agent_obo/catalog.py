@@ -18,6 +18,7 @@ import yaml
 
 from agent_obo.connectors import CONNECTORS, Connector
 from agent_obo.errors import SettingsError
+from agent_obo.write_guard import WriteGuard, check_write_guard, needs_guard, parse_write_guard
 
 CATALOG_PATH = Path(__file__).resolve().parent.parent / "catalog" / "tools.yaml"
 
@@ -31,7 +32,7 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
 SCOPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
 AGENT_PARAMETER = re.compile(r"agentParameters\('([^']+)'\)")
 FIELDS = {"name", "description", "connector", "operation", "arguments", "identity", "data", "access",
-          "scopes", "requires_confirmation", "justification", "requires_settings"}
+          "scopes", "requires_confirmation", "justification", "requires_settings", "write_guard"}
 # The model reads each description to pick a tool, so it must say whose identity the tool uses.
 IDENTITY_WORDING = {PER_USER: "signed-in user", APP_ONLY: "as the app"}
 
@@ -58,6 +59,7 @@ class Tool:
     requires_confirmation: bool
     justification: str
     requires_settings: tuple[str, ...]
+    write_guard: WriteGuard | None = None  # every app-only write has one (agent_obo/write_guard.py)
 
     @property
     def connection_reference(self) -> str:
@@ -181,7 +183,14 @@ def _parse_tool(entry: Any, where: str, problems: list[str]) -> Tool | None:
                                   "a per-user exception needs a non-empty `justification`")
 
     operation = _parse_operation(entry.get("operation"), label, problems)
-    arguments = entry.get("arguments", {"type": "object", "properties": {}})
+    guard = parse_write_guard(entry["write_guard"], label, problems) if "write_guard" in entry else None
+    check_write_guard(identity, access, "write_guard" in entry, guard, "arguments" in entry,
+                      [operation.path, operation.queries, operation.body] if operation else entry.get("operation"),
+                      label, problems)
+    if guard is not None and needs_guard(identity, access):
+        arguments = guard.arguments()
+    else:
+        arguments = entry.get("arguments", {"type": "object", "properties": {}})
     _check_arguments(arguments, operation, label, problems)
     settings = entry.get("requires_settings", [])
     if not isinstance(settings, list) or not all(isinstance(s, str) for s in settings):
@@ -193,7 +202,7 @@ def _parse_tool(entry: Any, where: str, problems: list[str]) -> Tool | None:
     return Tool(name=name, description=description.strip(), connector=connector, operation=operation,
                 arguments=arguments, identity=identity, data=data, access=access, scopes=tuple(scopes),
                 requires_confirmation=confirmation, justification=justification.strip(),
-                requires_settings=tuple(settings))
+                requires_settings=tuple(settings), write_guard=guard)
 
 
 def _parse_operation(value: Any, label: str, problems: list[str]) -> Operation | None:

@@ -64,6 +64,7 @@ def prepare() -> Deployment:
         managed_connections={spec.reference: spec.connections_json_entry() for spec in connections},
         catalog_tools=full_catalog.names(),
         source=workflow_files.WORKFLOWS_DIR,
+        secure_agent_run_history=settings.audit.secure_agent_run_history,
     )
     azure = authorization.get_client_config()
     entra = azuread.get_client_config()

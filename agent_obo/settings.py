@@ -26,12 +26,14 @@ OPENAI_ACCOUNT_ID = re.compile(
     r"/providers/Microsoft\.CognitiveServices/accounts/[A-Za-z0-9-]{2,64}$"
 )
 
+EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$")
 UNAUTHENTICATED_ACTIONS = ("RedirectToLoginPage", "Return401", "Return403")
 # How the Logic Apps host reaches its storage (README "Host storage"): keyless with the runtime
 # identity, or Learn's documented connection string with an Azure Files content share.
 MANAGED_IDENTITY = "managedIdentity"
 ACCESS_KEY = "accessKey"
 HOST_STORAGE_AUTHENTICATIONS = (MANAGED_IDENTITY, ACCESS_KEY)
+MAX_VERIFICATION_USERS = 10
 
 
 # --- the checks a setting can carry ------------------------------------------------------------
@@ -107,6 +109,9 @@ RULES: dict[str, Rule] = {
                                  "a Teams channel id such as 19:abc123@thread.tacv2", may_be_empty=True),
     "disabledTools": Rule("array", pattern=re.compile(r"^[a-z][a-z0-9_]{2,63}$"),
                           hint="names of tools in catalog/tools.yaml"),
+    "secureAgentRunHistory": Rule("boolean"),
+    "alertEmailReceivers": Rule("array", pattern=EMAIL, hint="a list of e-mail addresses"),
+    "verificationUsers": _ids("a list of Entra user object ids (GUIDs): the two-user check's test users"),
 }
 
 
@@ -147,6 +152,13 @@ class OperationsChannel:
 
 
 @dataclass(frozen=True)
+class AuditSettings:
+    secure_agent_run_history: bool  # secure data on the chat trigger and the Agent action
+    alert_email_receivers: tuple[str, ...]  # the alerts' action group
+    verification_users: tuple[str, ...]  # non-empty: a separate client app for ops/verify_two_users.py
+
+
+@dataclass(frozen=True)
 class Settings:
     environment: str
     location: str
@@ -161,6 +173,7 @@ class Settings:
     sign_in: SignInSettings
     operations: OperationsChannel
     disabled_tools: tuple[str, ...]
+    audit: AuditSettings
     raw: dict[str, Any]  # every validated value by setting name, for rules that name settings
 
     @property
@@ -295,6 +308,19 @@ def _cross_field_rules(v: dict[str, Any], problems: _Problems) -> None:
     if v["assignmentRequired"] and not (v["allowedUsers"] or v["allowedGroups"]):
         problems.add("assignmentRequired", True,
                      "nobody could sign in: set allowedUsers or allowedGroups, or set it to false")
+    if not v["alertEmailReceivers"]:
+        problems.add("alertEmailReceivers", [], "the authorization and throttling alerts would reach nobody; "
+                     "allowed: at least one e-mail address")
+    verification = v["verificationUsers"]
+    if verification and not 2 <= len(verification) <= MAX_VERIFICATION_USERS:
+        problems.add("verificationUsers", list(verification),
+                     f"allowed: empty (no verification client) or 2 to {MAX_VERIFICATION_USERS} test users")
+    if verification and v["allowedUsers"] and not v["allowedGroups"]:
+        outside = [user for user in verification if user not in v["allowedUsers"]]
+        if outside:
+            problems.add("verificationUsers", list(verification),
+                         f"{', '.join(outside)} not in allowedUsers, so Easy Auth would refuse them; "
+                         "allowed: users that may sign in")
 
 
 def _build(v: dict[str, Any], stack: str) -> Settings:
@@ -330,6 +356,11 @@ def _build(v: dict[str, Any], stack: str) -> Settings:
         ),
         operations=OperationsChannel(team_id=v["operationsTeamId"], channel_id=v["operationsChannelId"]),
         disabled_tools=v["disabledTools"],
+        audit=AuditSettings(
+            secure_agent_run_history=v["secureAgentRunHistory"],
+            alert_email_receivers=v["alertEmailReceivers"],
+            verification_users=v["verificationUsers"],
+        ),
         raw=dict(v),
     )
 

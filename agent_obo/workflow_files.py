@@ -18,6 +18,7 @@ from typing import Any
 
 from agent_obo.errors import SettingsError
 from agent_obo.settings import ModelSettings
+from agent_obo.workflow_tools import secure_data
 
 WORKFLOWS_DIR = Path(__file__).resolve().parent.parent / "workflows"
 PROJECT_FILES = ("host.json", "connections.json", "parameters.json")
@@ -46,8 +47,43 @@ def agent_action(workflow: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     return agents[0]
 
 
+def agent_trigger(workflow: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The conversational trigger (type Request, kind Agent)."""
+    triggers = [(name, trigger) for name, trigger in workflow["definition"]["triggers"].items()
+                if trigger.get("type") == "Request" and trigger.get("kind") == "Agent"]
+    if len(triggers) != 1:
+        raise ValueError(f"a conversational agent workflow needs exactly one Agent trigger, found "
+                         f"{[name for name, _ in triggers]}")
+    return triggers[0]
+
+
+def secure_conversation(workflow: dict[str, Any], secure: bool) -> None:
+    """Secure inputs and outputs on the chat trigger and the Agent action, or neither.
+
+    Microsoft documents secure data for Request triggers and for managed connectors
+    (learn.microsoft.com/azure/logic-apps/logic-apps-securing-a-logic-app); for the Agent action
+    and the Agent-kind trigger it is silent. The designer's own choice: it marks the Agent action
+    secure by default and writes `secureData` inputs and outputs on every Agent action it adds
+    (Azure/LogicAppsUX PR #7963, `isSecureByDefault` in libs/logic-apps-shared/.../standard/manifest/
+    agentloop.ts, applied by addDefaultSecureSettings in libs/designer-v2/.../bjsworkflow/add.ts).
+    Without it the whole conversation, tool results included, is readable in run history by anyone
+    who may read it. The safer default is on; `secureAgentRunHistory: false` is the other path."""
+    _, action = agent_action(workflow)
+    _, trigger = agent_trigger(workflow)
+    for part in (action, trigger):
+        configuration = dict(part.get("runtimeConfiguration") or {})
+        configuration.pop("secureData", None)
+        if secure:
+            configuration.update(secure_data())
+        if configuration:
+            part["runtimeConfiguration"] = configuration
+        else:
+            part.pop("runtimeConfiguration", None)
+
+
 def render_project(model: ModelSettings, tools: Mapping[str, Any], managed_connections: Mapping[str, Any],
-                   catalog_tools: Iterable[str] = (), source: Path = WORKFLOWS_DIR) -> dict[str, bytes]:
+                   catalog_tools: Iterable[str] = (), source: Path = WORKFLOWS_DIR,
+                   secure_agent_run_history: bool = True) -> dict[str, bytes]:
     """`tools` and `managed_connections` are generated from the enabled catalog; `catalog_tools`
     names every tool of the catalog, enabled or not."""
     documents = copy.deepcopy(read_project(source))
@@ -68,5 +104,6 @@ def render_project(model: ModelSettings, tools: Mapping[str, Any], managed_conne
     parameters.setdefault("agentModelSettings", {})["deploymentModelProperties"] = {
         "name": model.name, "format": "OpenAI", "version": model.version}
     action["tools"] = dict(tools)
+    secure_conversation(workflow, secure_agent_run_history)
     documents["connections.json"]["managedApiConnections"] = dict(managed_connections)
     return {path: _dump(document) for path, document in sorted(documents.items())}

@@ -116,4 +116,6 @@ def test_hand_written_instructions_survive_rendering():
     name = "Workplace_assistant"
     assert rendered["definition"]["actions"][name]["inputs"]["parameters"]["messages"] == \
         source["definition"]["actions"][name]["inputs"]["parameters"]["messages"]
-    assert rendered["definition"]["triggers"] == source["definition"]["triggers"]
+    (trigger_name, trigger), = source["definition"]["triggers"].items()
+    assert rendered["definition"]["triggers"] == {
+        trigger_name: {**trigger, "runtimeConfiguration": {"secureData": {"properties": ["inputs", "outputs"]}}}}

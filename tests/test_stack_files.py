@@ -19,14 +19,16 @@ def test_each_setting_has_type_description_and_default(key):
     spec = DECLARED[key]
     assert spec["type"] == RULES[key].kind
     assert spec.get("description")
-    if key != "owner":  # the accountable team differs per environment: every stack must say it
+    # Who is accountable and who gets the alerts differ per environment: every stack must say them.
+    if key not in ("owner", "alertEmailReceivers"):
         assert "default" in spec, key
     if spec["type"] == "array":
         assert spec["items"] == {"type": "string"}
 
 
 def test_defaults_pass_the_settings_own_rules():
-    config = stack_config({"owner": "someone@contoso.com"})
+    # The settings without a default: whom the environment belongs to, and whom its alerts reach.
+    config = stack_config({"owner": "someone@contoso.com", "alertEmailReceivers": ["ops@contoso.com"]})
     load_settings(config, "dev")
 
 

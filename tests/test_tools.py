@@ -226,11 +226,11 @@ def test_workflow_tools_are_the_enabled_catalog(plan):
         definition = tools[tool.name]
         assert definition["description"].startswith(tool.description)
         assert definition["agentParameterSchema"] == tool.arguments
-        (action,) = definition["actions"].values()
-        assert action["type"] == "ApiConnection"
+        audit, action = definition["actions"].values()
+        assert audit["type"] == "Compose" and action["type"] == "ApiConnection"
         assert action["inputs"]["host"]["connection"]["referenceName"] == tool.connection_reference
         assert action["inputs"]["method"] == tool.operation.method
-        assert action["inputs"]["path"] == tool.operation.path
+        assert action["inputs"]["path"] == tool.operation.path  # no guard placeholder in today's paths
         assert action["inputs"]["retryPolicy"] == RETRY_POLICY and RETRY_POLICY["type"] == "exponential"
         assert (CONFIRMATION_NOTE in definition["description"]) is tool.requires_confirmation
 
