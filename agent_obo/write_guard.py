@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 CHOICE_NAME = re.compile(r"^[a-z][A-Za-z0-9]{0,31}$")
 CHOICE_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
