@@ -43,17 +43,11 @@ clean:  ## remove build output and test caches
 CONNECTOR ?=
 EXECUTE ?=
 UNPROTECT ?=
-POLICY_VENV := policy/venv
 
-.PHONY: policy-venv preview up recreate-connections authorize-connections protected destroy
+.PHONY: preview up recreate-connections authorize-connections protected destroy
 
-# The policy pack runs in a virtualenv of its own (PulumiPolicy.yaml: virtualenv venv).
-$(POLICY_VENV)/.installed: policy/requirements.txt
-	$(PYTHON) -m venv $(POLICY_VENV)
-	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r policy/requirements.txt
-	touch $@
-
-policy-venv: $(POLICY_VENV)/.installed  ## the policy pack's own virtualenv
+# The policy pack runs in the project's own virtualenv (policy/PulumiPolicy.yaml: virtualenv ../.venv):
+# it imports agent_obo to derive what each stack declares.
 
 # What the stack declares to the pack (policy/stack_config.py), derived from Pulumi.<stack>.yaml.
 POLICY_CONFIG = build/$(STACK)/policy-config.json
@@ -61,10 +55,10 @@ POLICY_CONFIG = build/$(STACK)/policy-config.json
 policy-config: venv  ## the stack's --policy-pack-config file: make policy-config STACK=prod
 	$(PY) -m policy.stack_config $(STACK) -o $(POLICY_CONFIG)
 
-preview: venv policy-venv policy-config  ## pulumi preview of one stack with the policy pack: make preview STACK=prod
+preview: venv policy-config  ## pulumi preview of one stack with the policy pack: make preview STACK=prod
 	pulumi preview --stack $(STACK) --policy-pack policy --policy-pack-config $(POLICY_CONFIG)
 
-up: venv policy-venv policy-config  ## pulumi up of one stack with the policy pack: make up STACK=dev
+up: venv policy-config  ## pulumi up of one stack with the policy pack: make up STACK=dev
 	pulumi up --stack $(STACK) --policy-pack policy --policy-pack-config $(POLICY_CONFIG)
 
 recreate-connections: venv  ## recreate one connector's per-user connections: make recreate-connections STACK=prod CONNECTOR=office365 [EXECUTE=1]

@@ -1,5 +1,6 @@
-"""The agent-obo policy pack (agent_obo_policies.py) and its offline harness (harness.py).
+"""The agent-obo CrossGuard policy pack: one module per area, assembled in pack.py, served by __main__.py.
 
-A package so that `python -m policy.harness` and the tests import it from the project root; the
-Pulumi CLI runs the folder itself, through __main__.py, from its own virtualenv.
+Areas: connections (identity labels, access policies), graph (Microsoft Graph scopes and consent),
+easy_auth, hardening (site, storage, model), tags. harness.py runs the same policies in-process
+against the offline plans (`python -m policy.harness`), as the engine would hand them the resources.
 """

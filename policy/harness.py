@@ -41,7 +41,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown
 
 from offline.plan import Plan, Registration
 from offline.runner import run_stack, stacks
-from policy.agent_obo_policies import ALL_POLICIES
+from policy.pack import POLICIES
 from policy.stack_config import policy_config_for
 
 # As policy/__main__.py builds the pack: a policy without its own level takes the pack's.
@@ -149,7 +149,7 @@ def _validate(policy: AnyPolicy, args: Any, report: Callable[..., None], result:
         result.notes.append(f"not applicable: {error.reason or 'policy does not apply'}")
 
 
-def run_policies(plan: Plan, policies: Iterable[AnyPolicy] = ALL_POLICIES,
+def run_policies(plan: Plan, policies: Iterable[AnyPolicy] = POLICIES,
                  config: Mapping[str, Mapping[str, Any]] | None = None) -> list[PolicyResult]:
     """Every policy against the plan's custom resources; one result per policy, in the pack's order.
     `config` is keyed by policy name, like the CLI's `--policy-pack-config` file; it overlays what

@@ -22,13 +22,13 @@ from pulumi.output import Unknown
 
 from offline.plan import Plan, Registration, unwrap_secrets
 from offline.runner import PROJECT_DIR, RunResult
-from policy import agent_obo_policies as pack
+from policy import pack, tags as tag_policies
 from policy import harness
 from policy.harness import PolicyResult, Violation, run_policies, verdict_section
 from tests.sdk_types import type_accepts_tags
 
 POLICY_DIR = PROJECT_DIR / "policy"
-POLICIES = {policy.name: policy for policy in pack.ALL_POLICIES}
+POLICIES = {policy.name: policy for policy in pack.POLICIES}
 CONNECTION = "azure-native:resources:Resource"
 SITE = "azure-native:web:WebApp"
 AUTH = "azure-native:web:WebAppAuthSettingsV2WithoutSecrets"
@@ -403,10 +403,10 @@ def test_required_tags_skips_what_azure_cannot_tag(dev):
 
 
 def test_taggable_types_match_the_sdk(plans):
-    for resource_type in pack.TAGGABLE_TYPES:
+    for resource_type in tag_policies.TAGGABLE_TYPES:
         assert type_accepts_tags(resource_type), f"{resource_type} takes no tags in the SDK"
     planned = {r.type for plan in plans.values() for r in plan.resources if r.type.startswith("azure-native:")}
-    missing = {t for t in planned if type_accepts_tags(t)} - pack.TAGGABLE_TYPES
+    missing = {t for t in planned if type_accepts_tags(t)} - tag_policies.TAGGABLE_TYPES
     assert not missing, f"taggable types the pack does not check: {sorted(missing)}"
 
 
@@ -495,7 +495,7 @@ def _analyzer_verdicts(plan: Plan) -> set[tuple[str, str, str]]:
     from pulumi.runtime import proto
     from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-    analyzer = _PolicyAnalyzerServicer("agent-obo-policies", "0.0.1", pack.ALL_POLICIES,
+    analyzer = _PolicyAnalyzerServicer("agent-obo-policies", "0.0.1", pack.POLICIES,
                                        pulumi_policy.EnforcementLevel.MANDATORY)
     diagnostics = []  # (diagnostic, the urn the engine files it under)
     for registration in plan.resources:
@@ -524,60 +524,40 @@ def test_harness_gives_the_verdicts_of_the_sdks_own_analyzer(dev):
 # --- the pack itself -------------------------------------------------------------------------------
 
 def test_policies_are_named_described_and_levelled():
-    assert len(POLICIES) == len(pack.ALL_POLICIES) >= 8
-    for policy in pack.ALL_POLICIES:
+    assert len(POLICIES) == len(pack.POLICIES) >= 8
+    for policy in pack.POLICIES:
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", policy.name), policy.name
         assert len(policy.description) > 80 and policy.remediation_steps, policy.name
         assert policy.enforcement_level is not None, policy.name
         if policy.enforcement_level != pulumi_policy.EnforcementLevel.MANDATORY:
             assert "advisory because" in policy.description.lower(), policy.name
-    stack_policies = {p.name for p in pack.ALL_POLICIES if isinstance(p, pulumi_policy.StackValidationPolicy)}
+    stack_policies = {p.name for p in pack.POLICIES if isinstance(p, pulumi_policy.StackValidationPolicy)}
     assert stack_policies == {"graph-least-privilege", "connection-access-policy", "publishing-credentials-declared"}
 
 
-def test_copied_constants_agree_with_the_program():
-    from agent_obo import catalog, tool_connections
-    from agent_obo.connectors import CONNECTORS
-    from agent_obo.graph_scopes import GRAPH_APP_ID as PROGRAM_GRAPH_APP_ID
-    from agent_obo.graph_scopes import SIGN_IN_SCOPES
-    from components.easy_auth import FIC_CLIENT_ID_SETTING
-
-    assert {name for name, c in CONNECTORS.items() if c.per_user_capable} == pack.PER_USER_CAPABLE_CONNECTORS
-    assert pack.SIGN_IN_SCOPES == SIGN_IN_SCOPES
-    assert pack.GRAPH_APP_ID == PROGRAM_GRAPH_APP_ID
-    assert pack.FIC_CLIENT_ID_SETTING == FIC_CLIENT_ID_SETTING
-    assert (pack.PER_USER, pack.APP_ONLY) == (catalog.PER_USER, catalog.APP_ONLY)
-    assert pack.DISPLAY_NAME_PREFIXES == tool_connections.LABELS
-    assert pack.NAME_SUFFIXES == tool_connections.SUFFIXES
-    assert pack.DYNAMIC_USER_INVOKED == tool_connections.DYNAMIC_USER_INVOKED
-    assert pack.PER_USER_API_VERSION == tool_connections.PER_USER_API_VERSION
-
-
 def test_required_tags_are_tags_the_program_sets(dev):
-    for tag in pack.REQUIRED_TAGS:
+    for tag in tag_policies.REQUIRED_TAGS:
         assert dev.one(STORAGE).input(f"tags.{tag}"), tag
 
 
 def test_pack_entry_point_builds_the_pack_without_serving_it(monkeypatch):
     built: list[dict[str, Any]] = []
     monkeypatch.setattr(pulumi_policy, "PolicyPack", lambda **kwargs: built.append(kwargs))
-    monkeypatch.syspath_prepend(str(POLICY_DIR))  # the CLI runs the folder: its modules import top-level
-    monkeypatch.delitem(sys.modules, "agent_obo_policies", raising=False)
+    monkeypatch.setattr(sys, "path", [str(POLICY_DIR), *sys.path])  # as the CLI starts the folder
     runpy.run_path(str(POLICY_DIR / "__main__.py"), run_name="__main__")
-    sys.modules.pop("agent_obo_policies", None)
+    assert str(POLICY_DIR) not in sys.path and sys.path[0] == str(PROJECT_DIR)
     assert len(built) == 1
     assert built[0]["name"] == "agent-obo-policies"
     assert built[0]["enforcement_level"] == pulumi_policy.EnforcementLevel.MANDATORY
     assert [p.name for p in built[0]["policies"]] == list(POLICIES)
-    assert "PolicyPack(" not in (POLICY_DIR / "agent_obo_policies.py").read_text()
 
 
 def test_pack_project_files():
     project = yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())
-    assert project["runtime"] == {"name": "python", "options": {"virtualenv": "venv"}}
+    # The project's own virtualenv: the pack imports agent_obo, and so needs its requirements.
+    assert project["runtime"] == {"name": "python", "options": {"virtualenv": "../.venv"}}
+    assert (POLICY_DIR / project["runtime"]["options"]["virtualenv"]).resolve() == PROJECT_DIR / ".venv"
     assert project["description"].strip()
-    pins = (POLICY_DIR / "requirements.txt").read_text().split()
-    assert pins == ["pulumi==3.272.0", "pulumi-policy==1.21.0"]
 
 
 # --- the harness's report and command --------------------------------------------------------------

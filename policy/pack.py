@@ -1,0 +1,29 @@
+"""Which policies make up the agent-obo pack, in the order the CLI reports them.
+
+Kept apart from __main__.py, which serves the pack and blocks, so tests and the offline harness can
+import the same list.
+"""
+
+from __future__ import annotations
+
+from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
+from policy.connections import CONNECTION_ACCESS_POLICY, IDENTITY_LABELS
+from policy.easy_auth import EASY_AUTH
+from policy.graph import GRAPH_LEAST_PRIVILEGE
+from policy.hardening import MODEL_LOCAL_AUTH, PUBLISHING_CREDENTIALS_DECLARED, SITE_HARDENING, STORAGE_HARDENING
+from policy.tags import REQUIRED_TAGS_POLICY
+
+PACK_NAME = "agent-obo-policies"
+
+POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
+    IDENTITY_LABELS,
+    GRAPH_LEAST_PRIVILEGE,
+    CONNECTION_ACCESS_POLICY,
+    EASY_AUTH,
+    SITE_HARDENING,
+    PUBLISHING_CREDENTIALS_DECLARED,
+    STORAGE_HARDENING,
+    MODEL_LOCAL_AUTH,
+    REQUIRED_TAGS_POLICY,
+]

@@ -1,0 +1,105 @@
+"""Reading a resource's props the way every policy of the pack does.
+
+Props arrive as the engine sends them: camelCase input names, secrets unwrapped, and during preview some
+values unknown (reading one through the SDK's proxy raises). Each check first copies the props into plain
+values with UNKNOWN markers, so it can read freely and decide for itself what an unknown means; a missing
+property is a violation only where leaving it out is itself the risk (an unsafe Azure default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import PolicyResource
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+)
+
+
+class _Marker:
+    """A value that is not a value: kept distinct from None, False and "" so checks cannot confuse them."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+
+    def __repr__(self) -> str:
+        return self._label
+
+
+MISSING = _Marker("<missing>")
+UNKNOWN = _Marker("<unknown during preview>")
+_UNKNOWN_SENTINELS = frozenset({
+    UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_STRING_VALUE, UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE, UNKNOWN_ARCHIVE_VALUE, UNKNOWN_OBJECT_VALUE,
+})
+
+
+def plain(value: Any) -> Any:
+    """The props as plain dicts and lists, with UNKNOWN where the engine does not know a value yet.
+
+    The SDK's proxy raises on touching an unknown value, even through `in` or `.get`; copying once
+    lets every check read freely and decide for itself what an unknown means."""
+    if isinstance(value, str):
+        return UNKNOWN if value in _UNKNOWN_SENTINELS else value
+    if isinstance(value, Mapping):
+        copied: dict[str, Any] = {}
+        for key in list(iter(value)):
+            try:
+                copied[key] = plain(value[key])
+            except UnknownValueError:
+                copied[key] = UNKNOWN
+        return copied
+    if isinstance(value, Sequence):
+        items: list[Any] = []
+        for index in range(len(value)):
+            try:
+                items.append(plain(value[index]))
+            except UnknownValueError:
+                items.append(UNKNOWN)
+        return items
+    return value
+
+
+def props_of(resource: PolicyResource) -> dict[str, Any]:
+    return plain(resource.props)
+
+
+def lookup(tree: Any, dotted: str) -> Any:
+    """`lookup(props, "siteConfig.minTlsVersion")`: the value, MISSING (absent or null) or UNKNOWN."""
+    current = tree
+    for key in dotted.split("."):
+        if current is UNKNOWN:
+            return UNKNOWN
+        if not isinstance(current, dict) or current.get(key) is None:
+            return MISSING
+        current = current[key]
+    return current
+
+
+def is_known(value: Any) -> bool:
+    return value is not MISSING and value is not UNKNOWN
+
+
+def words(tag_value: Any) -> set[str]:
+    """A space-separated tag ("Calendars.Read Mail.Read", or "none" for an empty list) as a set."""
+    if not isinstance(tag_value, str) or tag_value.strip() in ("", "none"):
+        return set()
+    return set(tag_value.split())
+
+
+def violation(problem: str, remediation: str) -> str:
+    """Every message ends with what to change, so the person reading the CI log can act on it."""
+    return f"{problem} Remediation: {remediation}"
+
+
+def known_list(value: Any) -> list[Any]:
+    """A list's known elements (unknown ones cannot be judged during preview)."""
+    return [item for item in value if is_known(item)] if isinstance(value, list) else []

@@ -1,0 +1,20 @@
+"""The type tokens the policies look at, as the engine names them in every request."""
+
+GENERIC_RESOURCE = "azure-native:resources:Resource"
+APPLICATION = "azuread:index/application:Application"
+CONSENT_GRANT = ("azuread:index/servicePrincipalDelegatedPermissionGrant:"
+                 "ServicePrincipalDelegatedPermissionGrant")
+SITE_TYPES = frozenset({"azure-native:web:WebApp", "azure-native:web:WebAppSlot"})
+PUBLISHING_CREDENTIAL_TYPES = frozenset({
+    "azure-native:web:WebAppFtpAllowed", "azure-native:web:WebAppScmAllowed",
+    "azure-native:web:WebAppFtpAllowedSlot", "azure-native:web:WebAppScmAllowedSlot",
+})
+FTP_ALLOWED = "azure-native:web:WebAppFtpAllowed"
+SCM_ALLOWED = "azure-native:web:WebAppScmAllowed"
+AUTH_SETTINGS_TYPES = frozenset({
+    "azure-native:web:WebAppAuthSettingsV2WithoutSecrets", "azure-native:web:WebAppAuthSettingsV2",
+    "azure-native:web:WebAppAuthSettingsV2WithoutSecretsSlot", "azure-native:web:WebAppAuthSettingsV2Slot",
+})
+STORAGE_ACCOUNT = "azure-native:storage:StorageAccount"
+BLOB_CONTAINER = "azure-native:storage:BlobContainer"
+MODEL_ACCOUNT = "azure-native:cognitiveservices:Account"

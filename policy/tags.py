@@ -1,0 +1,70 @@
+"""Tags: every taggable Azure resource says which environment, project and owner it belongs to.
+
+learn.microsoft.com/azure/cloud-adoption-framework/ready/azure-best-practices/resource-tagging.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+
+from policy.props import MISSING, UNKNOWN, lookup, plain, violation
+from policy.resource_types import GENERIC_RESOURCE
+
+# agent_obo/settings.py Settings.tags: the tags that say whose resource this is and where it runs.
+REQUIRED_TAGS = ("environment", "project", "owner")
+
+# azure-native types whose SDK class takes `tags` (tests check this list against the SDK: a type is
+# taggable when its class's `_internal_init` has a `tags` parameter). The generic
+# `resources:Resource` is taggable only as a top-level resource: under a parent (a connection's
+# access policy) Azure keeps no tags.
+TAGGABLE_TYPES = frozenset({
+    "azure-native:applicationinsights:Component",
+    "azure-native:cognitiveservices:Account",
+    "azure-native:cognitiveservices:Deployment",
+    "azure-native:managedidentity:UserAssignedIdentity",
+    "azure-native:operationalinsights:Workspace",
+    "azure-native:resources:Resource",
+    "azure-native:resources:ResourceGroup",
+    "azure-native:storage:StorageAccount",
+    "azure-native:web:AppServicePlan",
+    "azure-native:web:WebApp",
+    "azure-native:web:WebAppSlot",
+})
+
+
+# --- required-tags ---------------------------------------------------------------------------------
+
+def is_taggable(resource_type: str, props: dict[str, Any]) -> bool:
+    if resource_type not in TAGGABLE_TYPES:
+        return False
+    if resource_type == GENERIC_RESOURCE:
+        parent_path = lookup(props, "parentResourcePath")
+        return parent_path is MISSING or parent_path == ""
+    return True
+
+
+def validate_required_tags(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    props = plain(args.props)
+    if not is_taggable(args.resource_type, props):
+        return
+    tags = lookup(props, "tags")
+    if tags is UNKNOWN:
+        return
+    tags = tags if isinstance(tags, dict) else {}
+    absent = [name for name in REQUIRED_TAGS if tags.get(name) is None or tags.get(name) == ""]
+    if absent:
+        report_violation(violation(
+            f"Missing tags: {', '.join(absent)}.",
+            "pass the stack's tags (agent_obo.settings Settings.tags) to every taggable resource."), None)
+
+
+REQUIRED_TAGS_POLICY = ResourceValidationPolicy(
+    name="required-tags",
+    description=("Every taggable Azure resource carries environment, project and owner tags: without them a "
+                 "resource cannot be traced to its stack and owner for cost, incident response or clean-up."),
+    validate=validate_required_tags,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    remediation_steps="Tag every taggable resource with the stack's environment, project and owner.",
+)
