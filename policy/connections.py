@@ -21,7 +21,8 @@ from pulumi_policy import (
 
 from agent_obo.catalog import APP_ONLY, PER_USER
 from agent_obo.connectors import CONNECTORS
-from agent_obo.tool_connections import DYNAMIC_USER_INVOKED, LABELS as DISPLAY_NAME_PREFIXES, PER_USER_API_VERSION
+from agent_obo.tool_connections import DYNAMIC_USER_INVOKED, PER_USER_API_VERSION
+from agent_obo.tool_connections import LABELS as DISPLAY_NAME_PREFIXES
 from agent_obo.tool_connections import SUFFIXES as NAME_SUFFIXES
 from policy.props import MISSING, UNKNOWN, is_known, lookup, plain, props_of, violation, words
 from policy.resource_types import GENERIC_RESOURCE

@@ -14,7 +14,6 @@ from components.easy_auth import FIC_CLIENT_ID_SETTING
 from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, plain, violation
 from policy.resource_types import AUTH_SETTINGS_TYPES
 
-
 # --- easy-auth -------------------------------------------------------------------------------------
 
 # One tenant's v2.0 issuer; the multi-tenant endpoints would accept sign-ins from any tenant.

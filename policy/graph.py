@@ -23,7 +23,6 @@ from policy.connections import is_connection
 from policy.props import UNKNOWN, known_list, lookup, props_of, violation, words
 from policy.resource_types import APPLICATION, CONSENT_GRANT, GENERIC_RESOURCE
 
-
 # --- graph-least-privilege -------------------------------------------------------------------------
 
 _BROAD_SCOPE = re.compile(r"(\.ReadWrite\.All|\.FullControl\.All)$|^Directory\.")

@@ -27,6 +27,7 @@ from google.protobuf import json_format, struct_pb2
 from pulumi.output import Unknown
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     PolicyCustomTimeouts,
     PolicyResource,
     PolicyResourceOptions,
@@ -46,7 +47,6 @@ from policy.stack_config import policy_config_for
 
 # As policy/__main__.py builds the pack: a policy without its own level takes the pack's.
 PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
-AnyPolicy = ResourceValidationPolicy | StackValidationPolicy
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def resource_options(registration: Registration) -> PolicyResourceOptions:
     )
 
 
-def policy_config(policy: AnyPolicy, overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+def policy_config(policy: Policy, overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
     """The policy's config as the CLI passes it: the schema's defaults, overlaid with the given values."""
     config: dict[str, Any] = {}
     if policy.config_schema is not None:
@@ -133,7 +133,8 @@ def _stack_resources(registrations: Sequence[Registration]) -> list[PolicyResour
     return list(by_urn.values())
 
 
-def _validate(policy: AnyPolicy, args: Any, report: Callable[..., None], result: PolicyResult) -> None:
+def _validate(policy: ResourceValidationPolicy | StackValidationPolicy, args: Any, report: Callable[..., None],
+              result: PolicyResult) -> None:
     """Calls the policy as the analyzer does, turning unknown-value and not-applicable exits into notes."""
     try:
         outcome = policy.validate(args, report)
@@ -149,7 +150,7 @@ def _validate(policy: AnyPolicy, args: Any, report: Callable[..., None], result:
         result.notes.append(f"not applicable: {error.reason or 'policy does not apply'}")
 
 
-def run_policies(plan: Plan, policies: Iterable[AnyPolicy] = POLICIES,
+def run_policies(plan: Plan, policies: Iterable[Policy] = POLICIES,
                  config: Mapping[str, Mapping[str, Any]] | None = None) -> list[PolicyResult]:
     """Every policy against the plan's custom resources; one result per policy, in the pack's order.
     `config` is keyed by policy name, like the CLI's `--policy-pack-config` file; it overlays what
@@ -176,7 +177,7 @@ def run_policies(plan: Plan, policies: Iterable[AnyPolicy] = POLICIES,
                 args = ResourceValidationArgs(registration.type, engine_props(registration), registration.urn,
                                               registration.name, resource_options(registration), None, settings)
                 _validate(policy, args, report, result)
-        else:
+        elif isinstance(policy, StackValidationPolicy):
             if stack_resources is None:
                 stack_resources = _stack_resources(registrations)
 

@@ -6,7 +6,7 @@ import the same list.
 
 from __future__ import annotations
 
-from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy import Policy
 
 from policy.connections import CONNECTION_ACCESS_POLICY, IDENTITY_LABELS
 from policy.easy_auth import EASY_AUTH
@@ -16,7 +16,7 @@ from policy.tags import REQUIRED_TAGS_POLICY
 
 PACK_NAME = "agent-obo-policies"
 
-POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
+POLICIES: list[Policy] = [
     IDENTITY_LABELS,
     GRAPH_LEAST_PRIVILEGE,
     CONNECTION_ACCESS_POLICY,

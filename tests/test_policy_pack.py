@@ -22,8 +22,8 @@ from pulumi.output import Unknown
 
 from offline.plan import Plan, Registration, unwrap_secrets
 from offline.runner import PROJECT_DIR, RunResult
-from policy import pack, tags as tag_policies
-from policy import harness
+from policy import harness, pack
+from policy import tags as tag_policies
 from policy.harness import PolicyResult, Violation, run_policies, verdict_section
 from tests.sdk_types import type_accepts_tags
 
