@@ -18,8 +18,10 @@ $(VENV)/.installed: requirements.txt
 
 venv: $(VENV)/.installed  ## create .venv and install the pinned requirements
 
-plan: venv  ## offline preview of one stack: make plan STACK=prod
-	$(PY) -m offline.preview $(STACK)
+PREVIEW ?=
+
+plan: venv  ## offline preview of one stack: make plan STACK=prod [PREVIEW=first]
+	$(PY) -m offline.preview $(STACK) $(if $(PREVIEW),--preview $(PREVIEW))
 
 test: venv  ## the whole suite, every stack file included
 	$(PY) -m pytest

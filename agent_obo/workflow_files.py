@@ -81,6 +81,28 @@ def secure_conversation(workflow: dict[str, Any], secure: bool) -> None:
             part.pop("runtimeConfiguration", None)
 
 
+def check_entry_agent_runs_after_trigger(workflow: Mapping[str, Any], agent_name: str) -> None:
+    """The entry Agent action runs after the chat trigger has succeeded.
+
+    Every Microsoft writer gives a conversational workflow's entry Agent action
+    `"runAfter": {"<trigger>": ["Succeeded"]}` (LogicAppsUX VS Code designer template
+    apps/vs-code-designer/src/app/utils/codeless/templates.ts, the labs TransactionRepairAgent
+    workflow); in the designer's model an Agent whose runAfter is empty is a hand-off target, not
+    the entry, so the agent would never start a chat."""
+    triggers = list(workflow["definition"].get("triggers") or {})
+    action = workflow["definition"]["actions"][agent_name]
+    where = f"workflows/{AGENT_WORKFLOW}/workflow.json action {agent_name!r} runAfter"
+    if len(triggers) != 1:
+        raise SettingsError("the agent workflow needs exactly one trigger", [
+            f"workflows/{AGENT_WORKFLOW}/workflow.json triggers = {triggers}: allowed: one Request trigger of "
+            "kind Agent (a new chat session starts the agent)"])
+    wanted = {triggers[0]: ["Succeeded"]}
+    if action.get("runAfter") != wanted:
+        raise SettingsError("the entry agent does not run after the chat trigger", [
+            f"{where} = {json.dumps(action.get('runAfter'))}: allowed: {json.dumps(wanted)} (an Agent that does "
+            "not run after the trigger is a hand-off target and never starts)"])
+
+
 def render_project(model: ModelSettings, tools: Mapping[str, Any], managed_connections: Mapping[str, Any],
                    catalog_tools: Iterable[str] = (), source: Path = WORKFLOWS_DIR,
                    secure_agent_run_history: bool = True) -> dict[str, bytes]:
@@ -93,6 +115,7 @@ def render_project(model: ModelSettings, tools: Mapping[str, Any], managed_conne
             f"workflows/{AGENT_WORKFLOW}/workflow.json kind = {workflow.get('kind')!r}: allowed: 'Agent' "
             "(a conversational agent workflow)"])
     name, action = agent_action(workflow)
+    check_entry_agent_runs_after_trigger(workflow, name)
     unknown = sorted(set(action.get("tools") or {}) - set(catalog_tools))
     if unknown:
         raise SettingsError("the workflow references tools the catalog does not define", [

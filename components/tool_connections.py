@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Any, Callable, Mapping
+
 import pulumi
+from pulumi.output import UNKNOWN
 from pulumi_azure_native import authorization, resources
 from pulumi_random import RandomId
 
@@ -21,6 +24,28 @@ from agent_obo.tool_connections import ConnectionSpec
 from components.role_ids import STORAGE_BLOB_DATA_READER, role_definition_id
 
 ACCESS_POLICY_API_VERSION = "2016-06-01"
+# What Azure adds to a connection's `properties` once it exists: the runtime URL of every V2 connection,
+# and the per-user proxy of a DynamicUserInvoked one (../shared/AZURE_CONTRACTS.md section 4).
+COMPUTED_PROPERTIES = {False: ("connectionRuntimeUrl",), True: ("connectionRuntimeUrl", "dynamicConnectionProxyUrl")}
+
+
+def computed_property(reference: str, key: str) -> Callable[[Mapping[str, Any] | None], Any]:
+    """Reads a value Azure computes into a connection's `properties`, which the SDK types `Any`.
+
+    During a preview azure-native hands `Any` outputs back exactly as given (provider/pkg/convert/
+    previewOutputs.go), so a connection about to be created or updated has no such key yet: the value is
+    unknown until deployed, as Pulumi shows any computed output. After a real create or update Azure has
+    answered; a missing value then means the connection is not what Logic Apps Standard can call (not V2,
+    or not per-user), and the deployment stops rather than writing an empty app setting."""
+    def read(properties: Mapping[str, Any] | None) -> Any:
+        value = (properties or {}).get(key)
+        if value:
+            return value
+        if pulumi.runtime.is_dry_run():
+            return pulumi.Output.from_input(UNKNOWN)
+        raise ValueError(f"connection {reference}: Azure reported no properties.{key}; Logic Apps Standard calls "
+                         "only kind V2 connections (and a per-user one only with features DynamicUserInvoked)")
+    return read
 
 
 @dataclass
@@ -37,6 +62,8 @@ class ToolConnections(pulumi.ComponentResource):
         super().__init__("agent-obo:tools:ToolConnections", name, None, opts)
         self.specs = {spec.reference: spec for spec in args.specs}
         self.connections: dict[str, resources.Resource] = {}
+        # Each connection's Azure name as given: fixed for app-only, a fresh generation for per-user.
+        self.azure_names: dict[str, pulumi.Input[str]] = {}
         self.generations: dict[str, RandomId] = {}
         self.app_settings: dict[str, pulumi.Output[str]] = {}
         for spec in args.specs:
@@ -71,13 +98,11 @@ class ToolConnections(pulumi.ComponentResource):
                 ),
             )
             self.connections[spec.reference] = connection
-            properties = connection.properties
+            self.azure_names[spec.reference] = azure_name
             self.app_settings[spec.setting("connectionId")] = connection.id
-            self.app_settings[spec.setting("connectionRuntimeUrl")] = properties.apply(
-                lambda p: p["connectionRuntimeUrl"])
-            if spec.per_user:
-                self.app_settings[spec.setting("dynamicConnectionProxyUrl")] = properties.apply(
-                    lambda p: p["dynamicConnectionProxyUrl"])
+            for key in COMPUTED_PROPERTIES[spec.per_user]:
+                self.app_settings[spec.setting(key)] = connection.properties.apply(
+                    computed_property(spec.reference, key))
         self.needing_authorization = [
             spec.authorization_entry(self.connections[spec.reference].name, self.connections[spec.reference].id)
             for spec in args.specs if spec.needs_authorization]
@@ -110,7 +135,9 @@ class ConnectionAccess(pulumi.ComponentResource):
             self.policies[reference] = resources.Resource(
                 f"{reference}-site-access",
                 resource_provider_namespace="Microsoft.Web",
-                parent_resource_path=pulumi.Output.concat("connections/", connection.name),
+                # The name as given, not the `name` output: a preview knows an app-only connection's name
+                # only from its input (azure-native computes the output).
+                parent_resource_path=pulumi.Output.concat("connections/", args.connections.azure_names[reference]),
                 resource_type="accessPolicies",
                 resource_name_=args.site_principal_id,
                 api_version=ACCESS_POLICY_API_VERSION,

@@ -62,7 +62,8 @@ class Registration:
     aliases: list[str]
     additional_secret_outputs: list[str]
     outputs: dict[str, Any] = field(default_factory=dict)
-    resource_id: str | None = None
+    resource_id: str | None = None  # None: unknown until deployed (a preview of its creation)
+    step: Any = None  # the offline.engine.Step the run's mode takes (create, same, update, replace)
 
     @property
     def inputs(self) -> dict[str, Any]:
@@ -90,6 +91,7 @@ class Plan:
     secret_outputs: set[str]
     # The config the program ran with, as the CLI hands it over (`agent-obo:<key>` -> string).
     config: dict[str, str] = field(default_factory=dict)
+    mode: str = "up"  # how the resources answered (offline/engine.py MODES)
 
     def __iter__(self) -> Iterator[Registration]:
         return iter(self.registrations)

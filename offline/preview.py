@@ -1,8 +1,10 @@
-"""`make plan STACK=<stack>`: the offline preview of one stack.
+"""`make plan STACK=<stack> [PREVIEW=first]`: the offline preview of one stack.
 
 Runs the real program under the mocks, prints what `pulumi preview` would create, and writes under
 build/<stack>/: plan.json (the whole record), the workflow package zip exactly as it would be
-uploaded, and its files unpacked for reading.
+uploaded, and its files unpacked for reading. By default every resource answers with its outputs
+known; `--preview first` answers as a new stack's first `pulumi preview` does, computed outputs
+unknown (offline/engine.py).
 """
 
 from __future__ import annotations
@@ -54,8 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="stack name: Pulumi.<stack>.yaml")
     parser.add_argument("--build-dir", type=Path, default=PROJECT_DIR / "build")
+    parser.add_argument("--preview", choices=["first"], help="answer as this kind of preview does")
     args = parser.parse_args(argv)
-    result = run_stack(args.stack)
+    result = run_stack(args.stack, mode=args.preview or "up")
     if result.error is not None:
         print(f"error: {result.error}", file=sys.stderr)
         return 1

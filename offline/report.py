@@ -1,8 +1,10 @@
 """Shows a recorded plan the way `pulumi preview` would, and writes it as JSON.
 
-The text lists every resource with its type, logical name and parent, the settings that matter
-for identity, authentication and hardening, and the stack outputs. The JSON holds the whole
-record, with secret values replaced by "[secret]".
+The text lists every resource with what the preview would do to it (`+` create, `~` update, `+-`
+replace, blank: unchanged), its type, logical name and parent, the settings that matter for identity,
+authentication and hardening, and the stack outputs. A value not known until deployment shows as
+`output<string>`, as the Pulumi CLI shows it. The JSON holds the whole record, with secret values
+replaced by "[secret]".
 """
 
 from __future__ import annotations
@@ -11,9 +13,18 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from pulumi.output import Unknown
+
 from offline.plan import Plan, Registration, is_secret_value
 
 SECRET = "[secret]"
+UNKNOWN = "output<string>"  # how the Pulumi CLI shows a value that is unknown during preview
+SYMBOLS = {"create": "+", "update": "~", "replace": "+-", "same": " "}
+MODE_TITLES = {
+    "up": "every output known, as after `pulumi up`",
+    "first": "first preview of a new stack: computed outputs unknown",
+    "update": "preview of a change to the deployed stack",
+}
 
 # For each type, the inputs a reviewer checks first: who it runs as, how it authenticates, how it
 # is hardened. Dotted paths into the resource's inputs.
@@ -63,6 +74,8 @@ SUMMARISED_INPUTS = ("content_base64", "__provider")
 def redact(value: Any) -> Any:
     if is_secret_value(value):
         return SECRET
+    if isinstance(value, Unknown):
+        return UNKNOWN
     if isinstance(value, dict):
         return {key: (f"<{len(item)} characters>" if key in SUMMARISED_INPUTS and isinstance(item, str)
                       else redact(item))
@@ -82,6 +95,7 @@ def _lookup(inputs: dict[str, Any], dotted: str) -> Any:
 
 
 def _short(value: Any) -> str:
+    value = redact(value)
     if isinstance(value, str) and value.startswith("/subscriptions/") and "/roleDefinitions/" in value:
         return value.rsplit("/", 1)[-1]
     if isinstance(value, (list, dict)):
@@ -105,7 +119,8 @@ def _options(registration: Registration, plan: Plan) -> list[str]:
 
 
 def render_text(plan: Plan, extra_sections: Iterable[str] = ()) -> str:
-    lines = [f"Previewing stack '{plan.stack}' offline (the real program, Azure and Graph mocked)", ""]
+    lines = [f"Previewing stack '{plan.stack}' offline (the real program, Azure and Graph mocked; "
+             f"{MODE_TITLES[plan.mode]})", ""]
     children: dict[str, list[Registration]] = {}
     for registration in plan.registrations:
         children.setdefault(registration.parent, []).append(registration)
@@ -114,15 +129,20 @@ def render_text(plan: Plan, extra_sections: Iterable[str] = ()) -> str:
     def walk(registration: Registration, depth: int) -> None:
         indent = "  " * depth
         parent = registration.parent.rsplit("::", 1)[-1] if registration.parent else "-"
-        lines.append(f" + {indent}{registration.type}  {registration.name}  (parent: {parent})")
+        symbol = SYMBOLS[registration.step.operation] if registration.step else "+"
+        lines.append(f" {symbol:<2} {indent}{registration.type}  {registration.name}  (parent: {parent})")
         inputs = redact(registration.raw_inputs)
         for path in SETTINGS_THAT_MATTER.get(registration.type, ()):
             value = _lookup(inputs, path)
             if value is not None:
-                lines.append(f"   {indent}    {path} = {_short(value)}")
+                lines.append(f"    {indent}    {path} = {_short(value)}")
         options = _options(registration, plan)
         if options:
-            lines.append(f"   {indent}    options: {', '.join(options)}")
+            lines.append(f"    {indent}    options: {', '.join(options)}")
+        if registration.step and registration.step.operation in ("update", "replace"):
+            because = f"; replaced because of {', '.join(registration.step.replaced_by)}" \
+                if registration.step.replaced_by else ""
+            lines.append(f"    {indent}    changes: {', '.join(registration.step.changed) or '-'}{because}")
         for child in children.get(registration.urn, []):
             walk(child, depth + 1)
 
@@ -134,14 +154,21 @@ def render_text(plan: Plan, extra_sections: Iterable[str] = ()) -> str:
         lines.append(f"    {key}: {_short(value)}")
     for section in extra_sections:
         lines += ["", section]
-    custom = len(plan.resources)
-    lines += ["", f"Resources: + {custom} to create ({len(plan.registrations) - custom} components)"]
+    counts: dict[str, int] = {}
+    for registration in plan.resources:
+        operation = registration.step.operation if registration.step else "create"
+        counts[operation] = counts.get(operation, 0) + 1
+    parts = [f"{SYMBOLS[op]} {counts[op]} to {op}" for op in ("create", "update", "replace") if counts.get(op)]
+    parts += [f"{counts['same']} unchanged"] if counts.get("same") else []
+    summary = ", ".join(parts)
+    lines += ["", f"Resources: {summary} ({len(plan.registrations) - len(plan.resources)} components)"]
     return "\n".join(lines)
 
 
 def to_json(plan: Plan) -> dict[str, Any]:
     return {
         "stack": plan.stack,
+        "mode": plan.mode,
         "resources": [
             {
                 "urn": r.urn,
@@ -149,6 +176,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
                 "name": r.name,
                 "custom": r.custom,
                 "parent": r.parent,
+                "step": r.step.operation if r.step else None,
                 "inputs": redact(r.raw_inputs),
                 "secretInputs": r.secret_input_paths,
                 "options": {
@@ -163,6 +191,6 @@ def to_json(plan: Plan) -> dict[str, Any]:
             }
             for r in plan.registrations
         ],
-        "outputs": {key: (SECRET if key in plan.secret_outputs else value)
+        "outputs": {key: (SECRET if key in plan.secret_outputs else redact(value))
                     for key, value in sorted(plan.stack_outputs.items())},
     }

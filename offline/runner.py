@@ -1,8 +1,11 @@
-"""Runs the real __main__.py for one stack under the offline mocks, the way `pulumi preview` runs it.
+"""Runs the real __main__.py for one stack under the offline mocks, the way the Pulumi CLI runs it.
 
 Config is assembled as the CLI assembles it: Pulumi.yaml defaults, then the stack file, every
 value in the CLI's string form (booleans lower-case, lists as JSON). The program runs in a fresh
 context, so several stacks can run in one process without sharing Pulumi's runtime state.
+
+`mode` says what the resources answer (offline/engine.py): `up` every output known, `first` a new
+stack's first preview, `update` the preview of a change against a `baseline` run of the deployed stack.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
-from pulumi.runtime.settings import get_root_resource
+from pulumi.runtime.settings import SETTINGS, get_root_resource
 from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from offline import engine
 from offline.mocks import AzureMocks
 from offline.plan import Plan, Registration
 
@@ -65,18 +69,58 @@ def stack_config(stack_values: Mapping[str, Any], project_dir: Path = PROJECT_DI
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """Keeps every registration request: the mocks alone never see resource options."""
+    """Keeps every registration request (the mocks alone never see resource options) and, in a
+    preview mode, answers as the engine and the providers answer during `pulumi preview`."""
 
-    def __init__(self, mocks: pulumi_mocks.Mocks):
+    def __init__(self, mocks: pulumi_mocks.Mocks, mode: str = "up", baseline: Plan | None = None):
         super().__init__(mocks)
+        if mode not in engine.MODES:
+            raise ValueError(f"mode {mode!r}: allowed: {', '.join(engine.MODES)}")
+        if (mode == "update") != (baseline is not None):
+            raise ValueError("an update preview, and only an update preview, diffs against a baseline run")
+        self.mode = mode
         self.requests: list[Any] = []
         self.component_outputs: dict[str, dict[str, Any]] = {}
+        deployed = {r.urn: engine.DeployedResource(r.type, r.resource_id, r.raw_inputs, r.outputs,
+                                                   r.replacement_trigger)
+                    for r in (baseline.resources if baseline else [])}
+        self.diff = engine.UpdateDiff(deployed)
+        self.steps = self.diff.steps  # by URN: what the preview would do to each resource
+        self.baseline_urns = {r.urn for r in baseline.registrations} if baseline else set()
 
     def RegisterResource(self, request):
-        response = super().RegisterResource(request)
+        if self.mode == "up" or request.type == "pulumi:pulumi:Stack" or not request.custom:
+            response = super().RegisterResource(request)
+            if self.mode == "update" and not request.custom:
+                self.steps[response.urn] = engine.Step(
+                    engine.SAME if response.urn in self.baseline_urns else engine.CREATE)
+        else:
+            response = self._register_for_preview(request)
         if request.type != "pulumi:pulumi:Stack":
             self.requests.append((request, response.urn))
         return response
+
+    def _register_for_preview(self, request):
+        from pulumi.runtime.proto import resource_pb2
+
+        urn = self.make_urn(request.parent, request.type, request.name)
+        pulumi_mocks._ensure_event_loop()
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        trigger = _value(request.replacement_trigger) if request.HasField("replacement_trigger") else None
+        if self.mode == "first":
+            step = engine.Step(engine.CREATE)
+        else:
+            step = self.diff.step(urn, request.type, inputs, trigger, list(request.replace_with),
+                                  list(request.replaceOnChanges))
+        answered_id, answered = self.mocks.new_resource(pulumi_mocks.MockResourceArgs(
+            typ=request.type, name=request.name, inputs=engine.with_placeholders(inputs),
+            provider=request.provider, resource_id=request.importId, custom=True))
+        resource_id, state = engine.answer(step, request.type, inputs, answered_id, answered,
+                                           self.diff.deployed.get(urn))
+        self.steps[urn] = step
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+        properties = _sync_await(rpc.serialize_properties(state, {}))
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=properties)
 
     def RegisterResourceOutputs(self, request):
         pulumi_mocks._ensure_event_loop()
@@ -87,7 +131,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 def _registration(request: Any, urn: str, monitor: RecordingMonitor) -> Registration:
     trigger = _value(request.replacement_trigger) if request.HasField("replacement_trigger") else None
     mocked = monitor.resources.get(urn) if request.custom else None
-    outputs = dict(mocked.state) if mocked else dict(monitor.component_outputs.get(urn, {}))
+    outputs = _with_unknowns(dict(mocked.state)) if mocked else dict(monitor.component_outputs.get(urn, {}))
+    step = monitor.steps.get(urn, engine.Step(engine.CREATE))
     return Registration(
         urn=urn,
         type=request.type,
@@ -106,8 +151,20 @@ def _registration(request: Any, urn: str, monitor: RecordingMonitor) -> Registra
         aliases=[str(alias) for alias in request.aliases],
         additional_secret_outputs=list(request.additionalSecretOutputs),
         outputs=outputs,
-        resource_id=mocked.id if mocked else None,
+        resource_id=(mocked.id or None) if mocked else None,
+        step=step,
     )
+
+
+def _with_unknowns(value: Any) -> Any:
+    """Recorded outputs with the providers' unknown marker as the SDK's Unknown, as inputs have it."""
+    if value == engine.UNKNOWN:
+        return pulumi.output.UNKNOWN
+    if isinstance(value, dict):
+        return {key: _with_unknowns(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_unknowns(item) for item in value]
+    return value
 
 
 def _value(proto_value: Any) -> Any:
@@ -127,22 +184,25 @@ class RunResult:
         return self.plan
 
 
-def run_program(stack: str, config: Mapping[str, str], project_dir: Path = PROJECT_DIR) -> RunResult:
+def run_program(stack: str, config: Mapping[str, str], project_dir: Path = PROJECT_DIR, mode: str = "up",
+                baseline: Plan | None = None) -> RunResult:
     """Runs __main__.py once; returns the plan, or the error the program stopped with together
-    with whatever it registered before that (tests assert it registered nothing)."""
+    with whatever it registered before that (tests assert it registered nothing). `mode` and
+    `baseline`: see the module docstring."""
     # The SDK's thousands of generated classes are long-lived: keep the collector from re-scanning
     # them during the run.
     gc.freeze()
-    return contextvars.Context().run(_run_in_fresh_context, stack, dict(config), project_dir)
+    return contextvars.Context().run(_run_in_fresh_context, stack, dict(config), project_dir, mode, baseline)
 
 
-def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path) -> RunResult:
+def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path, mode: str,
+                          baseline: Plan | None) -> RunResult:
     project = project_settings(project_dir)["name"]
     loop = asyncio.new_event_loop()  # before set_mocks: the root stack's futures belong to it
     asyncio.set_event_loop(loop)
-    monitor = RecordingMonitor(AzureMocks())
+    monitor = RecordingMonitor(AzureMocks(), mode, baseline)
     pulumi.runtime.set_all_config(config, [])
-    pulumi_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    pulumi_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=mode != "up", monitor=monitor)
     resolved: dict[str, Any] = {}
     secret: set[str] = set()
 
@@ -167,6 +227,9 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path)
     except BaseException as exc:
         error = exc
     finally:
+        # An output that failed stays tracked for the program's exit; this run's exit is here, and the
+        # next run must not wait on it (as pulumi.runtime.mocks.test clears them between tests).
+        SETTINGS.outputs.clear()
         # The invokes ran on the loop's executor threads, each with a loop of its own: end them all
         # now rather than in garbage collection at interpreter exit.
         loop.run_until_complete(loop.shutdown_default_executor())
@@ -175,12 +238,12 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path)
 
     registrations = [_registration(request, urn, monitor) for request, urn in monitor.requests]
     plan = Plan(stack=stack, registrations=registrations, stack_outputs=resolved, secret_outputs=secret,
-                config=dict(config))
+                config=dict(config), mode=mode)
     return RunResult(plan=plan, error=error)
 
 
 def run_stack(stack: str, overrides: Mapping[str, Any] | None = None,
-              project_dir: Path = PROJECT_DIR) -> RunResult:
+              project_dir: Path = PROJECT_DIR, mode: str = "up", baseline: Plan | None = None) -> RunResult:
     """Runs a stack file as the CLI would, optionally with some keys changed (for failure tests).
     An override of None removes the key, from the stack file and from the Pulumi.yaml defaults."""
     values = dict(stack_file(stack, project_dir).get("config") or {})
@@ -189,4 +252,4 @@ def run_stack(stack: str, overrides: Mapping[str, Any] | None = None,
     for key, value in (overrides or {}).items():
         if value is None:
             config.pop(key, None)
-    return run_program(stack, config, project_dir)
+    return run_program(stack, config, project_dir, mode, baseline)

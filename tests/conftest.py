@@ -20,6 +20,17 @@ def plan(request, plans) -> Plan:
     return plans[request.param]
 
 
+@pytest.fixture(scope="session")
+def first_previews() -> dict[str, Plan]:
+    """Each stack file as its first `pulumi preview` runs it: computed outputs unknown (offline/engine.py)."""
+    return {stack: run_stack(stack, mode="first").ok() for stack in STACKS}
+
+
+@pytest.fixture(params=STACKS)
+def first_preview(request, first_previews) -> Plan:
+    return first_previews[request.param]
+
+
 def run_with(overrides: dict, stack: str = "dev") -> RunResult:
     """The dev stack with some settings changed, run through the real program."""
     return run_stack(stack, overrides)

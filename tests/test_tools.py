@@ -427,3 +427,36 @@ def test_the_workflow_may_only_reference_catalog_tools(tmp_path):
     assert isinstance(result.error, SettingsError)
     assert "tool 'delete_all_mail': not in catalog/tools.yaml" in str(result.error)
     assert result.plan.registrations == []
+
+
+def test_the_entry_agent_runs_after_the_chat_trigger(plan):
+    definition = workflow(plan)["definition"]
+    (trigger,) = definition["triggers"]
+    (agent,) = [action for action in definition["actions"].values() if action["type"] == "Agent"]
+    assert agent["runAfter"] == {trigger: ["Succeeded"]}
+
+
+@pytest.mark.parametrize("run_after", [{}, {"When_a_new_chat_session_starts": ["Failed"]}, None])
+def test_an_entry_agent_that_does_not_run_after_the_trigger_is_refused(tmp_path, run_after):
+    import shutil
+    from unittest import mock
+
+    from agent_obo import workflow_files
+
+    source = tmp_path / "workflows"
+    shutil.copytree(workflow_files.WORKFLOWS_DIR, source)
+    path = source / "obo-agent" / "workflow.json"
+    document = json.loads(path.read_text())
+    action = document["definition"]["actions"]["Workplace_assistant"]
+    if run_after is None:
+        del action["runAfter"]
+    else:
+        action["runAfter"] = run_after
+    path.write_text(json.dumps(document))
+    with mock.patch.object(workflow_files, "WORKFLOWS_DIR", Path(source)):
+        result = run_with({})
+    assert isinstance(result.error, SettingsError)
+    message = str(result.error)
+    assert "action 'Workplace_assistant' runAfter = " + json.dumps(run_after) in message
+    assert 'allowed: {"When_a_new_chat_session_starts": ["Succeeded"]}' in message
+    assert result.plan.registrations == []

@@ -1,0 +1,114 @@
+"""The program under preview semantics: a new stack's first `pulumi preview`, where providers answer
+with the inputs in the output shape and every computed output and id unknown (offline/engine.py).
+
+Every stack file runs once in this mode per session (tests/conftest.py `first_previews`).
+"""
+
+from __future__ import annotations
+
+import pytest
+from pulumi.output import Unknown
+
+from offline import engine, runner
+from offline.mocks import AzureMocks
+from offline.plan import Plan
+from offline.runner import run_stack
+from policy.harness import run_policies
+from tests.test_foundation import app_settings
+
+CONNECTION = "azure-native:resources:Resource"
+
+
+def shape(plan: Plan) -> dict[str, tuple]:
+    """Each registration by URN with the options and dependencies the engine acts on."""
+    return {r.urn: (r.type, r.custom, r.parent, r.protect, sorted(r.dependencies), r.delete_before_replace,
+                    sorted(r.replace_with), sorted(r.ignore_changes), r.aliases) for r in plan.registrations}
+
+
+def test_a_first_preview_registers_exactly_what_a_deployment_registers(first_preview, plans):
+    deployed = plans[first_preview.stack]
+    assert shape(first_preview) == shape(deployed)
+    assert all(r.step.operation == engine.CREATE for r in first_preview.registrations)
+
+
+def test_a_first_preview_leaves_nothing_known_that_azure_computes(first_preview):
+    unknown_ids = [r.name for r in first_preview.resources if r.resource_id is not None]
+    assert unknown_ids == []
+    site = first_preview.one("azure-native:web:WebApp")
+    assert isinstance(site.outputs["defaultHostName"], Unknown)
+    assert isinstance(site.outputs["identity"]["principalId"], Unknown)
+    # A list in, a map out: azure-native cannot map it, so the whole value is unknown.
+    assert isinstance(site.outputs["identity"]["userAssignedIdentities"], Unknown)
+    assert site.outputs["identity"]["type"] == site.input("identity.type")
+
+
+# Stack outputs Azure or Entra compute: unknown until the first deployment.
+COMPUTED_OUTPUTS = ("resourceGroup", "logicAppHostName", "chatClientUrl", "a2aEndpoint", "agentCardUrl",
+                    "clientId", "identifierUri", "adminConsentUrl", "modelEndpoint", "workflowPackageUrl")
+
+
+def test_stack_outputs_are_unknown_where_azure_decides_and_right_everywhere_else(first_preview, plans):
+    deployed = plans[first_preview.stack].stack_outputs
+    outputs = first_preview.stack_outputs
+    assert set(outputs) == set(deployed)
+    for key in COMPUTED_OUTPUTS:
+        assert isinstance(outputs[key], Unknown), key
+    for key, value in outputs.items():
+        if key not in COMPUTED_OUTPUTS:
+            assert value == deployed[key], key
+    assert outputs["logicAppName"] == deployed["logicAppName"]  # the site's name is an input
+
+
+def test_connection_runtime_values_stay_unknown_until_the_connections_exist(first_preview, plans):
+    settings = app_settings(first_preview)
+    runtime_settings = [name for name in app_settings(plans[first_preview.stack])
+                        if name.endswith(("_connectionRuntimeUrl", "_dynamicConnectionProxyUrl", "_connectionId"))]
+    assert runtime_settings
+    for name in runtime_settings:
+        assert isinstance(settings[name], Unknown), (name, settings[name])
+
+
+class _AzureWithoutRuntimeUrls(AzureMocks):
+    """Azure answering a connection without connectionRuntimeUrl (say, a connection of the wrong kind)."""
+
+    def _azure_native_resources_Resource(self, name, inputs):
+        resource_id, outputs = super()._azure_native_resources_Resource(name, inputs)
+        outputs["properties"].pop("connectionRuntimeUrl", None)
+        return resource_id, outputs
+
+
+def test_a_deployment_stops_when_azure_reports_no_runtime_url_rather_than_writing_an_empty_setting(monkeypatch):
+    monkeypatch.setattr(runner, "AzureMocks", _AzureWithoutRuntimeUrls)
+    result = run_stack("dev")
+    assert isinstance(result.error, ValueError)
+    assert "Azure reported no properties.connectionRuntimeUrl" in str(result.error)
+    assert "kind V2" in str(result.error)
+
+
+def test_the_policy_pack_passes_every_first_preview(first_preview):
+    failing = {r.name: r.violations for r in run_policies(first_preview) if r.blocks_deployment}
+    assert failing == {}
+
+
+# --- what each provider answers, unit by unit (offline/engine.py) -----------------------------------
+
+def test_an_any_typed_output_comes_back_exactly_as_given():
+    given = {"api": {"id": "/managedApis/office365"}, "features": "DynamicUserInvoked"}
+    answered = {"properties": {**given, "connectionRuntimeUrl": "https://x"}, "name": "c"}
+    state = engine.preview_outputs(CONNECTION, {"properties": given, "resourceName": "c"}, answered)
+    assert state["properties"] == given  # no connectionRuntimeUrl key at all, as azure-native previews it
+    assert state["name"] == engine.UNKNOWN  # the output `name` is not an input of the generic resource
+
+
+def test_a_typed_output_keeps_its_inputs_and_leaves_the_rest_unknown():
+    given = {"kind": "OpenAI", "properties": {"disableLocalAuth": True}}
+    answered = {"kind": "OpenAI", "properties": {"disableLocalAuth": True, "endpoint": "https://x"}, "name": "a"}
+    state = engine.preview_outputs("azure-native:cognitiveservices:Account", given, answered)
+    assert state == {"kind": "OpenAI", "properties": {"disableLocalAuth": True, "endpoint": engine.UNKNOWN},
+                     "name": engine.UNKNOWN}
+
+
+@pytest.mark.parametrize("given", [Unknown(), engine.UNKNOWN])
+def test_an_unknown_input_previews_as_an_unknown_output(given):
+    state = engine.preview_outputs("azure-native:web:WebApp", {"name": given}, {"name": "site"})
+    assert state == {"name": engine.UNKNOWN}
