@@ -11,9 +11,9 @@ section 4).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import pulumi
 from pulumi.output import UNKNOWN

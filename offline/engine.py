@@ -25,8 +25,9 @@ Which changes replace rather than update is the providers' `forceNew` knowledge,
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
@@ -178,7 +179,8 @@ def _same(old: Any, new: Any) -> bool:
     if isinstance(new, dict):
         return isinstance(old, dict) and old.keys() == new.keys() and all(_same(old[k], new[k]) for k in new)
     if isinstance(new, list):
-        return isinstance(old, list) and len(old) == len(new) and all(_same(o, n) for o, n in zip(old, new))
+        return isinstance(old, list) and len(old) == len(new) and \
+            all(_same(o, n) for o, n in zip(old, new, strict=True))
     return old == new
 
 

@@ -118,7 +118,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         resource_id, state = engine.answer(step, request.type, inputs, answered_id, answered,
                                            self.diff.deployed.get(urn))
         self.steps[urn] = step
-        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id or "", state)
         properties = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=properties)
 
