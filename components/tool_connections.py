@@ -104,7 +104,7 @@ class ToolConnections(pulumi.ComponentResource):
                 self.app_settings[spec.setting(key)] = connection.properties.apply(
                     computed_property(spec.reference, key))
         self.needing_authorization = [
-            spec.authorization_entry(self.connections[spec.reference].name, self.connections[spec.reference].id)
+            spec.authorization_entry(self.azure_names[spec.reference], self.connections[spec.reference].id)
             for spec in args.specs if spec.needs_authorization]
         self.register_outputs({
             "connections": {ref: c.id for ref, c in self.connections.items()},
