@@ -8,17 +8,18 @@ allowed, before any resource is registered.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from agent_obo.connectors import CONNECTORS, Connector
 from agent_obo.errors import SettingsError
+from agent_obo.settings import RULES
 from agent_obo.write_guard import WriteGuard, check_write_guard, needs_guard, parse_write_guard
+from agent_obo.yaml_files import display_path, read_mapping
 
 CATALOG_PATH = Path(__file__).resolve().parent.parent / "catalog" / "tools.yaml"
 
@@ -28,11 +29,14 @@ IDENTITIES = (PER_USER, APP_ONLY)
 ACCESS = ("read", "write")
 DATA = ("user", "shared")
 METHODS = ("get", "post", "put", "patch", "delete")
-NAME = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
-SCOPE = re.compile(r"^[A-Za-z][A-Za-z0-9_.]*$")
+# Matched against whole values (re.fullmatch): `$` would accept a name ending in a newline.
+NAME = re.compile(r"[a-z][a-z0-9_]{2,63}")
+SCOPE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,127}")
 AGENT_PARAMETER = re.compile(r"agentParameters\('([^']+)'\)")
 FIELDS = {"name", "description", "connector", "operation", "arguments", "identity", "data", "access",
           "scopes", "requires_confirmation", "justification", "requires_settings", "write_guard"}
+OPERATION_PATH = re.compile(r"/[^\x00-\x1f\x7f]*")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # The model reads each description to pick a tool, so it must say whose identity the tool uses.
 IDENTITY_WORDING = {PER_USER: "signed-in user", APP_ONLY: "as the app"}
 
@@ -88,16 +92,52 @@ class Catalog:
         return tuple(sorted({scope for tool in self.tools if tool.identity == PER_USER for scope in tool.scopes}))
 
 
+def shown(value: Any) -> str:
+    """A value as it appears in a message: JSON, whatever YAML made of it."""
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+def non_json_values(value: Any, where: str) -> list[tuple[str, str]]:
+    """Where the document holds something JSON cannot (YAML dates, binary, sets, NaN, non-text keys):
+    everything in a tool ends up in the workflow's JSON."""
+    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
+        return []
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [(where, f"{value!r} is not a JSON number; allowed: a finite number")]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in non_json_values(item, f"{where}[{index}]")]
+    if isinstance(value, dict):
+        found: list[tuple[str, str]] = []
+        for key, item in value.items():
+            if not isinstance(key, str):
+                found.append((where, f"key {key!r} is not text; allowed: text keys (quote it)"))
+            else:
+                found += non_json_values(item, f"{where}.{key}")
+        return found
+    return [(where, f"{shown(value)} is a YAML {type(value).__name__}, which JSON cannot hold; allowed: text "
+                    "(quote it), numbers, true/false, lists and mappings")]
+
+
+def optional_settings() -> tuple[str, ...]:
+    """The stack settings a tool can require: those that may be left empty."""
+    return tuple(sorted(key for key, rule in RULES.items() if rule.may_be_empty or rule.kind == "array"))
+
+
 def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
-    document = yaml.safe_load(path.read_text("utf-8")) or {}
-    return parse_catalog(document, source=path.name)
+    document = read_mapping(path, "the tool catalog")
+    return parse_catalog(document, source=display_path(path))
 
 
-def parse_catalog(document: Mapping[str, Any], source: str = "tools.yaml") -> Catalog:
+def parse_catalog(document: Mapping[str, Any], source: str = "catalog/tools.yaml") -> Catalog:
     problems: list[str] = []
     entries = document.get("tools") if isinstance(document, Mapping) else None
     if not isinstance(entries, list) or not entries:
         raise SettingsError(f"{source} is invalid", [f"{source}: `tools` must be a non-empty list of tools"])
+    for unknown in sorted(set(document) - {"tools"}, key=str):
+        problems.append(f"{source}: top-level key {unknown!r} is not read by the program; allowed: tools")
+    problems += [f"{source} {where}: {why}" for where, why in non_json_values(entries, "tools")]
+    if problems:
+        raise SettingsError(f"catalog {source} is invalid", problems)
     tools = []
     for index, entry in enumerate(entries):
         tool = _parse_tool(entry, f"tools[{index}]", problems)
@@ -124,11 +164,11 @@ def _parse_tool(entry: Any, where: str, problems: list[str]) -> Tool | None:
     before = len(problems)
 
     def bad(field_name: str, value: Any, allowed: str) -> None:
-        problems.append(f"{label}.{field_name} = {json.dumps(value)}: {allowed}")
+        problems.append(f"{label}.{field_name} = {shown(value)}: {allowed}")
 
-    for unknown in sorted(set(entry) - FIELDS):
+    for unknown in sorted(set(entry) - FIELDS, key=str):
         bad(unknown, entry[unknown], f"unknown field; allowed fields: {', '.join(sorted(FIELDS))}")
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         bad("name", name, "allowed: 3-64 lower-case letters, digits or '_', starting with a letter")
     identity: Any = entry.get("identity")
     access: Any = entry.get("access")
@@ -143,11 +183,14 @@ def _parse_tool(entry: Any, where: str, problems: list[str]) -> Tool | None:
     description: Any = entry.get("description")
     if not isinstance(description, str) or not 20 <= len(description.strip()) <= 300:
         bad("description", description, "allowed: 20-300 characters saying what data the tool touches")
-    elif identity in IDENTITY_WORDING and IDENTITY_WORDING[identity] not in description:
+    elif CONTROL.search(description.replace("\n", " ")):
+        bad("description", description, "allowed: printable text (line breaks allowed, no other control characters)")
+    elif isinstance(identity, str) and identity in IDENTITY_WORDING and IDENTITY_WORDING[identity] not in description:
         bad("description", description, f"a {identity} tool's description must say "
                                         f"{IDENTITY_WORDING[identity]!r} so the model knows whose identity it uses")
 
-    connector = CONNECTORS.get(str(entry.get("connector")))
+    connector_name = entry.get("connector")
+    connector = CONNECTORS.get(connector_name) if isinstance(connector_name, str) else None
     if connector is None:
         bad("connector", entry.get("connector"), "allowed values: " + ", ".join(sorted(CONNECTORS)))
     elif identity == PER_USER and not connector.per_user_capable:
@@ -156,7 +199,7 @@ def _parse_tool(entry: Any, where: str, problems: list[str]) -> Tool | None:
                                   f"per-user (delegated) connections; per-user needs one of: {capable}")
 
     scopes = entry.get("scopes", [])
-    if not isinstance(scopes, list) or not all(isinstance(s, str) and SCOPE.match(s) for s in scopes):
+    if not isinstance(scopes, list) or not all(isinstance(s, str) and SCOPE.fullmatch(s) for s in scopes):
         bad("scopes", scopes, "allowed: a list of Microsoft Graph delegated scope names such as Calendars.Read")
         scopes = []
     elif identity == PER_USER and not scopes:
@@ -167,7 +210,7 @@ def _parse_tool(entry: Any, where: str, problems: list[str]) -> Tool | None:
         bad("scopes", scopes, "lists a scope twice; each scope once")
 
     justification = entry.get("justification", "")
-    if not isinstance(justification, str):
+    if not isinstance(justification, str) or CONTROL.search(justification.replace("\n", " ")):
         bad("justification", justification, "allowed: text explaining the exception")
         justification = ""
     confirmation = entry.get("requires_confirmation", False)
@@ -193,9 +236,13 @@ def _parse_tool(entry: Any, where: str, problems: list[str]) -> Tool | None:
         arguments = entry.get("arguments", {"type": "object", "properties": {}})
     _check_arguments(arguments, operation, label, problems)
     settings = entry.get("requires_settings", [])
-    if not isinstance(settings, list) or not all(isinstance(s, str) for s in settings):
-        bad("requires_settings", settings, "allowed: a list of stack setting names")
+    optional = optional_settings()
+    if not isinstance(settings, list) or not all(isinstance(s, str) and s in optional for s in settings):
+        bad("requires_settings", settings, "allowed: a list of the stack settings that may be left empty, "
+                                           f"by name without namespace: {', '.join(optional)}")
         settings = []
+    elif len(set(settings)) != len(settings):
+        bad("requires_settings", settings, "lists a setting twice; each setting once")
 
     if len(problems) > before or connector is None or operation is None:
         return None
@@ -207,7 +254,7 @@ def _parse_tool(entry: Any, where: str, problems: list[str]) -> Tool | None:
 
 def _parse_operation(value: Any, label: str, problems: list[str]) -> Operation | None:
     if not isinstance(value, Mapping):
-        problems.append(f"{label}.operation = {json.dumps(value)}: allowed: a mapping with method, path, "
+        problems.append(f"{label}.operation = {shown(value)}: allowed: a mapping with method, path, "
                         "optional queries and body")
         return None
     method: Any = value.get("method")
@@ -215,16 +262,16 @@ def _parse_operation(value: Any, label: str, problems: list[str]) -> Operation |
     queries: Any = value.get("queries", {})
     ok = True
     if method not in METHODS:
-        problems.append(f"{label}.operation.method = {json.dumps(method)}: allowed values: {', '.join(METHODS)}")
+        problems.append(f"{label}.operation.method = {shown(method)}: allowed values: {', '.join(METHODS)}")
         ok = False
-    if not isinstance(path, str) or not path.startswith("/"):
-        problems.append(f"{label}.operation.path = {json.dumps(path)}: allowed: the connector operation's "
-                        "path, starting with /")
+    if not isinstance(path, str) or not OPERATION_PATH.fullmatch(path):
+        problems.append(f"{label}.operation.path = {shown(path)}: allowed: the connector operation's "
+                        "path, starting with /, on one line")
         ok = False
     if not isinstance(queries, Mapping):
-        problems.append(f"{label}.operation.queries = {json.dumps(queries)}: allowed: a mapping of query names")
+        problems.append(f"{label}.operation.queries = {shown(queries)}: allowed: a mapping of query names")
         ok = False
-    unknown = sorted(set(value) - {"method", "path", "queries", "body"})
+    unknown = sorted(set(value) - {"method", "path", "queries", "body"}, key=str)
     if unknown:
         problems.append(f"{label}.operation: unknown fields {unknown}; allowed: method, path, queries, body")
         ok = False
@@ -236,7 +283,7 @@ def _check_arguments(arguments: Any, operation: Operation | None, label: str, pr
     from jsonschema.exceptions import SchemaError
 
     if not isinstance(arguments, Mapping) or arguments.get("type") != "object":
-        problems.append(f"{label}.arguments = {json.dumps(arguments)}: allowed: a JSON schema of type object")
+        problems.append(f"{label}.arguments = {shown(arguments)}: allowed: a JSON schema of type object")
         return
     try:
         Draft202012Validator.check_schema(arguments)

@@ -20,7 +20,8 @@ from agent_obo.graph_scopes import GraphScopes, resolve_graph_scopes
 from agent_obo.identity_matrix import identity_matrix
 from agent_obo.naming import Names, names_for
 from agent_obo.package import Package, build_package
-from agent_obo.settings import Settings, load_settings, read_stack_config
+from agent_obo.settings import Settings, load_settings, read_secret_config_keys, read_stack_config
+from agent_obo.stack_files import check_project_files
 from agent_obo.tool_connections import ConnectionSpec, connection_specs
 from agent_obo.workflow_files import render_project
 from agent_obo.workflow_tools import workflow_tools
@@ -52,7 +53,10 @@ def _check_required_settings(catalog: Catalog, settings: Settings) -> None:
 
 
 def prepare() -> Deployment:
-    settings = load_settings(read_stack_config(), pulumi.get_stack())
+    stack = pulumi.get_stack()
+    check_project_files(stack)
+    raw_config = read_stack_config()
+    settings = load_settings(raw_config, stack, read_secret_config_keys(raw_config))
     full_catalog = load_catalog(catalog_file.CATALOG_PATH)
     catalog = full_catalog.without(settings.disabled_tools)
     _check_required_settings(catalog, settings)

@@ -11,22 +11,28 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from agent_obo.errors import SettingsError
+from agent_obo.regions import AZURE_REGIONS, suggest_region
 
 PROJECT = "agent-obo"
 
-GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-ENVIRONMENT = re.compile(r"^[a-z][a-z0-9]{1,7}$")
+# Every pattern is matched against the whole value (re.fullmatch): `$` would also accept a value
+# ending in a newline (a folded YAML scalar), which would then reach Entra and the app settings.
+GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+ENVIRONMENT = re.compile(r"[a-z][a-z0-9]{1,7}")
 OPENAI_ACCOUNT_ID = re.compile(
-    r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[\w.()-]{1,90}"
-    r"/providers/Microsoft\.CognitiveServices/accounts/[A-Za-z0-9-]{2,64}$"
+    r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[\w.()-]{1,90}"
+    r"/providers/Microsoft\.CognitiveServices/accounts/[A-Za-z0-9-]{2,64}"
 )
+INTEGER = re.compile(r"-?[0-9]+")
+# Pulumi's own Config.get_bool accepts exactly these spellings.
+BOOLEANS = {"true": True, "True": True, "false": False, "False": False}
 
-EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}$")
+EMAIL = re.compile(r"[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}")
 UNAUTHENTICATED_ACTIONS = ("RedirectToLoginPage", "Return401", "Return403")
 # How the Logic Apps host reaches its storage (README "Host storage"): keyless with the runtime
 # identity, or Learn's documented connection string with an Azure Files content share.
@@ -46,9 +52,11 @@ class Rule:
     allowed: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
-    pattern: re.Pattern[str] | None = None
+    pattern: re.Pattern[str] | None = None  # matched against the whole value (and each item of a list)
     hint: str = ""  # what is allowed, in words, when a pattern says it badly
     may_be_empty: bool = False  # strings only: "" allowed (a list may always be empty)
+    members: frozenset[str] = frozenset()  # strings only: a closed set too long to list in a message
+    suggest: Callable[[str], str | None] | None = None  # the member a near miss probably meant
 
     def describe(self) -> str:
         if self.allowed:
@@ -61,6 +69,11 @@ class Rule:
             return "allowed: " + self.hint
         return f"allowed: a {self.kind}"
 
+    def accepts(self, text: str) -> bool:
+        if self.members:
+            return text in self.members
+        return self.pattern is not None and self.pattern.fullmatch(text) is not None
+
 
 def _text(pattern: str | re.Pattern[str], hint: str, may_be_empty: bool = False) -> Rule:
     return Rule("string", pattern=re.compile(pattern) if isinstance(pattern, str) else pattern,
@@ -72,8 +85,12 @@ def _ids(hint: str) -> Rule:
 
 
 RULES: dict[str, Rule] = {
-    "location": _text(r"^[a-z][a-z0-9]{2,30}$", "an Azure region name in lower case, such as eastus2"),
-    "owner": _text(r"^[^<>%&\\?/]{2,128}$", "2-128 characters without < > % & \\ ? /"),
+    "location": Rule("string", members=AZURE_REGIONS, suggest=suggest_region,
+                     hint="an Azure public-cloud region name as ARM spells it, such as eastus2 or "
+                          "swedencentral (agent_obo/regions.py lists them)"),
+    # A tag value: no control characters, none of the characters tag names refuse.
+    "owner": _text(r"(?=\S)[^<>%&\\?/\x00-\x1f\x7f]{2,128}(?<=\S)",
+                   "2-128 printable characters without < > % & \\ ? /, no space at either end"),
     "planSku": Rule("string", allowed=("WS1", "WS2", "WS3")),
     "maximumElasticWorkerCount": Rule("integer", minimum=1, maximum=20),
     "alwaysReadyInstances": Rule("integer", minimum=1, maximum=20),
@@ -81,13 +98,13 @@ RULES: dict[str, Rule] = {
     "protectStatefulResources": Rule("boolean"),
     "hostStorageAuthentication": Rule("string", allowed=HOST_STORAGE_AUTHENTICATIONS),
     "modelSource": Rule("string", allowed=("create", "existing")),
-    "modelName": _text(r"^[a-z0-9][a-z0-9.-]{1,63}$", "a model name such as gpt-4.1-mini"),
-    "modelVersion": _text(r"^[0-9A-Za-z.-]{1,32}$", "a model version such as 2025-04-14"),
-    "modelDeploymentName": _text(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$",
-                                 "2-64 letters, digits, '.', '_' or '-'"),
+    "modelName": _text(r"[a-z0-9][a-z0-9.-]{1,63}", "a model name such as gpt-4.1-mini"),
+    "modelVersion": _text(r"[0-9A-Za-z.-]{1,32}", "a model version such as 2025-04-14"),
+    "modelDeploymentName": _text(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}",
+                                 "2-64 letters, digits, '.', '_' or '-', starting with a letter or digit"),
     "modelDeploymentSku": Rule("string", allowed=("GlobalStandard", "DataZoneStandard", "Standard")),
     "modelCapacity": Rule("integer", minimum=1, maximum=1000),
-    "existingModelEndpoint": _text(r"^https://[a-z0-9][a-z0-9.-]+(:[0-9]+)?/?$",
+    "existingModelEndpoint": _text(r"https://[a-z0-9][a-z0-9.-]+(:[0-9]+)?/?",
                                    "an https URL such as https://my-openai.openai.azure.com/",
                                    may_be_empty=True),
     "existingModelResourceId": _text(OPENAI_ACCOUNT_ID,
@@ -98,16 +115,16 @@ RULES: dict[str, Rule] = {
     "allowedUsers": _ids("a list of Entra user object ids (GUIDs)"),
     "allowedGroups": _ids("a list of Entra group object ids (GUIDs)"),
     "unauthenticatedAction": Rule("string", allowed=UNAUTHENTICATED_ACTIONS),
-    "excludedPaths": Rule("array", pattern=re.compile(r"^/runtime/[A-Za-z0-9/_.*-]*$"),
+    "excludedPaths": Rule("array", pattern=re.compile(r"/runtime/[A-Za-z0-9/_.*-]*"),
                           hint="paths under /runtime/ only, such as /runtime/*"),
-    "additionalTokenAudiences": Rule("array", pattern=re.compile(r"^(api://|https://)\S+$"),
+    "additionalTokenAudiences": Rule("array", pattern=re.compile(r"(api://|https://)[!-~]+"),
                                      hint="non-empty api:// or https:// audience URIs"),
     "grantAdminConsent": Rule("boolean"),
     "operationsTeamId": _text(GUID, "the Microsoft Teams team id (a GUID) of the operations team",
                               may_be_empty=True),
-    "operationsChannelId": _text(r"^19:[A-Za-z0-9_-]+@thread\.(tacv2|skype)$",
+    "operationsChannelId": _text(r"19:[A-Za-z0-9_-]+@thread\.(tacv2|skype)",
                                  "a Teams channel id such as 19:abc123@thread.tacv2", may_be_empty=True),
-    "disabledTools": Rule("array", pattern=re.compile(r"^[a-z][a-z0-9_]{2,63}$"),
+    "disabledTools": Rule("array", pattern=re.compile(r"[a-z][a-z0-9_]{2,63}"),
                           hint="names of tools in catalog/tools.yaml"),
     "secureAgentRunHistory": Rule("boolean"),
     "alertEmailReceivers": Rule("array", pattern=EMAIL, hint="a list of e-mail addresses"),
@@ -198,33 +215,38 @@ class Settings:
 # --- parsing ------------------------------------------------------------------------------------
 
 class _Problems:
-    def __init__(self) -> None:
+    def __init__(self, secret_keys: Collection[str] = ()) -> None:
         self.items: list[str] = []
+        self.secret_keys = set(secret_keys)
 
     def add(self, key: str, value: Any, why: str) -> None:
-        shown = json.dumps(value) if not isinstance(value, str) else repr(value)
-        self.items.append(f"{PROJECT}:{key} = {shown}: {why}")
+        self.raw(f"{PROJECT}:{key}", value, why)
+
+    def raw(self, full_key: str, value: Any, why: str) -> None:
+        if full_key in self.secret_keys:
+            shown = "[secret]"  # an error message ends up in CI logs
+        else:
+            shown = json.dumps(value) if not isinstance(value, str) else repr(value)
+        self.items.append(f"{full_key} = {shown}: {why}")
 
 
-def _parse(key: str, raw: str, rule: Rule, problems: _Problems) -> Any:
+def _parse(key: str, raw: Any, rule: Rule, problems: _Problems) -> Any:
     """Turns the CLI's string form of a value into its type, or records why it cannot."""
     if rule.kind == "integer":
-        try:
-            value = int(str(raw).strip())
-        except ValueError:
+        if not INTEGER.fullmatch(str(raw)):
             problems.add(key, raw, "not an integer; " + rule.describe())
             return None
+        value = int(str(raw))
         assert rule.minimum is not None and rule.maximum is not None, f"{key}: an integer rule needs a range"
         if not rule.minimum <= value <= rule.maximum:
             problems.add(key, value, "out of range; " + rule.describe())
             return None
         return value
     if rule.kind == "boolean":
-        text = str(raw).strip().lower()
-        if text not in ("true", "false"):
+        if str(raw) not in BOOLEANS:
             problems.add(key, raw, "not a boolean; " + rule.describe())
             return None
-        return text == "true"
+        return BOOLEANS[str(raw)]
     if rule.kind == "array":
         try:
             value = json.loads(raw) if isinstance(raw, str) else raw
@@ -234,8 +256,7 @@ def _parse(key: str, raw: str, rule: Rule, problems: _Problems) -> Any:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             problems.add(key, value, "not a list of strings; " + rule.describe())
             return None
-        assert rule.pattern is not None, f"{key}: a list rule needs a pattern"
-        bad = [item for item in value if not rule.pattern.match(item)]
+        bad = [item for item in value if not rule.accepts(item)]
         if bad:
             problems.add(key, value, f"{', '.join(repr(b) for b in bad)} not allowed; " + rule.describe())
             return None
@@ -246,32 +267,98 @@ def _parse(key: str, raw: str, rule: Rule, problems: _Problems) -> Any:
     text = str(raw)
     if rule.allowed:
         if text not in rule.allowed:
-            problems.add(key, text, "not allowed; " + rule.describe())
+            close = difflib.get_close_matches(text, rule.allowed, n=1)
+            hint = f"did you mean {close[0]}? " if close and close[0] != text else ""
+            problems.add(key, text, f"not allowed; {hint}" + rule.describe())
             return None
         return text
     if text == "" and rule.may_be_empty:
         return ""
-    assert rule.pattern is not None, f"{key}: a text rule needs a pattern or allowed values"
-    if not rule.pattern.match(text):
-        problems.add(key, text, "not allowed; " + rule.describe())
+    if not rule.accepts(text):
+        suggestion = rule.suggest(text) if rule.suggest else None
+        hint = f"did you mean {suggestion}? " if suggestion and suggestion != text else ""
+        problems.add(key, text, f"not allowed; {hint}" + rule.describe())
         return None
     return text
 
 
-def load_settings(raw_config: Mapping[str, Any], stack: str) -> Settings:
-    """Validates the stack's raw config (keys `agent-obo:<name>`, values as the CLI passes them)."""
-    problems = _Problems()
-    if not ENVIRONMENT.match(stack):
+# --- which keys may be in the stack's config at all ----------------------------------------------
+
+# Namespaces of the config keys this program or its providers read. Any other namespace is read by
+# nothing, so a value set there would be silently ignored while the operator believes it applies.
+PROVIDER_NAMESPACES = ("azure-native", "azuread")
+OTHER_NAMESPACES = ("pulumi",)  # the CLI's own (pulumi:tags, pulumi:disable-default-providers, ...)
+# Provider settings this program makes meaningless, with what to set instead. azure-native:location
+# is the provider's default region, which Pulumi's Azure templates set; every resource here names its
+# region explicitly from agent-obo:location, so the provider's default would never apply.
+SUPERSEDED = {
+    "azure-native:location": f"{PROJECT}:location",
+    "azure:location": f"{PROJECT}:location",
+}
+_CONFIG_KEY = re.compile(r"__config__\.get\w*\('([A-Za-z0-9_]+)'")
+
+
+def provider_settings(namespace: str) -> frozenset[str]:
+    """The config keys a provider reads, as its Python SDK declares them (`<package>/config/vars.py`)."""
+    import importlib.util
+
+    package = {"azure-native": "pulumi_azure_native", "azuread": "pulumi_azuread"}[namespace]
+    spec = importlib.util.find_spec(f"{package}.config.vars")
+    if spec is None or spec.origin is None:  # pragma: no cover - the pinned SDKs ship it
+        return frozenset()
+    with open(spec.origin, encoding="utf-8") as source:
+        return frozenset(_CONFIG_KEY.findall(source.read()))
+
+
+def _folded(namespace: str) -> str:
+    return "".join(ch for ch in namespace.lower() if ch.isalnum())
+
+
+def _namespace_problems(raw_config: Mapping[str, Any], problems: _Problems) -> None:
+    """Every key outside agent-obo's own namespace that nothing reads, or that means something else."""
+    prefix = PROJECT + ":"
+    for full in sorted(raw_config):
+        if full.startswith(prefix):
+            continue
+        namespace, _, key = full.partition(":")
+        value = raw_config[full]
+        if full in SUPERSEDED:
+            problems.raw(full, value, f"not read by this program: every resource takes its region from "
+                                      f"{SUPERSEDED[full]}; set {SUPERSEDED[full]} instead and remove this key")
+        elif namespace in PROVIDER_NAMESPACES:
+            known = provider_settings(namespace)
+            if known and key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                hint = f"did you mean {namespace}:{close[0]}? " if close else ""
+                problems.raw(full, value, f"not a setting of the {namespace} provider, which would ignore it; "
+                                          f"{hint}allowed: {', '.join(sorted(known))}")
+        elif namespace in OTHER_NAMESPACES:
+            continue
+        elif _folded(namespace) == _folded(PROJECT) or difflib.get_close_matches(namespace, [PROJECT], cutoff=0.75):
+            problems.raw(full, value, f"namespace {namespace!r} is not this project's, so nothing reads this "
+                                      f"key; did you mean {prefix}{key.strip()}?")
+        else:
+            problems.raw(full, value, f"namespace {namespace!r} is read by nothing in this program, so the "
+                                      f"value would be ignored; allowed namespaces: {PROJECT}, "
+                                      f"{', '.join(PROVIDER_NAMESPACES + OTHER_NAMESPACES)}")
+
+
+def load_settings(raw_config: Mapping[str, Any], stack: str, secret_keys: Collection[str] = ()) -> Settings:
+    """Validates the stack's raw config (keys `agent-obo:<name>`, values as the CLI passes them);
+    values of `secret_keys` never appear in a message."""
+    problems = _Problems(secret_keys)
+    if not ENVIRONMENT.fullmatch(stack):
         problems.items.append(
             f"stack name {stack!r}: not allowed; the stack name is the environment name and becomes "
             "part of Azure names: 2-8 lower-case letters or digits, starting with a letter"
         )
 
     prefix = PROJECT + ":"
+    _namespace_problems(raw_config, problems)
     for key in sorted(raw_config):
         if key.startswith(prefix) and key[len(prefix):] not in RULES:
             name = key[len(prefix):]
-            close = difflib.get_close_matches(name, RULES, n=1)
+            close = difflib.get_close_matches(name.strip(), RULES, n=1)
             hint = f"did you mean {prefix}{close[0]}? " if close else ""
             problems.add(name, raw_config[key], f"unknown setting; {hint}known settings: "
                          + ", ".join(sorted(RULES)))
@@ -372,4 +459,11 @@ def read_stack_config() -> dict[str, Any]:
     merged = dict(runtime_config.get_config_env())
     merged.update(runtime_config.CONFIG.get())
     return merged
+
+
+def read_secret_config_keys(keys: Collection[str]) -> set[str]:
+    """Which of the config keys the CLI marked secret: their values never appear in an error."""
+    from pulumi.runtime import config as runtime_config
+
+    return set(runtime_config.get_config_secret_keys_env()) | {k for k in keys if runtime_config.is_config_secret(k)}
 

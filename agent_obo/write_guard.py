@@ -33,10 +33,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CHOICE_NAME = re.compile(r"^[a-z][A-Za-z0-9]{0,31}$")
-CHOICE_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+# Matched against whole values (re.fullmatch): `$` would accept a value ending in a newline.
+CHOICE_NAME = re.compile(r"[a-z][A-Za-z0-9]{0,31}")
+CHOICE_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 # Labels become message text: no markup, quotes, expression, link or mention characters.
-CHOICE_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ,.;()+-]{0,99}$")
+CHOICE_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ,.;()+-]{0,99}")
 MIN_VALUES, MAX_VALUES, MAX_CHOICES = 2, 30, 4
 PLACEHOLDER = re.compile(r"\{(choice:[^{}]*|requester)\}")
 CHOICE_PLACEHOLDER = re.compile(r"\{choice:([^{}]*)\}")
@@ -124,7 +125,7 @@ def parse_write_guard(value: Any, label: str, problems: list[str]) -> WriteGuard
         problems.append(f"{where}.choices: {len(value['choices'])} choices; allowed: 1 to {MAX_CHOICES}")
     for name, spec in value["choices"].items():
         at = f"{where}.choices.{name}"
-        if not isinstance(name, str) or not CHOICE_NAME.match(name):
+        if not isinstance(name, str) or not CHOICE_NAME.fullmatch(name):
             problems.append(f"{at}: choice name {name!r} not allowed; allowed: a camelCase argument name")
             continue
         if not isinstance(spec, Mapping) or set(spec) != {"description", "values"}:
@@ -138,10 +139,10 @@ def parse_write_guard(value: Any, label: str, problems: list[str]) -> WriteGuard
                             "allow-listed keys, each with the label the write uses")
             continue
         for key, text in values.items():
-            if not isinstance(key, str) or not CHOICE_KEY.match(key):
+            if not isinstance(key, str) or not CHOICE_KEY.fullmatch(key):
                 problems.append(f"{at}.values: key {key!r} not allowed; allowed: 1-40 lower-case letters, "
                                 "digits or '-'")
-            if not isinstance(text, str) or not CHOICE_LABEL.match(text):
+            if not isinstance(text, str) or not CHOICE_LABEL.fullmatch(text):
                 problems.append(f"{at}.values.{key} = {json.dumps(text)}: allowed: 1-100 letters, digits, spaces "
                                 "and , . ; ( ) + - (no markup, quotes, links or expressions)")
         choices.append(Choice(name, str(description).strip(), tuple((str(k), str(v)) for k, v in values.items())))

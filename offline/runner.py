@@ -21,27 +21,26 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime.settings import SETTINGS, get_root_resource
 from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from agent_obo.errors import SettingsError
+from agent_obo.stack_files import project_file, stack_path, stack_values
+from agent_obo.yaml_files import PROJECT_DIR, read_mapping
 from offline import engine
 from offline.mocks import AzureMocks
 from offline.plan import Plan, Registration
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-
 
 def project_settings(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    return yaml.load((project_dir / "Pulumi.yaml").read_text(), Loader=_YAML_LOADER)
+    return project_file(project_dir)
 
 
 def stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    return yaml.load((project_dir / f"Pulumi.{stack}.yaml").read_text(), Loader=_YAML_LOADER) or {}
+    return read_mapping(stack_path(stack, project_dir), f"stack file of {stack!r}")
 
 
 def stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
@@ -242,11 +241,25 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path,
     return RunResult(plan=plan, error=error)
 
 
+def _stack_file_values(stack: str, project_dir: Path) -> dict[str, Any]:
+    values = stack_values(stack, project_settings(project_dir)["name"], project_dir)
+    if values is None:
+        known = ", ".join(stacks(project_dir)) or "none"
+        raise SettingsError(f"stack {stack!r} has no stack file", [
+            f"{stack_path(stack, project_dir).name}: no such file in {project_dir}; stacks with a file: {known}"])
+    return values
+
+
 def run_stack(stack: str, overrides: Mapping[str, Any] | None = None,
               project_dir: Path = PROJECT_DIR, mode: str = "up", baseline: Plan | None = None) -> RunResult:
     """Runs a stack file as the CLI would, optionally with some keys changed (for failure tests).
-    An override of None removes the key, from the stack file and from the Pulumi.yaml defaults."""
-    values = dict(stack_file(stack, project_dir).get("config") or {})
+    An override of None removes the key, from the stack file and from the Pulumi.yaml defaults.
+    A stack file the CLI could not read, or would read differently, stops it before the program runs."""
+    try:
+        values = _stack_file_values(stack, project_dir)
+    except SettingsError as error:
+        return RunResult(plan=Plan(stack=stack, registrations=[], stack_outputs={}, secret_outputs=set()),
+                         error=error)
     values.update({key: value for key, value in (overrides or {}).items() if value is not None})
     config = stack_config(values, project_dir)
     for key, value in (overrides or {}).items():

@@ -27,7 +27,7 @@ BAD_SETTINGS = {
         ["agent-obo:protectStatefulResources", "'yes'", "true or false"]),
     "region written as a display name": (
         {"agent-obo:location": "East US"},
-        ["agent-obo:location", "'East US'", "an Azure region name in lower case"]),
+        ["agent-obo:location", "'East US'", "did you mean eastus?", "an Azure public-cloud region name"]),
     "always-ready instances above the burst limit": (
         {"agent-obo:alwaysReadyInstances": 5, "agent-obo:maximumElasticWorkerCount": 3},
         ["agent-obo:alwaysReadyInstances", "5", "more than maximumElasticWorkerCount (3)"]),
@@ -87,3 +87,199 @@ def test_stack_name_must_fit_azure_names():
     assert "stack name 'Prod-EU-1'" in str(result.error)
     assert "2-8 lower-case letters or digits" in str(result.error)
     assert result.plan.registrations == []
+
+
+# --- the class, not the examples: every setting, generated bad values ---------------------------
+
+import json  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st  # noqa: E402
+
+from agent_obo.regions import AZURE_REGIONS  # noqa: E402
+from agent_obo.settings import RULES, load_settings  # noqa: E402
+
+DEV_CONFIG = stack_config(stack_file("dev").get("config"))
+GUID_SAMPLE = "0b7c5a3e-2f41-4d8a-9c6e-1a2b3c4d5e6f"
+# A valid value for every setting whose dev value is empty, so each can be made bad in every way.
+VALID_SAMPLES = {
+    "existingModelEndpoint": "https://shared-oai.openai.azure.com/",
+    "existingModelResourceId": f"/subscriptions/{GUID_SAMPLE}/resourceGroups/rg-ai/providers/"
+                               "Microsoft.CognitiveServices/accounts/shared-oai",
+    "appOwners": json.dumps([GUID_SAMPLE]),
+    "allowedUsers": json.dumps([GUID_SAMPLE]),
+    "allowedGroups": json.dumps([GUID_SAMPLE]),
+    "additionalTokenAudiences": json.dumps(["api://custom-client"]),
+    "disabledTools": json.dumps(["list_my_files"]),
+}
+WHITESPACE = ["\n", "\r\n", "\r", "\t", " ", "\x0b", "\x0c", "\x85", "\u2028", "\u00a0"]
+
+
+def valid_sample(key: str) -> str:
+    return VALID_SAMPLES.get(key, DEV_CONFIG[f"agent-obo:{key}"])
+
+
+def bad_values(key: str) -> list[str]:
+    """Values of every shape a careless operator (or a folded YAML scalar) produces for this setting."""
+    rule, good = RULES[key], valid_sample(key)
+    if rule.kind == "integer":
+        return [f"{good}\n", f" {good}", f"{good} ", "1.0", "1e1", "0x10", "\u0663", "1_0", "", "true", "-1"]
+    if rule.kind == "boolean":
+        return ["yes", "TRUE", "true\n", " false", "1", "", "on"]
+    if rule.kind == "array":
+        item = json.loads(good)[0]
+        return [json.dumps([item + "\n"]), json.dumps([" " + item]), json.dumps([item, item]), "[1]",
+                json.dumps(item), "{}", "not json", json.dumps([[item]]), json.dumps([item + "\u2028"])]
+    values = [good + "\n", good + " ", " " + good, good + "\r\n", good[:1] + "\n" + good[1:], good + "\x00"]
+    if not rule.may_be_empty:
+        values.append("")
+    return values
+
+
+CASES = [(key, value) for key in sorted(RULES) for value in bad_values(key)]
+
+
+@pytest.mark.parametrize("key, value", CASES, ids=[f"{k}={v!r}" for k, v in CASES])
+def test_every_setting_refuses_every_malformed_value(key, value):
+    config = {**DEV_CONFIG, f"agent-obo:{key}": value}
+    if key in ("existingModelEndpoint", "existingModelResourceId"):
+        config["agent-obo:modelSource"] = "existing"
+    with pytest.raises(SettingsError) as raised:
+        load_settings(config, "dev")
+    message = str(raised.value)
+    assert f"agent-obo:{key} = " in message, message
+
+
+@pytest.mark.parametrize("key", sorted(RULES))
+def test_every_setting_accepts_its_valid_sample(key):
+    config = {**DEV_CONFIG, f"agent-obo:{key}": valid_sample(key)}
+    if key in ("existingModelEndpoint", "existingModelResourceId"):
+        config.update({"agent-obo:modelSource": "existing",
+                       "agent-obo:existingModelEndpoint": VALID_SAMPLES["existingModelEndpoint"],
+                       "agent-obo:existingModelResourceId": VALID_SAMPLES["existingModelResourceId"]})
+    load_settings(config, "dev")
+
+
+PATTERNED = sorted(key for key, rule in RULES.items() if rule.kind in ("string", "array") and not rule.allowed)
+
+
+@pytest.mark.parametrize("key", PATTERNED)
+def test_a_value_ending_in_a_newline_never_passes(key):
+    """What a folded YAML scalar (`>`) gives: `$`-anchored patterns would accept it."""
+    good = valid_sample(key)
+    bad = json.dumps([json.loads(good)[0] + "\n"]) if RULES[key].kind == "array" else good + "\n"
+    with pytest.raises(SettingsError, match=f"agent-obo:{key}"):
+        load_settings({**DEV_CONFIG, f"agent-obo:{key}": bad}, "dev")
+
+
+@hypothesis_settings(max_examples=300, deadline=None, derandomize=True,
+                     suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.sampled_from(sorted(RULES)), value=st.text(max_size=40))
+def test_any_text_in_any_setting_is_refused_cleanly_or_accepted(key, value):
+    """Whatever the value, the result is a settings object or a SettingsError naming the key: never a crash."""
+    try:
+        load_settings({**DEV_CONFIG, f"agent-obo:{key}": value}, "dev")
+    except SettingsError as error:
+        assert f"agent-obo:{key}" in str(error) or "agent-obo:" in str(error)
+
+
+@hypothesis_settings(max_examples=200, deadline=None, derandomize=True)
+@given(key=st.sampled_from(sorted(k for k, r in RULES.items() if r.kind == "string" and not r.allowed)),
+       edge=st.sampled_from(WHITESPACE), before=st.booleans())
+def test_whitespace_at_either_end_of_a_text_setting_is_refused(key, edge, before):
+    good = valid_sample(key)
+    value = edge + good if before else good + edge
+    with pytest.raises(SettingsError, match=f"agent-obo:{key}"):
+        load_settings({**DEV_CONFIG, f"agent-obo:{key}": value}, "dev")
+
+
+@hypothesis_settings(max_examples=200, deadline=None, derandomize=True)
+@given(text=st.text(alphabet="0123456789 -+._\n\u0663e", max_size=6))
+def test_integers_are_ascii_decimal_or_refused(text):
+    try:
+        settings = load_settings({**DEV_CONFIG, "agent-obo:logRetentionDays": text}, "dev")
+    except SettingsError:
+        return
+    assert text.isascii() and text.lstrip("-").isdigit() and settings.log_retention_days == int(text)
+
+
+# --- regions ----------------------------------------------------------------------------------------
+
+REGION_TYPOS = {"eastsu2": "eastus2", "East US 2": "eastus2", "eastus-2": "eastus2", "westeurop": "westeurope",
+                "swedencentrl": "swedencentral", "EASTUS": "eastus", "uk south": "uksouth"}
+
+
+@pytest.mark.parametrize("typo, meant", REGION_TYPOS.items())
+def test_a_mistyped_region_is_refused_with_a_suggestion(typo, meant):
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**DEV_CONFIG, "agent-obo:location": typo}, "dev")
+    assert f"agent-obo:location = {typo!r}" in str(raised.value)
+    assert f"did you mean {meant}?" in str(raised.value)
+
+
+@pytest.mark.parametrize("word", ["mars", "global", "europe", "eastus2euap", "usgovvirginia", "chinaeast2"])
+def test_names_that_are_not_public_cloud_regions_are_refused(word):
+    with pytest.raises(SettingsError, match="agent-obo:location"):
+        load_settings({**DEV_CONFIG, "agent-obo:location": word}, "dev")
+
+
+@pytest.mark.parametrize("region", sorted(AZURE_REGIONS))
+def test_every_listed_region_is_accepted(region):
+    assert load_settings({**DEV_CONFIG, "agent-obo:location": region}, "dev").location == region
+
+
+def test_a_mistyped_region_never_reaches_azure():
+    result = run_with({"agent-obo:location": "eastsu2"})
+    assert isinstance(result.error, SettingsError) and "did you mean eastus2?" in str(result.error)
+    assert result.plan.registrations == []
+
+
+# --- keys the program would never read --------------------------------------------------------------
+
+LOOK_ALIKES = {
+    "agent_obo:planSku": "did you mean agent-obo:planSku?",
+    "agentobo:planSku": "did you mean agent-obo:planSku?",
+    "agent-obo :planSku": "did you mean agent-obo:planSku?",
+    "Agent-Obo:planSku": "did you mean agent-obo:planSku?",
+    "agent-ob:planSku": "did you mean agent-obo:planSku?",
+    "agent.obo:logRetentionDays": "did you mean agent-obo:logRetentionDays?",
+    "azure-native:location": "set agent-obo:location instead",
+    "azure:location": "set agent-obo:location instead",
+    "azure-native:subscriptonId": "did you mean azure-native:subscriptionId?",
+    "azuread:tenantID": "did you mean azuread:tenantId?",
+    "azure-nativ:subscriptionId": "read by nothing in this program",
+    "myteam:costCenter": "read by nothing in this program",
+}
+
+
+@pytest.mark.parametrize("key, words", LOOK_ALIKES.items())
+def test_keys_nothing_reads_are_refused(key, words):
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**DEV_CONFIG, key: "WS2"}, "dev")
+    message = str(raised.value)
+    assert f"{key} = 'WS2'" in message and words in message, message
+
+
+@pytest.mark.parametrize("key", ["azure-native:subscriptionId", "azure-native:useOidc", "azuread:tenantId",
+                                 "azuread:useOidc", "pulumi:tags"])
+def test_provider_and_cli_settings_are_allowed(key):
+    load_settings({**DEV_CONFIG, key: "true"}, "dev")
+
+
+def test_a_namespace_look_alike_stops_the_program_before_any_resource():
+    result = run_with({"agent_obo:planSku": "WS3"})
+    assert isinstance(result.error, SettingsError) and "did you mean agent-obo:planSku?" in str(result.error)
+    assert result.plan.registrations == []
+
+
+def test_azure_native_location_stops_the_program_naming_agent_obo_location():
+    result = run_with({"azure-native:location": "westeurope"})
+    assert isinstance(result.error, SettingsError)
+    assert "azure-native:location = 'westeurope'" in str(result.error) and "agent-obo:location" in str(result.error)
+    assert result.plan.registrations == []
+
+
+def test_secret_values_never_appear_in_a_message():
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**DEV_CONFIG, "azure-native:clientSecrett": "hunter2-very-secret"}, "dev",
+                      secret_keys={"azure-native:clientSecrett"})
+    assert "hunter2" not in str(raised.value) and "[secret]" in str(raised.value)

@@ -1,0 +1,84 @@
+"""Pulumi.yaml and Pulumi.<stack>.yaml, read the way the Pulumi CLI reads them, but strictly.
+
+Under `pulumi up` the CLI reads these files and hands the program the merged config; the program
+reads them again here only to refuse what the CLI would let through silently: a key set twice (YAML
+keeps the last), or the same setting written both as `planSku:` and `agent-obo:planSku:` (the CLI
+reads both as `agent-obo:planSku`, one wins). A stack whose config comes from elsewhere (Pulumi ESC,
+`pulumi config set` with `--config-file`) simply has no file here to check. The offline runner builds
+its config from the same functions, so both paths refuse the same files.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from agent_obo.errors import SettingsError
+from agent_obo.yaml_files import PROJECT_DIR, display_path, read_mapping
+
+
+def project_file(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
+    """Pulumi.yaml: the project's name, runtime and declared settings."""
+    path = project_dir / "Pulumi.yaml"
+    document = read_mapping(path, "the Pulumi project file", empty_ok=False)
+    name = document.get("name")
+    if not isinstance(name, str) or not name:
+        raise SettingsError("the Pulumi project file has no name", [
+            f"{display_path(path)}: `name` = {name!r}; allowed: the project's name"])
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise SettingsError("the Pulumi project file declares its settings wrongly", [
+            f"{display_path(path)}: `config` must be a mapping of setting names to their declarations"])
+    return document
+
+
+def stack_path(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def stack_values(stack: str, project_name: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any] | None:
+    """The stack file's `config:` block with every key namespaced as the CLI namespaces it
+    (`planSku` -> `<project>:planSku`), or None when the stack has no file here."""
+    path = stack_path(stack, project_dir)
+    if not path.is_file():
+        return None
+    document = read_mapping(path, f"stack file of {stack!r}")
+    config = document.get("config") or {}
+    shown = display_path(path)
+    if not isinstance(config, dict):
+        raise SettingsError(f"stack file of {stack!r} is invalid", [
+            f"{shown}: `config` = {config!r}; allowed: a mapping of settings to values"])
+    values: dict[str, Any] = {}
+    written_as: dict[str, str] = {}
+    problems = []
+    for key, value in config.items():
+        if not isinstance(key, str):
+            problems.append(f"{shown}: config key {key!r} is not text; allowed: <namespace>:<setting> names")
+            continue
+        full = key if ":" in key else f"{project_name}:{key}"
+        if full in written_as:
+            problems.append(f"{shown}: {key!r} and {written_as[full]!r} are the same setting {full!r}; "
+                            "set it once")
+            continue
+        written_as[full] = key
+        values[full] = value
+    if problems:
+        raise SettingsError(f"stack file of {stack!r} is invalid", problems)
+    return values
+
+
+def program_dir() -> Path:
+    """The directory of the running Pulumi program (`__main__.py`): the CLI and the offline runner both
+    run it with runpy as `__main__`, from its project directory."""
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    if main_file and (Path(main_file).resolve().parent / "Pulumi.yaml").is_file():
+        return Path(main_file).resolve().parent
+    return PROJECT_DIR
+
+
+def check_project_files(stack: str, project_dir: Path | None = None) -> None:
+    """Refuses a project or stack file that the CLI would read differently from how it reads."""
+    project_dir = project_dir or program_dir()
+    project = project_file(project_dir)
+    stack_values(stack, project["name"], project_dir)

@@ -1,0 +1,177 @@
+"""The one way this project reads a YAML file: strictly, fast, and with errors a person can act on.
+
+Every YAML file the project reads goes through `read_yaml` (the tool catalog, Pulumi.yaml and the
+stack files in the program and in the offline runner, the bootstrap project's files). It refuses,
+naming the file and the line, and never with a traceback:
+- a file that is missing (naming the expected path and any look-alike file beside it), not UTF-8,
+  or not YAML (syntax errors, tabs where YAML needs spaces);
+- a key written twice in one mapping: YAML keeps the last one silently, so a reviewer could read
+  `scopes: [Calendars.Read]` while the program acts on a second `scopes:` further down;
+- anchors, aliases and merge keys (`&x`, `*x`, `<<:`): a value that applies somewhere other than
+  where it is written, which a reviewer of the diff does not see.
+
+libyaml's parser (yaml.CSafeLoader) is used where PyYAML has it, else the pure-Python one; the
+checks above live in the constructor, which both share.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node
+
+from agent_obo.errors import SettingsError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Refused(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class StrictConstructor:
+    """SafeLoader semantics, minus duplicate keys, anchors, aliases and merge keys. A mixin, so that
+    the same checks run on libyaml's parser and on the pure-Python one."""
+
+    constructed_objects: dict[Node, Any]
+    recursive_objects: dict[Node, Any]
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        # A node met a second time is an alias of an anchored node: the composer shares the node.
+        if node in self.constructed_objects or node in self.recursive_objects:
+            raise _Refused(node.start_mark.line + 1,
+                           "the value anchored here (&name) is used again through an alias (*name); anchors "
+                           "and aliases are not allowed: write each value where it applies, so a reviewer "
+                           "reads what takes effect")
+        return super().construct_object(node, deep=deep)  # type: ignore[misc]
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, MappingNode):
+            first_line: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == MERGE_TAG:
+                    raise _Refused(key_node.start_mark.line + 1,
+                                   "merge keys (<<) are not allowed: write the keys out, so a reviewer reads "
+                                   "what takes effect")
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    hash(key)
+                except TypeError:
+                    raise _Refused(key_node.start_mark.line + 1, "a mapping key must be a plain value") from None
+                line = key_node.start_mark.line + 1
+                if key in first_line:
+                    raise _Refused(line, f"key {key!r} is set twice in the same mapping (first at line "
+                                         f"{first_line[key]}); YAML would silently keep only the last one: "
+                                         "set each key once")
+                first_line[key] = line
+            # The keys were constructed above: let the base class build the mapping from scratch.
+            for key_node, _ in node.value:
+                self.constructed_objects.pop(key_node, None)
+        return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+
+
+class StrictLoader(StrictConstructor, _BaseLoader):  # type: ignore[misc, valid-type]
+    """libyaml's parser where PyYAML was built with it (yaml.CSafeLoader), with the strict constructor."""
+
+
+class PureStrictLoader(StrictConstructor, yaml.SafeLoader):
+    """The pure-Python parser with the same constructor: the fallback, and what tests compare against."""
+
+
+def display_path(path: Path) -> str:
+    """A path as the operator knows it: relative to the project when it is inside."""
+    try:
+        return path.resolve().relative_to(PROJECT_DIR).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _look_alikes(path: Path) -> list[str]:
+    """Files beside a missing one that were probably meant to be it (tools.yml, Tools.yaml, tools.yaml.txt)."""
+    if not path.parent.is_dir():
+        return []
+    wanted = path.name.lower()
+    stem = wanted.split(".", 1)[0]
+    found = []
+    for candidate in sorted(path.parent.iterdir()):
+        name = candidate.name.lower()
+        if candidate.is_file() and candidate.name != path.name and (
+                name == wanted or name.split(".", 1)[0] == stem or name.startswith(wanted)):
+            found.append(display_path(candidate))
+    return found
+
+
+def read_yaml(path: Path, what: str) -> Any:
+    """The parsed document (None for an empty file). `what` says what the file is, for messages."""
+    shown = display_path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        alikes = _look_alikes(path)
+        hint = (f"; found {', '.join(alikes)}: the program reads only {shown}, rename it" if alikes
+                else f"; create it (the program reads {what} from exactly this path)")
+        raise SettingsError(f"{what} not found", [f"{shown}: no such file{hint}"]) from None
+    except OSError as error:
+        raise SettingsError(f"{what} cannot be read", [f"{shown}: {error.strerror}"]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise SettingsError(f"{what} is not UTF-8", [
+            f"{shown} line {line}, column {column}: byte 0x{data[error.start]:02x} is not UTF-8; "
+            "allowed: UTF-8 text (save the file as UTF-8)"]) from None
+    return parse_yaml(text.removeprefix("\ufeff"), shown, what)
+
+
+def parse_yaml(text: str, shown: str, what: str, loader: type = StrictLoader) -> Any:
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - StrictLoader is a SafeLoader
+    except _Refused as refused:
+        raise SettingsError(f"{what} is not allowed as written", [f"{shown} line {refused.line}: {refused.message}"]
+                            ) from None
+    except yaml.MarkedYAMLError as error:
+        raise SettingsError(f"{what} is not valid YAML", [_syntax_problem(error, text, shown)]) from None
+    except yaml.YAMLError as error:
+        # ReaderError: a character YAML does not allow (control characters), with its position.
+        position = getattr(error, "position", None)
+        if isinstance(position, int) and position < len(text):
+            line = text[:position].count("\n") + 1
+            raise SettingsError(f"{what} is not valid YAML", [
+                f"{shown} line {line}: character U+{ord(text[position]):04X} is not allowed (YAML refuses "
+                "control characters); allowed: printable text"]) from None
+        raise SettingsError(f"{what} is not valid YAML", [f"{shown}: {str(error).splitlines()[0]}"]) from None
+
+
+def _syntax_problem(error: yaml.MarkedYAMLError, text: str, shown: str) -> str:
+    mark = error.problem_mark or error.context_mark
+    if mark is None:
+        return f"{shown}: {error.problem or error}"
+    line, column = mark.line + 1, mark.column + 1
+    lines = text.splitlines()
+    source = lines[mark.line] if mark.line < len(lines) else ""
+    if "\t" in source[: mark.column + 1]:
+        return (f"{shown} line {line}: a tab character where YAML needs spaces; allowed: indentation with "
+                "spaces only")
+    problem = error.problem or "not valid YAML"
+    context = f" ({error.context})" if error.context else ""
+    return f"{shown} line {line}, column {column}: {problem}{context}; the line reads: {source.strip()!r}"
+
+
+def read_mapping(path: Path, what: str, empty_ok: bool = True) -> dict[str, Any]:
+    """A YAML file whose top level must be a mapping (every file this project reads)."""
+    document = read_yaml(path, what)
+    if document is None and empty_ok:
+        return {}
+    if not isinstance(document, dict):
+        raise SettingsError(f"{what} is not a mapping", [
+            f"{display_path(path)}: the top level is {type(document).__name__ if document is not None else 'empty'}; "
+            "allowed: a mapping of keys to values"])
+    return document

@@ -1,0 +1,205 @@
+"""Every YAML file the project reads is read strictly: bad YAML stops the run before any resource,
+naming the file and the line, without a traceback; both parsers (libyaml, pure Python) agree."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from agent_obo import yaml_files
+from agent_obo.errors import SettingsError
+from agent_obo.stack_files import check_project_files, stack_values
+from agent_obo.yaml_files import PROJECT_DIR, PureStrictLoader, StrictLoader, parse_yaml, read_yaml
+from offline.runner import run_program, run_stack, stack_config, stack_file
+
+LOADERS = [pytest.param(StrictLoader, id="libyaml"), pytest.param(PureStrictLoader, id="pure-python")]
+
+# (document, line the message must name, words it must say)
+BAD_DOCUMENTS = {
+    "duplicate key at the top": ("a: 1\nb: 2\na: 3\n", 3, "set twice"),
+    "duplicate key in a list item": ("tools:\n  - name: x\n    scopes: [A]\n    scopes: [B]\n", 4, "'scopes' is set twice"),
+    "duplicate key in a flow mapping": ("a: {b: 1, b: 2}\n", 1, "'b' is set twice"),
+    "duplicate key spelled as YAML booleans": ("on: 1\ntrue: 2\n", 2, "set twice"),
+    "duplicate key, one quoted": ("key: 1\n'key': 2\n", 2, "set twice"),
+    "alias": ("a: &x [Calendars.Read]\nb: *x\n", 1, "aliases"),
+    "merge key": ("base: &b {scopes: [A]}\ntool:\n  <<: *b\n", 3, "merge keys"),
+    "merge key without alias": ("tool:\n  <<: {scopes: [A]}\n", 2, "merge keys"),
+    "tab indentation": ("a:\n\tb: 1\n", 2, "tab character"),
+    "tab after spaces": ("a:\n  b: 1\n \tc: 2\n", 3, "tab character"),
+    "unclosed flow list": ("a: [1, 2\nb: 3\n", 2, "expected ','"),
+    "bad indentation": ("a:\n  b: 1\n c: 2\n", 3, "line"),
+    "control character": ("a: \x07\n", 1, "U+0007 is not allowed"),
+    "two documents": ("a: 1\n---\nb: 2\n", 2, "single document"),
+    "list as a key": ("? [a]\n: 1\n", 1, "plain value"),
+}
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+@pytest.mark.parametrize("text, line, words", BAD_DOCUMENTS.values(), ids=list(BAD_DOCUMENTS))
+def test_bad_yaml_is_refused_with_file_and_line(loader, text, line, words):
+    with pytest.raises(SettingsError) as raised:
+        parse_yaml(text, "somewhere/file.yaml", "a test file", loader=loader)
+    message = str(raised.value)
+    assert f"somewhere/file.yaml line {line}" in message, message
+    assert words in message, message
+    assert "Traceback" not in message
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_good_yaml_reads_as_safe_load_reads_it(loader):
+    text = (PROJECT_DIR / "catalog" / "tools.yaml").read_text("utf-8")
+    assert parse_yaml(text, "tools.yaml", "catalog", loader=loader) == yaml.safe_load(text)
+
+
+def test_the_fast_parser_is_used_where_pyyaml_has_it():
+    if yaml.__with_libyaml__:
+        assert issubclass(StrictLoader, yaml.CSafeLoader)
+
+
+def test_not_utf8_names_the_line_and_byte(tmp_path):
+    path = tmp_path / "tools.yaml"
+    path.write_bytes("tools:\n  - name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(SettingsError) as raised:
+        read_yaml(path, "the tool catalog")
+    message = str(raised.value)
+    assert "line 2, column 14" in message and "0xe9" in message and "UTF-8" in message
+
+
+def test_utf8_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "file.yaml"
+    path.write_bytes(b"\xef\xbb\xbfa: 1\n")
+    assert read_yaml(path, "a file") == {"a": 1}
+
+
+def test_a_file_saved_under_another_name_is_named(tmp_path):
+    (tmp_path / "tools.yml").write_text("tools: []\n")
+    with pytest.raises(SettingsError) as raised:
+        read_yaml(tmp_path / "tools.yaml", "the tool catalog")
+    message = str(raised.value)
+    assert "tools.yaml: no such file" in message and "tools.yml" in message and "rename it" in message
+
+
+def test_no_yaml_read_bypasses_the_strict_reader():
+    """The class, not the examples: a new file read with yaml.safe_load would silently keep duplicate keys."""
+    offenders = []
+    for source in PROJECT_DIR.rglob("*.py"):
+        relative = source.relative_to(PROJECT_DIR)
+        if relative.parts[0] in {".venv", "tests", "build"} or "venv" in relative.parts or source.name == "yaml_files.py":
+            continue
+        if re.search(r"yaml\.(safe_)?load\(|yaml\.load_all\(|yaml\.safe_load_all\(", source.read_text("utf-8")):
+            offenders.append(str(relative))
+    assert offenders == []
+
+
+# --- through the real program ----------------------------------------------------------------------
+
+def _run_with_catalog_text(text: str | bytes, tmp_path: Path, name: str = "tools.yaml"):
+    from unittest import mock
+
+    from agent_obo import catalog
+
+    path = tmp_path / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    with mock.patch.object(catalog, "CATALOG_PATH", tmp_path / "tools.yaml"):
+        return run_stack("dev")
+
+
+CATALOG_TEXT = (PROJECT_DIR / "catalog" / "tools.yaml").read_text("utf-8")
+SECOND_SCOPES = CATALOG_TEXT.replace("    scopes: [Calendars.Read]\n",
+                                     "    scopes: [Calendars.Read]\n    scopes: [Calendars.ReadWrite]\n", 1)
+
+BAD_CATALOGS = {
+    "scopes written twice": (SECOND_SCOPES, ["'scopes' is set twice"]),
+    "tab indentation": (CATALOG_TEXT.replace("    connector: office365\n", "\tconnector: office365\n", 1), ["tab"]),
+    "syntax error": (CATALOG_TEXT.replace("scopes: [Mail.Read]", "scopes: [Mail.Read", 1), ["not valid YAML"]),
+    "not UTF-8": (CATALOG_TEXT.encode("utf-8").replace(b"signed-in user's own calendar", b"signed-in user\x92s calendar"),
+                  ["not UTF-8", "0x92"]),
+    "empty": ("", ["`tools` must be a non-empty list"]),
+    "a list at the top": ("- name: x\n", ["the top level is list"]),
+    "an unknown top-level key": (CATALOG_TEXT + "tool:\n  - name: stray\n", ["top-level key 'tool'"]),
+}
+
+
+@pytest.mark.parametrize("text, expected", BAD_CATALOGS.values(), ids=list(BAD_CATALOGS))
+def test_bad_catalog_file_stops_the_program_before_any_resource(text, expected, tmp_path):
+    result = _run_with_catalog_text(text, tmp_path)
+    assert isinstance(result.error, SettingsError), result.error
+    message = str(result.error)
+    assert "tools.yaml" in message, message
+    for fragment in expected:
+        assert fragment in message, message
+    assert result.plan.registrations == []
+
+
+def test_catalog_saved_under_another_name_names_the_expected_path(tmp_path):
+    result = _run_with_catalog_text(CATALOG_TEXT, tmp_path, name="tools.yml")
+    assert isinstance(result.error, SettingsError), result.error
+    assert "tools.yaml: no such file" in str(result.error) and "tools.yml" in str(result.error)
+    assert result.plan.registrations == []
+
+
+def _project_copy(tmp_path: Path, stack_text: str) -> Path:
+    for name in ("__main__.py", "Pulumi.yaml"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    (tmp_path / "Pulumi.dev.yaml").write_text(stack_text)
+    return tmp_path
+
+
+DEV_TEXT = (PROJECT_DIR / "Pulumi.dev.yaml").read_text("utf-8")
+BAD_STACK_FILES = {
+    "a setting written twice": (DEV_TEXT + "  agent-obo:planSku: WS3\n", "'agent-obo:planSku' is set twice"),
+    "the same setting with and without namespace": (DEV_TEXT + "  planSku: WS3\n", "are the same setting"),
+    "tab indentation": (DEV_TEXT + "\tagent-obo:logRetentionDays: 60\n", "tab character"),
+}
+
+
+@pytest.mark.parametrize("text, words", BAD_STACK_FILES.values(), ids=list(BAD_STACK_FILES))
+def test_bad_stack_file_is_refused_by_the_offline_runner(text, words, tmp_path):
+    project = _project_copy(tmp_path, text)
+    result = run_stack("dev", project_dir=project)
+    assert isinstance(result.error, SettingsError) and words in str(result.error), result.error
+    assert result.plan.registrations == []
+
+
+@pytest.mark.parametrize("text, words", BAD_STACK_FILES.values(), ids=list(BAD_STACK_FILES))
+def test_bad_stack_file_is_refused_by_the_program_itself(text, words, tmp_path):
+    """Under `pulumi up` the CLI reads the stack file and hands the program only the merged config:
+    the program reads the file beside it again, so a duplicate cannot slip through the CLI either."""
+    project = _project_copy(tmp_path, text)
+    config = stack_config(stack_file("dev").get("config"))  # what a CLI would hand over
+    result = run_program("dev", config, project_dir=project)
+    assert isinstance(result.error, SettingsError) and words in str(result.error), result.error
+    assert "Pulumi.dev.yaml" in str(result.error)
+    assert result.plan.registrations == []
+
+
+def test_a_stack_without_a_file_here_is_fine_for_the_program(tmp_path):
+    """Config from Pulumi ESC or another --config-file: no stack file beside the program to check."""
+    for name in ("__main__.py", "Pulumi.yaml"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    check_project_files("dev", tmp_path)
+    assert stack_values("dev", "agent-obo", tmp_path) is None
+    result = run_program("dev", stack_config(stack_file("dev").get("config")), project_dir=tmp_path)
+    assert result.error is None, result.error
+
+
+def test_a_duplicate_in_pulumi_yaml_is_refused(tmp_path):
+    text = (PROJECT_DIR / "Pulumi.yaml").read_text("utf-8").replace(
+        "    default: WS1\n", "    default: WS1\n    default: WS3\n", 1)
+    (tmp_path / "Pulumi.yaml").write_text(text)
+    with pytest.raises(SettingsError, match="'default' is set twice"):
+        check_project_files("dev", tmp_path)
+
+
+def test_a_missing_stack_file_names_the_known_stacks():
+    result = run_stack("staging")
+    assert isinstance(result.error, SettingsError)
+    assert "Pulumi.staging.yaml: no such file" in str(result.error) and "dev, prod" in str(result.error)
+
+
+def test_yaml_files_module_names_project_paths_relative():
+    assert yaml_files.display_path(PROJECT_DIR / "catalog" / "tools.yaml") == "catalog/tools.yaml"
