@@ -77,7 +77,7 @@ class StrictConstructor:
         return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
 
 
-class StrictLoader(StrictConstructor, _BaseLoader):  # type: ignore[misc, valid-type]
+class StrictLoader(StrictConstructor, _BaseLoader):
     """libyaml's parser where PyYAML was built with it (yaml.CSafeLoader), with the strict constructor."""
 
 
@@ -133,7 +133,7 @@ def read_yaml(path: Path, what: str) -> Any:
 
 def parse_yaml(text: str, shown: str, what: str, loader: type = StrictLoader) -> Any:
     try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - StrictLoader is a SafeLoader
+        return yaml.load(text, Loader=loader)
     except _Refused as refused:
         raise SettingsError(f"{what} is not allowed as written", [f"{shown} line {refused.line}: {refused.message}"]
                             ) from None

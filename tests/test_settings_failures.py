@@ -3,9 +3,16 @@ key, the bad value and what is allowed."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from agent_obo.errors import SettingsError
+from agent_obo.regions import AZURE_REGIONS
+from agent_obo.settings import RULES, load_settings
 from offline.runner import run_program, stack_config, stack_file
 from tests.conftest import run_with
 
@@ -90,13 +97,6 @@ def test_stack_name_must_fit_azure_names():
 
 
 # --- the class, not the examples: every setting, generated bad values ---------------------------
-
-import json  # noqa: E402
-
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st  # noqa: E402
-
-from agent_obo.regions import AZURE_REGIONS  # noqa: E402
-from agent_obo.settings import RULES, load_settings  # noqa: E402
 
 DEV_CONFIG = stack_config(stack_file("dev").get("config"))
 GUID_SAMPLE = "0b7c5a3e-2f41-4d8a-9c6e-1a2b3c4d5e6f"

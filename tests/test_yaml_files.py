@@ -21,7 +21,8 @@ LOADERS = [pytest.param(StrictLoader, id="libyaml"), pytest.param(PureStrictLoad
 # (document, line the message must name, words it must say)
 BAD_DOCUMENTS = {
     "duplicate key at the top": ("a: 1\nb: 2\na: 3\n", 3, "set twice"),
-    "duplicate key in a list item": ("tools:\n  - name: x\n    scopes: [A]\n    scopes: [B]\n", 4, "'scopes' is set twice"),
+    "duplicate key in a list item": ("tools:\n  - name: x\n    scopes: [A]\n    scopes: [B]\n", 4,
+                                     "'scopes' is set twice"),
     "duplicate key in a flow mapping": ("a: {b: 1, b: 2}\n", 1, "'b' is set twice"),
     "duplicate key spelled as YAML booleans": ("on: 1\ntrue: 2\n", 2, "set twice"),
     "duplicate key, one quoted": ("key: 1\n'key': 2\n", 2, "set twice"),
@@ -88,7 +89,8 @@ def test_no_yaml_read_bypasses_the_strict_reader():
     offenders = []
     for source in PROJECT_DIR.rglob("*.py"):
         relative = source.relative_to(PROJECT_DIR)
-        if relative.parts[0] in {".venv", "tests", "build"} or "venv" in relative.parts or source.name == "yaml_files.py":
+        skipped = relative.parts[0] in {".venv", "tests", "build"} or "venv" in relative.parts
+        if skipped or source.name == "yaml_files.py":
             continue
         if re.search(r"yaml\.(safe_)?load\(|yaml\.load_all\(|yaml\.safe_load_all\(", source.read_text("utf-8")):
             offenders.append(str(relative))
@@ -116,7 +118,7 @@ BAD_CATALOGS = {
     "scopes written twice": (SECOND_SCOPES, ["'scopes' is set twice"]),
     "tab indentation": (CATALOG_TEXT.replace("    connector: office365\n", "\tconnector: office365\n", 1), ["tab"]),
     "syntax error": (CATALOG_TEXT.replace("scopes: [Mail.Read]", "scopes: [Mail.Read", 1), ["not valid YAML"]),
-    "not UTF-8": (CATALOG_TEXT.encode("utf-8").replace(b"signed-in user's own calendar", b"signed-in user\x92s calendar"),
+    "not UTF-8": (CATALOG_TEXT.encode("utf-8").replace(b"user's own calendar", b"user\x92s calendar"),
                   ["not UTF-8", "0x92"]),
     "empty": ("", ["`tools` must be a non-empty list"]),
     "a list at the top": ("- name: x\n", ["the top level is list"]),
