@@ -45,18 +45,19 @@ def policy_config_for(config: Mapping[str, str], stack: str) -> dict[str, dict[s
 
 def main(argv: list[str] | None = None) -> int:
     from agent_obo.errors import SettingsError
+    from agent_obo.stack_files import stack_path
     from offline.runner import stack_config, stack_file
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="stack name: Pulumi.<stack>.yaml")
     parser.add_argument("-o", "--output", type=Path, help="write the JSON here instead of printing it")
     args = parser.parse_args(argv)
+    if not stack_path(args.stack).is_file():
+        print(f"error: no stack file Pulumi.{args.stack}.yaml", file=sys.stderr)
+        return 2
     try:
         values = stack_file(args.stack).get("config") or {}
         document = policy_config_for(stack_config(values), args.stack)
-    except FileNotFoundError:
-        print(f"error: no stack file Pulumi.{args.stack}.yaml", file=sys.stderr)
-        return 2
     except SettingsError as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 1

@@ -106,7 +106,8 @@ VALID_SAMPLES = {
     "existingModelResourceId": f"/subscriptions/{GUID_SAMPLE}/resourceGroups/rg-ai/providers/"
                                "Microsoft.CognitiveServices/accounts/shared-oai",
     "appOwners": json.dumps([GUID_SAMPLE]),
-    "allowedUsers": json.dumps([GUID_SAMPLE]),
+    # Every verification user must be allowed to sign in (a cross-field rule).
+    "allowedUsers": json.dumps([*json.loads(DEV_CONFIG["agent-obo:verificationUsers"]), GUID_SAMPLE]),
     "allowedGroups": json.dumps([GUID_SAMPLE]),
     "additionalTokenAudiences": json.dumps(["api://custom-client"]),
     "disabledTools": json.dumps(["list_my_files"]),
