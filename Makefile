@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 
-.PHONY: help venv plan test lint benchmark docs clean
+.PHONY: help venv kql-check plan test lint benchmark docs clean
 
 help:  ## this list: every target with what it does (`make` alone shows it)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-22s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -18,12 +18,21 @@ $(VENV)/.installed: requirements.txt
 
 venv: $(VENV)/.installed  ## create .venv and install the pinned requirements
 
+# Microsoft's Kusto language service (npm, locked with integrity hashes) checks the KQL in
+# monitoring/queries; tests only, nothing the program or `pulumi up` needs.
+KQL_CHECK := monitoring/kql-check
+$(KQL_CHECK)/node_modules/.installed: $(KQL_CHECK)/package-lock.json
+	npm ci --prefix $(KQL_CHECK) --no-audit --no-fund --loglevel=error
+	touch $@
+
+kql-check: $(KQL_CHECK)/node_modules/.installed  ## install the KQL checker the tests use (Node.js, npm)
+
 PREVIEW ?=
 
 plan: venv  ## offline preview of one stack: make plan STACK=prod [PREVIEW=first]
 	$(PY) -m offline.preview $(STACK) $(if $(PREVIEW),--preview $(PREVIEW))
 
-test: venv  ## the whole suite, every stack file included
+test: venv kql-check  ## the whole suite, every stack file included
 	$(PY) -m pytest
 
 lint: venv  ## static checks: ruff (style, errors) and mypy (types); bootstrap/ is its own program

@@ -5,6 +5,7 @@ import pulumi
 from agent_obo.prepare import prepare
 from agent_obo.workflow_files import AGENT_WORKFLOW
 from components.agent_model import AgentModel, AgentModelArgs
+from components.audit_monitoring import AuditMonitoring, AuditMonitoringArgs
 from components.chat_app_registration import ChatAppRegistration, ChatAppRegistrationArgs, issuer
 from components.easy_auth import EasyAuth, EasyAuthArgs, easy_auth_app_settings
 from components.logic_app import LogicApp, LogicAppArgs
@@ -101,6 +102,12 @@ easy_auth = EasyAuth("easy-auth", EasyAuthArgs(
     allowed_users=list(sign_in.allowed_users), allowed_groups=list(sign_in.allowed_groups),
     depends_on=[app_registration.federated_credential]))
 
+audit_monitoring = AuditMonitoring("audit-monitoring", AuditMonitoringArgs(
+    resource_group_name=group.name, location=settings.location, environment=settings.environment,
+    workspace_id=observability.workspace_id, queries=deployment.queries,
+    email_receivers=list(settings.audit.alert_email_receivers), tags=tags,
+    depends_on=[logic_app.diagnostics]))
+
 pulumi.export("resourceGroup", group.name)
 pulumi.export("logicAppName", logic_app.name)
 pulumi.export("logicAppHostName", logic_app.default_host_name)
@@ -119,3 +126,5 @@ pulumi.export("modelEndpoint", model.endpoint)
 pulumi.export("modelDeployment", model.deployment_name)
 pulumi.export("workflowPackageUrl", package.url)
 pulumi.export("workflowPackageSha256", package.sha256)
+pulumi.export("auditWorkbookId", audit_monitoring.workbook.id)
+pulumi.export("alertRules", sorted(audit_monitoring.alerts))

@@ -13,11 +13,12 @@ import pulumi_azuread as azuread
 from pulumi_azure_native import authorization
 
 from agent_obo import catalog as catalog_file
-from agent_obo import workflow_files
+from agent_obo import monitoring_queries, workflow_files
 from agent_obo.catalog import Catalog, load_catalog
 from agent_obo.errors import SettingsError
 from agent_obo.graph_scopes import GraphScopes, resolve_graph_scopes
 from agent_obo.identity_matrix import identity_matrix
+from agent_obo.monitoring_queries import Query, load_queries
 from agent_obo.naming import Names, names_for
 from agent_obo.package import Package, build_package
 from agent_obo.settings import Settings, load_settings, read_secret_config_keys, read_stack_config
@@ -40,6 +41,7 @@ class Deployment:
     graph_scopes: GraphScopes
     identity_matrix: list[dict[str, str]]
     package: Package  # the rendered workflow project, zipped
+    queries: list[Query]  # monitoring/queries: the workbook's and the alerts' one source
 
 
 def _check_required_settings(catalog: Catalog, settings: Settings) -> None:
@@ -59,6 +61,7 @@ def prepare() -> Deployment:
     settings = load_settings(raw_config, stack, read_secret_config_keys(raw_config))
     full_catalog = load_catalog(catalog_file.CATALOG_PATH)
     catalog = full_catalog.without(settings.disabled_tools)
+    queries = load_queries(monitoring_queries.QUERIES_DIR)
     _check_required_settings(catalog, settings)
     graph_scopes = resolve_graph_scopes(catalog)
     connections = connection_specs(catalog)
@@ -85,4 +88,5 @@ def prepare() -> Deployment:
         graph_scopes=graph_scopes,
         identity_matrix=identity_matrix(catalog),
         package=build_package(files),
+        queries=queries,
     )

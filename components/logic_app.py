@@ -167,7 +167,12 @@ class LogicApp(pulumi.ComponentResource):
             resource_uri=self.site.id,
             workspace_id=args.log_analytics_workspace_id,
             log_analytics_destination_type="Dedicated",
-            logs=[monitor.DiagnosticsLogSettingsArgs(category="WorkflowRuntime", enabled=True)],
+            # WorkflowRuntime: run history and the tools' tracked properties (LogicAppWorkflowRuntime).
+            # AppServiceAuthenticationLogs: Easy Auth's warnings and errors, such as a token for the wrong
+            # audience; App Service lists it for Windows web apps, Functions and Logic Apps (public
+            # preview, App Service team's announcement "App Service Authentication Logs on Diagnostic Settings").
+            logs=[monitor.DiagnosticsLogSettingsArgs(category="WorkflowRuntime", enabled=True),
+                  monitor.DiagnosticsLogSettingsArgs(category="AppServiceAuthenticationLogs", enabled=True)],
             metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)],
             opts=child,
         )

@@ -21,9 +21,12 @@ REQUIRED_TAGS = ("environment", "project", "owner")
 # access policy) Azure keeps no tags.
 TAGGABLE_TYPES = frozenset({
     "azure-native:applicationinsights:Component",
+    "azure-native:applicationinsights:Workbook",
     "azure-native:cognitiveservices:Account",
     "azure-native:cognitiveservices:Deployment",
     "azure-native:managedidentity:UserAssignedIdentity",
+    "azure-native:monitor:ActionGroup",
+    "azure-native:monitor:ScheduledQueryRule",
     "azure-native:operationalinsights:Workspace",
     "azure-native:resources:Resource",
     "azure-native:resources:ResourceGroup",
