@@ -2,12 +2,13 @@
 
 import pulumi
 
+from agent_obo import app_settings as site_setting
 from agent_obo.prepare import prepare
 from agent_obo.workflow_files import AGENT_WORKFLOW
 from components.agent_model import AgentModel, AgentModelArgs
 from components.audit_monitoring import AuditMonitoring, AuditMonitoringArgs
 from components.chat_app_registration import ChatAppRegistration, ChatAppRegistrationArgs, issuer
-from components.easy_auth import EasyAuth, EasyAuthArgs, easy_auth_app_settings
+from components.easy_auth import EasyAuth, EasyAuthArgs
 from components.logic_app import LogicApp, LogicAppArgs
 from components.observability import Observability, ObservabilityArgs
 from components.resource_group import ResourceGroupArgs, WorkloadResourceGroup
@@ -61,23 +62,24 @@ logic_app = LogicApp("logic-app", LogicAppArgs(
     resource_group_name=group.name, location=settings.location, subscription_id=deployment.subscription_id,
     plan_name=names.plan, site_name=names.logic_app, plan_sku=settings.plan_sku,
     maximum_elastic_worker_count=settings.maximum_elastic_worker_count,
-    always_ready_instances=settings.always_ready_instances,
-    runtime_identity_id=runtime_identity.id, blob_endpoint=runtime_storage.blob_endpoint,
-    queue_endpoint=runtime_storage.queue_endpoint, table_endpoint=runtime_storage.table_endpoint,
-    package_url=package.url, application_insights_connection_string=observability.connection_string,
-    log_analytics_workspace_id=observability.workspace_id, model_endpoint=model.endpoint,
-    model_resource_id=model.resource_id, agent_workflow=AGENT_WORKFLOW, tags=tags,
-    host_storage_connection_string=runtime_storage.connection_string,
-    content_share=runtime_storage.content_share,
-    content_share_name=names.content_share if settings.uses_access_key else None,
-    extra_app_settings={
-        **tool_connections.app_settings,
-        **easy_auth_app_settings(runtime_identity.client_id, deployment.tenant_id),
-        # Read by workflows/parameters.json.
-        "RUNBOOKS_STORAGE_ACCOUNT": runtime_storage.account_name,
-        "OPERATIONS_TEAM_ID": settings.operations.team_id,
-        "OPERATIONS_CHANNEL_ID": settings.operations.channel_id,
-    }))
+    always_ready_instances=settings.always_ready_instances, runtime_identity_id=runtime_identity.id,
+    log_analytics_workspace_id=observability.workspace_id, model_resource_id=model.resource_id,
+    agent_workflow=AGENT_WORKFLOW, tags=tags, content_share=runtime_storage.content_share,
+    app_settings=deployment.app_settings.resolve({
+        site_setting.RUNTIME_IDENTITY_ID: runtime_identity.id,
+        site_setting.RUNTIME_IDENTITY_CLIENT_ID: runtime_identity.client_id,
+        **({site_setting.HOST_STORAGE_CONNECTION_STRING: runtime_storage.connection_string}
+           if settings.uses_access_key else {
+               site_setting.BLOB_ENDPOINT: runtime_storage.blob_endpoint,
+               site_setting.QUEUE_ENDPOINT: runtime_storage.queue_endpoint,
+               site_setting.TABLE_ENDPOINT: runtime_storage.table_endpoint}),
+        site_setting.RUNBOOKS_STORAGE_ACCOUNT: runtime_storage.account_name,
+        site_setting.APPLICATION_INSIGHTS_CONNECTION_STRING: observability.connection_string,
+        site_setting.PACKAGE_URL: package.url,
+        site_setting.MODEL_ENDPOINT: model.endpoint,
+        site_setting.MODEL_RESOURCE_ID: model.resource_id,
+        **{site_setting.connection_source(name): value for name, value in tool_connections.app_settings.items()},
+    })))
 
 connection_access = ConnectionAccess("connection-access", ConnectionAccessArgs(
     connections=tool_connections, resource_group_name=group.name, location=settings.location,

@@ -14,6 +14,7 @@ from pulumi_azure_native import authorization
 
 from agent_obo import catalog as catalog_file
 from agent_obo import monitoring_queries, workflow_files
+from agent_obo.app_settings import AppSettings, site_app_settings
 from agent_obo.catalog import Catalog, load_catalog
 from agent_obo.errors import SettingsError
 from agent_obo.graph_scopes import GraphScopes, resolve_graph_scopes
@@ -25,6 +26,7 @@ from agent_obo.settings import Settings, load_settings, read_secret_config_keys,
 from agent_obo.stack_files import check_project_files
 from agent_obo.tool_connections import ConnectionSpec, connection_specs
 from agent_obo.workflow_files import render_project
+from agent_obo.workflow_references import check_references
 from agent_obo.workflow_tools import workflow_tools
 
 
@@ -42,6 +44,7 @@ class Deployment:
     identity_matrix: list[dict[str, str]]
     package: Package  # the rendered workflow project, zipped
     queries: list[Query]  # monitoring/queries: the workbook's and the alerts' one source
+    app_settings: AppSettings  # every app setting of the site, with where each value comes from
 
 
 def _check_required_settings(catalog: Catalog, settings: Settings) -> None:
@@ -76,9 +79,14 @@ def prepare() -> Deployment:
     azure = authorization.get_client_config()
     entra = azuread.get_client_config()
     deployer_as_service_principal = azuread.get_service_principals(object_ids=[entra.object_id], ignore_missing=True)
+    names = names_for(azure.subscription_id, settings.environment, settings.location)
+    app_settings = site_app_settings(settings, connections, subscription_id=azure.subscription_id,
+                                     tenant_id=entra.tenant_id, resource_group_name=names.resource_group,
+                                     content_share_name=names.content_share)
+    check_references(files, app_settings.names)
     return Deployment(
         settings=settings,
-        names=names_for(azure.subscription_id, settings.environment, settings.location),
+        names=names,
         subscription_id=azure.subscription_id,
         tenant_id=entra.tenant_id,
         deployer_object_id=entra.object_id,
@@ -89,4 +97,5 @@ def prepare() -> Deployment:
         identity_matrix=identity_matrix(catalog),
         package=build_package(files),
         queries=queries,
+        app_settings=app_settings,
     )

@@ -13,19 +13,12 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import web
 
-# Secretless sign-in: Easy Auth reads this setting's value as "the client id of the managed identity
-# whose federated credential stands in for a client secret" (docs/easyauth-aad, "use a managed
-# identity instead of a secret").
-FIC_CLIENT_ID_SETTING = "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID"
-ALLOWED_TENANTS_SETTING = "WEBSITE_AUTH_AAD_ALLOWED_TENANTS"
+from agent_obo.app_settings import ALLOWED_TENANTS_SETTING, FIC_CLIENT_ID_SETTING
+
+# Set on the site by agent_obo/app_settings.py; Easy Auth reads the first as its client secret setting.
+__all__ = ["ALLOWED_TENANTS_SETTING", "FIC_CLIENT_ID_SETTING", "LOGIN_SCOPES", "EasyAuth", "EasyAuthArgs"]
 # Refresh tokens need offline_access; every scope asked at sign-in is one the tenant consented to.
 LOGIN_SCOPES = ("openid", "profile", "offline_access")
-
-
-def easy_auth_app_settings(runtime_identity_client_id: pulumi.Input[str], tenant_id: str
-                           ) -> dict[str, pulumi.Input[str]]:
-    """The site settings Easy Auth needs; they go on the site itself (LogicAppArgs.extra_app_settings)."""
-    return {FIC_CLIENT_ID_SETTING: runtime_identity_client_id, ALLOWED_TENANTS_SETTING: tenant_id}
 
 
 @dataclass

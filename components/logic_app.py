@@ -16,13 +16,11 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import authorization, monitor, web
 
+from agent_obo.app_settings import EXTENSION_BUNDLE_ID, EXTENSION_BUNDLE_VERSION
 from components.role_ids import COGNITIVE_SERVICES_OPENAI_USER, role_definition_id
 
-EXTENSION_BUNDLE_ID = "Microsoft.Azure.Functions.ExtensionBundle.Workflows"
-EXTENSION_BUNDLE_VERSION = "[1.*, 2.0.0)"
-# connections.json reads the model from these (workflows/connections.json, agentConnections.agent).
-MODEL_ENDPOINT_SETTING = "agent_openAIEndpoint"
-MODEL_RESOURCE_ID_SETTING = "agent_ResourceID"
+# Re-exported for the tests and the policy pack; agent_obo/app_settings.py decides every app setting.
+__all__ = ["EXTENSION_BUNDLE_ID", "EXTENSION_BUNDLE_VERSION", "LogicApp", "LogicAppArgs"]
 
 
 @dataclass
@@ -36,68 +34,14 @@ class LogicAppArgs:
     maximum_elastic_worker_count: int
     always_ready_instances: int
     runtime_identity_id: pulumi.Input[str]
-    blob_endpoint: pulumi.Input[str]
-    queue_endpoint: pulumi.Input[str]
-    table_endpoint: pulumi.Input[str]
-    package_url: pulumi.Input[str]
-    application_insights_connection_string: pulumi.Input[str]
     log_analytics_workspace_id: pulumi.Input[str]
-    model_endpoint: pulumi.Input[str]
     model_resource_id: pulumi.Input[str]
     agent_workflow: str
     tags: dict[str, str]
-    # accessKey host storage: the secret connection string and the content share it mounts; both
-    # None for the keyless default.
-    host_storage_connection_string: pulumi.Input[str] | None = None
+    # Every app setting of the site, from agent_obo/app_settings.py's table (AppSettings.resolve).
+    app_settings: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # accessKey host storage: the content share the host mounts (None for the keyless default).
     content_share: pulumi.Resource | None = None
-    content_share_name: str | None = None
-    # Settings other components own (tool connections, Easy Auth), merged in by name.
-    extra_app_settings: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-
-
-def host_storage_app_settings(args: LogicAppArgs) -> dict[str, pulumi.Input[str]]:
-    """How the host reaches AzureWebJobsStorage: the runtime identity (labs), or Learn's connection
-    string plus the content share (create-single-tenant-workflows-azure-portal, and the settings its
-    private-storage guide names: deploy-single-tenant-logic-apps-private-storage-account)."""
-    if args.host_storage_connection_string is None:
-        return {
-            "AzureWebJobsStorage__credential": "managedIdentity",
-            "AzureWebJobsStorage__managedIdentityResourceId": args.runtime_identity_id,
-            "AzureWebJobsStorage__blobServiceUri": args.blob_endpoint,
-            "AzureWebJobsStorage__queueServiceUri": args.queue_endpoint,
-            "AzureWebJobsStorage__tableServiceUri": args.table_endpoint,
-        }
-    if args.content_share_name is None:
-        raise ValueError("accessKey host storage needs its content share name")
-    return {
-        "AzureWebJobsStorage": args.host_storage_connection_string,
-        "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING": args.host_storage_connection_string,
-        "WEBSITE_CONTENTSHARE": args.content_share_name,
-    }
-
-
-def runtime_app_settings(args: LogicAppArgs) -> dict[str, pulumi.Input[str]]:
-    settings: dict[str, pulumi.Input[str]] = {
-        "FUNCTIONS_EXTENSION_VERSION": "~4",
-        "FUNCTIONS_WORKER_RUNTIME": "dotnet",
-        "APP_KIND": "workflowApp",
-        "AzureFunctionsJobHost__extensionBundle__id": EXTENSION_BUNDLE_ID,
-        "AzureFunctionsJobHost__extensionBundle__version": EXTENSION_BUNDLE_VERSION,
-        **host_storage_app_settings(args),
-        "WORKFLOWS_SUBSCRIPTION_ID": args.subscription_id,
-        "WORKFLOWS_RESOURCE_GROUP_NAME": args.resource_group_name,
-        "WORKFLOWS_LOCATION_NAME": args.location,
-        "APPLICATIONINSIGHTS_CONNECTION_STRING": args.application_insights_connection_string,
-        "WEBSITE_RUN_FROM_PACKAGE": args.package_url,
-        "WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID": args.runtime_identity_id,
-        MODEL_ENDPOINT_SETTING: args.model_endpoint,
-        MODEL_RESOURCE_ID_SETTING: args.model_resource_id,
-    }
-    clashes = sorted(set(settings) & set(args.extra_app_settings))
-    if clashes:
-        raise ValueError(f"app settings defined twice: {', '.join(clashes)}")
-    settings.update(dict(sorted(args.extra_app_settings.items())))
-    return settings
 
 
 def _system_principal_id(identity: web.outputs.ManagedServiceIdentityResponse | None) -> str:
@@ -121,7 +65,7 @@ class LogicApp(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
-        self.app_settings = runtime_app_settings(args)
+        self.app_settings = dict(args.app_settings)
         self.site = web.WebApp(
             f"{name}-site",
             name=args.site_name,

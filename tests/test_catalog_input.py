@@ -1,0 +1,106 @@
+"""The tool catalog refuses every malformed field with a message naming the tool, the field and the
+value, and never crashes: generated values of every YAML type in every field (hypothesis)."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agent_obo.catalog import CATALOG_PATH, FIELDS, parse_catalog
+from agent_obo.errors import SettingsError
+from agent_obo.yaml_files import read_mapping
+from tests.conftest import run_with_catalog, tool_entry
+
+DOCUMENT = read_mapping(CATALOG_PATH, "the tool catalog")
+TOOLS = [tool["name"] for tool in DOCUMENT["tools"]]
+
+# Everything YAML's safe loader can produce, nested: JSON values plus dates, timestamps, binary,
+# non-finite floats and non-text keys.
+SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+    st.dates(), st.datetimes(), st.binary(max_size=8),
+    st.sampled_from(["per-user", "app-only", "read", "write", "user", "shared", "office365", "teams", "get",
+                     "/path", "Calendars.Read", "x\n", " per-user", "operationsTeamId", "location"]),
+)
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4),
+    st.dictionaries(st.one_of(st.text(max_size=10), st.integers(), st.booleans()), inner, max_size=4)),
+    max_leaves=12)
+FIELD_NAMES = [*sorted(FIELDS), "operation.method", "operation.path", "operation.queries", "operation.body",
+               "arguments.properties", "arguments.required", "write_guard.choices", "unknown"]
+
+
+def _with(tool: str, field: str, value) -> dict:
+    document = copy.deepcopy(DOCUMENT)
+    entry = tool_entry(document, tool)
+    target = entry
+    parts = field.split(".")
+    for part in parts[:-1]:
+        target = target.setdefault(part, {}) if isinstance(target.get(part), dict) else target
+    target[parts[-1]] = value
+    return document
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(tool=st.sampled_from(TOOLS), field=st.sampled_from(FIELD_NAMES), value=VALUES)
+def test_any_value_in_any_field_is_refused_cleanly_or_accepted(tool, field, value):
+    try:
+        parse_catalog(_with(tool, field, value))
+    except SettingsError as error:
+        assert error.problems, error
+        assert all(isinstance(problem, str) and problem for problem in error.problems)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(tool=st.sampled_from(TOOLS), field=st.sampled_from(["name", "identity", "access", "data", "connector"]),
+       edge=st.sampled_from(["\n", " ", "\t", "\r\n", "\u2028"]))
+def test_a_text_field_with_whitespace_at_the_end_is_refused(tool, field, edge):
+    entry = tool_entry(DOCUMENT, tool)
+    with pytest.raises(SettingsError) as raised:
+        parse_catalog(_with(tool, field, entry[field] + edge))
+    assert f".{field} = " in str(raised.value)
+
+
+BAD_FIELDS = {
+    "scope ending in a newline": ("get_my_profile", "scopes", ["User.Read\n"], "scopes"),
+    "unknown required setting": ("post_operations_status", "requires_settings", ["operationsTeamID"],
+                                 "requires_settings"),
+    "a setting that is never empty": ("post_operations_status", "requires_settings", ["location"],
+                                      "requires_settings"),
+    "a required setting twice": ("post_operations_status", "requires_settings",
+                                 ["operationsTeamId", "operationsTeamId"], "lists a setting twice"),
+    "a date where text belongs": ("get_my_profile", "description", datetime.date(2025, 4, 14), "description"),
+    "a connector given as a list": ("get_my_profile", "connector", ["office365users"], "connector"),
+    "an identity given as a mapping": ("get_my_profile", "identity", {"per-user": True}, "identity"),
+    "a path on two lines": ("get_my_profile", "operation.path", "/codeless/v1.0/me\n", "operation.path"),
+    "a control character in a description": (
+        "get_my_profile", "description",
+        "Gets the signed-in user's own profile\x1b[31m, read with the signed-in user's permissions.", "description"),
+    "binary in a query": ("get_my_profile", "operation.queries", {"$select": b"\x00"}, "YAML bytes"),
+    "a number key in a query": ("get_my_profile", "operation.queries", {1: "x"}, "is not text"),
+}
+
+
+@pytest.mark.parametrize("tool, field, value, words", BAD_FIELDS.values(), ids=list(BAD_FIELDS))
+def test_bad_fields_are_refused_naming_the_tool_and_value(tool, field, value, words):
+    with pytest.raises(SettingsError) as raised:
+        parse_catalog(_with(tool, field, value))
+    assert words in str(raised.value), raised.value
+
+
+def test_requires_settings_names_what_may_be_required():
+    with pytest.raises(SettingsError) as raised:
+        parse_catalog(_with("post_operations_status", "requires_settings", ["operationsTeamID"]))
+    message = str(raised.value)
+    assert "operationsTeamId" in message and "operationsChannelId" in message
+
+
+def test_an_unknown_required_setting_stops_the_program(tmp_path):
+    result = run_with_catalog(
+        lambda d: tool_entry(d, "post_operations_status").update(requires_settings=["operationsChannel"]), tmp_path)
+    assert isinstance(result.error, SettingsError) and "requires_settings" in str(result.error)
+    assert result.plan.registrations == []
