@@ -37,9 +37,10 @@ $(KQL_CHECK)/node_modules/.installed: $(KQL_CHECK)/package-lock.json
 kql-check: $(KQL_CHECK)/node_modules/.installed  ## install the KQL checker the tests use (Node.js, npm)
 
 PREVIEW ?=
+BASE ?= HEAD
 
-plan: venv  ## offline preview of one stack: make plan STACK=prod [PREVIEW=first]
-	$(PY) -m offline.preview $(STACK) $(if $(PREVIEW),--preview $(PREVIEW))
+plan: venv  ## offline preview of one stack: make plan STACK=prod [PREVIEW=first | PREVIEW=update BASE=main]
+	$(PY) -m offline.preview $(STACK) $(if $(PREVIEW),--preview $(PREVIEW)) $(if $(filter update,$(PREVIEW)),--base $(BASE))
 
 test: venv kql-check  ## the whole suite, every stack file included
 	$(PY) -m pytest

@@ -6,6 +6,7 @@ from agent_obo import app_settings as site_setting
 from agent_obo.prepare import prepare
 from agent_obo.workflow_files import AGENT_WORKFLOW
 from components.agent_model import AgentModel, AgentModelArgs
+from components.app_settings import AppSettings, AppSettingsArgs
 from components.audit_monitoring import AuditMonitoring, AuditMonitoringArgs
 from components.chat_app_registration import ChatAppRegistration, ChatAppRegistrationArgs, issuer
 from components.easy_auth import EasyAuth, EasyAuthArgs
@@ -65,6 +66,7 @@ logic_app = LogicApp("logic-app", LogicAppArgs(
     always_ready_instances=settings.always_ready_instances, runtime_identity_id=runtime_identity.id,
     log_analytics_workspace_id=observability.workspace_id, model_resource_id=model.resource_id,
     agent_workflow=AGENT_WORKFLOW, tags=tags, content_share=runtime_storage.content_share,
+    host_storage_access=runtime_storage.runtime_role_assignments,
     app_settings=deployment.app_settings.resolve({
         site_setting.RUNTIME_IDENTITY_ID: runtime_identity.id,
         site_setting.RUNTIME_IDENTITY_CLIENT_ID: runtime_identity.client_id,
@@ -87,6 +89,11 @@ connection_access = ConnectionAccess("connection-access", ConnectionAccessArgs(
     site_principal_id=logic_app.system_principal_id,
     runbooks_container_id=runtime_storage.runbooks_container.id))
 
+app_settings = AppSettings("app-settings", AppSettingsArgs(
+    site_name=logic_app.name, resource_group_name=group.name, settings=logic_app.app_settings,
+    after=[*connection_access.policies.values(), *connection_access.data_access, logic_app.model_access,
+           *runtime_storage.runtime_role_assignments]))
+
 app_registration = ChatAppRegistration("chat-app", ChatAppRegistrationArgs(
     display_name=names.app_registration, environment=settings.environment, tenant_id=deployment.tenant_id,
     site_host_name=logic_app.default_host_name,
@@ -102,7 +109,7 @@ easy_auth = EasyAuth("easy-auth", EasyAuthArgs(
     unauthenticated_action=sign_in.unauthenticated_action, excluded_paths=list(sign_in.excluded_paths),
     additional_audiences=list(sign_in.additional_token_audiences),
     allowed_users=list(sign_in.allowed_users), allowed_groups=list(sign_in.allowed_groups),
-    depends_on=[app_registration.federated_credential]))
+    depends_on=[app_registration.federated_credential, app_settings.settings]))
 
 audit_monitoring = AuditMonitoring("audit-monitoring", AuditMonitoringArgs(
     resource_group_name=group.name, location=settings.location, environment=settings.environment,

@@ -33,7 +33,8 @@ class EasyAuthArgs:
     additional_audiences: list[str] = field(default_factory=list)
     allowed_users: list[str] = field(default_factory=list)
     allowed_groups: list[str] = field(default_factory=list)
-    # Sign-in works only once the federated credential exists: turn Easy Auth on after it.
+    # Sign-in works only once the federated credential and the settings naming it exist: turn Easy
+    # Auth on after them.
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 

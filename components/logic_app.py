@@ -10,7 +10,7 @@ system-assigned identity.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -38,10 +38,13 @@ class LogicAppArgs:
     model_resource_id: pulumi.Input[str]
     agent_workflow: str
     tags: dict[str, str]
-    # Every app setting of the site, from agent_obo/app_settings.py's table (AppSettings.resolve).
+    # Every app setting of the site, from agent_obo/app_settings.py's table (AppSettings.resolve);
+    # components/app_settings.py applies them.
     app_settings: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # accessKey host storage: the content share the host mounts (None for the keyless default).
     content_share: pulumi.Resource | None = None
+    # The runtime identity's storage role assignments: the host may reach its storage only after them.
+    host_storage_access: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
 def _system_principal_id(identity: web.outputs.ManagedServiceIdentityResponse | None) -> str:
@@ -51,6 +54,9 @@ def _system_principal_id(identity: web.outputs.ManagedServiceIdentityResponse | 
 
 
 class LogicApp(pulumi.ComponentResource):
+    """The plan and the site. `app_settings` are the settings the site runs with; AppSettings
+    (components/app_settings.py) applies them once what they point at may be used."""
+
     def __init__(self, name: str, args: LogicAppArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo:runtime:LogicApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -88,12 +94,13 @@ class LogicApp(pulumi.ComponentResource):
                 use32_bit_worker_process=False,
                 minimum_elastic_instance_count=args.always_ready_instances,
                 functions_runtime_scale_monitoring_enabled=True,
-                app_settings=[web.NameValuePairArgs(name=key, value=value)
-                              for key, value in self.app_settings.items()],
+                # No app_settings: components/app_settings.py applies them all, in order.
             ),
             tags=args.tags,
-            # The content share must exist before the host mounts it.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.content_share] if args.content_share else []),
+            # The content share must exist before the host mounts it, and the host may reach its
+            # storage only once the runtime identity holds its roles there.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[
+                *([args.content_share] if args.content_share else []), *args.host_storage_access]),
         )
         # Basic (user name and password) publishing credentials off for FTP and for SCM/Kudu:
         # deployments go through the package blob, with Entra identities only.

@@ -1,8 +1,9 @@
 """The tools' managed API connections, labelled per-user or app-only, and who may call them.
 
-ToolConnections creates the connections before the site (their runtime URLs become app settings);
-ConnectionAccess, after the site, gives its system-assigned identity an access policy on each, and
-the app-only managed-identity tools the data access they need.
+ToolConnections creates the connections (their ids and runtime URLs become app settings);
+ConnectionAccess, once the site exists, gives its system-assigned identity an access policy on each,
+and the app-only managed-identity tools the data access they need. The app settings that route
+traffic to a connection are written only after its access policy (components/app_settings.py).
 
 The typed web.Connection (API 2016-06-01) has no `kind`, `features` or `parameterValueSet`, and no
 access-policy resource exists, so both are generic ARM resources (../shared/AZURE_CONTRACTS.md

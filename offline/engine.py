@@ -226,8 +226,9 @@ def _dynamic_replaces(old: DeployedResource, inputs: Mapping[str, Any]) -> list[
     """A dynamic provider decides for itself: the engine calls its `diff` during the preview."""
     import dill
 
-    provider = dill.loads(base64.b64decode(inputs.get(PROVIDER_KEY) or old.inputs[PROVIDER_KEY]))
-    result = provider.diff(old.resource_id or "", dict(old.inputs), dict(inputs))
+    olds, news = _comparable(dict(old.inputs)), _comparable(dict(inputs))
+    provider = dill.loads(base64.b64decode(news.get(PROVIDER_KEY) or olds[PROVIDER_KEY]))
+    result = provider.diff(old.resource_id or "", olds, news)
     return list(result.replaces or [])
 
 

@@ -92,6 +92,8 @@ class Plan:
     # The config the program ran with, as the CLI hands it over (`agent-obo:<key>` -> string).
     config: dict[str, str] = field(default_factory=dict)
     mode: str = "up"  # how the resources answered (offline/engine.py MODES)
+    # An update preview: what the deployed stack has that this run no longer registers (deleted).
+    deleted: list[Registration] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Registration]:
         return iter(self.registrations)

@@ -1,10 +1,11 @@
-"""`make plan STACK=<stack> [PREVIEW=first]`: the offline preview of one stack.
+"""`make plan STACK=<stack> [PREVIEW=first|update [BASE=<git ref>]]`: the offline preview of one stack.
 
-Runs the real program under the mocks, prints what `pulumi preview` would create, and writes under
+Runs the real program under the mocks, prints what `pulumi preview` would do, and writes under
 build/<stack>/: plan.json (the whole record), the workflow package zip exactly as it would be
 uploaded, and its files unpacked for reading. By default every resource answers with its outputs
-known; `--preview first` answers as a new stack's first `pulumi preview` does, computed outputs
-unknown (offline/engine.py).
+known. `--preview first` answers as a new stack's first `pulumi preview` does, computed outputs
+unknown; `--preview update` as the preview of this checkout against the stack deployed from
+`--base` (default HEAD): what is unchanged, updated, replaced or deleted (offline/engine.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 # resources) and frees it all at exit: the cyclic collector only costs it time (~10% of a run).
 gc.disable()
 
+from offline.baseline import baseline_plan  # noqa: E402
 from offline.plan import Plan  # noqa: E402 - the SDK loads from here on, without collections
 from offline.report import render_text, to_json  # noqa: E402
 from offline.runner import PROJECT_DIR, run_stack  # noqa: E402
@@ -56,9 +58,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="stack name: Pulumi.<stack>.yaml")
     parser.add_argument("--build-dir", type=Path, default=PROJECT_DIR / "build")
-    parser.add_argument("--preview", choices=["first"], help="answer as this kind of preview does")
+    parser.add_argument("--preview", choices=["first", "update"], help="answer as this kind of preview does")
+    parser.add_argument("--base", default="HEAD", help="update previews: the git ref the stack was deployed from")
     args = parser.parse_args(argv)
-    result = run_stack(args.stack, mode=args.preview or "up")
+    baseline = None
+    if args.preview == "update":
+        try:
+            baseline = baseline_plan(args.stack, args.base)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    result = run_stack(args.stack, mode=args.preview or "up", baseline=baseline)
     if result.error is not None:
         print(f"error: {result.error}", file=sys.stderr)
         return 1

@@ -148,6 +148,8 @@ def render_text(plan: Plan, extra_sections: Iterable[str] = ()) -> str:
 
     for root in roots:
         walk(root, 0)
+    for registration in plan.deleted:
+        lines.append(f" -  {registration.type}  {registration.name}  (deleted: no longer in the program)")
     lines += ["", "Outputs:"]
     for key in sorted(plan.stack_outputs):
         value = SECRET if key in plan.secret_outputs else plan.stack_outputs[key]
@@ -159,6 +161,8 @@ def render_text(plan: Plan, extra_sections: Iterable[str] = ()) -> str:
         operation = registration.step.operation if registration.step else "create"
         counts[operation] = counts.get(operation, 0) + 1
     parts = [f"{SYMBOLS[op]} {counts[op]} to {op}" for op in ("create", "update", "replace") if counts.get(op)]
+    deleted = [r for r in plan.deleted if r.custom]
+    parts += [f"- {len(deleted)} to delete"] if deleted else []
     parts += [f"{counts['same']} unchanged"] if counts.get("same") else []
     summary = ", ".join(parts)
     lines += ["", f"Resources: {summary} ({len(plan.registrations) - len(plan.resources)} components)"]
@@ -191,6 +195,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
             }
             for r in plan.registrations
         ],
+        "deleted": [r.urn for r in plan.deleted],
         "outputs": {key: (SECRET if key in plan.secret_outputs else redact(value))
                     for key, value in sorted(plan.stack_outputs.items())},
     }

@@ -236,8 +236,10 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path,
         asyncio.set_event_loop(None)
 
     registrations = [_registration(request, urn, monitor) for request, urn in monitor.requests]
+    registered = {registration.urn for registration in registrations}
+    deleted = [r for r in (baseline.registrations if baseline else []) if r.urn not in registered]
     plan = Plan(stack=stack, registrations=registrations, stack_outputs=resolved, secret_outputs=secret,
-                config=dict(config), mode=mode)
+                config=dict(config), mode=mode, deleted=deleted)
     return RunResult(plan=plan, error=error)
 
 

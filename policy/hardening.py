@@ -24,6 +24,7 @@ from pulumi_policy import (
 from components.easy_auth import FIC_CLIENT_ID_SETTING
 from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, plain, props_of, violation
 from policy.resource_types import (
+    APP_SETTINGS_TYPES,
     BLOB_CONTAINER,
     FTP_ALLOWED,
     MODEL_ACCOUNT,
@@ -79,10 +80,35 @@ def _tls_at_least_1_2(version: Any) -> bool:
         return False
 
 
+def _check_app_settings(settings: list[tuple[Any, Any]], declares_access_key: bool,
+                        report_violation: ReportViolation) -> None:
+    """(name, value) pairs, wherever the site's settings live: inline on the site, or their own resource."""
+    for name, value in settings:
+        if declares_access_key and name in HOST_STORAGE_CONNECTION_SETTINGS and isinstance(value, str) \
+                and _is_storage_connection_string(value):
+            continue  # Learn's connection-string host storage, declared by the stack
+        if isinstance(name, str) and _SECRET_NAME.search(name):
+            report_violation(violation(
+                f"App setting {name!r} holds a secret by name.",
+                "remove it: sign in with the managed identity's federated credential "
+                f"({FIC_CLIENT_ID_SETTING}) and reach services with managed identity."), None)
+        elif isinstance(value, str) and _SECRET_VALUE.search(value):
+            report_violation(violation(
+                f"App setting {name!r} carries a key, password, SAS signature or client secret in its value.",
+                "use identity-based settings (e.g. AzureWebJobsStorage__credential=managedIdentity) or a Key "
+                "Vault reference; never a key in an app setting."), None)
+
+
 def validate_site_hardening(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type not in SITE_TYPES | PUBLISHING_CREDENTIAL_TYPES:
+    if args.resource_type not in SITE_TYPES | PUBLISHING_CREDENTIAL_TYPES | APP_SETTINGS_TYPES:
         return
     props = plain(args.props)
+    declares_access_key = args.get_config().get("hostStorageAuthentication") == ACCESS_KEY
+    if args.resource_type in APP_SETTINGS_TYPES:
+        settings = lookup(props, "properties")
+        if isinstance(settings, dict):
+            _check_app_settings(list(settings.items()), declares_access_key, report_violation)
+        return
     if args.resource_type in PUBLISHING_CREDENTIAL_TYPES:
         allow = lookup(props, "allow")
         if allow is not UNKNOWN and allow is not False:
@@ -112,31 +138,16 @@ def validate_site_hardening(args: ResourceValidationArgs, report_violation: Repo
             f"The site has no managed identity (identity.type {identity_type!r}): storage, connections and the "
             "model would need keys or secrets.",
             "give the site its system-assigned and user-assigned identities."), None)
-    declares_access_key = args.get_config().get("hostStorageAuthentication") == ACCESS_KEY
-    for setting in known_list(lookup(props, "siteConfig.appSettings")):
-        if not isinstance(setting, dict):
-            continue
-        name, value = lookup(setting, "name"), lookup(setting, "value")
-        if declares_access_key and name in HOST_STORAGE_CONNECTION_SETTINGS and isinstance(value, str) \
-                and _is_storage_connection_string(value):
-            continue  # Learn's connection-string host storage, declared by the stack
-        if isinstance(name, str) and _SECRET_NAME.search(name):
-            report_violation(violation(
-                f"App setting {name!r} holds a secret by name.",
-                "remove it: sign in with the managed identity's federated credential "
-                f"({FIC_CLIENT_ID_SETTING}) and reach services with managed identity."), None)
-        elif isinstance(value, str) and _SECRET_VALUE.search(value):
-            report_violation(violation(
-                f"App setting {name!r} carries a key, password, SAS signature or client secret in its value.",
-                "use identity-based settings (e.g. AzureWebJobsStorage__credential=managedIdentity) or a Key "
-                "Vault reference; never a key in an app setting."), None)
+    inline = [(lookup(setting, "name"), lookup(setting, "value"))
+              for setting in known_list(lookup(props, "siteConfig.appSettings")) if isinstance(setting, dict)]
+    _check_app_settings(inline, declares_access_key, report_violation)
 
 
 SITE_HARDENING = ResourceValidationPolicy(
     name="site-hardening",
     description=("The logic app site serves HTTPS only with TLS 1.2 or later, has FTP and basic publishing "
                  "credentials off, runs with a managed identity, and keeps no key, password, SAS signature or "
-                 "client secret in its app settings (but the host storage connection strings of a stack that "
+                 "client secret in its app settings, inline or as their own resource (but the host storage connection strings of a stack that "
                  "declares hostStorageAuthentication accessKey): anyone who reads the site's configuration, or "
                  "sniffs or guesses a credential, could otherwise act as the agent."),
     validate=validate_site_hardening,

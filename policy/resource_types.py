@@ -9,6 +9,10 @@ PUBLISHING_CREDENTIAL_TYPES = frozenset({
     "azure-native:web:WebAppFtpAllowed", "azure-native:web:WebAppScmAllowed",
     "azure-native:web:WebAppFtpAllowedSlot", "azure-native:web:WebAppScmAllowedSlot",
 })
+# A site's app settings as their own resource (Microsoft.Web/sites/config/appsettings: a name -> value map).
+APP_SETTINGS_TYPES = frozenset({
+    "azure-native:web:WebAppApplicationSettings", "azure-native:web:WebAppApplicationSettingsSlot",
+})
 FTP_ALLOWED = "azure-native:web:WebAppFtpAllowed"
 SCM_ALLOWED = "azure-native:web:WebAppScmAllowed"
 AUTH_SETTINGS_TYPES = frozenset({

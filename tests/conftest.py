@@ -31,12 +31,40 @@ def first_preview(request, first_previews) -> Plan:
     return first_previews[request.param]
 
 
-def run_with(overrides: dict, stack: str = "dev") -> RunResult:
+def add_calendar_write_scope(document: dict) -> None:
+    """A catalog change every stack previews: a per-user tool asks for one more delegated scope."""
+    tool_entry(document, "get_my_upcoming_events")["scopes"] = ["Calendars.Read", "Calendars.ReadWrite"]
+
+
+@pytest.fixture(scope="session")
+def rescoped_plans(tmp_path_factory) -> dict[str, Plan]:
+    """Each stack file with `add_calendar_write_scope` applied, every output known (as `pulumi up` runs it)."""
+    return {stack: run_with_catalog(add_calendar_write_scope, tmp_path_factory.mktemp(f"rescoped-{stack}"),
+                                    stack=stack).ok()
+            for stack in STACKS}
+
+
+@pytest.fixture(scope="session")
+def update_previews(plans, tmp_path_factory) -> dict[str, Plan]:
+    """Each stack file as the pull-request preview of a catalog change against it shows it: outputs of
+    what the change updates in place unknown (offline/engine.py)."""
+    return {stack: run_with_catalog(add_calendar_write_scope, tmp_path_factory.mktemp(f"catalog-{stack}"),
+                                    stack=stack, mode="update", baseline=plans[stack]).ok()
+            for stack in STACKS}
+
+
+@pytest.fixture(params=STACKS)
+def update_preview(request, update_previews) -> Plan:
+    return update_previews[request.param]
+
+
+def run_with(overrides: dict, stack: str = "dev", mode: str = "up", baseline: Plan | None = None) -> RunResult:
     """The dev stack with some settings changed, run through the real program."""
-    return run_stack(stack, overrides)
+    return run_stack(stack, overrides, mode=mode, baseline=baseline)
 
 
-def run_with_catalog(mutate, tmp_path, overrides: dict | None = None, stack: str = "dev") -> RunResult:
+def run_with_catalog(mutate, tmp_path, overrides: dict | None = None, stack: str = "dev", mode: str = "up",
+                     baseline: Plan | None = None) -> RunResult:
     """The real program with a changed copy of catalog/tools.yaml (`mutate` edits its parsed YAML)."""
     from unittest import mock
 
@@ -49,7 +77,7 @@ def run_with_catalog(mutate, tmp_path, overrides: dict | None = None, stack: str
     path = tmp_path / "tools.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     with mock.patch.object(catalog, "CATALOG_PATH", path):
-        return run_stack(stack, overrides)
+        return run_stack(stack, overrides, mode=mode, baseline=baseline)
 
 
 def tool_entry(document: dict, name: str) -> dict:

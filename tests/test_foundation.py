@@ -29,11 +29,13 @@ def settings_of(stack):
     return load_settings(stack_config(stack_file(stack).get("config")), stack)
 
 
+APP_SETTINGS = "azure-native:web:WebAppApplicationSettings"
+
+
 def app_settings(plan) -> dict[str, str]:
-    pairs = plan.one(SITE).input("siteConfig.appSettings")
-    names = [pair["name"] for pair in pairs]
-    assert len(names) == len(set(names)), f"duplicate app settings in {plan.stack}"
-    return {pair["name"]: pair["value"] for pair in pairs}
+    """Every app setting of the site: all of them on its one config/appsettings resource."""
+    assert plan.one(SITE).input("siteConfig.appSettings") is None, "the site itself carries no app settings"
+    return dict(plan.one(APP_SETTINGS).input("properties"))
 
 
 def package_container(plan):

@@ -14,6 +14,7 @@ from offline.plan import Plan, is_secret_value
 from policy import stack_config
 from policy.harness import run_policies
 from tests.conftest import run_with
+from tests.test_foundation import APP_SETTINGS, app_settings
 
 SITE = "azure-native:web:WebApp"
 STORAGE = "azure-native:storage:StorageAccount"
@@ -31,10 +32,6 @@ STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 @pytest.fixture(scope="module", params=["dev", "prod"])
 def access_key_plan(request) -> Plan:
     return run_with(ACCESS_KEY, stack=request.param).ok()
-
-
-def app_settings(plan: Plan) -> dict[str, Any]:
-    return {s["name"]: s["value"] for s in plan.one(SITE).input("siteConfig.appSettings")}
 
 
 def offline_key(plan: Plan) -> str:
@@ -91,16 +88,19 @@ def test_access_key_runtime_identity_reads_only_the_package(access_key_plan):
         (STORAGE_BLOB_DATA_READER, package_container.outputs["id"])]
 
 
-def test_the_site_waits_for_its_content_share(access_key_plan):
+def test_the_site_waits_for_its_content_share_and_its_storage_role(access_key_plan):
+    from tests.test_ordering import storage_roles, waits_for
+
     site, share = access_key_plan.one(SITE), access_key_plan.one(FILE_SHARE)
     assert share.urn in site.dependencies
+    roles = storage_roles(access_key_plan)
+    assert roles and {r.urn for r in roles} <= waits_for(access_key_plan, site)
 
 
 def test_the_account_key_is_never_plain(access_key_plan):
     plan = access_key_plan
     key = offline_key(plan)
-    site = plan.one(SITE)
-    assert "siteConfig" in site.secret_input_paths
+    assert "properties" in plan.one(APP_SETTINGS).secret_input_paths
     for registration in plan:
         leaks = [text for text in plain_parts(registration.raw_inputs) if key in text]
         assert not leaks, f"{registration.urn} has the account key in plain inputs"
@@ -147,13 +147,11 @@ def test_declaration_allows_only_the_two_host_storage_settings(access_key_plan):
     from tests.test_policy_pack import replaced
 
     def smuggle(inputs: dict) -> None:
-        settings = inputs["siteConfig"]["appSettings"]
-        value = next(s["value"] for s in settings if s["name"] == "AzureWebJobsStorage")
-        settings.append({"name": "EXPORT_STORAGE", "value": value})
-        next(s for s in settings if s["name"] == "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING")["value"] = \
-            value + ";SharedAccessSignature=sv=2024&sig=abc"
+        settings = inputs["properties"]
+        settings["EXPORT_STORAGE"] = settings["AzureWebJobsStorage"]
+        settings["WEBSITE_CONTENTAZUREFILECONNECTIONSTRING"] += ";SharedAccessSignature=sv=2024&sig=abc"
 
-    mutated = replaced(access_key_plan, "logic-app-site", smuggle)
+    mutated = replaced(access_key_plan, "app-settings-appsettings", smuggle)
     assert verdicts(mutated)["site-hardening"] == 2
 
 

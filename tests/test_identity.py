@@ -228,13 +228,10 @@ def test_additional_audiences_are_accepted_beside_the_apps_own():
 
 # --- scope changes ----------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def rescoped(tmp_path_factory):
-    """dev with one per-user tool asking for one more scope."""
-    def add_scope(document):
-        tool_entry(document, "get_my_upcoming_events")["scopes"] = ["Calendars.Read", "Calendars.ReadWrite"]
-
-    return run_with_catalog(add_scope, tmp_path_factory.mktemp("rescoped")).ok()
+@pytest.fixture
+def rescoped(rescoped_plans):
+    """dev with one per-user tool asking for one more scope (tests/conftest.py add_calendar_write_scope)."""
+    return rescoped_plans["dev"]
 
 
 def test_a_scope_change_updates_grant_and_app_but_never_replaces_the_app(plans, rescoped):

@@ -106,7 +106,8 @@ def both(*mutations: Mutation) -> Mutation:
 
 
 def add_app_setting(name: str, value: str) -> Mutation:
-    return lambda inputs: inputs["siteConfig"]["appSettings"].append({"name": name, "value": value})
+    """A setting inline on the site (which the program never does: the pack still checks it)."""
+    return lambda inputs: inputs["siteConfig"].setdefault("appSettings", []).append({"name": name, "value": value})
 
 
 @pytest.fixture(scope="module")
@@ -312,22 +313,35 @@ SITE_BREAKS = [
     ("FTP default", drop("siteConfig.ftpsState"), "ftpsState is <missing>"),
     ("no managed identity", drop("identity"), "no managed identity"),
     ("identity None", set_at("identity.type", "None"), "no managed identity"),
-    ("storage key",
-     add_app_setting("AzureWebJobsStorage", "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=abc=="),
-     "'AzureWebJobsStorage'"),
-    ("service bus key", add_app_setting("BUS", "Endpoint=sb://x/;SharedAccessKeyName=r;SharedAccessKey=k"), "'BUS'"),
-    ("SAS url", add_app_setting("PKG", "https://st.blob.core.windows.net/c/p.zip?sv=2022&sp=r&sig=abc"), "'PKG'"),
-    ("password", add_app_setting("DB", "Server=x;User Id=u;Password=p"), "'DB'"),
-    ("client secret value", add_app_setting("SOMETHING", "aB3" + "8Q~" + "x" * 32), "'SOMETHING'"),
-    ("easy auth secret name", add_app_setting("MICROSOFT_PROVIDER_AUTHENTICATION_SECRET", "@Microsoft.KeyVault(x)"),
-     "holds a secret by name"),
-    ("client secret name", add_app_setting("GRAPH_CLIENT_SECRET", "x"), "holds a secret by name"),
 ]
+SECRET_SETTINGS = [
+    ("storage key", "AzureWebJobsStorage", "DefaultEndpointsProtocol=https;AccountName=st;AccountKey=abc==",
+     "'AzureWebJobsStorage'"),
+    ("service bus key", "BUS", "Endpoint=sb://x/;SharedAccessKeyName=r;SharedAccessKey=k", "'BUS'"),
+    ("SAS url", "PKG", "https://st.blob.core.windows.net/c/p.zip?sv=2022&sp=r&sig=abc", "'PKG'"),
+    ("password", "DB", "Server=x;User Id=u;Password=p", "'DB'"),
+    ("client secret value", "SOMETHING", "aB3" + "8Q~" + "x" * 32, "'SOMETHING'"),
+    ("easy auth secret name", "MICROSOFT_PROVIDER_AUTHENTICATION_SECRET", "@Microsoft.KeyVault(x)",
+     "holds a secret by name"),
+    ("client secret name", "GRAPH_CLIENT_SECRET", "x", "holds a secret by name"),
+]
+APP_SETTINGS_RESOURCE = "app-settings-appsettings"
 
 
 @pytest.mark.parametrize("mutate,expected", [case[1:] for case in SITE_BREAKS], ids=[case[0] for case in SITE_BREAKS])
 def test_site_hardening_reports(dev, mutate, expected):
     found = messages(only(dev, "logic-app-site", mutate), "site-hardening")
+    assert any(expected in m for m in found), found
+
+
+@pytest.mark.parametrize("place", ["settings resource", "inline on the site"])
+@pytest.mark.parametrize("name,value,expected", [case[1:] for case in SECRET_SETTINGS],
+                         ids=[case[0] for case in SECRET_SETTINGS])
+def test_site_hardening_reports_a_secret_in_an_app_setting_wherever_it_is(dev, place, name, value, expected):
+    if place == "inline on the site":
+        found = messages(only(dev, "logic-app-site", add_app_setting(name, value)), "site-hardening")
+    else:
+        found = messages(only(dev, APP_SETTINGS_RESOURCE, set_at(f"properties.{name}", value)), "site-hardening")
     assert any(expected in m for m in found), found
 
 
@@ -339,9 +353,9 @@ def test_site_hardening_reports_basic_publishing_credentials_allowed(dev, name):
 
 
 def test_site_hardening_accepts_identity_based_settings_and_the_insights_connection_string(dev):
-    site = dev.one(SITE)
-    names = {s["name"] for s in site.input("siteConfig.appSettings")}
+    names = set(next(r for r in dev.registrations if r.name == APP_SETTINGS_RESOURCE).input("properties"))
     assert {"APPLICATIONINSIGHTS_CONNECTION_STRING", "AzureWebJobsStorage__credential"} <= names
+    assert messages(only(dev, APP_SETTINGS_RESOURCE), "site-hardening") == []
     assert messages(only(dev, "logic-app-site"), "site-hardening") == []
 
 

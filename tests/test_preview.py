@@ -13,6 +13,7 @@ from offline import engine, runner
 from offline.mocks import AzureMocks
 from offline.plan import Plan
 from offline.runner import run_stack
+from tests.conftest import run_with
 from policy.harness import run_policies
 from tests.test_foundation import app_settings
 
@@ -124,3 +125,74 @@ def test_a_typed_output_keeps_its_inputs_and_leaves_the_rest_unknown():
 def test_an_unknown_input_previews_as_an_unknown_output(given):
     state = engine.preview_outputs("azure-native:web:WebApp", {"name": given}, {"name": "site"})
     assert state == {"name": engine.UNKNOWN}
+
+
+# --- update previews: a change to a deployed stack, as its pull-request preview shows it ------------
+
+def operations(plan: Plan) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for registration in plan.resources:
+        found.setdefault(registration.step.operation, set()).add(registration.name)
+    return found
+
+
+def test_a_new_scope_replaces_only_that_connection_its_generation_and_its_access_policy(update_preview):
+    done = operations(update_preview)
+    assert done[engine.REPLACE] == {
+        "office365-peruser-generation", "office365-peruser", "office365-peruser-site-access"}
+    # The app registration asks for the scope, the consent grants it, the settings point at the new
+    # connection. The site and everything keyed on its principal id stay as they are.
+    assert done[engine.UPDATE] <= {"chat-app-app", "chat-app-graph-consent", "app-settings-appsettings"}
+    assert "app-settings-appsettings" in done[engine.UPDATE]
+    assert update_preview.deleted == []
+    site = update_preview.one("azure-native:web:WebApp")
+    assert site.step.operation == engine.SAME and not isinstance(site.outputs["identity"]["principalId"], Unknown)
+
+
+def test_an_update_preview_registers_what_the_change_deploys_and_its_outputs_are_never_wrong(
+        update_preview, rescoped_plans):
+    deployed = rescoped_plans[update_preview.stack]
+    assert shape(update_preview) == shape(deployed)
+    for key, value in update_preview.stack_outputs.items():
+        assert agrees(value, deployed.stack_outputs[key]), key
+    assert update_preview.stack_outputs["logicAppHostName"] == deployed.stack_outputs["logicAppHostName"]
+
+
+def test_the_policy_pack_passes_every_update_preview(update_preview):
+    failing = {r.name: r.violations for r in run_policies(update_preview) if r.blocks_deployment}
+    assert failing == {}
+
+
+def test_a_new_tool_description_replaces_only_the_package_and_updates_only_the_settings(plans, tmp_path):
+    from tests.conftest import run_with_catalog, tool_entry
+
+    def reword(document: dict) -> None:
+        entry = tool_entry(document, "get_my_profile")
+        entry["description"] = entry["description"] + " Includes the job title."
+
+    plan = run_with_catalog(reword, tmp_path, mode="update", baseline=plans["dev"]).ok()
+    assert operations(plan)[engine.REPLACE] == {"workflow-package-blob"}  # a new blob, then the old one goes
+    assert operations(plan)[engine.UPDATE] == {"app-settings-appsettings"}  # WEBSITE_RUN_FROM_PACKAGE
+
+
+def test_switching_off_a_connections_last_tool_deletes_the_connection_and_its_policy(plans):
+    plan = run_with({"agent-obo:disabledTools": ["post_operations_status"]}, mode="update",
+                    baseline=plans["dev"]).ok()
+    assert {r.name for r in plan.deleted if r.custom} == {"teams-apponly", "teams-apponly-site-access"}
+    assert engine.REPLACE not in operations(plan) or operations(plan)[engine.REPLACE] == {"workflow-package-blob"}
+
+
+def test_a_change_to_the_site_itself_previews_its_principal_keyed_grants_as_replaced(plans):
+    """Documented, not fixed: azure-native previews every output of a resource updated in place as
+    unknown, so a change to the site itself (here its always-ready instances) shows the access policies
+    and role assignments named by its principal id as replaced; `pulumi up` finds the same id and
+    replaces nothing. Catalog changes no longer touch the site (components/app_settings.py)."""
+    plan = run_with({"agent-obo:alwaysReadyInstances": 2}, mode="update", baseline=plans["dev"]).ok()
+    done = operations(plan)
+    # The app registration's redirect URI names the site's host name, unknown while the site updates.
+    assert done[engine.UPDATE] == {"logic-app-site", "chat-app-app"}
+    assert done[engine.REPLACE] == {
+        "logic-app-model-access", "azureblob-apponly-runbooks-reader", *(
+            f"{connection}-site-access" for connection in (
+                "azureblob-apponly", "teams-apponly", "office365-peruser", "onedriveforbusiness-peruser",
+                "office365users-peruser"))}

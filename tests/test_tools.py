@@ -290,12 +290,10 @@ def test_a_disabled_tool_leaves_the_workflow_its_connection_and_its_scopes(plans
 
 # --- scope changes replace only the per-user connection ---------------------------------------------
 
-@pytest.fixture(scope="module")
-def rescoped(tmp_path_factory):
-    def add_scope(document):
-        tool_entry(document, "get_my_upcoming_events")["scopes"] = ["Calendars.Read", "Calendars.ReadWrite"]
-
-    return run_with_catalog(add_scope, tmp_path_factory.mktemp("tools-rescoped")).ok()
+@pytest.fixture
+def rescoped(rescoped_plans):
+    """dev with one per-user tool asking for one more scope (tests/conftest.py add_calendar_write_scope)."""
+    return rescoped_plans["dev"]
 
 
 def test_a_scope_change_replaces_that_per_user_connection_and_its_policy_only(plans, rescoped):
@@ -317,10 +315,11 @@ def test_a_scope_change_replaces_that_per_user_connection_and_its_policy_only(pl
         assert changed is (policy.name == "office365-peruser-site-access"), policy.name
     for type_ in ("azuread:index/application:Application", "azure-native:storage:StorageAccount"):
         assert after.one(type_).urn == before.one(type_).urn
-    old_site, new_site = before.one(SITE).inputs, after.one(SITE).inputs
-    assert {k for k in old_site if old_site[k] != new_site.get(k)} == {"siteConfig"}  # settings only
-    assert {k: v for k, v in old_site["siteConfig"].items() if k != "appSettings"} == \
-        {k: v for k, v in new_site["siteConfig"].items() if k != "appSettings"}
+    assert before.one(SITE).inputs == after.one(SITE).inputs  # the site itself is untouched...
+    old_settings, new_settings = app_settings(before), app_settings(after)
+    assert {k for k in old_settings if old_settings[k] != new_settings[k]} == {  # ...only its settings change
+        "office365-peruser_connectionId", "office365-peruser_connectionRuntimeUrl",
+        "office365-peruser_dynamicConnectionProxyUrl"}
 
 
 # --- the catalog's rules, enforced before anything is registered ------------------------------------
