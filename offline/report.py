@@ -132,7 +132,8 @@ def render_text(plan: Plan, extra_sections: Iterable[str] = ()) -> str:
         symbol = SYMBOLS[registration.step.operation] if registration.step else "+"
         lines.append(f" {symbol:<2} {indent}{registration.type}  {registration.name}  (parent: {parent})")
         inputs = redact(registration.raw_inputs)
-        for path in SETTINGS_THAT_MATTER.get(registration.type, ()):
+        unchanged = registration.step is not None and registration.step.operation == "same"
+        for path in () if unchanged else SETTINGS_THAT_MATTER.get(registration.type, ()):
             value = _lookup(inputs, path)
             if value is not None:
                 lines.append(f"    {indent}    {path} = {_short(value)}")

@@ -147,9 +147,10 @@ SITE_HARDENING = ResourceValidationPolicy(
     name="site-hardening",
     description=("The logic app site serves HTTPS only with TLS 1.2 or later, has FTP and basic publishing "
                  "credentials off, runs with a managed identity, and keeps no key, password, SAS signature or "
-                 "client secret in its app settings, inline or as their own resource (but the host storage connection strings of a stack that "
-                 "declares hostStorageAuthentication accessKey): anyone who reads the site's configuration, or "
-                 "sniffs or guesses a credential, could otherwise act as the agent."),
+                 "client secret in its app settings, inline or as their own resource (but the host storage "
+                 "connection strings of a stack that declares hostStorageAuthentication accessKey): anyone "
+                 "who reads the site's configuration, or sniffs or guesses a credential, could otherwise act "
+                 "as the agent."),
     validate=validate_site_hardening,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=_HOST_STORAGE_SCHEMA,

@@ -13,8 +13,8 @@ from offline import engine, runner
 from offline.mocks import AzureMocks
 from offline.plan import Plan
 from offline.runner import run_stack
-from tests.conftest import run_with
 from policy.harness import run_policies
+from tests.conftest import run_with
 from tests.test_foundation import app_settings
 
 CONNECTION = "azure-native:resources:Resource"
@@ -196,3 +196,23 @@ def test_a_change_to_the_site_itself_previews_its_principal_keyed_grants_as_repl
             f"{connection}-site-access" for connection in (
                 "azureblob-apponly", "teams-apponly", "office365-peruser", "onedriveforbusiness-peruser",
                 "office365users-peruser"))}
+
+
+# --- make plan PREVIEW=update: the baseline is the program as committed at a git ref ----------------
+
+def test_a_baseline_is_the_committed_program_run_with_every_output_known(tmp_path, plans):
+    import pickle
+
+    from offline import baseline
+
+    out = tmp_path / "plan.pickle"
+    assert baseline.main(["dev", str(out)]) == 0
+    recorded = pickle.loads(out.read_bytes())
+    assert recorded.mode == "up" and shape(recorded) == shape(plans["dev"])
+
+
+def test_a_baseline_from_a_ref_that_is_not_a_commit_is_refused():
+    from offline.baseline import baseline_plan
+
+    with pytest.raises(ValueError, match="BASE=no-such-ref: not a commit of this repository"):
+        baseline_plan("dev", "no-such-ref")
