@@ -24,11 +24,12 @@ import re
 import shutil
 import sys
 import textwrap
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
@@ -39,7 +40,12 @@ DEFAULT_TIMEOUT_SECONDS = 120.0
 # A chat answer is a few kilobytes; the cap keeps a misbehaving endpoint from filling memory.
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-REQUIRED_SIGN_IN_OUTPUTS = ("tenantId", "clientId", "identifierUri")
+# Device-code sign-in goes through the stack's verification client (agent-obo:verificationUsers),
+# never through the chat app, which allows no public-client flows.
+VERIFICATION_CLIENT_OUTPUT = "verificationClientId"
+REQUIRED_SIGN_IN_OUTPUTS = ("tenantId", VERIFICATION_CLIENT_OUTPUT, "identifierUri")
+POLL_INTERVAL_SECONDS = 2.0
+MAX_SIGN_INS = 5  # per user: one per per-user connection the question touches
 # Task states after which no answer will come: reported as failures, not as empty answers.
 FAILED_TASK_STATES = frozenset({"failed", "rejected", "canceled", "auth-required", "input-required"})
 UNFINISHED_TASK_STATES = frozenset({"submitted", "working", "unknown"})
@@ -68,6 +74,9 @@ _CONSENT_PATTERN = re.compile(r"AADSTS65001|consent", re.IGNORECASE)
 _AUDIENCE_PATTERN = re.compile(r"invalid_token|audience|\baud\b", re.IGNORECASE)
 _EXPIRED_PATTERN = re.compile(r"expired|lifetime", re.IGNORECASE)
 _CONSENT_SIGN_IN_ERRORS = frozenset({"consent_required", "interaction_required"})
+
+
+SignInPrompt = Callable[[Sequence["ConsentLink"]], bool]
 
 
 class ConfigurationError(Exception):
@@ -158,13 +167,48 @@ def ask(
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     *,
     identifier_uri: str | None = None,
+    on_auth_required: SignInPrompt | None = None,
+    poll_interval: float = POLL_INTERVAL_SECONDS,
 ) -> Answer:
     """Send `question` as the token's user and return the answer or a diagnosis. Every failure
-    mode comes back as an Answer so the caller can still show both users side by side."""
+    mode comes back as an Answer so the caller can still show both users side by side.
+
+    The agent may answer with a task that is still running (then it is polled with `tasks/get`
+    until it ends or `timeout` passes), or one that needs the user to sign in to a per-user
+    connection first (`auth-required`, the module's "first use"): then `on_auth_required` gets the
+    consent links and, once it returns True, the same task continues with the A2A
+    `AuthenticationCompleted` message (Azure/LogicAppsUX libs/a2a-core/src/client/a2a-client.ts)."""
     check_endpoint(endpoint)
+    deadline = time.monotonic() + timeout
+
+    def remaining() -> float:
+        return max(0.1, deadline - time.monotonic())
+
+    outcome = _call(endpoint, token, build_request(question), remaining(), identifier_uri)
+    sign_ins = 0
+    while not isinstance(outcome, Answer):
+        status, result = outcome
+        state = _task_state(result)
+        links = consent_links(result) if state == "auth-required" else []
+        if (state == "auth-required" and links and on_auth_required is not None
+                and sign_ins < MAX_SIGN_INS and on_auth_required(links)):
+            sign_ins += 1
+            outcome = _call(endpoint, token, authentication_completed(result), remaining(), identifier_uri)
+            continue
+        if state in UNFINISHED_TASK_STATES and result.get("id") and time.monotonic() + poll_interval < deadline:
+            time.sleep(poll_interval)
+            outcome = _call(endpoint, token, task_get(str(result["id"])), remaining(), identifier_uri)
+            continue
+        outcome = answer_from_result(status, result, links)
+    return Answer(outcome.ok, _redact(outcome.text, token), outcome.status, _redact(outcome.diagnosis, token))
+
+
+def _call(endpoint: str, token: str, payload: dict[str, Any], timeout: float,
+          identifier_uri: str | None) -> Answer | tuple[int, dict[str, Any]]:
+    """One JSON-RPC request: the failure as an Answer, or the HTTP status and the JSON-RPC result."""
     request = urllib.request.Request(
         endpoint,
-        data=json.dumps(build_request(question)).encode("utf-8"),
+        data=json.dumps(payload).encode("utf-8"),
         method="POST",
         headers={
             "Authorization": f"Bearer {token}",
@@ -178,15 +222,14 @@ def ask(
             body = response.read(MAX_RESPONSE_BYTES).decode("utf-8", errors="replace")
     except urllib.error.HTTPError as error:
         body = _read_error_body(error)
-        diagnosis = diagnose(error.code, error.headers or {}, body, identifier_uri=identifier_uri)
-        return Answer(False, "", error.code, _redact(diagnosis, token))
+        return Answer(False, "", error.code, diagnose(error.code, error.headers or {}, body,
+                                                      identifier_uri=identifier_uri))
     except urllib.error.URLError as error:
-        return Answer(False, "", None, _redact(f"Network error: {error.reason}", token))
+        return Answer(False, "", None, f"Network error: {error.reason}")
     except (TimeoutError, OSError) as error:
         # A timeout while reading the body arrives as a bare OSError, not as a URLError.
-        return Answer(False, "", None, _redact(f"Network error: {str(error) or 'timed out'}", token))
-    answer = parse_response(status, body, identifier_uri=identifier_uri)
-    return Answer(answer.ok, _redact(answer.text, token), answer.status, _redact(answer.diagnosis, token))
+        return Answer(False, "", None, f"Network error: {str(error) or 'timed out'}")
+    return _decode(status, body)
 
 
 def _read_error_body(error: urllib.error.HTTPError) -> str:
@@ -205,8 +248,16 @@ def _redact(text: str, token: str) -> str:
 
 
 def parse_response(status: int, body: str, *, identifier_uri: str | None = None) -> Answer:
-    """Turn a 2xx JSON-RPC reply into an Answer: the text of a Message or Task result, or the
+    """Turn one 2xx JSON-RPC reply into an Answer: the text of a Message or Task result, or the
     JSON-RPC error with its code and message."""
+    decoded = _decode(status, body)
+    if isinstance(decoded, Answer):
+        return decoded
+    status, result = decoded
+    return answer_from_result(status, result, consent_links(result))
+
+
+def _decode(status: int, body: str) -> Answer | tuple[int, dict[str, Any]]:
     try:
         payload = json.loads(body)
     except json.JSONDecodeError:
@@ -218,25 +269,96 @@ def parse_response(status: int, body: str, *, identifier_uri: str | None = None)
     result = payload.get("result")
     if not isinstance(result, dict):
         return Answer(False, "", status, f"The JSON-RPC response has no result: {_snippet(body)}")
+    return status, result
 
+
+def _task_state(result: Mapping[str, Any]) -> str | None:
+    if result.get("kind") != "task":
+        return None
+    return str((result.get("status") or {}).get("state", "unknown"))
+
+
+def answer_from_result(status: int, result: Mapping[str, Any], links: Sequence[ConsentLink] = ()) -> Answer:
     kind = result.get("kind")
     if kind == "message":
         text = _text_of_parts(result.get("parts"))
     elif kind == "task":
-        state = str((result.get("status") or {}).get("state", "unknown"))
-        text = _text_of_task(result)
+        state = _task_state(result) or "unknown"
+        text = _text_of_task(dict(result))
         if state in FAILED_TASK_STATES:
-            return Answer(False, "", status, _describe_failed_task(state, text))
-        if state in UNFINISHED_TASK_STATES and not text:
+            return Answer(False, "", status, _describe_failed_task(state, text, links))
+        if state in UNFINISHED_TASK_STATES:
             return Answer(
                 False, "", status,
-                f"The agent returned the task still in state {state!r} without an answer; ask again.",
+                f"The agent's task was still in state {state!r} when the time ran out; ask again "
+                f"or raise --timeout.",
             )
     else:
-        return Answer(False, "", status, f"Unexpected result kind {kind!r}: {_snippet(body)}")
+        return Answer(False, "", status, f"Unexpected result kind {kind!r}: {_snippet(json.dumps(result))}")
     if not text:
         return Answer(False, "", status, "The agent answered with no text parts.")
     return Answer(True, text, status, "")
+
+
+# --- A2A task follow-up ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentLink:
+    """A per-user connection's sign-in link from an auth-required task, and the connector it is for."""
+
+    service: str
+    url: str
+
+
+_LINK_PATTERN = re.compile(r"https://[^\s\"'<>\[\],]+")
+
+
+def consent_links(result: Mapping[str, Any]) -> list[ConsentLink]:
+    """The sign-in links an auth-required task carries: `InTaskAuthRequired` data parts (the consent
+    link a string, or an object with `link` and `apiDetails.apiDisplayName`; Azure/LogicAppsUX
+    a2a-client.ts), and https links in its text ("Please authenticate using links: [...]", labs
+    course module 05). Only https links: anything else is never shown to the user."""
+    message = (result.get("status") or {}).get("message") or {}
+    parts = message.get("parts") if isinstance(message, dict) else None
+    links: list[ConsentLink] = []
+    for part in parts if isinstance(parts, list) else []:
+        if not isinstance(part, dict):
+            continue
+        kind = str(part.get("kind", part.get("type", ""))).lower()
+        data = part.get("data")
+        if kind == "data" and isinstance(data, dict) and data.get("messageType") == "InTaskAuthRequired":
+            raw = data.get("consentLink")
+            url = raw if isinstance(raw, str) else (raw or {}).get("link") if isinstance(raw, dict) else None
+            details = (raw.get("apiDetails") or {}) if isinstance(raw, dict) else {}
+            service = details.get("apiDisplayName") or data.get("serviceName") or "a connector"
+            if isinstance(url, str) and url.startswith("https://"):
+                links.append(ConsentLink(str(service), url))
+        elif kind == "text" and isinstance(part.get("text"), str):
+            links += [ConsentLink("a connector", url) for url in _LINK_PATTERN.findall(part["text"])]
+    unique: list[ConsentLink] = []
+    for link in links:
+        if link.url not in [u.url for u in unique]:
+            unique.append(link)
+    return unique
+
+
+def authentication_completed(task: Mapping[str, Any]) -> dict[str, Any]:
+    """Tells the agent the user signed in, continuing the same task and conversation."""
+    message: dict[str, Any] = {
+        "kind": "message",
+        "role": "user",
+        "messageId": str(uuid.uuid4()),
+        "taskId": task.get("id"),
+        "parts": [{"kind": "data", "data": {"messageType": "AuthenticationCompleted"}}],
+    }
+    if task.get("contextId"):
+        message["contextId"] = task["contextId"]
+    return {"jsonrpc": "2.0", "id": str(uuid.uuid4()), "method": "message/send", "params": {"message": message}}
+
+
+def task_get(task_id: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": str(uuid.uuid4()), "method": "tasks/get", "params": {"id": task_id}}
 
 
 def _text_of_parts(parts: Any) -> str:
@@ -267,9 +389,14 @@ def _text_of_task(task: dict[str, Any]) -> str:
     return "\n".join(unique)
 
 
-def _describe_failed_task(state: str, text: str) -> str:
+def _describe_failed_task(state: str, text: str, links: Sequence[ConsentLink] = ()) -> str:
     detail = f": {_snippet(text)}" if text else ""
-    if state == "auth-required" or _CONSENT_PATTERN.search(text):
+    sign_in = "".join(f" Sign in to {link.service}: {link.url}" for link in links)
+    if state == "auth-required":
+        return (f"The agent task ended in state {state!r}{detail}. The user has not signed in to a per-user "
+                f"connection yet (first use): run interactively to sign in when asked.{sign_in} "
+                f"If signing in does not help: {CONSENT_ADVICE}")
+    if _CONSENT_PATTERN.search(text):
         return f"The agent task ended in state {state!r}{detail}. {CONSENT_ADVICE}"
     return f"The agent task ended in state {state!r}{detail}."
 
@@ -491,6 +618,40 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def sign_in_outputs(outputs: Mapping[str, Any], path: Path) -> list[str]:
+    """Tenant, verification client and the agent's Application ID URI, for device-code sign-in."""
+    why = {
+        "tenantId": "needed for device-code sign-in",
+        VERIFICATION_CLIENT_OUTPUT: "the stack's verification client, which device-code sign-in uses: set "
+                                    "agent-obo:verificationUsers to the two test users and run pulumi up (the "
+                                    "chat app allows no public-client sign-in); or pass --token-a-file and "
+                                    "--token-b-file",
+        "identifierUri": "the agent's Application ID URI, the token's audience",
+    }
+    values = [_required_output(outputs, key, path, why[key]) for key in REQUIRED_SIGN_IN_OUTPUTS]
+    if outputs.get(VERIFICATION_CLIENT_OUTPUT) == outputs.get("clientId"):
+        raise ConfigurationError(f"stack outputs {path}: {VERIFICATION_CLIENT_OUTPUT} is the chat app's client id; "
+                                 "device-code sign-in must use the separate verification client")
+    return values
+
+
+def terminal_sign_in_prompt(user_label: str) -> SignInPrompt:
+    """First use of a per-user connection: show each link whole, wait for the user to sign in."""
+
+    def prompt(links: Sequence[ConsentLink]) -> bool:
+        print(f"User {user_label} must sign in to a per-user connection first (first use). Open each link in "
+              f"the same private browser window user {user_label} signed in with:", file=sys.stderr)
+        for link in links:
+            print(f"  {link.service}: {link.url}", file=sys.stderr)
+        try:
+            answer = input("Press Enter once signed in (or type skip): ")
+        except EOFError:
+            return False
+        return answer.strip().lower() != "skip"
+
+    return prompt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
     try:
@@ -503,10 +664,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         tokens = {label: read_token(path) for label, path in token_files.items() if path is not None}
         sign_in_settings: list[str] = []
         if len(tokens) < 2:
-            sign_in_settings = [
-                _required_output(outputs, key, args.outputs, "needed for device-code sign-in")
-                for key in REQUIRED_SIGN_IN_OUTPUTS
-            ]
+            sign_in_settings = sign_in_outputs(outputs, args.outputs)
     except ConfigurationError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -519,10 +677,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 answers[label] = Answer(False, "", None, problem)
                 continue
             tokens[label] = token
+    prompt = sys.stdin is not None and sys.stdin.isatty()
     for label in ("A", "B"):
         if label not in answers:
             answers[label] = ask(endpoint, tokens[label], args.question, args.timeout,
-                                 identifier_uri=identifier_uri)
+                                 identifier_uri=identifier_uri,
+                                 on_auth_required=terminal_sign_in_prompt(label) if prompt else None)
 
     print(f"Question: {args.question}\n")
     print(side_by_side(answers["A"].display_text(), answers["B"].display_text(), _terminal_width()))

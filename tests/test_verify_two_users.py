@@ -42,6 +42,11 @@ CONSENT_BODY = json.dumps({
                          "application with ID '0f6b2c3e'. Send an interactive authorization request.",
 })
 SLOW_SECONDS = 0.6
+CONSENT_LINK = "https://eastus2.consent.azure-apim.net/login?data=eyJhIjoxfQ"
+TEXT_LINK = "https://eastus2.consent.azure-apim.net/login?data=dGV4dA"
+FIRST_USE_TASK = "task-first-use-1"
+FIRST_USE_CONTEXT = "context-first-use-1"
+VERIFICATION_CLIENT_ID = "7d3e9b21-2222-4f6a-8c1d-3e5f7a9b0c2d"
 
 
 def _message_result(text: str) -> dict[str, Any]:
@@ -81,6 +86,7 @@ class FakeAgent:
 
     base_url: str
     received: list[Received] = field(default_factory=list)
+    polls: dict[str, int] = field(default_factory=dict)  # task id -> tasks/get calls so far
 
     @property
     def endpoint(self) -> str:
@@ -124,17 +130,51 @@ def _handler_for(agent: FakeAgent, lock: threading.Lock) -> type[BaseHTTPRequest
             if not authorization.startswith("Bearer "):
                 self._send(401, "missing bearer token", {"WWW-Authenticate": "Bearer"})
                 return
-            if not isinstance(body, dict) or body.get("method") != "message/send":
+            if not isinstance(body, dict) or body.get("method") not in ("message/send", "tasks/get"):
                 self._send(200, {"jsonrpc": "2.0", "id": body.get("id") if isinstance(body, dict) else None,
                                  "error": {"code": -32601, "message": "Method not found"}})
                 return
-            self._answer(authorization[len("Bearer "):], body["id"])
+            token = authorization[len("Bearer "):]
+            if body["method"] == "tasks/get" or body["params"]["message"].get("taskId"):
+                self._follow_up(token, body)
+                return
+            self._answer(token, body["id"])
+
+        def _follow_up(self, token: str, body: dict[str, Any]) -> None:
+            """tasks/get polls, and the message that continues a task after sign-in."""
+            if body["method"] == "tasks/get":
+                task_id = body["params"]["id"]
+                with lock:
+                    agent.polls[task_id] = agent.polls.get(task_id, 0) + 1
+                    polls = agent.polls[task_id]
+                done = token == "tok-slow-task" and polls >= 2
+                task = _task_result("completed" if done else "working", ALICE_EVENTS if done else "Working on it.")
+                task["id"] = task_id
+            else:
+                parts = body["params"]["message"]["parts"]
+                signed_in = parts == [{"kind": "data", "data": {"messageType": "AuthenticationCompleted"}}]
+                task = _task_result("completed" if signed_in else "failed", BOB_EVENTS if signed_in else "?")
+                task["id"], task["contextId"] = body["params"]["message"]["taskId"], FIRST_USE_CONTEXT
+            self._send(200, {"jsonrpc": "2.0", "id": body["id"], "result": task})
 
         def _answer(self, token: str, request_id: str) -> None:
             def result(value: dict[str, Any]) -> None:
                 self._send(200, {"jsonrpc": "2.0", "id": request_id, "result": value})
 
-            if token in (ALICE, ALICE_TWIN):
+            if token in ("tok-slow-task", "tok-stuck"):
+                result(_task_result("submitted", ""))
+            elif token == "tok-first-use":
+                task = _task_result("auth-required", "Please authenticate using links: [" + TEXT_LINK + "]")
+                task["id"], task["contextId"] = FIRST_USE_TASK, FIRST_USE_CONTEXT
+                task["status"]["message"]["parts"] += [
+                    {"kind": "data", "data": {"messageType": "InTaskAuthRequired", "consentLink": {
+                        "link": CONSENT_LINK, "status": "Unauthenticated",
+                        "apiDetails": {"apiDisplayName": "Office 365 Outlook"}}}},
+                    {"kind": "data", "data": {"messageType": "InTaskAuthRequired",
+                                              "consentLink": "javascript:alert(1)"}},
+                ]
+                result(task)
+            elif token in (ALICE, ALICE_TWIN):
                 result(_message_result(ALICE_EVENTS))
             elif token == BOB:
                 result(_task_result("completed", BOB_STATUS_TEXT, BOB_EVENTS))
@@ -199,6 +239,7 @@ def outputs_file(tmp_path: Path, agent: FakeAgent) -> Path:
         "a2aEndpoint": agent.endpoint,
         "tenantId": "72f988bf-0000-0000-0000-2d7cd011db47",
         "clientId": "0f6b2c3e-1111-4c2a-9d7e-5a1b2c3d4e5f",
+        "verificationClientId": VERIFICATION_CLIENT_ID,
         "identifierUri": IDENTIFIER_URI,
         "adminConsentUrl": "https://login.microsoftonline.com/72f988bf/adminconsent?client_id=0f6b2c3e",
     }))
@@ -505,7 +546,7 @@ def test_device_code_sign_in_for_user_b_with_a_token_file_for_a(
     assert code == 0 and "Wed 08:30 Budget sync" in out
     assert "Sign in as user B" in err and "Sign in as user A" not in err
     (app,) = fake_msal.created
-    assert app.client_id == "0f6b2c3e-1111-4c2a-9d7e-5a1b2c3d4e5f"
+    assert app.client_id == VERIFICATION_CLIENT_ID  # never the chat app: it allows no public-client flows
     assert app.authority == "https://login.microsoftonline.com/72f988bf-0000-0000-0000-2d7cd011db47"
     assert app.scopes == [f"{IDENTIFIER_URI}/user_impersonation"]
     assert BOB not in out and BOB not in err
@@ -529,3 +570,71 @@ def test_module_imports_without_msal() -> None:
     completed = subprocess.run([sys.executable, "-c", blocked], cwd=Path(__file__).resolve().parents[1],
                                capture_output=True, text=True, timeout=30)
     assert completed.returncode == 0, completed.stderr
+
+
+# --- a hardened stack: the verification client, tasks that take time, first use ---------------------
+
+
+def test_device_code_sign_in_needs_the_stack_s_verification_client(
+    tmp_path: Path, agent: FakeAgent, fake_msal: type[_FakeMsalApp], capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(json.dumps({"a2aEndpoint": agent.endpoint, "tenantId": "t", "identifierUri": IDENTIFIER_URI,
+                                   "clientId": "0f6b2c3e-1111-4c2a-9d7e-5a1b2c3d4e5f"}))
+    assert verify.main(["--outputs", str(outputs)]) == 1
+    err = capsys.readouterr().err
+    assert "'verificationClientId'" in err and "agent-obo:verificationUsers" in err
+    assert fake_msal.created == [] and agent.received == []
+
+
+def test_the_chat_app_is_never_used_as_the_sign_in_client(
+    tmp_path: Path, agent: FakeAgent, fake_msal: type[_FakeMsalApp], capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = tmp_path / "outputs.json"
+    chat = "0f6b2c3e-1111-4c2a-9d7e-5a1b2c3d4e5f"
+    outputs.write_text(json.dumps({"a2aEndpoint": agent.endpoint, "tenantId": "t", "identifierUri": IDENTIFIER_URI,
+                                   "clientId": chat, "verificationClientId": chat}))
+    assert verify.main(["--outputs", str(outputs)]) == 1
+    assert "is the chat app's client id" in capsys.readouterr().err and fake_msal.created == []
+
+
+def test_a_task_still_running_is_polled_until_it_answers(agent: FakeAgent) -> None:
+    answer = verify.ask(agent.endpoint, "tok-slow-task", QUESTION, 5.0, poll_interval=0.01)
+    assert answer.ok and answer.text == ALICE_EVENTS
+    gets = [r.body for r in agent.requests_to("/a2a") if r.body["method"] == "tasks/get"]
+    assert len(gets) == 2 and all(set(g["params"]) == {"id"} for g in gets)
+
+
+def test_a_task_that_never_finishes_times_out_naming_its_state(agent: FakeAgent) -> None:
+    answer = verify.ask(agent.endpoint, "tok-stuck", QUESTION, 0.3, poll_interval=0.05)
+    assert not answer.ok and "still in state 'working' when the time ran out" in answer.diagnosis
+
+
+def test_first_use_shows_each_https_link_whole_and_continues_the_same_task_after_sign_in(agent: FakeAgent) -> None:
+    shown: list[list[verify.ConsentLink]] = []
+
+    def signed_in(links) -> bool:
+        shown.append(list(links))
+        return True
+
+    answer = verify.ask(agent.endpoint, "tok-first-use", QUESTION, 5.0, on_auth_required=signed_in)
+    assert answer.ok and answer.text == BOB_EVENTS
+    # In the order the task lists them; javascript: is never shown.
+    assert shown == [[verify.ConsentLink("a connector", TEXT_LINK),
+                      verify.ConsentLink("Office 365 Outlook", CONSENT_LINK)]]
+    follow_up = agent.requests_to("/a2a")[-1].body["params"]["message"]
+    assert follow_up["taskId"] == FIRST_USE_TASK and follow_up["contextId"] == FIRST_USE_CONTEXT
+    assert follow_up["parts"] == [{"kind": "data", "data": {"messageType": "AuthenticationCompleted"}}]
+
+
+def test_first_use_without_a_terminal_fails_with_the_links_to_sign_in(agent: FakeAgent) -> None:
+    answer = verify.ask(agent.endpoint, "tok-first-use", QUESTION, 5.0)
+    assert not answer.ok and "first use" in answer.diagnosis
+    assert f"Sign in to Office 365 Outlook: {CONSENT_LINK}" in answer.diagnosis
+    assert "javascript:" not in answer.diagnosis
+
+
+def test_a_user_who_skips_sign_in_is_reported_not_retried(agent: FakeAgent) -> None:
+    answer = verify.ask(agent.endpoint, "tok-first-use", QUESTION, 5.0, on_auth_required=lambda links: False)
+    assert not answer.ok and "state 'auth-required'" in answer.diagnosis
+    assert len(agent.requests_to("/a2a")) == 1

@@ -1,0 +1,90 @@
+"""A separate client app for the two-user check (ops/verify_two_users.py), only where a stack asks for one.
+
+The check signs two test users in with the device-code flow, which needs a public client. The chat
+app stays confidential (no public-client flows; Easy Auth signs in with a federated credential), so
+the check gets its own registration instead, as narrow as it can be:
+- public client, single tenant, device code only; no secret, no redirect URI;
+- one permission: the agent's delegated `user_impersonation` scope; nothing from Microsoft Graph;
+- assignment required, and only the stack's `verificationUsers` assigned, so nobody else can get a
+  token through it;
+- Easy Auth accepts tokens it obtained (allowedApplications), as it does the chat app's; the users
+  must still pass Easy Auth's own checks (allowedUsers / allowedGroups).
+Consent for the one scope follows `grantAdminConsent`, as the chat app's does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azuread as azuread
+
+from components.chat_app_registration import DEFAULT_ACCESS_ROLE_ID, USER_IMPERSONATION, admin_consent_url
+
+
+@dataclass
+class VerificationClientArgs:
+    display_name: str
+    environment: str
+    tenant_id: str
+    owners: list[str]
+    agent_client_id: pulumi.Input[str]  # the chat app, which exposes user_impersonation
+    agent_service_principal_object_id: pulumi.Input[str]
+    user_impersonation_scope_id: str
+    users: list[str]
+    grant_admin_consent: bool
+
+
+class VerificationClient(pulumi.ComponentResource):
+    def __init__(self, name: str, args: VerificationClientArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("agent-obo:identity:VerificationClient", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.application = azuread.Application(
+            f"{name}-app",
+            display_name=args.display_name,
+            sign_in_audience="AzureADMyOrg",
+            owners=args.owners,
+            prevent_duplicate_names=True,
+            # Device-code sign-in for the two test users; this app has no secret and no redirect URI.
+            fallback_public_client_enabled=True,
+            notes=f"agent-obo {args.environment}: the two-user check (ops/verify_two_users.py) only. Managed "
+                  "by Pulumi; remove agent-obo:verificationUsers to delete it.",
+            required_resource_accesses=[azuread.ApplicationRequiredResourceAccessArgs(
+                resource_app_id=args.agent_client_id,
+                resource_accesses=[azuread.ApplicationRequiredResourceAccessResourceAccessArgs(
+                    id=args.user_impersonation_scope_id, type="Scope")],
+            )],
+            opts=child,
+        )
+        self.client_id = self.application.client_id
+        self.service_principal = azuread.ServicePrincipal(
+            f"{name}-sp",
+            client_id=self.client_id,
+            app_role_assignment_required=True,
+            owners=args.owners,
+            notes=f"agent-obo {args.environment}: only the assigned test users may sign in.",
+            opts=child,
+        )
+        self.assignments = [
+            azuread.AppRoleAssignment(
+                f"{name}-user-{user}",
+                app_role_id=DEFAULT_ACCESS_ROLE_ID,
+                principal_object_id=user,
+                resource_object_id=self.service_principal.object_id,
+                opts=child,
+            )
+            for user in args.users
+        ]
+        self.consent_grant = azuread.ServicePrincipalDelegatedPermissionGrant(
+            f"{name}-agent-consent",
+            service_principal_object_id=self.service_principal.object_id,
+            resource_service_principal_object_id=args.agent_service_principal_object_id,
+            claim_values=[USER_IMPERSONATION],
+            opts=child,
+        ) if args.grant_admin_consent else None
+        self.admin_consent_url = admin_consent_url(args.tenant_id, self.client_id)
+        self.register_outputs({
+            "clientId": self.client_id,
+            "adminConsentUrl": self.admin_consent_url,
+            "assignedUsers": list(args.users),
+        })
