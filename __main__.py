@@ -8,7 +8,12 @@ from agent_obo.workflow_files import AGENT_WORKFLOW
 from components.agent_model import AgentModel, AgentModelArgs
 from components.app_settings import AppSettings, AppSettingsArgs
 from components.audit_monitoring import AuditMonitoring, AuditMonitoringArgs
-from components.chat_app_registration import ChatAppRegistration, ChatAppRegistrationArgs, issuer
+from components.chat_app_registration import (
+    ChatAppRegistration,
+    ChatAppRegistrationArgs,
+    issuer,
+    user_impersonation_scope_id,
+)
 from components.easy_auth import EasyAuth, EasyAuthArgs
 from components.logic_app import LogicApp, LogicAppArgs
 from components.observability import Observability, ObservabilityArgs
@@ -21,6 +26,7 @@ from components.tool_connections import (
     ToolConnections,
     ToolConnectionsArgs,
 )
+from components.verification_client import VerificationClient, VerificationClientArgs
 from components.workflow_package import WorkflowPackage, WorkflowPackageArgs
 
 # Settings, tool catalog, Graph scopes and workflow files are validated here, before any resource.
@@ -103,12 +109,22 @@ app_registration = ChatAppRegistration("chat-app", ChatAppRegistrationArgs(
     protect=settings.protect_stateful_resources,
     allowed_users=list(sign_in.allowed_users), allowed_groups=list(sign_in.allowed_groups)))
 
+# Part 4's two-user check signs users in through a client of its own, only where a stack asks for it.
+verification_client = VerificationClient("verification-client", VerificationClientArgs(
+    display_name=names.verification_client, environment=settings.environment,
+    owners=[deployment.deployer_object_id], agent_application_id=app_registration.application.id,
+    agent_client_id=app_registration.client_id,
+    user_impersonation_scope_id=user_impersonation_scope_id(settings.environment),
+    users=list(settings.audit.verification_users),
+)) if settings.audit.verification_users else None
+
 easy_auth = EasyAuth("easy-auth", EasyAuthArgs(
     site_name=logic_app.name, resource_group_name=group.name, client_id=app_registration.client_id,
     identifier_uri=app_registration.identifier_uri, issuer=issuer(deployment.tenant_id),
     unauthenticated_action=sign_in.unauthenticated_action, excluded_paths=list(sign_in.excluded_paths),
     additional_audiences=list(sign_in.additional_token_audiences),
     allowed_users=list(sign_in.allowed_users), allowed_groups=list(sign_in.allowed_groups),
+    additional_allowed_applications=[verification_client.client_id] if verification_client else [],
     depends_on=[app_registration.federated_credential, app_settings.settings]))
 
 audit_monitoring = AuditMonitoring("audit-monitoring", AuditMonitoringArgs(
@@ -137,3 +153,5 @@ pulumi.export("workflowPackageUrl", package.url)
 pulumi.export("workflowPackageSha256", package.sha256)
 pulumi.export("auditWorkbookId", audit_monitoring.workbook.id)
 pulumi.export("alertRules", sorted(audit_monitoring.alerts))
+if verification_client:
+    pulumi.export("verificationClientId", verification_client.client_id)

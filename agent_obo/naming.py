@@ -63,6 +63,10 @@ class Names:
     def app_registration(self) -> str:
         return f"agent-obo-{self.environment}-chat"
 
+    @property
+    def verification_client(self) -> str:
+        return f"agent-obo-{self.environment}-verify"
+
 
 def names_for(subscription_id: str, environment: str, location: str) -> Names:
     digest = hashlib.sha256(f"{subscription_id}/agent-obo/{environment}/{location}".encode()).hexdigest()

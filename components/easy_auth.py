@@ -33,6 +33,8 @@ class EasyAuthArgs:
     additional_audiences: list[str] = field(default_factory=list)
     allowed_users: list[str] = field(default_factory=list)
     allowed_groups: list[str] = field(default_factory=list)
+    # Other client apps whose tokens Easy Auth accepts besides the chat app's (the verification client).
+    additional_allowed_applications: list[pulumi.Input[str]] = field(default_factory=list)
     # Sign-in works only once the federated credential and the settings naming it exist: turn Easy
     # Auth on after them.
     depends_on: list[pulumi.Resource] = field(default_factory=list)
@@ -72,7 +74,7 @@ class EasyAuth(pulumi.ComponentResource):
                         allowed_audiences=[args.identifier_uri, *args.additional_audiences],
                         default_authorization_policy=web.DefaultAuthorizationPolicyArgs(
                             # "Allow requests only from this application itself"
-                            allowed_applications=[args.client_id],
+                            allowed_applications=[args.client_id, *args.additional_allowed_applications],
                             allowed_principals=allowed_principals,
                         ),
                     ),

@@ -7,9 +7,10 @@ the check gets its own registration instead, as narrow as it can be:
 - one permission: the agent's delegated `user_impersonation` scope; nothing from Microsoft Graph;
 - assignment required, and only the stack's `verificationUsers` assigned, so nobody else can get a
   token through it;
+- the chat app pre-authorizes it for that one scope (Entra's "authorized client applications"), so
+  neither a consent prompt nor a tenant-wide consent grant is needed;
 - Easy Auth accepts tokens it obtained (allowedApplications), as it does the chat app's; the users
   must still pass Easy Auth's own checks (allowedUsers / allowedGroups).
-Consent for the one scope follows `grantAdminConsent`, as the chat app's does.
 """
 
 from __future__ import annotations
@@ -19,20 +20,18 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azuread as azuread
 
-from components.chat_app_registration import DEFAULT_ACCESS_ROLE_ID, USER_IMPERSONATION, admin_consent_url
+from components.chat_app_registration import DEFAULT_ACCESS_ROLE_ID
 
 
 @dataclass
 class VerificationClientArgs:
     display_name: str
     environment: str
-    tenant_id: str
     owners: list[str]
-    agent_client_id: pulumi.Input[str]  # the chat app, which exposes user_impersonation
-    agent_service_principal_object_id: pulumi.Input[str]
+    agent_application_id: pulumi.Input[str]  # the chat app (its resource id), which exposes user_impersonation
+    agent_client_id: pulumi.Input[str]
     user_impersonation_scope_id: str
     users: list[str]
-    grant_admin_consent: bool
 
 
 class VerificationClient(pulumi.ComponentResource):
@@ -75,16 +74,14 @@ class VerificationClient(pulumi.ComponentResource):
             )
             for user in args.users
         ]
-        self.consent_grant = azuread.ServicePrincipalDelegatedPermissionGrant(
-            f"{name}-agent-consent",
-            service_principal_object_id=self.service_principal.object_id,
-            resource_service_principal_object_id=args.agent_service_principal_object_id,
-            claim_values=[USER_IMPERSONATION],
+        self.pre_authorization = azuread.ApplicationPreAuthorized(
+            f"{name}-pre-authorized",
+            application_id=args.agent_application_id,
+            authorized_client_id=self.client_id,
+            permission_ids=[args.user_impersonation_scope_id],
             opts=child,
-        ) if args.grant_admin_consent else None
-        self.admin_consent_url = admin_consent_url(args.tenant_id, self.client_id)
+        )
         self.register_outputs({
             "clientId": self.client_id,
-            "adminConsentUrl": self.admin_consent_url,
             "assignedUsers": list(args.users),
         })

@@ -52,7 +52,9 @@ def validate_graph_least_privilege(args: StackValidationArgs, report_violation: 
                 "Files.ReadWrite.All), or allow it explicitly in policy config allowedBroadScopes."), resource.urn)
     expected = set(SIGN_IN_SCOPES) | per_user_scopes
     for resource, props in resources:
-        if resource.resource_type == APPLICATION:
+        if resource.resource_type == APPLICATION and lookup(props, "fallbackPublicClientEnabled") is True:
+            _check_public_client(resource, props, report_violation)
+        elif resource.resource_type == APPLICATION:
             _check_application_graph_access(resource, props, expected if scopes_known else None, report_violation)
         elif resource.resource_type == CONSENT_GRANT:
             claims = lookup(props, "claimValues")
@@ -98,6 +100,25 @@ def _check_application_graph_access(resource: PolicyResource, props: dict[str, A
             f"The app requests {scope_count} Microsoft Graph delegated scopes; the sign-in scopes plus the "
             f"per-user connections' scopes are {len(expected)}: {', '.join(sorted(expected))}.",
             "request exactly those scopes (agent_obo/graph_scopes.py resolve_graph_scopes)."), resource.urn)
+
+
+def _check_public_client(resource: PolicyResource, props: dict[str, Any], report_violation: ReportViolation) -> None:
+    """A public client (the two-user check's verification client) gets nothing from Microsoft Graph and
+    only delegated scopes of other APIs: its tokens come from a device-code sign-in, not from the chat."""
+    accesses = lookup(props, "requiredResourceAccesses")
+    for access in accesses if isinstance(accesses, list) else []:
+        if not isinstance(access, dict):
+            continue
+        entries = lookup(access, "resourceAccesses")
+        if lookup(access, "resourceAppId") == GRAPH_APP_ID:
+            report_violation(violation(
+                "A public client app requests Microsoft Graph access; the verification client needs only the "
+                "agent's user_impersonation scope.",
+                "remove the Graph entry from the public client's required resource access."), resource.urn)
+        elif isinstance(entries, list) and any(isinstance(e, dict) and lookup(e, "type") == "Role" for e in entries):
+            report_violation(violation(
+                "A public client app requests application permissions (type Role).",
+                "request the agent's delegated scope only."), resource.urn)
 
 
 def _difference(granted: set[str], needed: set[str]) -> str:

@@ -26,6 +26,12 @@ GRANT = "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipal
 FIC = "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"
 IDENTIFIER = "azuread:index/applicationIdentifierUri:ApplicationIdentifierUri"
 ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
+# The chat app's registration (a stack may also have the verification client's: test_verification_client.py).
+CHAT_APP, CHAT_SP = "chat-app-app", "chat-app-sp"
+
+
+def chat_assignments(plan) -> list:
+    return [a for a in plan.all(ASSIGNMENT) if a.name.startswith("chat-app-")]
 AUTH = "azure-native:web:WebAppAuthSettingsV2WithoutSecrets"
 SITE = "azure-native:web:WebApp"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
@@ -45,7 +51,7 @@ def graph_scope_ids(app) -> list[str]:
 # --- the app registration ------------------------------------------------------------------------
 
 def test_app_is_single_tenant_with_v2_tokens_and_id_tokens(plan):
-    app = plan.one(APP)
+    app = plan.one(APP, CHAT_APP)
     assert app.input("signInAudience") == "AzureADMyOrg"
     assert app.input("api.requestedAccessTokenVersion") == 2
     assert app.input("web.implicitGrant.idTokenIssuanceEnabled") is True
@@ -54,26 +60,26 @@ def test_app_is_single_tenant_with_v2_tokens_and_id_tokens(plan):
 
 
 def test_app_owners_are_the_deployer_and_the_configured_owners(plan):
-    owners = plan.one(APP).input("owners")
+    owners = plan.one(APP, CHAT_APP).input("owners")
     assert owners[0] == DEPLOYER_OBJECT_ID
     assert owners[1:] == list(settings_of(plan.stack).sign_in.app_owners)
-    assert plan.one(SP).input("owners") == owners
+    assert plan.one(SP, CHAT_SP).input("owners") == owners
 
 
 def test_app_exposes_user_impersonation_with_a_stable_id(plans):
     ids = {}
     for stack, plan in plans.items():
-        (scope,) = plan.one(APP).input("api.oauth2PermissionScopes")
+        (scope,) = plan.one(APP, CHAT_APP).input("api.oauth2PermissionScopes")
         assert scope["value"] == "user_impersonation" and scope["type"] == "User" and scope["enabled"]
         ids[stack] = scope["id"]
     again = run_with({}).ok()
-    (scope,) = again.one(APP).input("api.oauth2PermissionScopes")
+    (scope,) = again.one(APP, CHAT_APP).input("api.oauth2PermissionScopes")
     assert scope["id"] == ids["dev"]
     assert len(set(ids.values())) == len(ids)
 
 
 def test_identifier_uri_is_api_client_id_set_apart_from_the_app(plan):
-    app = plan.one(APP)
+    app = plan.one(APP, CHAT_APP)
     identifier = plan.one(IDENTIFIER)
     assert identifier.input("applicationId") == app.resource_id
     assert identifier.input("identifierUri") == f"api://{app.outputs['clientId']}"
@@ -82,7 +88,7 @@ def test_identifier_uri_is_api_client_id_set_apart_from_the_app(plan):
 
 
 def test_redirect_uri_uses_the_sites_real_host_name_without_a_cycle(plan):
-    app = plan.one(APP)
+    app = plan.one(APP, CHAT_APP)
     site = plan.one(SITE)
     assert app.input("web.redirectUris") == [f"https://{site.outputs['defaultHostName']}/.auth/login/aad/callback"]
     assert site.urn in app.dependencies
@@ -92,34 +98,34 @@ def test_redirect_uri_uses_the_sites_real_host_name_without_a_cycle(plan):
 
 def test_app_requests_exactly_the_sign_in_and_per_user_tool_scopes(plan):
     expected = required_scopes()
-    assert graph_scope_ids(plan.one(APP)) == sorted(GRAPH_DELEGATED_SCOPES[name] for name in expected)
+    assert graph_scope_ids(plan.one(APP, CHAT_APP)) == sorted(GRAPH_DELEGATED_SCOPES[name] for name in expected)
     assert plan.stack_outputs["graphScopes"] == expected
 
 
 def test_service_principal_requires_assignment_where_the_stack_says_so(plan):
     sign_in = settings_of(plan.stack).sign_in
-    sp = plan.one(SP)
+    sp = plan.one(SP, CHAT_SP)
     assert sp.input("appRoleAssignmentRequired") is sign_in.assignment_required
-    assigned = sorted(a.input("principalObjectId") for a in plan.all(ASSIGNMENT))
+    assigned = sorted(a.input("principalObjectId") for a in chat_assignments(plan))
     assert assigned == sorted([*sign_in.allowed_users, *sign_in.allowed_groups])
-    for assignment in plan.all(ASSIGNMENT):
+    for assignment in chat_assignments(plan):
         assert assignment.input("appRoleId") == DEFAULT_ACCESS_ROLE_ID
         assert assignment.input("resourceObjectId") == sp.outputs["objectId"]
 
 
 def test_prod_lets_only_its_group_sign_in(plans):
     prod = plans["prod"]
-    assert prod.one(SP).input("appRoleAssignmentRequired") is True
-    assert len(prod.all(ASSIGNMENT)) == 1
-    assert prod.one(APP).input("groupMembershipClaims") == ["ApplicationGroup"]
+    assert prod.one(SP, CHAT_SP).input("appRoleAssignmentRequired") is True
+    assert len(chat_assignments(prod)) == 1
+    assert prod.one(APP, CHAT_APP).input("groupMembershipClaims") == ["ApplicationGroup"]
     assert prod.one(AUTH).input("identityProviders.azureActiveDirectory.validation.defaultAuthorizationPolicy"
                                 ".allowedPrincipals.groups") == list(settings_of("prod").sign_in.allowed_groups)
 
 
 def test_app_registration_protection_follows_the_stack(plan):
     protect = settings_of(plan.stack).protect_stateful_resources
-    assert plan.one(APP).protect is protect
-    assert plan.one(SP).protect is protect
+    assert plan.one(APP, CHAT_APP).protect is protect
+    assert plan.one(SP, CHAT_SP).protect is protect
 
 
 # --- consent ----------------------------------------------------------------------------------------
@@ -128,7 +134,7 @@ def test_one_grant_with_exactly_the_required_claims_where_consent_is_granted(pla
     dev = plans["dev"]
     (grant,) = dev.all(GRANT)
     assert grant.input("claimValues") == required_scopes()
-    assert grant.input("servicePrincipalObjectId") == dev.one(SP).outputs["objectId"]
+    assert grant.input("servicePrincipalObjectId") == dev.one(SP, CHAT_SP).outputs["objectId"]
     assert grant.input("resourceServicePrincipalObjectId") == GRAPH_SERVICE_PRINCIPAL_OBJECT_ID
     assert grant.input("userObjectId") is None  # tenant-wide: all principals
     assert dev.stack_outputs["adminConsentGranted"] is True
@@ -138,7 +144,7 @@ def test_a_stack_that_does_not_grant_consent_gets_the_url_and_no_grant(plans):
     prod = plans["prod"]
     assert settings_of("prod").sign_in.grant_admin_consent is False
     assert prod.all(GRANT) == []
-    client_id = prod.one(APP).outputs["clientId"]
+    client_id = prod.one(APP, CHAT_APP).outputs["clientId"]
     assert prod.stack_outputs["adminConsentUrl"] == \
         f"https://login.microsoftonline.com/{TENANT_ID}/adminconsent?client_id={client_id}"
     assert prod.stack_outputs["adminConsentGranted"] is False
@@ -149,7 +155,7 @@ def test_a_stack_that_does_not_grant_consent_gets_the_url_and_no_grant(plans):
 def test_easy_auth_signs_in_with_the_runtime_identity_instead_of_a_secret(plan):
     identity = plan.one(IDENTITY)
     fic = plan.one(FIC)
-    assert fic.input("applicationId") == plan.one(APP).resource_id
+    assert fic.input("applicationId") == plan.one(APP, CHAT_APP).resource_id
     assert fic.input("issuer") == f"https://login.microsoftonline.com/{TENANT_ID}/v2.0"
     assert fic.input("subject") == identity.outputs["principalId"]
     assert fic.input("audiences") == [TOKEN_EXCHANGE_AUDIENCE]
@@ -192,13 +198,16 @@ def test_easy_auth_requires_sign_in_except_for_the_runtime_apis(plan):
 
 def test_microsoft_provider_trusts_only_this_app_and_tenant(plan):
     auth = plan.one(AUTH)
-    client_id = plan.one(APP).outputs["clientId"]
+    client_id = plan.one(APP, CHAT_APP).outputs["clientId"]
     provider = auth.input("identityProviders.azureActiveDirectory")
     assert provider["enabled"] is True
     assert provider["registration"]["clientId"] == client_id
     assert provider["registration"]["openIdIssuer"] == f"https://login.microsoftonline.com/{TENANT_ID}/v2.0"
     assert provider["validation"]["allowedAudiences"] == [f"api://{client_id}"]
-    assert provider["validation"]["defaultAuthorizationPolicy"]["allowedApplications"] == [client_id]
+    # The chat app, and the verification client where the stack has one (test_verification_client.py).
+    allowed = provider["validation"]["defaultAuthorizationPolicy"]["allowedApplications"]
+    verification = [a.outputs["clientId"] for a in plan.all(APP) if a.name == "verification-client-app"]
+    assert allowed == [client_id, *verification]
     assert app_settings(plan)[ALLOWED_TENANTS_SETTING] == TENANT_ID
 
 
@@ -212,7 +221,7 @@ def test_sign_in_asks_for_refresh_tokens_and_only_consented_scopes(plan):
 def test_outputs_give_the_client_and_the_agent_endpoints(plan):
     outputs = plan.stack_outputs
     host = plan.one(SITE).outputs["defaultHostName"]
-    assert outputs["clientId"] == plan.one(APP).outputs["clientId"]
+    assert outputs["clientId"] == plan.one(APP, CHAT_APP).outputs["clientId"]
     assert outputs["tenantId"] == TENANT_ID
     assert outputs["chatClientUrl"] == f"https://{host}/api/agentsChat/obo-agent/IFrame"
     assert outputs["a2aEndpoint"] == f"https://{host}/api/Agents/obo-agent"
@@ -221,7 +230,7 @@ def test_outputs_give_the_client_and_the_agent_endpoints(plan):
 
 def test_additional_audiences_are_accepted_beside_the_apps_own():
     plan = run_with({"agent-obo:additionalTokenAudiences": ["api://custom-chat-client"]}).ok()
-    client_id = plan.one(APP).outputs["clientId"]
+    client_id = plan.one(APP, CHAT_APP).outputs["clientId"]
     assert plan.one(AUTH).input("identityProviders.azureActiveDirectory.validation.allowedAudiences") == \
         [f"api://{client_id}", "api://custom-chat-client"]
 
@@ -237,13 +246,13 @@ def rescoped(rescoped_plans):
 def test_a_scope_change_updates_grant_and_app_but_never_replaces_the_app(plans, rescoped):
     before, after = plans["dev"], rescoped
     assert after.one(GRANT).input("claimValues") == sorted([*required_scopes(), "Calendars.ReadWrite"])
-    assert graph_scope_ids(after.one(APP)) != graph_scope_ids(before.one(APP))
-    old_app, new_app = before.one(APP).inputs, after.one(APP).inputs
+    assert graph_scope_ids(after.one(APP, CHAT_APP)) != graph_scope_ids(before.one(APP, CHAT_APP))
+    old_app, new_app = before.one(APP, CHAT_APP).inputs, after.one(APP, CHAT_APP).inputs
     changed = {key for key in set(old_app) | set(new_app) if old_app.get(key) != new_app.get(key)}
     assert changed == {"requiredResourceAccesses"}
-    for registration in (after.one(APP), after.one(SP)):
+    for registration in (after.one(APP, CHAT_APP), after.one(SP, CHAT_SP)):
         assert registration.replacement_trigger is None and not registration.replace_on_changes
-    assert after.one(SP).inputs == before.one(SP).inputs
+    assert after.one(SP, CHAT_SP).inputs == before.one(SP, CHAT_SP).inputs
 
 
 # --- bad settings ----------------------------------------------------------------------------------
@@ -280,5 +289,5 @@ def test_bad_sign_in_settings_fail_before_any_resource(overrides, fragments):
 def test_configured_owners_join_the_deployer_once():
     colleague = "1f2e3d4c-5b6a-4789-8a9b-0c1d2e3f4a5b"
     plan = run_with({"agent-obo:appOwners": [colleague, DEPLOYER_OBJECT_ID]}).ok()
-    assert plan.one(APP).input("owners") == [DEPLOYER_OBJECT_ID, colleague]
-    assert plan.one(SP).input("owners") == [DEPLOYER_OBJECT_ID, colleague]
+    assert plan.one(APP, CHAT_APP).input("owners") == [DEPLOYER_OBJECT_ID, colleague]
+    assert plan.one(SP, CHAT_SP).input("owners") == [DEPLOYER_OBJECT_ID, colleague]

@@ -313,8 +313,9 @@ def test_a_scope_change_replaces_that_per_user_connection_and_its_policy_only(pl
     for policy in access_policies(after):
         changed = policy.inputs != old_policies[policy.name].inputs
         assert changed is (policy.name == "office365-peruser-site-access"), policy.name
-    for type_ in ("azuread:index/application:Application", "azure-native:storage:StorageAccount"):
-        assert after.one(type_).urn == before.one(type_).urn
+    for type_, name in (("azuread:index/application:Application", "chat-app-app"),
+                        ("azure-native:storage:StorageAccount", None)):
+        assert after.one(type_, name).urn == before.one(type_, name).urn
     assert before.one(SITE).inputs == after.one(SITE).inputs  # the site itself is untouched...
     old_settings, new_settings = app_settings(before), app_settings(after)
     assert {k for k in old_settings if old_settings[k] != new_settings[k]} == {  # ...only its settings change
