@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 PIP_INSTALL := -m pip install --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: help deploy-venv venv kql-check plan test lint benchmark docs lock clean
+.PHONY: help deploy-venv venv kql-check plan plan-bootstrap test lint benchmark docs lock clean
 
 help:  ## this list: every target with what it does (`make` alone shows it)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-22s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,8 +39,11 @@ kql-check: $(KQL_CHECK)/node_modules/.installed  ## install the KQL checker the 
 PREVIEW ?=
 BASE ?= HEAD
 
-plan: venv  ## offline preview of one stack: make plan STACK=prod [PREVIEW=first | PREVIEW=update BASE=main]
+plan: venv  ## offline preview of one stack, deterministic: make plan STACK=prod [PREVIEW=first | PREVIEW=update BASE=main]; STACK=bootstrap plans bootstrap/
 	$(PY) -m offline.preview $(STACK) $(if $(PREVIEW),--preview $(PREVIEW)) $(if $(filter update,$(PREVIEW)),--base $(BASE))
+
+plan-bootstrap: venv  ## offline preview of the bootstrap program (bootstrap/): state backend and pipeline identities
+	$(PY) -m offline.preview bootstrap
 
 test: venv kql-check  ## the whole suite, every stack file included
 	$(PY) -m pytest
@@ -76,7 +79,31 @@ CONNECTOR ?=
 EXECUTE ?=
 UNPROTECT ?=
 
-.PHONY: preview up recreate-connections authorize-connections protected destroy
+.PHONY: preview up recreate-connections authorize-connections protected destroy pulumi-cli azure-cli
+
+# Targets that call the Pulumi CLI or reach Azure check for what they need first, before building
+# anything, and say how to get it. The CLI release that matches the pinned pulumi SDK:
+PULUMI_CLI_VERSION := $(shell sed -n 's/^pulumi==//p' requirements.txt)
+pulumi-cli:  ## check that the Pulumi CLI is installed (every target that runs it checks first)
+	@command -v pulumi >/dev/null 2>&1 || { \
+	  echo "error: this target runs the Pulumi CLI, which is not on PATH. Install it:" >&2; \
+	  echo "  curl -fsSL https://get.pulumi.com | sh -s -- --version $(PULUMI_CLI_VERSION)" >&2; \
+	  echo "  (or see https://www.pulumi.com/docs/iac/download-install/), then pulumi login" >&2; \
+	  echo "  (docs/operations.md: the team's state backend). Offline, without it: make plan STACK=$(STACK)" >&2; \
+	  exit 127; }
+
+# azure-native and azuread sign in with the Azure CLI's session, unless a pipeline gives them an
+# identity through the environment (ARM_USE_OIDC / ARM_CLIENT_ID, .github/workflows).
+azure-cli:  ## check that the Azure CLI is installed and signed in, unless a pipeline identity is set
+	@if [ -z "$$ARM_USE_OIDC$$ARM_CLIENT_ID" ]; then \
+	  command -v az >/dev/null 2>&1 || { \
+	    echo "error: this target reaches Azure through the Azure CLI's sign-in, and az is not on PATH." >&2; \
+	    echo "  Install it: https://learn.microsoft.com/cli/azure/install-azure-cli, then az login" >&2; \
+	    exit 127; }; \
+	  az account show >/dev/null 2>&1 || { \
+	    echo "error: the Azure CLI is not signed in: run az login (and az account set --subscription ...)" >&2; \
+	    exit 1; }; \
+	fi
 
 # The policy pack runs in the project's own virtualenv (policy/PulumiPolicy.yaml: virtualenv ../.venv):
 # it imports agent_obo to derive what each stack declares.
@@ -87,23 +114,21 @@ POLICY_CONFIG = build/$(STACK)/policy-config.json
 policy-config: deploy-venv  ## the stack's --policy-pack-config file: make policy-config STACK=prod
 	$(PY) -m policy.stack_config $(STACK) -o $(POLICY_CONFIG)
 
-preview: deploy-venv policy-config  ## pulumi preview of one stack with the policy pack: make preview STACK=prod
+preview: pulumi-cli azure-cli deploy-venv policy-config  ## pulumi preview of one stack with the policy pack: make preview STACK=prod
 	pulumi preview --stack $(STACK) --policy-pack policy --policy-pack-config $(POLICY_CONFIG)
 
-up: deploy-venv policy-config  ## pulumi up of one stack with the policy pack: make up STACK=dev
+up: pulumi-cli azure-cli deploy-venv policy-config  ## pulumi up of one stack with the policy pack: make up STACK=dev
 	pulumi up --stack $(STACK) --policy-pack policy --policy-pack-config $(POLICY_CONFIG)
 
-recreate-connections: venv  ## recreate one connector's per-user connections: make recreate-connections STACK=prod CONNECTOR=office365 [EXECUTE=1]
+recreate-connections: $(if $(filter 1,$(EXECUTE)),pulumi-cli azure-cli) venv  ## recreate one connector's per-user connections: make recreate-connections STACK=prod CONNECTOR=office365 [EXECUTE=1]
 	$(PY) -m ops.recreate_connections $(STACK) $(CONNECTOR) $(if $(filter 1,$(EXECUTE)),--execute)
 
-authorize-connections: venv  ## sign in once to each per-user and OAuth app-only connection of a deployed stack: make authorize-connections STACK=prod
-	@command -v pulumi >/dev/null || { echo "error: needs the Pulumi CLI: https://www.pulumi.com/docs/install/" >&2; exit 127; }
-	@command -v az >/dev/null || { echo "error: needs the Azure CLI, signed in (az login): https://learn.microsoft.com/cli/azure/install-azure-cli" >&2; exit 127; }
+authorize-connections: pulumi-cli azure-cli venv  ## sign in once to each per-user and OAuth app-only connection of a deployed stack: make authorize-connections STACK=prod
 	$(PY) -m ops.authorize_connections $(STACK)
 
 protected: venv  ## the resources a stack protects, and the unprotect commands destroy needs: make protected STACK=prod
 	$(PY) -m ops.protected_resources $(STACK)
 
-destroy: venv  ## pulumi destroy of one stack; a stack that protects resources needs UNPROTECT=1: make destroy STACK=dev
+destroy: pulumi-cli azure-cli venv  ## pulumi destroy of one stack; a stack that protects resources needs UNPROTECT=1: make destroy STACK=dev
 	$(PY) -m ops.protected_resources $(STACK) $(if $(filter 1,$(UNPROTECT)),--unprotect,--refuse-if-protected)
 	pulumi destroy --stack $(STACK)

@@ -60,6 +60,8 @@ def connection_source(setting_name: str) -> Source:
 IDENTITY_WIRING = {
     "AzureWebJobsStorage__credential": "the host reaches its storage with a managed identity",
     "AzureWebJobsStorage__managedIdentityResourceId": "the identity the host reaches its storage with",
+    "AzureWebJobsStorage": "the host reaches its storage with the account key (hostStorageAuthentication accessKey)",
+    "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING": "the host mounts its content share with the account key",
     "WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID": "the identity the site reads its workflow package with",
     FIC_CLIENT_ID_SETTING: "the identity whose federated credential signs Easy Auth in (no client secret)",
     ALLOWED_TENANTS_SETTING: "the only tenant whose users Easy Auth lets in",

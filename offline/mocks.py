@@ -164,6 +164,25 @@ class AzureMocks(pulumi.runtime.Mocks):
                     f"https://{inputs.get('location')}.dynamic-connections.azure.com/proxy/{stable_uuid(connection)}")
         return resource_id, {"name": inputs["resourceName"], "properties": properties}
 
+    # Key Vault and federated credentials (the bootstrap project's state backend and pipeline identities).
+
+    def _azure_native_keyvault_Vault(self, name, inputs):
+        vault = inputs["vaultName"]
+        properties = {**(inputs.get("properties") or {}), "vaultUri": f"https://{vault}.vault.azure.net/"}
+        return f"{_rg_scope(inputs)}/providers/Microsoft.KeyVault/vaults/{vault}", {"name": vault,
+                                                                                   "properties": properties}
+
+    def _azure_native_keyvault_Key(self, name, inputs):
+        vault, key = inputs["vaultName"], inputs["keyName"]
+        key_uri = f"https://{vault}.vault.azure.net/keys/{key}"
+        return f"{_rg_scope(inputs)}/providers/Microsoft.KeyVault/vaults/{vault}/keys/{key}", {
+            "name": key, "keyUri": key_uri, "keyUriWithVersion": f"{key_uri}/{stable_uuid(key_uri).replace('-', '')}"}
+
+    def _azure_native_managedidentity_FederatedIdentityCredential(self, name, inputs):
+        credential = inputs["federatedIdentityCredentialResourceName"]
+        return (f"{_rg_scope(inputs)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
+                f"{inputs['resourceName']}/federatedIdentityCredentials/{credential}", {"name": credential})
+
     # --- azuread --------------------------------------------------------------------------------
 
     def _azuread_index_application_Application(self, name, inputs):

@@ -94,6 +94,8 @@ class Plan:
     mode: str = "up"  # how the resources answered (offline/engine.py MODES)
     # An update preview: what the deployed stack has that this run no longer registers (deleted).
     deleted: list[Registration] = field(default_factory=list)
+    # What each invoke the program made answered (token -> result), e.g. who runs the deployment.
+    invokes: dict[str, Any] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Registration]:
         return iter(self.registrations)

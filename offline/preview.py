@@ -2,10 +2,12 @@
 
 Runs the real program under the mocks, prints what `pulumi preview` would do, and writes under
 build/<stack>/: plan.json (the whole record), the workflow package zip exactly as it would be
-uploaded, and its files unpacked for reading. By default every resource answers with its outputs
-known. `--preview first` answers as a new stack's first `pulumi preview` does, computed outputs
-unknown; `--preview update` as the preview of this checkout against the stack deployed from
-`--base` (default HEAD): what is unchanged, updated, replaced or deleted (offline/engine.py).
+uploaded, and its files unpacked for reading. The same inputs give byte-identical output, whatever
+the hash seed. By default every resource answers with its outputs known. `--preview first` answers
+as a new stack's first `pulumi preview` does, computed outputs unknown; `--preview update` as the
+preview of this checkout against the stack deployed from `--base` (default HEAD): what is unchanged,
+updated, replaced or deleted (offline/engine.py). A stack of another Pulumi project in this
+repository (`make plan STACK=bootstrap`) is found by its stack file and planned the same way.
 """
 
 from __future__ import annotations
@@ -24,13 +26,32 @@ from pathlib import Path
 # resources) and frees it all at exit: the cyclic collector only costs it time (~10% of a run).
 gc.disable()
 
+from agent_obo.errors import SettingsError  # noqa: E402 - the SDK loads from here on, without collections
+from agent_obo.yaml_files import display_path  # noqa: E402
 from offline.baseline import baseline_plan  # noqa: E402
-from offline.plan import Plan  # noqa: E402 - the SDK loads from here on, without collections
+from offline.identity_report import identity_section  # noqa: E402
+from offline.plan import Plan  # noqa: E402
 from offline.report import render_text, to_json  # noqa: E402
-from offline.runner import PROJECT_DIR, run_stack  # noqa: E402
-from policy.harness import run_policies, verdict_section  # noqa: E402
+from offline.runner import PROJECT_DIR, project_settings, run_stack, stacks  # noqa: E402
 
 PACKAGE_TYPE = "pulumi-python:dynamic:Resource"
+MAIN_PROJECT = "agent-obo"  # the project the policy pack guards
+
+
+def project_of(stack: str, root: Path = PROJECT_DIR) -> Path:
+    """The Pulumi project a stack belongs to: the main one, or a project folder beside it
+    (bootstrap/) that has the stack file."""
+    if (root / f"Pulumi.{stack}.yaml").is_file():
+        return root
+    owners = sorted(folder for folder in root.iterdir()
+                    if (folder / "Pulumi.yaml").is_file() and (folder / f"Pulumi.{stack}.yaml").is_file())
+    if len(owners) == 1:
+        return owners[0]
+    known = [*stacks(root), *(f"{s} ({folder.name}/)" for folder in sorted(root.iterdir())
+                               if (folder / "Pulumi.yaml").is_file() for s in stacks(folder))]
+    raise SettingsError(f"no stack {stack!r}", [
+        f"Pulumi.{stack}.yaml: no such file in the project or a project folder beside it; "
+        f"stacks: {', '.join(known)}"])
 
 
 def package_bytes(plan: Plan) -> tuple[str, bytes]:
@@ -42,6 +63,8 @@ def write_build(plan: Plan, build_dir: Path) -> list[Path]:
     build_dir.mkdir(parents=True, exist_ok=True)
     plan_path = build_dir / "plan.json"
     plan_path.write_text(json.dumps(to_json(plan), indent=2, sort_keys=True) + "\n")
+    if not plan.all(PACKAGE_TYPE):  # a project without a workflow package (bootstrap/)
+        return [plan_path]
     name, content = package_bytes(plan)
     for old in build_dir.glob("workflows-*.zip"):
         old.unlink()
@@ -61,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--preview", choices=["first", "update"], help="answer as this kind of preview does")
     parser.add_argument("--base", default="HEAD", help="update previews: the git ref the stack was deployed from")
     args = parser.parse_args(argv)
+    try:
+        project_dir = project_of(args.stack)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     baseline = None
     if args.preview == "update":
         try:
@@ -68,14 +96,21 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-    result = run_stack(args.stack, mode=args.preview or "up", baseline=baseline)
+    result = run_stack(args.stack, project_dir=project_dir, mode=args.preview or "up", baseline=baseline)
     if result.error is not None:
         print(f"error: {result.error}", file=sys.stderr)
         return 1
     plan = result.plan
-    print(render_text(plan, extra_sections=[verdict_section(run_policies(plan))]))
+    if project_settings(project_dir)["name"] == MAIN_PROJECT:
+        from policy.harness import run_policies, verdict_section
+
+        verdicts = verdict_section(run_policies(plan))
+    else:
+        verdicts = (f"Policies: not run; the policy pack guards the {MAIN_PROJECT} stacks, and "
+                    f"{display_path(project_dir)}/ is deployed by hand (docs/operations.md)")
+    print(render_text(plan, extra_sections=[identity_section(plan), verdicts]))
     written = write_build(plan, args.build_dir / args.stack)
-    print("\nWrote " + ", ".join(str(p.relative_to(PROJECT_DIR)) for p in written))
+    print("\nWrote " + ", ".join(display_path(p) for p in written))
     return 0
 
 

@@ -104,6 +104,11 @@ def _short(value: Any) -> str:
     return str(value)
 
 
+def _whole(value: Any) -> str:
+    value = redact(value)
+    return json.dumps(value, separators=(",", ":"), sort_keys=True) if isinstance(value, (list, dict)) else str(value)
+
+
 def _options(registration: Registration, plan: Plan) -> list[str]:
     names = {r.urn: r.name for r in plan.registrations}
     shown = []
@@ -154,7 +159,13 @@ def render_text(plan: Plan, extra_sections: Iterable[str] = ()) -> str:
     lines += ["", "Outputs:"]
     for key in sorted(plan.stack_outputs):
         value = SECRET if key in plan.secret_outputs else plan.stack_outputs[key]
-        lines.append(f"    {key}: {_short(value)}")
+        if key == "identityMatrix" and isinstance(value, list):
+            lines.append(f"    {key}: {len(value)} tools (the table under 'Who runs as whom')")
+        elif isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            lines.append(f"    {key}:")  # whole, one item a line: a review artefact cuts nothing
+            lines += [f"      - {_whole(item)}" for item in value]
+        else:
+            lines.append(f"    {key}: {_whole(value)}")
     for section in extra_sections:
         lines += ["", section]
     counts: dict[str, int] = {}

@@ -79,6 +79,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             raise ValueError("an update preview, and only an update preview, diffs against a baseline run")
         self.mode = mode
         self.requests: list[Any] = []
+        self.invokes: dict[str, Any] = {}
         self.component_outputs: dict[str, dict[str, Any]] = {}
         deployed = {r.urn: engine.DeployedResource(r.type, r.resource_id, r.raw_inputs, r.outputs,
                                                    r.replacement_trigger)
@@ -121,6 +122,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         properties = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=properties)
 
+    def Invoke(self, request):
+        response = super().Invoke(request)
+        if response.HasField("return"):
+            self.invokes[request.tok] = rpc.deserialize_properties(getattr(response, "return"))
+        return response
+
     def RegisterResourceOutputs(self, request):
         pulumi_mocks._ensure_event_loop()
         self.component_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
@@ -140,19 +147,45 @@ def _registration(request: Any, urn: str, monitor: RecordingMonitor) -> Registra
         parent=request.parent,
         raw_inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
         protect=request.protect,
-        dependencies=list(request.dependencies),
-        property_dependencies={key: list(deps.urns) for key, deps in request.propertyDependencies.items()},
+        # The SDK collects these in sets: sorted, so that two runs compare equal.
+        dependencies=sorted(request.dependencies),
+        property_dependencies={key: sorted(deps.urns) for key, deps in sorted(request.propertyDependencies.items())},
         delete_before_replace=request.deleteBeforeReplace,
         replace_on_changes=list(request.replaceOnChanges),
         ignore_changes=list(request.ignoreChanges),
         replacement_trigger=trigger,
         replace_with=list(request.replace_with),
-        aliases=[str(alias) for alias in request.aliases],
-        additional_secret_outputs=list(request.additionalSecretOutputs),
+        aliases=sorted(str(alias) for alias in request.aliases),
+        additional_secret_outputs=sorted(request.additionalSecretOutputs),
         outputs=outputs,
         resource_id=(mocked.id or None) if mocked else None,
         step=step,
     )
+
+
+def in_program_order(registrations: list[Registration], construction: Mapping[tuple[str, str], int]
+                     ) -> list[Registration]:
+    """The component tree, depth first, each level in the order the program constructed it (type and
+    name where two came from the same place): the same program and inputs give the same order,
+    whatever the hash seed or the order Azure's answers arrive in."""
+    by_urn = {r.urn: r for r in registrations}
+    children: dict[str, list[Registration]] = {}
+    for registration in registrations:
+        children.setdefault(registration.parent if registration.parent in by_urn else "", []).append(registration)
+
+    def key(registration: Registration) -> tuple[int, str, str, str]:
+        return (construction.get((registration.type, registration.name), len(construction)),
+                registration.type, registration.name, registration.urn)
+
+    ordered: list[Registration] = []
+
+    def walk(parent: str) -> None:
+        for child in sorted(children.get(parent, []), key=key):
+            ordered.append(child)
+            walk(child.urn)
+
+    walk("")
+    return ordered
 
 
 def _with_unknowns(value: Any) -> Any:
@@ -205,7 +238,15 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path,
     resolved: dict[str, Any] = {}
     secret: set[str] = set()
 
+    construction: dict[tuple[str, str], int] = {}
+
+    def remember_construction(args: pulumi.ResourceTransformationArgs) -> None:
+        # Resources are constructed in program order, synchronously; their registrations arrive in
+        # whatever order their inputs resolve. The plan is ordered by construction.
+        construction.setdefault((args.type_, args.name), len(construction))
+
     def program():
+        pulumi.runtime.register_stack_transformation(remember_construction)
         runpy.run_path(str(project_dir), run_name="__main__")
         root = get_root_resource()
         assert isinstance(root, Stack), "the program ran without a root stack resource"
@@ -235,11 +276,12 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path,
         loop.close()
         asyncio.set_event_loop(None)
 
-    registrations = [_registration(request, urn, monitor) for request, urn in monitor.requests]
+    registrations = in_program_order([_registration(request, urn, monitor) for request, urn in monitor.requests],
+                                     construction)
     registered = {registration.urn for registration in registrations}
     deleted = [r for r in (baseline.registrations if baseline else []) if r.urn not in registered]
     plan = Plan(stack=stack, registrations=registrations, stack_outputs=resolved, secret_outputs=secret,
-                config=dict(config), mode=mode, deleted=deleted)
+                config=dict(config), mode=mode, deleted=deleted, invokes=dict(monitor.invokes))
     return RunResult(plan=plan, error=error)
 
 

@@ -1,0 +1,216 @@
+"""The plan's "who runs as whom" section: every identity of the stack, what each may do and where.
+
+Role assignments by role name, the scope they are granted on and the identity that receives them;
+connection access policies by connection and principal; credentials that let one identity act as
+another (federated credentials, the tenant's consent); the app settings that wire an identity into
+the site; and the identity matrix whole. Identities are recognised from the plan itself (managed
+identities, the site's system identity, service principals, the identity running the deployment),
+so the section reads any stack of this repository, bootstrap/ included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from agent_obo.app_settings import IDENTITY_WIRING
+from components.role_ids import BUILT_IN_ROLE_NAMES
+from offline.plan import Plan, Registration
+
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+GENERIC_RESOURCE = "azure-native:resources:Resource"
+UNKNOWN = "(known after create)"
+# What a scope is, in words, by the type of the resource it names.
+RESOURCE_WORDS = {
+    "azure-native:resources:ResourceGroup": "resource group",
+    "azure-native:storage:StorageAccount": "storage account",
+    "azure-native:storage:BlobContainer": "blob container",
+    "azure-native:cognitiveservices:Account": "Azure OpenAI account",
+    "azure-native:keyvault:Vault": "key vault",
+    "azure-native:keyvault:Key": "key vault key",
+    "azure-native:web:WebApp": "site",
+    "azure-native:managedidentity:UserAssignedIdentity": "managed identity",
+    "azure-native:operationalinsights:Workspace": "Log Analytics workspace",
+}
+
+
+@dataclass(frozen=True)
+class Identity:
+    label: str
+    ids: frozenset[str]  # principal (object) id, client id, resource id: whatever names it
+    urn: str = ""  # the resource it belongs to: how an input names it while its ids are unknown
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def identities(plan: Plan) -> list[Identity]:
+    found: list[Identity] = []
+    for site in plan.all("azure-native:web:WebApp"):
+        principal = _text((site.outputs.get("identity") or {}).get("principalId"))
+        found.append(Identity(f"site system identity ({site.inputs.get('name')})",
+                              frozenset(filter(None, [principal])), site.urn))
+    for identity in plan.all("azure-native:managedidentity:UserAssignedIdentity"):
+        words = identity.name.replace("-", " ")
+        label = f"{words if 'identity' in words else words + ' identity'} ({identity.inputs.get('resourceName')})"
+        ids = [_text(identity.outputs.get(key)) for key in ("principalId", "clientId", "id")]
+        found.append(Identity(label, frozenset(filter(None, [*ids, identity.resource_id])), identity.urn))
+    applications = {_text(app.outputs.get("clientId")): app.inputs.get("displayName")
+                    for app in plan.all("azuread:index/application:Application")}
+    for service_principal in plan.all("azuread:index/servicePrincipal:ServicePrincipal"):
+        name = applications.get(_text(service_principal.inputs.get("clientId"))) or service_principal.name
+        object_id = _text(service_principal.outputs.get("objectId"))
+        found.append(Identity(f"service principal of app {name}", frozenset(filter(None, [object_id])),
+                              service_principal.urn))
+    client = plan.invokes.get("azure-native:authorization:getClientConfig") or {}
+    deployer = _text(client.get("objectId"))
+    if deployer:
+        found.append(Identity("deployer (runs pulumi up)",
+                              frozenset([deployer])))
+    return found
+
+
+def _label(principal: Any, principal_type: Any, known: Sequence[Identity], depends_on: Sequence[str] = ()) -> str:
+    for identity in known:
+        if (isinstance(principal, str) and principal in identity.ids) or (identity.urn and identity.urn in depends_on):
+            return identity.label
+    if not isinstance(principal, str):
+        return UNKNOWN
+    return f"{str(principal_type or 'principal').lower()} {principal}"
+
+
+# The input that holds a resource's Azure name, most specific first (a container also names its account).
+NAME_INPUTS = ("containerName", "keyName", "accountName", "vaultName", "workspaceName", "resourceName", "name",
+               "resourceGroupName")
+
+
+def _resource(registration: Registration) -> str:
+    words = RESOURCE_WORDS.get(registration.type, registration.type.rsplit(":", 1)[-1])
+    name = next((registration.input(key) for key in NAME_INPUTS if isinstance(registration.input(key), str)),
+                registration.name)
+    return f"{words} {name}"
+
+
+def _scope(scope: Any, plan: Plan, depends_on: Sequence[str] = ()) -> str:
+    for registration in plan.resources:
+        if isinstance(scope, str) and registration.resource_id and registration.resource_id.lower() == scope.lower():
+            return _resource(registration)
+    resources = [r for r in plan.resources if r.urn in depends_on]
+    if len(resources) == 1:
+        return _resource(resources[0])
+    if not isinstance(scope, str):
+        return UNKNOWN
+    parts = scope.strip("/").split("/")
+    if len(parts) == 2 and parts[0].lower() == "subscriptions":
+        return f"subscription {parts[1]}"
+    if len(parts) == 4 and parts[2].lower() == "resourcegroups":
+        return f"resource group {parts[3]}"
+    return scope
+
+
+def role_name(role_definition_id: Any) -> str:
+    if not isinstance(role_definition_id, str):
+        return UNKNOWN
+    role = role_definition_id.rsplit("/", 1)[-1]
+    return BUILT_IN_ROLE_NAMES.get(role, f"role {role} (not a built-in role this project lists)")
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]], indent: str = "    ") -> list[str]:
+    rows = [list(header), *[list(row) for row in rows]]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
+    lines = [indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+             for row in rows]
+    lines.insert(1, indent + "  ".join("-" * width for width in widths))
+    return lines
+
+
+def _app_settings(site: Registration) -> list[tuple[str, Any]]:
+    pairs = site.input("siteConfig.appSettings") or []
+    return [(str(pair.get("name")), pair.get("value")) for pair in pairs if isinstance(pair, dict)]
+
+
+def identity_section(plan: Plan) -> str:
+    known = identities(plan)
+    lines = ["Who runs as whom:", "", "  Identities:"]
+    lines += [f"    {identity.label}" for identity in known]
+
+    assignments = plan.all(ROLE_ASSIGNMENT)
+    if assignments:
+        lines += ["", "  Role assignments:"]
+        rows = []
+        for assignment in assignments:
+            condition = " (with a condition)" if assignment.input("condition") else ""
+            dependencies = assignment.property_dependencies
+            rows.append([role_name(assignment.input("roleDefinitionId")) + condition,
+                         _scope(assignment.input("scope"), plan, dependencies.get("scope", [])),
+                         _label(assignment.input("principalId"), assignment.input("principalType"), known,
+                                dependencies.get("principalId", [])),
+                         assignment.name])
+        lines += table(["role", "on", "granted to", "resource"], rows)
+
+    connections = {r.input("resourceName"): r for r in plan.all(GENERIC_RESOURCE)
+                   if r.input("resourceType") == "connections"}
+    policies = [r for r in plan.all(GENERIC_RESOURCE) if r.input("resourceType") == "accessPolicies"]
+    if policies:
+        lines += ["", "  Connection access policies (who may call each connection):"]
+        rows = []
+        by_urn = {r.urn: r for r in connections.values()}
+        for policy in policies:
+            path = policy.input("parentResourcePath")
+            azure_name = path.split("/", 1)[1] if isinstance(path, str) and "/" in path else None
+            related = [*policy.property_dependencies.get("parentResourcePath", []), *policy.replace_with,
+                       *policy.dependencies]
+            connection = connections.get(azure_name) or next((by_urn[urn] for urn in related if urn in by_urn), None)
+            if connection:
+                shown = f"{connection.name} ({azure_name})" if azure_name else f"{connection.name} (name {UNKNOWN})"
+            else:
+                shown = azure_name or UNKNOWN
+            principal = policy.input("properties.principal.identity.objectId")
+            rows.append([shown, _label(principal, "ServicePrincipal", known,
+                                       policy.property_dependencies.get("properties", []))])
+        lines += table(["connection", "principal"], rows)
+
+    trusts = []
+    apps = plan.all("azuread:index/application:Application")
+    for credential in plan.all("azuread:index/applicationFederatedIdentityCredential:"
+                               "ApplicationFederatedIdentityCredential"):
+        app = apps[0].input("displayName") if len(apps) == 1 else credential.input("applicationId")
+        trusts.append([_label(credential.input("subject"), "principal", known,
+                              credential.property_dependencies.get("subject", [])),
+                       f"as app {app}", "federated credential, instead of a client secret"])
+    for credential in plan.all("azure-native:managedidentity:FederatedIdentityCredential"):
+        named = f"({credential.input('resourceName')})"
+        target = next((identity.label for identity in known if named in identity.label),
+                      str(credential.input("resourceName")))
+        trusts.append([f"token subject {credential.input('subject')}", f"as {target}",
+                       f"federated credential (issuer {credential.input('issuer')})"])
+    for grant in plan.all("azuread:index/servicePrincipalDelegatedPermissionGrant:"
+                          "ServicePrincipalDelegatedPermissionGrant"):
+        trusts.append([_label(grant.input("servicePrincipalObjectId"), "principal", known,
+                              grant.property_dependencies.get("servicePrincipalObjectId", [])),
+                       "for each signed-in user of the tenant",
+                       "admin consent to " + " ".join(grant.input("claimValues") or [])])
+    if trusts:
+        lines += ["", "  Who may act as, or for, another identity:"]
+        lines += table(["who", "acts", "how"], trusts)
+
+    wiring = []
+    for site in plan.all("azure-native:web:WebApp"):
+        for name, value in _app_settings(site):
+            label = next((identity.label for identity in known
+                          if isinstance(value, str) and value in identity.ids), None)
+            if name in IDENTITY_WIRING or label:
+                shown = label or ("[secret]" if isinstance(value, dict) else str(value))
+                wiring.append([str(name), shown, IDENTITY_WIRING.get(str(name), "")])
+    if wiring:
+        lines += ["", "  App settings that wire identities into the site:"]
+        lines += table(["setting", "value", "what it decides"], wiring)
+
+    matrix = plan.stack_outputs.get("identityMatrix")
+    if isinstance(matrix, list) and matrix and all(isinstance(row, dict) for row in matrix):
+        columns = list(matrix[0])
+        lines += ["", "  Identity matrix (catalog/tools.yaml; the identityMatrix output):"]
+        lines += table(columns, [[str(row.get(column, "")) for column in columns] for row in matrix])
+    return "\n".join(lines)
