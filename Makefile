@@ -83,7 +83,7 @@ UNPROTECT ?=
 
 # Targets that call the Pulumi CLI or reach Azure check for what they need first, before building
 # anything, and say how to get it. The CLI release that matches the pinned pulumi SDK:
-PULUMI_CLI_VERSION := $(shell sed -n 's/^pulumi==//p' requirements.txt)
+PULUMI_CLI_VERSION := $(shell sed -n 's/^pulumi==\([0-9.]*\).*/\1/p' requirements.in)
 pulumi-cli:  ## check that the Pulumi CLI is installed (every target that runs it checks first)
 	@command -v pulumi >/dev/null 2>&1 || { \
 	  echo "error: this target runs the Pulumi CLI, which is not on PATH. Install it:" >&2; \

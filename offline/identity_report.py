@@ -126,9 +126,15 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], indent: str = " 
     return lines
 
 
-def _app_settings(site: Registration) -> list[tuple[str, Any]]:
-    pairs = site.input("siteConfig.appSettings") or []
-    return [(str(pair.get("name")), pair.get("value")) for pair in pairs if isinstance(pair, dict)]
+def app_settings(plan: Plan) -> list[tuple[str, Any]]:
+    """Every app setting the plan gives a site: on the site itself, or in its config/appsettings resource."""
+    found: list[tuple[str, Any]] = []
+    for site in plan.all("azure-native:web:WebApp"):
+        pairs = site.input("siteConfig.appSettings") or []
+        found += [(str(pair.get("name")), pair.get("value")) for pair in pairs if isinstance(pair, dict)]
+    for settings in plan.all("azure-native:web:WebAppApplicationSettings"):
+        found += [(str(name), value) for name, value in (settings.input("properties") or {}).items()]
+    return found
 
 
 def identity_section(plan: Plan) -> str:
@@ -197,13 +203,13 @@ def identity_section(plan: Plan) -> str:
         lines += table(["who", "acts", "how"], trusts)
 
     wiring = []
-    for site in plan.all("azure-native:web:WebApp"):
-        for name, value in _app_settings(site):
-            label = next((identity.label for identity in known
-                          if isinstance(value, str) and value in identity.ids), None)
-            if name in IDENTITY_WIRING or label:
-                shown = label or ("[secret]" if isinstance(value, dict) else str(value))
-                wiring.append([str(name), shown, IDENTITY_WIRING.get(str(name), "")])
+    for name, value in app_settings(plan):
+        label = next((identity.label for identity in known if isinstance(value, str) and value in identity.ids), None)
+        if name in IDENTITY_WIRING or label:
+            shown = label or ("[secret]" if isinstance(value, dict) else str(value))
+            wiring.append([name, shown, IDENTITY_WIRING.get(name, "")])
+    order = list(IDENTITY_WIRING)
+    wiring.sort(key=lambda row: (order.index(row[0]) if row[0] in order else len(order), row[0]))
     if wiring:
         lines += ["", "  App settings that wire identities into the site:"]
         lines += table(["setting", "value", "what it decides"], wiring)
