@@ -12,6 +12,7 @@ from policy.connections import CONNECTION_ACCESS_POLICY, IDENTITY_LABELS
 from policy.easy_auth import EASY_AUTH
 from policy.graph import GRAPH_LEAST_PRIVILEGE
 from policy.hardening import MODEL_LOCAL_AUTH, PUBLISHING_CREDENTIALS_DECLARED, SITE_HARDENING, STORAGE_HARDENING
+from policy.run_history import TOOL_RUN_HISTORY
 from policy.tags import REQUIRED_TAGS_POLICY
 
 PACK_NAME = "agent-obo-policies"
@@ -26,4 +27,5 @@ POLICIES: list[Policy] = [
     STORAGE_HARDENING,
     MODEL_LOCAL_AUTH,
     REQUIRED_TAGS_POLICY,
+    TOOL_RUN_HISTORY,
 ]

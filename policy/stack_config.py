@@ -35,6 +35,7 @@ def declared_policy_config(settings: Settings) -> dict[str, dict[str, Any]]:
     return {
         "storage-hardening": dict(host_storage),
         "site-hardening": dict(host_storage),
+        "tool-run-history": {"secureAgentRunHistory": settings.audit.secure_agent_run_history},
     }
 
 

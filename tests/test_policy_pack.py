@@ -130,6 +130,7 @@ def test_each_policy_has_something_to_judge_in_the_plan(dev):
         "identity-labels": CONNECTION, "graph-least-privilege": GRANT, "connection-access-policy": CONNECTION,
         "easy-auth": AUTH, "site-hardening": SITE, "publishing-credentials-declared": FTP,
         "storage-hardening": STORAGE, "model-local-auth": MODEL, "required-tags": STORAGE,
+        "tool-run-history": "pulumi-python:dynamic:Resource",
     }
     assert set(judged) == set(POLICIES)
     for name, resource_type in judged.items():

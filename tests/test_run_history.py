@@ -99,3 +99,65 @@ def test_a_stack_can_leave_the_conversation_readable_but_never_the_tools():
     for tool in agent["tools"].values():
         (connector,) = [a for a in tool["actions"].values() if a["type"] == "ApiConnection"]
         assert connector["runtimeConfiguration"] == SECURED
+
+
+# --- the policy pack reads the package itself --------------------------------------------------------
+
+def repackaged(plan, change):
+    """The plan with its workflow package rebuilt after `change(workflow document)`."""
+    import base64
+
+    from agent_obo.package import build_package
+    from tests.test_package import package_files
+    from tests.test_policy_pack import replaced
+
+    files = package_files(plan)
+    document = json.loads(files["obo-agent/workflow.json"])
+    change(document)
+    files["obo-agent/workflow.json"] = json.dumps(document).encode()
+    content = base64.b64encode(build_package(files).content).decode()
+    name = plan.one("pulumi-python:dynamic:Resource").name
+    return replaced(plan, name, lambda inputs: inputs.update(content_base64=content))
+
+
+def tool(document, name):
+    agent, _ = agent_and_trigger(document)
+    return agent["tools"][name]["actions"]
+
+
+BREAKS = {
+    "a tool action without secure outputs": (
+        lambda d: tool(d, "get_my_recent_mail")["Get_my_recent_mail"]["runtimeConfiguration"]["secureData"].update(
+            properties=["inputs"]), "'Get_my_recent_mail' (ApiConnection) does not secure"),
+    "tracked properties on the secured action": (
+        lambda d: tool(d, "get_my_profile")["Get_my_profile"].update(trackedProperties={"body": "@body()"}),
+        "carries tracked properties"),
+    "no audit record": (lambda d: tool(d, "list_my_files").pop("Audit_list_my_files"), "no Audit_list_my_files"),
+    "a payload in the audit record": (
+        lambda d: tool(d, "get_my_recent_mail")["Audit_get_my_recent_mail"]["inputs"].update(
+            count="@agentParameters('count')"), "reads the model's arguments"),
+    "an unsecured Agent action": (
+        lambda d: agent_and_trigger(d)[0].pop("runtimeConfiguration"), "the Agent action"),
+    "an unsecured chat trigger": (
+        lambda d: agent_and_trigger(d)[1].pop("runtimeConfiguration"), "the chat trigger"),
+}
+
+
+@pytest.mark.parametrize("change, fragment", BREAKS.values(), ids=list(BREAKS))
+def test_the_pack_refuses_a_package_that_leaks_or_forgets_the_audit(plans, change, fragment):
+    from tests.test_policy_pack import messages
+
+    assert messages(plans["dev"], "tool-run-history") == []
+    found = messages(repackaged(plans["dev"], change), "tool-run-history")
+    assert len(found) == 1 and fragment in found[0], found
+
+
+def test_a_stack_that_declares_the_conversation_readable_passes_without_it(plans):
+    from tests.test_policy_pack import messages
+
+    def unsecure(document):
+        for part in agent_and_trigger(document):
+            part.pop("runtimeConfiguration")
+
+    config = {"tool-run-history": {"secureAgentRunHistory": False}}
+    assert messages(repackaged(plans["dev"], unsecure), "tool-run-history", config) == []
