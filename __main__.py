@@ -3,6 +3,7 @@
 import pulumi
 
 from agent_obo import app_settings as site_setting
+from agent_obo.network import MODEL_ZONE, SITE_ZONE, STORAGE_ZONES, required_zones
 from agent_obo.prepare import prepare
 from agent_obo.workflow_files import AGENT_WORKFLOW
 from components.agent_model import AgentModel, AgentModelArgs
@@ -14,9 +15,17 @@ from components.chat_app_registration import (
     issuer,
     user_impersonation_scope_id,
 )
+from components.delete_locks import DeleteLocks, DeleteLocksArgs
 from components.easy_auth import EasyAuth, EasyAuthArgs
 from components.logic_app import LogicApp, LogicAppArgs
 from components.observability import Observability, ObservabilityArgs
+from components.private_network import (
+    EndpointTarget,
+    PrivateEndpoints,
+    PrivateEndpointsArgs,
+    PrivateNetwork,
+    PrivateNetworkArgs,
+)
 from components.resource_group import ResourceGroupArgs, WorkloadResourceGroup
 from components.runtime_identity import RuntimeIdentity, RuntimeIdentityArgs
 from components.runtime_storage import RuntimeStorage, RuntimeStorageArgs
@@ -33,6 +42,7 @@ from components.workflow_package import WorkflowPackage, WorkflowPackageArgs
 deployment = prepare()
 settings, names, tags = deployment.settings, deployment.names, deployment.settings.tags
 sign_in = settings.sign_in
+net = settings.network  # None: public endpoints
 
 group = WorkloadResourceGroup("workload", ResourceGroupArgs(
     name=names.resource_group, location=settings.location, tags=tags))
@@ -49,11 +59,31 @@ runtime_storage = RuntimeStorage("runtime-storage", RuntimeStorageArgs(
     resource_group_name=group.name, location=settings.location, account_name=names.storage_account,
     subscription_id=deployment.subscription_id, runtime_principal_id=runtime_identity.principal_id,
     protect=settings.protect_stateful_resources, tags=tags,
-    content_share_name=names.content_share if settings.uses_access_key else None))
+    content_share_name=names.content_share if settings.uses_access_key else None,
+    zone_redundant=settings.zone_redundant, private=net is not None,
+    firewall_ip_ranges=net.storage_firewall_ip_ranges if net else ()))
 
 model = AgentModel("agent-model", AgentModelArgs(
     resource_group_name=group.name, location=settings.location, account_name=names.openai_account,
-    model=settings.model, tags=tags))
+    model=settings.model, tags=tags, private=net is not None))
+
+private_network = private_endpoints = None
+if net is not None:
+    zones = required_zones(settings.uses_access_key, settings.model.creates_account, net.public_ingress)
+    private_network = PrivateNetwork("network", PrivateNetworkArgs(
+        resource_group_name=group.name, location=settings.location, settings=net,
+        virtual_network_name=names.virtual_network, network_security_group_name=names.network_security_group,
+        zones=sorted(set(zones.values())), tags=tags))
+    targets = [EndpointTarget(f"st-{group_id}", names.private_endpoint("st", group_id), runtime_storage.account.id,
+                              group_id, zone)
+               for group_id, zone in STORAGE_ZONES.items() if group_id in zones]
+    if settings.model.creates_account:
+        targets.append(EndpointTarget("oai-account", names.private_endpoint("oai", MODEL_ZONE[0]), model.resource_id,
+                                      *MODEL_ZONE))
+    private_endpoints = PrivateEndpoints("private-endpoints", PrivateEndpointsArgs(
+        resource_group_name=group.name, location=settings.location,
+        subnet_id=private_network.private_endpoint_subnet_id,
+        zone_ids=private_network.zone_ids, targets=targets, tags=tags, depends_on=private_network.zone_links))
 
 tool_connections = ToolConnections("tool-connections", ToolConnectionsArgs(
     specs=deployment.connections, resource_group_name=group.name, location=settings.location,
@@ -67,12 +97,15 @@ package = WorkflowPackage("workflow-package", WorkflowPackageArgs(
 
 logic_app = LogicApp("logic-app", LogicAppArgs(
     resource_group_name=group.name, location=settings.location, subscription_id=deployment.subscription_id,
-    plan_name=names.plan, site_name=names.logic_app, plan_sku=settings.plan_sku,
+    plan_name=names.plan_for(settings.zone_redundant), site_name=names.logic_app, plan_sku=settings.plan_sku,
     maximum_elastic_worker_count=settings.maximum_elastic_worker_count,
     always_ready_instances=settings.always_ready_instances, runtime_identity_id=runtime_identity.id,
     log_analytics_workspace_id=observability.workspace_id, model_resource_id=model.resource_id,
     agent_workflow=AGENT_WORKFLOW, tags=tags, content_share=runtime_storage.content_share,
     host_storage_access=runtime_storage.runtime_role_assignments,
+    zone_redundant=settings.zone_redundant, public_ingress=net.public_ingress if net else True,
+    integration_subnet_id=private_network.integration_subnet_id if private_network else None,
+    network_dependencies=[private_endpoints] if private_endpoints else [],
     app_settings=deployment.app_settings.resolve({
         site_setting.RUNTIME_IDENTITY_ID: runtime_identity.id,
         site_setting.RUNTIME_IDENTITY_CLIENT_ID: runtime_identity.client_id,
@@ -88,6 +121,15 @@ logic_app = LogicApp("logic-app", LogicAppArgs(
         site_setting.MODEL_RESOURCE_ID: model.resource_id,
         **{site_setting.connection_source(name): value for name, value in tool_connections.app_settings.items()},
     })))
+
+site_endpoint = None
+if private_network is not None and net is not None and not net.public_ingress:
+    site_endpoint = PrivateEndpoints("site-endpoint", PrivateEndpointsArgs(
+        resource_group_name=group.name, location=settings.location,
+        subnet_id=private_network.private_endpoint_subnet_id,
+        zone_ids=private_network.zone_ids, tags=tags, depends_on=private_network.zone_links,
+        targets=[EndpointTarget("site-sites", names.private_endpoint("logic", SITE_ZONE[0]), logic_app.id,
+                                *SITE_ZONE)]))
 
 connection_access = ConnectionAccess("connection-access", ConnectionAccessArgs(
     connections=tool_connections, resource_group_name=group.name, location=settings.location,
@@ -132,6 +174,17 @@ audit_monitoring = AuditMonitoring("audit-monitoring", AuditMonitoringArgs(
     workspace_id=observability.workspace_id, queries=deployment.queries,
     email_receivers=list(settings.audit.alert_email_receivers), tags=tags,
     depends_on=[logic_app.diagnostics]))
+
+if settings.protect_stateful_resources:
+    # Last: every other component first, so `pulumi destroy` removes the locks before anything else.
+    DeleteLocks("delete-locks", DeleteLocksArgs(
+        targets={"storage": runtime_storage.account.id, "log-analytics": observability.workspace_id,
+                 **({"model": model.resource_id} if settings.model.creates_account else {})},
+        after=[component for component in (
+            group, observability, runtime_identity, runtime_storage, model, private_network, private_endpoints,
+            tool_connections, package, logic_app, site_endpoint, connection_access, app_settings, app_registration,
+            easy_auth, audit_monitoring)
+            if component is not None]))
 
 pulumi.export("resourceGroup", group.name)
 pulumi.export("logicAppName", logic_app.name)

@@ -102,6 +102,10 @@ def site_app_settings(settings: Settings, connections: Sequence[ConnectionSpec],
             "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING": HOST_STORAGE_CONNECTION_STRING,
             "WEBSITE_CONTENTSHARE": content_share_name,
         }
+        if settings.network is not None:
+            # Learn (deploy-single-tenant-logic-apps-private-storage-account): the content share over
+            # the network, to the file private endpoint.
+            host_storage["WEBSITE_CONTENTOVERVNET"] = "1"
     else:
         # Identity-based host storage with the runtime identity (labs): no key anywhere.
         host_storage = {

@@ -46,6 +46,11 @@ class Names:
     def plan(self) -> str:
         return self._name("asp")
 
+    def plan_for(self, zone_redundant: bool) -> str:
+        # Azure sets zone redundancy only when a plan is created: another name makes switching it a
+        # create-then-delete replacement instead of an update Azure refuses.
+        return f"{self.plan}-zr" if zone_redundant else self.plan
+
     @property
     def logic_app(self) -> str:
         return self._name("logic")
@@ -58,6 +63,18 @@ class Names:
     @property
     def openai_account(self) -> str:
         return self._name("oai")
+
+    @property
+    def virtual_network(self) -> str:
+        return self._name("vnet")
+
+    @property
+    def network_security_group(self) -> str:
+        return self._name("nsg")
+
+    def private_endpoint(self, target: str, group: str) -> str:
+        # 2-64 characters: "pe-" + target abbreviation + the sub-resource.
+        return f"pe-{WORKLOAD}-{self.environment}-{self.suffix}-{target}-{group}"
 
     @property
     def app_registration(self) -> str:

@@ -57,6 +57,26 @@ def _check_required_settings(catalog: Catalog, settings: Settings) -> None:
         raise SettingsError("enabled tools need settings that are not set", problems)
 
 
+# Managed connectors that would read the runtime storage account (the runbooks container) from
+# Microsoft's multitenant connector service: with privateNetworking the account refuses public
+# traffic, and Learn says managed connectors cannot pass a storage firewall in the same region
+# (connectors-create-api-azureblobstorage, "Access storage accounts behind firewalls").
+CONNECTORS_READING_RUNTIME_STORAGE = ("azureblob",)
+
+
+def _check_private_network_reach(catalog: Catalog, settings: Settings) -> None:
+    if settings.network is None:
+        return
+    problems = [
+        f"tool {tool.name!r} (connector {tool.connector.api_name}): its managed connector reads the runtime storage "
+        "from Microsoft's connector service, which the storage firewall of agent-obo:privateNetworking = true "
+        "refuses; switch the tool off with agent-obo:disabledTools, or set privateNetworking to false"
+        for tool in catalog.tools if tool.connector.api_name in CONNECTORS_READING_RUNTIME_STORAGE
+    ]
+    if problems:
+        raise SettingsError("enabled tools cannot reach a private runtime storage account", problems)
+
+
 def prepare() -> Deployment:
     stack = pulumi.get_stack()
     check_project_files(stack)
@@ -66,6 +86,7 @@ def prepare() -> Deployment:
     catalog = full_catalog.without(settings.disabled_tools)
     queries = load_queries(monitoring_queries.QUERIES_DIR)
     _check_required_settings(catalog, settings)
+    _check_private_network_reach(catalog, settings)
     graph_scopes = resolve_graph_scopes(catalog)
     connections = connection_specs(catalog)
     files = render_project(

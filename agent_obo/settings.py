@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent_obo.errors import SettingsError
+from agent_obo.network import DNS_ZONE_ID_HINT, SUBNET_ID_HINT, NetworkSettings, network_problems, network_settings
 from agent_obo.regions import AZURE_REGIONS, suggest_region
 
 PROJECT = "agent-obo"
@@ -97,6 +98,21 @@ RULES: dict[str, Rule] = {
     "logRetentionDays": Rule("integer", minimum=30, maximum=730),
     "protectStatefulResources": Rule("boolean"),
     "hostStorageAuthentication": Rule("string", allowed=HOST_STORAGE_AUTHENTICATIONS),
+    "zoneRedundant": Rule("boolean"),
+    "privateNetworking": Rule("boolean"),
+    "publicIngress": Rule("boolean"),
+    "networkAddressSpace": _text(r"[0-9./]{9,18}", "an IPv4 network in CIDR form such as 10.42.0.0/24",
+                                 may_be_empty=True),
+    "integrationSubnetPrefix": _text(r"[0-9./]{9,18}", "an IPv4 network in CIDR form such as 10.42.0.0/26",
+                                     may_be_empty=True),
+    "privateEndpointSubnetPrefix": _text(r"[0-9./]{9,18}", "an IPv4 network in CIDR form such as 10.42.0.64/27",
+                                         may_be_empty=True),
+    "existingIntegrationSubnetId": _text(r"/subscriptions/\S+", SUBNET_ID_HINT, may_be_empty=True),
+    "existingPrivateEndpointSubnetId": _text(r"/subscriptions/\S+", SUBNET_ID_HINT, may_be_empty=True),
+    "existingPrivateDnsZoneIds": Rule("array", pattern=re.compile(r"/subscriptions/\S+"),
+                                      hint="private DNS zone resource ids " + DNS_ZONE_ID_HINT),
+    "storageFirewallIpRanges": Rule("array", pattern=re.compile(r"[0-9./]{7,18}"),
+                                    hint="public IPv4 addresses or CIDR ranges"),
     "modelSource": Rule("string", allowed=("create", "existing")),
     "modelName": _text(r"[a-z0-9][a-z0-9.-]{1,63}", "a model name such as gpt-4.1-mini"),
     "modelVersion": _text(r"[0-9A-Za-z.-]{1,32}", "a model version such as 2025-04-14"),
@@ -186,6 +202,8 @@ class Settings:
     log_retention_days: int
     protect_stateful_resources: bool
     host_storage_authentication: str  # MANAGED_IDENTITY or ACCESS_KEY
+    zone_redundant: bool
+    network: NetworkSettings | None  # None: public endpoints (privateNetworking false)
     model: ModelSettings
     sign_in: SignInSettings
     operations: OperationsChannel
@@ -379,7 +397,19 @@ def load_settings(raw_config: Mapping[str, Any], stack: str, secret_keys: Collec
     return _build(values, stack)
 
 
+# Learn, Reliability in Azure Logic Apps (Workflow Service Plan): a zone-redundant plan needs at
+# least three instances; Reliability in Azure Functions: at least three always-ready instances.
+ZONE_REDUNDANT_MINIMUM_INSTANCES = 3
+
+
 def _cross_field_rules(v: dict[str, Any], problems: _Problems) -> None:
+    if v["zoneRedundant"]:
+        for key in ("alwaysReadyInstances", "maximumElasticWorkerCount"):
+            if v[key] < ZONE_REDUNDANT_MINIMUM_INSTANCES:
+                problems.add(key, v[key], f"below {ZONE_REDUNDANT_MINIMUM_INSTANCES} while zoneRedundant is true; "
+                             f"allowed: at least {ZONE_REDUNDANT_MINIMUM_INSTANCES} (one instance per availability "
+                             "zone), or zoneRedundant false")
+    network_problems(v, problems.add)
     if v["alwaysReadyInstances"] > v["maximumElasticWorkerCount"]:
         problems.add("alwaysReadyInstances", v["alwaysReadyInstances"],
                      f"more than maximumElasticWorkerCount ({v['maximumElasticWorkerCount']}); "
@@ -421,6 +451,8 @@ def _build(v: dict[str, Any], stack: str) -> Settings:
         log_retention_days=v["logRetentionDays"],
         protect_stateful_resources=v["protectStatefulResources"],
         host_storage_authentication=v["hostStorageAuthentication"],
+        zone_redundant=v["zoneRedundant"],
+        network=network_settings(v),
         model=ModelSettings(
             source=v["modelSource"],
             name=v["modelName"],

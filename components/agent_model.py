@@ -22,6 +22,8 @@ class AgentModelArgs:
     account_name: str
     model: ModelSettings
     tags: dict[str, str]
+    # privateNetworking: the account answers only through its private endpoint.
+    private: bool = False
 
 
 class AgentModel(pulumi.ComponentResource):
@@ -44,10 +46,17 @@ class AgentModel(pulumi.ComponentResource):
                 location=args.location,
                 kind="OpenAI",
                 sku=cognitiveservices.SkuArgs(name="S0"),
+                # Its own identity, for what the account calls on its behalf (customer-managed keys,
+                # data sources); nothing is granted to it here.
+                identity=cognitiveservices.IdentityArgs(type=cognitiveservices.ResourceIdentityType.SYSTEM_ASSIGNED),
                 properties=cognitiveservices.AccountPropertiesArgs(
                     custom_sub_domain_name=args.account_name,
                     disable_local_auth=True,
-                    public_network_access=cognitiveservices.PublicNetworkAccess.ENABLED,
+                    public_network_access=(cognitiveservices.PublicNetworkAccess.DISABLED if args.private
+                                           else cognitiveservices.PublicNetworkAccess.ENABLED),
+                    network_acls=cognitiveservices.NetworkRuleSetArgs(
+                        default_action=cognitiveservices.NetworkRuleAction.DENY, ip_rules=[],
+                        virtual_network_rules=[]) if args.private else None,
                 ),
                 tags=args.tags,
                 opts=child,

@@ -20,7 +20,17 @@ from agent_obo.app_settings import EXTENSION_BUNDLE_ID, EXTENSION_BUNDLE_VERSION
 from components.role_ids import COGNITIVE_SERVICES_OPENAI_USER, role_definition_id
 
 # Re-exported for the tests and the policy pack; agent_obo/app_settings.py decides every app setting.
-__all__ = ["EXTENSION_BUNDLE_ID", "EXTENSION_BUNDLE_VERSION", "LogicApp", "LogicAppArgs"]
+__all__ = ["EXTENSION_BUNDLE_ID", "EXTENSION_BUNDLE_VERSION", "HEALTH_CHECK_PATH", "LogicApp", "LogicAppArgs"]
+
+# App Service pings this path on every instance and replaces instances that fail
+# (learn.microsoft.com/azure/app-service/monitor-instances-health-check). The site root is the
+# Functions host's own page: 200 once the host has started (which needs its storage), "Function host
+# is not running" otherwise. Easy Auth needs no excluded path for it: "Health check integrates with
+# the App Service authentication and authorization features. No other settings are required".
+HEALTH_CHECK_PATH = "/"
+# Learn (Reliability in Azure Logic Apps; Reliability in Azure Functions): a zone-redundant plan
+# has at least three instances, always ready.
+ZONE_REDUNDANT_MINIMUM_INSTANCES = 3
 
 
 @dataclass
@@ -45,6 +55,21 @@ class LogicAppArgs:
     content_share: pulumi.Resource | None = None
     # The runtime identity's storage role assignments: the host may reach its storage only after them.
     host_storage_access: Sequence[pulumi.Resource] = field(default_factory=list)
+    zone_redundant: bool = False
+    # privateNetworking: the integration subnet all outbound traffic goes through, and what must
+    # exist before the site starts (the private endpoints and their DNS records).
+    integration_subnet_id: pulumi.Input[str] | None = None
+    network_dependencies: Sequence[pulumi.Resource] = ()
+    # False: the site answers only through its private endpoint (agent-obo:publicIngress).
+    public_ingress: bool = True
+
+
+def _outbound_routing(args: LogicAppArgs) -> web.OutboundVnetRoutingArgs | None:
+    """With VNet integration every outbound route goes through it (application traffic, and the
+    content share when there is one): Learn, secure-single-tenant-workflow-virtual-network-private-endpoint."""
+    if args.integration_subnet_id is None:
+        return None
+    return web.OutboundVnetRoutingArgs(application_traffic=True, content_share_traffic=args.content_share is not None)
 
 
 def _system_principal_id(identity: web.outputs.ManagedServiceIdentityResponse | None) -> str:
@@ -66,7 +91,13 @@ class LogicApp(pulumi.ComponentResource):
             resource_group_name=args.resource_group_name,
             location=args.location,
             kind="elastic",
-            sku=web.SkuDescriptionArgs(name=args.plan_sku, tier="WorkflowStandard"),
+            # Zone redundancy is fixed when a plan is created; the name changes with it, so
+            # switching creates a new plan, moves the site, then deletes the old one.
+            sku=web.SkuDescriptionArgs(
+                name=args.plan_sku, tier="WorkflowStandard",
+                capacity=max(ZONE_REDUNDANT_MINIMUM_INSTANCES, args.always_ready_instances)
+                if args.zone_redundant else None),
+            zone_redundant=args.zone_redundant,
             maximum_elastic_worker_count=args.maximum_elastic_worker_count,
             tags=args.tags,
             opts=child,
@@ -80,6 +111,9 @@ class LogicApp(pulumi.ComponentResource):
             kind="functionapp,workflowapp",
             server_farm_id=self.plan.id,
             https_only=True,
+            public_network_access="Enabled" if args.public_ingress else "Disabled",
+            virtual_network_subnet_id=args.integration_subnet_id,
+            outbound_vnet_routing=_outbound_routing(args),
             client_affinity_enabled=False,
             identity=web.ManagedServiceIdentityArgs(
                 type=web.ManagedServiceIdentityType.SYSTEM_ASSIGNED_USER_ASSIGNED,
@@ -93,14 +127,18 @@ class LogicApp(pulumi.ComponentResource):
                 http20_enabled=True,
                 use32_bit_worker_process=False,
                 minimum_elastic_instance_count=args.always_ready_instances,
+                health_check_path=HEALTH_CHECK_PATH,
+                vnet_route_all_enabled=args.integration_subnet_id is not None,
                 functions_runtime_scale_monitoring_enabled=True,
                 # No app_settings: components/app_settings.py applies them all, in order.
             ),
             tags=args.tags,
-            # The content share must exist before the host mounts it, and the host may reach its
-            # storage only once the runtime identity holds its roles there.
+            # The content share must exist before the host mounts it, the host may reach its storage
+            # only once the runtime identity holds its roles there, and (privateNetworking) only through
+            # the private endpoints and their DNS records.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[
-                *([args.content_share] if args.content_share else []), *args.host_storage_access]),
+                *([args.content_share] if args.content_share else []), *args.host_storage_access,
+                *args.network_dependencies]),
         )
         # Basic (user name and password) publishing credentials off for FTP and for SCM/Kudu:
         # deployments go through the package blob, with Entra identities only.

@@ -56,6 +56,12 @@ class RuntimeStorageArgs:
     tags: dict[str, str]
     # accessKey only: the Azure Files share that holds the site's content (WEBSITE_CONTENTSHARE).
     content_share_name: str | None = None
+    # Zone-redundant storage: Learn requires it for a zone-redundant Standard logic app.
+    zone_redundant: bool = False
+    # privateNetworking: public network access off (or limited to these deploying IPs); the site
+    # comes in through private endpoints.
+    private: bool = False
+    firewall_ip_ranges: tuple[str, ...] = ()
 
     @property
     def uses_access_key(self) -> bool:
@@ -72,7 +78,10 @@ class RuntimeStorage(pulumi.ComponentResource):
             resource_group_name=args.resource_group_name,
             location=args.location,
             kind=storage.Kind.STORAGE_V2,
-            sku=storage.SkuArgs(name=storage.SkuName.STANDARD_LRS),
+            sku=storage.SkuArgs(name=storage.SkuName.STANDARD_ZRS if args.zone_redundant
+                                else storage.SkuName.STANDARD_LRS),
+            public_network_access=_public_network_access(args),
+            network_rule_set=_network_rule_set(args),
             minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
             enable_https_traffic_only=True,
             allow_blob_public_access=False,
@@ -141,6 +150,29 @@ class RuntimeStorage(pulumi.ComponentResource):
             description=description,
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def _public_network_access(args: RuntimeStorageArgs) -> storage.PublicNetworkAccess:
+    """Off behind private endpoints (Learn: deploy-single-tenant-logic-apps-private-storage-account),
+    unless the deploying machines' public IPs are listed to upload the package."""
+    if args.private and not args.firewall_ip_ranges:
+        return storage.PublicNetworkAccess.DISABLED
+    return storage.PublicNetworkAccess.ENABLED
+
+
+def _network_rule_set(args: RuntimeStorageArgs) -> storage.NetworkRuleSetArgs | None:
+    """Deny by default with privateNetworking; only the listed deploying IPs pass. No trusted-service
+    bypass: nothing in this stack reaches the account through one."""
+    if not args.private:
+        return None
+    return storage.NetworkRuleSetArgs(
+        default_action=storage.DefaultAction.DENY,
+        bypass=storage.Bypass.NONE,
+        # Storage IP rules take a single address without /32.
+        ip_rules=[storage.IPRuleArgs(i_p_address_or_range=cidr.removesuffix("/32"), action=storage.Action.ALLOW)
+                  for cidr in args.firewall_ip_ranges],
+        virtual_network_rules=[],
+    )
 
 
 def _connection_string(account_name: pulumi.Output[str], resource_group_name: pulumi.Input[str]) -> pulumi.Output[str]:

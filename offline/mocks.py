@@ -56,6 +56,11 @@ _ARM_TYPES = {
     "azure-native:web:AppServicePlan": ("name", "Microsoft.Web/serverfarms"),
     "azure-native:web:WebApp": ("name", "Microsoft.Web/sites"),
     "azure-native:cognitiveservices:Account": ("accountName", "Microsoft.CognitiveServices/accounts"),
+    "azure-native:network:VirtualNetwork": ("virtualNetworkName", "Microsoft.Network/virtualNetworks"),
+    "azure-native:network:NetworkSecurityGroup": ("networkSecurityGroupName",
+                                                  "Microsoft.Network/networkSecurityGroups"),
+    "azure-native:network:PrivateEndpoint": ("privateEndpointName", "Microsoft.Network/privateEndpoints"),
+    "azure-native:privatedns:PrivateZone": ("privateZoneName", "Microsoft.Network/privateDnsZones"),
 }
 
 
@@ -79,7 +84,7 @@ class AzureMocks(pulumi.runtime.Mocks):
             resource_id, outputs = handler(args.name, inputs)
         elif args.typ in _ARM_TYPES:
             key, arm_type = _ARM_TYPES[args.typ]
-            resource_id, outputs = f"{_rg_scope(inputs)}/providers/{arm_type}/{inputs[key]}", {}
+            resource_id, outputs = f"{_rg_scope(inputs)}/providers/{arm_type}/{inputs[key]}", {"name": inputs[key]}
         else:
             resource_id, outputs = stable_uuid(args.typ, args.name), {}
         state = {**inputs, **outputs}
@@ -109,6 +114,30 @@ class AzureMocks(pulumi.runtime.Mocks):
         resource_id = (f"{_rg_scope(inputs)}/providers/Microsoft.Storage/storageAccounts/{inputs['accountName']}"
                        f"/blobServices/default/containers/{inputs['containerName']}")
         return resource_id, {"name": inputs["containerName"]}
+
+    def _azure_native_storage_FileShare(self, name, inputs):
+        resource_id = (f"{_rg_scope(inputs)}/providers/Microsoft.Storage/storageAccounts/{inputs['accountName']}"
+                       f"/fileServices/default/shares/{inputs['shareName']}")
+        return resource_id, {"name": inputs["shareName"]}
+
+    def _azure_native_network_Subnet(self, name, inputs):
+        resource_id = (f"{_rg_scope(inputs)}/providers/Microsoft.Network/virtualNetworks/"
+                       f"{inputs['virtualNetworkName']}/subnets/{inputs['subnetName']}")
+        return resource_id, {"name": inputs["subnetName"]}
+
+    def _azure_native_network_PrivateDnsZoneGroup(self, name, inputs):
+        resource_id = (f"{_rg_scope(inputs)}/providers/Microsoft.Network/privateEndpoints/"
+                       f"{inputs['privateEndpointName']}/privateDnsZoneGroups/{inputs['privateDnsZoneGroupName']}")
+        return resource_id, {"name": inputs["privateDnsZoneGroupName"]}
+
+    def _azure_native_privatedns_VirtualNetworkLink(self, name, inputs):
+        resource_id = (f"{_rg_scope(inputs)}/providers/Microsoft.Network/privateDnsZones/"
+                       f"{inputs['privateZoneName']}/virtualNetworkLinks/{inputs['virtualNetworkLinkName']}")
+        return resource_id, {"name": inputs["virtualNetworkLinkName"]}
+
+    def _azure_native_authorization_ManagementLockByScope(self, name, inputs):
+        return f"{inputs['scope']}/providers/Microsoft.Authorization/locks/{inputs['lockName']}", {
+            "name": inputs["lockName"]}
 
     def _azure_native_applicationinsights_Component(self, name, inputs):
         resource_id = f"{_rg_scope(inputs)}/providers/Microsoft.Insights/components/{inputs['resourceName']}"

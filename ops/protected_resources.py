@@ -2,9 +2,12 @@
 
 With protectStatefulResources (prod), the runtime storage account and the chat app registration
 with its service principal are protected: `pulumi destroy` refuses to delete them, and so refuses
-to destroy the environment at all, until their protection is lifted in the state. Deleting them
-loses the run history and runbooks in storage, and the app's client id, user assignments and
-consent; a recreated environment gets new ones.
+to destroy the environment at all, until their protection is lifted in the state. The CanNotDelete
+locks on storage, model and Log Analytics (components/delete_locks.py) are protected too: they are
+listed and unprotected first, and since each depends on every other resource `pulumi destroy`
+deletes them before anything else, so Azure lets the rest go. Deleting them loses the run history
+and runbooks in storage, and the app's client id, user assignments and consent; a recreated
+environment gets new ones.
 
 The URNs come from the offline plan of the stack: the same program, so the same URNs as the
 deployed state.
@@ -30,9 +33,13 @@ from offline.runner import run_stack
 from ops.stack_plans import PlanUnavailable, plan_for
 from ops.stack_plans import run_pulumi as run_command  # a name of its own here, so tests can replace it
 
+LOCK_TYPE = "azure-native:authorization:ManagementLockByScope"
+
 
 def protected_resources(plan: Plan) -> list[Registration]:
-    return [registration for registration in plan if registration.protect]
+    """Delete locks first: they are what stops Azure itself, and `pulumi destroy` removes them first."""
+    protected = [registration for registration in plan if registration.protect]
+    return sorted(protected, key=lambda registration: registration.type != LOCK_TYPE)
 
 
 def unprotect_command(stack: str, urn: str) -> list[str]:

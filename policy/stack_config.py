@@ -32,10 +32,15 @@ HOST_STORAGE_KEY = "hostStorageAuthentication"
 def declared_policy_config(settings: Settings) -> dict[str, dict[str, Any]]:
     """`--policy-pack-config` content: policy name -> its config."""
     host_storage = {HOST_STORAGE_KEY: settings.host_storage_authentication}
+    network = settings.network
     return {
         "storage-hardening": dict(host_storage),
         "site-hardening": dict(host_storage),
         "tool-run-history": {"secureAgentRunHistory": settings.audit.secure_agent_run_history},
+        "private-networking": {"privateNetworking": network is not None,
+                               "publicIngress": network.public_ingress if network else True},
+        "zone-redundancy": {"zoneRedundant": settings.zone_redundant},
+        "delete-locks": {"protectStatefulResources": settings.protect_stateful_resources},
     }
 
 

@@ -90,7 +90,8 @@ def test_azure_names_follow_caf_with_environment_and_stable_suffix(plan):
     suffixes = set()
     for type_, key in names.items():
         value = plan.one(type_).input(key)
-        match = re.fullmatch(rf"{prefixes[type_]}-agentobo-{plan.stack}-([0-9a-f]{{6}})", value)
+        # A zone-redundant plan carries -zr: switching zone redundancy needs a new plan (naming.plan_for).
+        match = re.fullmatch(rf"{prefixes[type_]}-agentobo-{plan.stack}-([0-9a-f]{{6}})(-zr)?", value)
         assert match, f"{type_} name {value!r}"
         suffixes.add(match.group(1))
     storage_name = plan.one(STORAGE).input("accountName")
@@ -171,7 +172,9 @@ def test_runtime_reaches_storage_with_its_identity_and_no_keys(plan):
 def test_plan_is_workflow_standard_elastic_with_the_stack_burst(plan):
     asp = plan.one("azure-native:web:AppServicePlan")
     settings = settings_of(plan.stack)
-    assert asp.input("sku") == {"name": settings.plan_sku, "tier": "WorkflowStandard"}
+    zone_redundant = {"capacity": 3} if settings.zone_redundant else {}
+    assert asp.input("sku") == {"name": settings.plan_sku, "tier": "WorkflowStandard", **zone_redundant}
+    assert asp.input("zoneRedundant") is settings.zone_redundant
     assert asp.input("kind") == "elastic"
     assert asp.input("maximumElasticWorkerCount") == settings.maximum_elastic_worker_count
     assert plan.one(SITE).input("siteConfig.minimumElasticInstanceCount") == settings.always_ready_instances

@@ -158,7 +158,12 @@ def test_declaration_allows_only_the_two_host_storage_settings(access_key_plan):
 def test_stack_config_module_derives_from_the_stack_file(capsys):
     assert stack_config.main(["prod"]) == 0
     document = json.loads(capsys.readouterr().out)
-    assert document == {**{name: {"hostStorageAuthentication": "managedIdentity"}
-                           for name in ("storage-hardening", "site-hardening")},
-                        "tool-run-history": {"secureAgentRunHistory": True}}
+    assert document == {
+        "storage-hardening": {"hostStorageAuthentication": "managedIdentity"},
+        "site-hardening": {"hostStorageAuthentication": "managedIdentity"},
+        "tool-run-history": {"secureAgentRunHistory": True},
+        "private-networking": {"privateNetworking": True, "publicIngress": True},
+        "zone-redundancy": {"zoneRedundant": True},
+        "delete-locks": {"protectStatefulResources": True},
+    }
     assert stack_config.main(["nosuchstack"]) == 2

@@ -131,6 +131,8 @@ def test_each_policy_has_something_to_judge_in_the_plan(dev):
         "easy-auth": AUTH, "site-hardening": SITE, "publishing-credentials-declared": FTP,
         "storage-hardening": STORAGE, "model-local-auth": MODEL, "required-tags": STORAGE,
         "tool-run-history": "pulumi-python:dynamic:Resource",
+        "private-networking": STORAGE, "zone-redundancy": "azure-native:web:AppServicePlan", "health-check": SITE,
+        "model-identity": MODEL, "delete-locks": STORAGE,
     }
     assert set(judged) == set(POLICIES)
     for name, resource_type in judged.items():
@@ -507,11 +509,21 @@ def test_harness_hands_policies_engine_shaped_props(dev):
 
 def _analyzer_verdicts(plan: Plan) -> set[tuple[str, str, str]]:
     """(policy, urn, message) from the SDK's own analyzer service, fed the gRPC requests the engine sends."""
+    from google.protobuf import struct_pb2
     from pulumi.runtime import proto
     from pulumi_policy.policy import _PolicyAnalyzerServicer
 
+    from policy.stack_config import policy_config_for
+
     analyzer = _PolicyAnalyzerServicer("agent-obo-policies", "0.0.1", pack.POLICIES,
                                        pulumi_policy.EnforcementLevel.MANDATORY)
+    # What `--policy-pack-config` hands the pack: the stack's declarations (make preview passes them).
+    configs = {}
+    for name, values in policy_config_for(plan.config, plan.stack).items():
+        properties = struct_pb2.Struct()
+        properties.update(values)
+        configs[name] = proto.PolicyConfig(enforcementLevel=proto.MANDATORY, properties=properties)
+    analyzer.Configure(proto.ConfigureAnalyzerRequest(policyConfig=configs), None)
     diagnostics = []  # (diagnostic, the urn the engine files it under)
     for registration in plan.resources:
         request = proto.AnalyzeRequest(type=registration.type, urn=registration.urn, name=registration.name,
@@ -547,7 +559,8 @@ def test_policies_are_named_described_and_levelled():
         if policy.enforcement_level != pulumi_policy.EnforcementLevel.MANDATORY:
             assert "advisory because" in policy.description.lower(), policy.name
     stack_policies = {p.name for p in pack.POLICIES if isinstance(p, pulumi_policy.StackValidationPolicy)}
-    assert stack_policies == {"graph-least-privilege", "connection-access-policy", "publishing-credentials-declared"}
+    assert stack_policies == {"graph-least-privilege", "connection-access-policy", "publishing-credentials-declared",
+                              "private-networking", "delete-locks"}
 
 
 def test_required_tags_are_tags_the_program_sets(dev):

@@ -111,7 +111,32 @@ VALID_SAMPLES = {
     "allowedGroups": json.dumps([GUID_SAMPLE]),
     "additionalTokenAudiences": json.dumps(["api://custom-client"]),
     "disabledTools": json.dumps(["list_my_files"]),
+    # The network settings (agent_obo/network.py); each needs privateNetworking (network_context).
+    "networkAddressSpace": "10.42.0.0/23",
+    "integrationSubnetPrefix": "10.42.0.0/26",
+    "privateEndpointSubnetPrefix": "10.42.0.64/27",
+    "existingIntegrationSubnetId": f"/subscriptions/{GUID_SAMPLE}/resourceGroups/rg-hub/providers/"
+                                   "Microsoft.Network/virtualNetworks/vnet-spoke/subnets/snet-apps",
+    "existingPrivateEndpointSubnetId": f"/subscriptions/{GUID_SAMPLE}/resourceGroups/rg-hub/providers/"
+                                       "Microsoft.Network/virtualNetworks/vnet-spoke/subnets/snet-pe",
+    "existingPrivateDnsZoneIds": json.dumps([
+        f"/subscriptions/{GUID_SAMPLE}/resourceGroups/rg-hub/providers/Microsoft.Network/privateDnsZones/{zone}"
+        for zone in ("privatelink.blob.core.windows.net", "privatelink.queue.core.windows.net",
+                     "privatelink.table.core.windows.net", "privatelink.openai.azure.com")]),
+    "storageFirewallIpRanges": json.dumps(["203.0.113.7"]),
 }
+
+
+def network_context(key: str) -> dict[str, str]:
+    """The other settings a network setting is only valid with."""
+    from agent_obo.network import EXISTING_SUBNET_KEYS, NETWORK_KEYS
+
+    if key not in NETWORK_KEYS:
+        return {}
+    context = {"agent-obo:privateNetworking": "true"}
+    if key in EXISTING_SUBNET_KEYS:
+        context.update({f"agent-obo:{k}": VALID_SAMPLES[k] for k in EXISTING_SUBNET_KEYS})
+    return context
 WHITESPACE = ["\n", "\r\n", "\r", "\t", " ", "\x0b", "\x0c", "\x85", "\u2028", "\u00a0"]
 
 
@@ -141,7 +166,7 @@ CASES = [(key, value) for key in sorted(RULES) for value in bad_values(key)]
 
 @pytest.mark.parametrize("key, value", CASES, ids=[f"{k}={v!r}" for k, v in CASES])
 def test_every_setting_refuses_every_malformed_value(key, value):
-    config = {**DEV_CONFIG, f"agent-obo:{key}": value}
+    config = {**DEV_CONFIG, **network_context(key), f"agent-obo:{key}": value}
     if key in ("existingModelEndpoint", "existingModelResourceId"):
         config["agent-obo:modelSource"] = "existing"
     with pytest.raises(SettingsError) as raised:
@@ -152,7 +177,7 @@ def test_every_setting_refuses_every_malformed_value(key, value):
 
 @pytest.mark.parametrize("key", sorted(RULES))
 def test_every_setting_accepts_its_valid_sample(key):
-    config = {**DEV_CONFIG, f"agent-obo:{key}": valid_sample(key)}
+    config = {**DEV_CONFIG, **network_context(key), f"agent-obo:{key}": valid_sample(key)}
     if key in ("existingModelEndpoint", "existingModelResourceId"):
         config.update({"agent-obo:modelSource": "existing",
                        "agent-obo:existingModelEndpoint": VALID_SAMPLES["existingModelEndpoint"],
