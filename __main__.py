@@ -180,11 +180,9 @@ if settings.protect_stateful_resources:
     DeleteLocks("delete-locks", DeleteLocksArgs(
         targets={"storage": runtime_storage.account.id, "log-analytics": observability.workspace_id,
                  **({"model": model.resource_id} if settings.model.creates_account else {})},
-        after=[component for component in (
-            group, observability, runtime_identity, runtime_storage, model, private_network, private_endpoints,
-            tool_connections, package, logic_app, site_endpoint, connection_access, app_settings, app_registration,
-            easy_auth, audit_monitoring)
-            if component is not None]))
+        # Every component wired above, whatever is added later: a lock created before some part of
+        # the stack would be deleted after it.
+        after=[part for part in list(globals().values()) if isinstance(part, pulumi.ComponentResource)]))
 
 pulumi.export("resourceGroup", group.name)
 pulumi.export("logicAppName", logic_app.name)
