@@ -12,9 +12,9 @@ from policy.connections import CONNECTION_ACCESS_POLICY, IDENTITY_LABELS
 from policy.easy_auth import EASY_AUTH
 from policy.graph import GRAPH_LEAST_PRIVILEGE
 from policy.hardening import MODEL_LOCAL_AUTH, PUBLISHING_CREDENTIALS_DECLARED, SITE_HARDENING, STORAGE_HARDENING
-from policy.run_history import TOOL_RUN_HISTORY
 from policy.network import PRIVATE_NETWORKING
 from policy.resilience import DELETE_LOCKS, HEALTH_CHECK, MODEL_IDENTITY, ZONE_REDUNDANCY
+from policy.run_history import TOOL_RUN_HISTORY
 from policy.tags import REQUIRED_TAGS_POLICY
 
 PACK_NAME = "agent-obo-policies"
