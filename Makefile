@@ -79,7 +79,7 @@ CONNECTOR ?=
 EXECUTE ?=
 UNPROTECT ?=
 
-.PHONY: preview up recreate-connections authorize-connections protected destroy pulumi-cli azure-cli
+.PHONY: preview up recreate-connections authorize-connections grant-sign-in protected destroy pulumi-cli azure-cli
 
 # Targets that call the Pulumi CLI or reach Azure check for what they need first, before building
 # anything, and say how to get it. The CLI release that matches the pinned pulumi SDK:
@@ -125,6 +125,9 @@ recreate-connections: $(if $(filter 1,$(EXECUTE)),pulumi-cli azure-cli) venv  ##
 
 authorize-connections: pulumi-cli azure-cli venv  ## sign in once to each per-user and OAuth app-only connection of a deployed stack: make authorize-connections STACK=prod
 	$(PY) -m ops.authorize_connections $(STACK)
+
+grant-sign-in: pulumi-cli azure-cli venv  ## an administrator's step: consent to the chat app's scopes and assign who may sign in: make grant-sign-in STACK=prod [EXECUTE=1]
+	$(PY) -m ops.grant_sign_in $(STACK) $(if $(filter 1,$(EXECUTE)),--execute)
 
 protected: venv  ## the resources a stack protects, and the unprotect commands destroy needs: make protected STACK=prod
 	$(PY) -m ops.protected_resources $(STACK)

@@ -147,8 +147,7 @@ app_registration = ChatAppRegistration("chat-app", ChatAppRegistrationArgs(
     site_host_name=logic_app.default_host_name,
     deployer_object_id=deployment.deployer_object_id, additional_owners=list(sign_in.app_owners),
     graph_scopes=deployment.graph_scopes, runtime_identity_principal_id=runtime_identity.principal_id,
-    assignment_required=sign_in.assignment_required, grant_admin_consent=sign_in.grant_admin_consent,
-    protect=settings.protect_stateful_resources,
+    assignment_required=sign_in.assignment_required, protect=settings.protect_stateful_resources,
     allowed_users=list(sign_in.allowed_users), allowed_groups=list(sign_in.allowed_groups)))
 
 # Part 4's two-user check signs users in through a client of its own, only where a stack asks for it.
@@ -194,8 +193,9 @@ pulumi.export("tenantId", deployment.tenant_id)
 pulumi.export("clientId", app_registration.client_id)
 pulumi.export("identifierUri", app_registration.identifier_uri)
 pulumi.export("graphScopes", list(deployment.graph_scopes.names))
+# An administrator's step (make grant-sign-in): consent to graphScopes, assign signInAssignments.
 pulumi.export("adminConsentUrl", app_registration.admin_consent_url)
-pulumi.export("adminConsentGranted", app_registration.consent_grant is not None)
+pulumi.export("signInAssignments", app_registration.sign_in_assignments)
 pulumi.export("identityMatrix", deployment.identity_matrix)
 pulumi.export("connectionsNeedingAuthorization", tool_connections.needing_authorization)
 pulumi.export("modelEndpoint", model.endpoint)

@@ -1,8 +1,12 @@
-"""The Microsoft Graph delegated scopes the app registration requests and the tenant consents to.
+"""The Microsoft Graph delegated scopes the chat app requests and an administrator consents to.
 
-Exactly the sign-in scopes plus the union of what the per-user tools declare: no more (least
-privilege), no less (no consent prompts mid-chat). Names are resolved to ids through the tenant's
-Graph service principal before anything is registered, so a misspelled scope stops the plan.
+By default exactly what sign-in needs: Microsoft's agent Easy Auth guide asks only Graph User.Read
+of this app, and the per-user connectors sign each user in through the connector's own consent at
+first use, not with the chat app's token (docs/operations.md, "The chat app's scopes"). A stack
+whose sign-in logs show the chat app obtaining tool tokens sets
+`agent-obo:delegateToolScopesToChatApp: true`, which adds exactly the union of the per-user tools'
+scopes. Every per-user tool's scope is resolved to its id through the tenant's Graph service
+principal either way, before anything is registered, so a misspelled scope stops the plan.
 """
 
 from __future__ import annotations
@@ -29,8 +33,13 @@ class GraphScopes:
         return tuple(sorted(self.ids))
 
 
-def required_scope_names(catalog: Catalog) -> tuple[str, ...]:
-    return tuple(sorted(set(SIGN_IN_SCOPES) | set(catalog.per_user_scopes())))
+def required_scope_names(catalog: Catalog, *, delegate_tool_scopes: bool) -> tuple[str, ...]:
+    """The chat app's Graph delegated scopes: the one derivation the program, the consent script
+    (ops/grant_sign_in.py) and the policy pack share."""
+    names = set(SIGN_IN_SCOPES)
+    if delegate_tool_scopes:
+        names |= set(catalog.per_user_scopes())
+    return tuple(sorted(names))
 
 
 def _graph_service_principal() -> tuple[str, Mapping[str, str]]:
@@ -38,12 +47,15 @@ def _graph_service_principal() -> tuple[str, Mapping[str, str]]:
     return graph.object_id, graph.oauth2_permission_scope_ids
 
 
-def resolve_graph_scopes(catalog: Catalog,
+def resolve_graph_scopes(catalog: Catalog, *, delegate_tool_scopes: bool,
                          lookup: Callable[[], tuple[str, Mapping[str, str]]] = _graph_service_principal
                          ) -> GraphScopes:
     object_id, known = lookup()
-    required = required_scope_names(catalog)
-    unknown = [name for name in required if name not in known]
+    required = required_scope_names(catalog, delegate_tool_scopes=delegate_tool_scopes)
+    # The tools' scopes are checked whether or not the chat app requests them: the connectors ask
+    # users to consent to them, and a misspelled one would otherwise surface only mid-chat.
+    checked = sorted(set(required) | set(catalog.per_user_scopes()))
+    unknown = [name for name in checked if name not in known]
     if unknown:
         problems = []
         for name in unknown:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent_obo.errors import SettingsError
+from agent_obo.excluded_paths import EXCLUDED_PATH, EXCLUDED_PATH_HINT
 from agent_obo.network import DNS_ZONE_ID_HINT, SUBNET_ID_HINT, NetworkSettings, network_problems, network_settings
 from agent_obo.regions import AZURE_REGIONS, suggest_region
 
@@ -131,11 +132,10 @@ RULES: dict[str, Rule] = {
     "allowedUsers": _ids("a list of Entra user object ids (GUIDs)"),
     "allowedGroups": _ids("a list of Entra group object ids (GUIDs)"),
     "unauthenticatedAction": Rule("string", allowed=UNAUTHENTICATED_ACTIONS),
-    "excludedPaths": Rule("array", pattern=re.compile(r"/runtime/[A-Za-z0-9/_.*-]*"),
-                          hint="paths under /runtime/ only, such as /runtime/*"),
+    "excludedPaths": Rule("array", pattern=EXCLUDED_PATH, hint=EXCLUDED_PATH_HINT),
     "additionalTokenAudiences": Rule("array", pattern=re.compile(r"(api://|https://)[!-~]+"),
                                      hint="non-empty api:// or https:// audience URIs"),
-    "grantAdminConsent": Rule("boolean"),
+    "delegateToolScopesToChatApp": Rule("boolean"),
     "operationsTeamId": _text(GUID, "the Microsoft Teams team id (a GUID) of the operations team",
                               may_be_empty=True),
     "operationsChannelId": _text(r"19:[A-Za-z0-9_-]+@thread\.(tacv2|skype)",
@@ -145,6 +145,13 @@ RULES: dict[str, Rule] = {
     "secureAgentRunHistory": Rule("boolean"),
     "alertEmailReceivers": Rule("array", pattern=EMAIL, hint="a list of e-mail addresses"),
     "verificationUsers": _ids("a list of Entra user object ids (GUIDs): the two-user check's test users"),
+}
+
+# Settings earlier versions read, with what replaced them: a stack file that still sets one is told why.
+REMOVED_SETTINGS = {
+    "grantAdminConsent": "no pipeline may hold the right to grant tenant-wide consent, so the program never "
+                         "grants it: an administrator does, with `make grant-sign-in` or the adminConsentUrl "
+                         "output (docs/operations.md, \"Consent and sign-in assignments\"); remove the key",
 }
 
 
@@ -175,7 +182,8 @@ class SignInSettings:
     unauthenticated_action: str
     excluded_paths: tuple[str, ...]
     additional_token_audiences: tuple[str, ...]
-    grant_admin_consent: bool
+    # The chat app also requests the per-user tools' Graph scopes (agent_obo/graph_scopes.py).
+    delegate_tool_scopes: bool
 
 
 @dataclass(frozen=True)
@@ -374,7 +382,10 @@ def load_settings(raw_config: Mapping[str, Any], stack: str, secret_keys: Collec
     prefix = PROJECT + ":"
     _namespace_problems(raw_config, problems)
     for key in sorted(raw_config):
-        if key.startswith(prefix) and key[len(prefix):] not in RULES:
+        if key.startswith(prefix) and key[len(prefix):] in REMOVED_SETTINGS:
+            name = key[len(prefix):]
+            problems.add(name, raw_config[key], f"no longer a setting; {REMOVED_SETTINGS[name]}")
+        elif key.startswith(prefix) and key[len(prefix):] not in RULES:
             name = key[len(prefix):]
             close = difflib.get_close_matches(name.strip(), RULES, n=1)
             hint = f"did you mean {prefix}{close[0]}? " if close else ""
@@ -471,7 +482,7 @@ def _build(v: dict[str, Any], stack: str) -> Settings:
             unauthenticated_action=v["unauthenticatedAction"],
             excluded_paths=v["excludedPaths"],
             additional_token_audiences=v["additionalTokenAudiences"],
-            grant_admin_consent=v["grantAdminConsent"],
+            delegate_tool_scopes=v["delegateToolScopesToChatApp"],
         ),
         operations=OperationsChannel(team_id=v["operationsTeamId"], channel_id=v["operationsChannelId"]),
         disabled_tools=v["disabledTools"],

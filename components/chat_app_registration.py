@@ -1,10 +1,16 @@
-"""The Microsoft Entra app registration the chat client signs users in with, and its consent.
+"""The Microsoft Entra app registration the chat client signs users in with.
 
 Single tenant; `api://<client id>` is the token audience; `user_impersonation` is its delegated scope;
-Microsoft Graph delegated scopes are exactly the sign-in scopes plus the per-user tools' union
-(agent_obo.graph_scopes), consented tenant-wide by one grant, or left to an administrator through
-the admin-consent URL. No client secret exists: Easy Auth signs in with a federated credential
-that trusts the runtime's user-assigned identity (../shared/AZURE_CONTRACTS.md section 5).
+its Microsoft Graph delegated scopes are derived by agent_obo.graph_scopes (sign-in only, unless the
+stack delegates the tools' scopes). No client secret exists: Easy Auth signs in with a federated
+credential that trusts the runtime's user-assigned identity (../shared/AZURE_CONTRACTS.md section 5).
+
+Consent and user or group assignment are an administrator's step, never the deployer's: granting
+either needs a tenant-wide Entra write right (DelegatedPermissionGrant.ReadWrite.All,
+AppRoleAssignment.ReadWrite.All) that lets its holder widen any app's access, its own included. So
+this component registers neither; it outputs what the administrator grants (the admin-consent URL,
+the scopes, the users and groups to assign), and `make grant-sign-in` (ops/grant_sign_in.py) grants
+exactly that under the administrator's own sign-in.
 """
 
 from __future__ import annotations
@@ -49,7 +55,6 @@ class ChatAppRegistrationArgs:
     graph_scopes: GraphScopes
     runtime_identity_principal_id: pulumi.Input[str]
     assignment_required: bool
-    grant_admin_consent: bool
     protect: bool
     allowed_users: list[str] = field(default_factory=list)
     allowed_groups: list[str] = field(default_factory=list)
@@ -124,31 +129,19 @@ class ChatAppRegistration(pulumi.ComponentResource):
             notes=f"agent-obo {args.environment}: who may sign in to the agent's chat.",
             opts=stateful,
         )
-        self.assignments = [
-            azuread.AppRoleAssignment(
-                f"{name}-{kind}-{principal}",
-                app_role_id=DEFAULT_ACCESS_ROLE_ID,
-                principal_object_id=principal,
-                resource_object_id=self.service_principal.object_id,
-                opts=child,
-            )
-            for kind, principals in (("user", args.allowed_users), ("group", args.allowed_groups))
-            for principal in principals
-        ]
-        # One grant for the pair (our app, Graph) holding every scope: a second grant for the same
-        # pair fails with 409 (hashicorp/terraform-provider-azuread#681).
-        self.consent_grant = azuread.ServicePrincipalDelegatedPermissionGrant(
-            f"{name}-graph-consent",
-            service_principal_object_id=self.service_principal.object_id,
-            resource_service_principal_object_id=args.graph_scopes.service_principal_object_id,
-            claim_values=list(args.graph_scopes.names),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.application]),
-        ) if args.grant_admin_consent else None
         self.admin_consent_url = admin_consent_url(args.tenant_id, self.client_id)
+        # What an administrator assigns to the app's default access role (ops/grant_sign_in.py).
+        self.sign_in_assignments = {
+            "servicePrincipalObjectId": self.service_principal.object_id,
+            "appRoleId": DEFAULT_ACCESS_ROLE_ID,
+            "assignmentRequired": args.assignment_required,
+            "users": sorted(args.allowed_users),
+            "groups": sorted(args.allowed_groups),
+        }
         self.register_outputs({
             "clientId": self.client_id,
             "identifierUri": self.identifier_uri,
             "servicePrincipalObjectId": self.service_principal.object_id,
             "adminConsentUrl": self.admin_consent_url,
-            "adminConsentGranted": self.consent_grant is not None,
+            "signInAssignments": self.sign_in_assignments,
         })

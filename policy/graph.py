@@ -22,6 +22,7 @@ from agent_obo.graph_scopes import GRAPH_APP_ID, SIGN_IN_SCOPES
 from policy.connections import is_connection
 from policy.props import UNKNOWN, known_list, lookup, props_of, violation, words
 from policy.resource_types import APPLICATION, CONSENT_GRANT, GENERIC_RESOURCE
+from policy.stack_config import DELEGATE_TOOL_SCOPES_KEY
 
 # --- graph-least-privilege -------------------------------------------------------------------------
 
@@ -35,6 +36,7 @@ def is_broad_scope(scope: str) -> bool:
 
 def validate_graph_least_privilege(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     allowed_broad = set(args.get_config().get("allowedBroadScopes") or [])
+    delegates_tool_scopes = args.get_config().get(DELEGATE_TOOL_SCOPES_KEY) is True
     resources = [(resource, props_of(resource)) for resource in args.resources]
     connections = [(r, p) for r, p in resources if r.resource_type == GENERIC_RESOURCE and is_connection(p)]
     per_user_scopes: set[str] = set()
@@ -50,7 +52,9 @@ def validate_graph_least_privilege(args: StackValidationArgs, report_violation: 
                 f"Connection declares tenant-wide scope {scope!r}.",
                 "ask for the narrowest delegated scope the tool needs (e.g. Files.Read, not "
                 "Files.ReadWrite.All), or allow it explicitly in policy config allowedBroadScopes."), resource.urn)
-    expected = set(SIGN_IN_SCOPES) | per_user_scopes
+    # What the chat app requests (agent_obo/graph_scopes.py required_scope_names): sign-in only,
+    # unless the stack declares that it delegates the tools' scopes.
+    expected = set(SIGN_IN_SCOPES) | (per_user_scopes if delegates_tool_scopes else set())
     for resource, props in resources:
         if resource.resource_type == APPLICATION and lookup(props, "fallbackPublicClientEnabled") is True:
             _check_public_client(resource, props, report_violation)
@@ -70,9 +74,8 @@ def validate_graph_least_privilege(args: StackValidationArgs, report_violation: 
                 report_violation(violation(
                     "Admin consent does not match what the tools need: "
                     + _difference(granted=known_claims, needed=expected) + ".",
-                    "grant exactly the sign-in scopes plus the per-user connections' scopes tags "
-                    "(agent_obo/graph_scopes.py required_scope_names); recreate per-user connections "
-                    "whose scopes changed."), resource.urn)
+                    "grant exactly what the chat app requests (agent_obo/graph_scopes.py "
+                    "required_scope_names), with make grant-sign-in."), resource.urn)
 
 
 def _check_application_graph_access(resource: PolicyResource, props: dict[str, Any], expected: set[str] | None,
@@ -97,8 +100,8 @@ def _check_application_graph_access(resource: PolicyResource, props: dict[str, A
     scope_count = sum(1 for e in entries if lookup(e, "type") == "Scope")
     if expected is not None and scope_count != len(expected):
         report_violation(violation(
-            f"The app requests {scope_count} Microsoft Graph delegated scopes; the sign-in scopes plus the "
-            f"per-user connections' scopes are {len(expected)}: {', '.join(sorted(expected))}.",
+            f"The app requests {scope_count} Microsoft Graph delegated scopes; what the stack declares "
+            f"is {len(expected)}: {', '.join(sorted(expected))}.",
             "request exactly those scopes (agent_obo/graph_scopes.py resolve_graph_scopes)."), resource.urn)
 
 
@@ -132,8 +135,9 @@ def _difference(granted: set[str], needed: set[str]) -> str:
 
 GRAPH_LEAST_PRIVILEGE = StackValidationPolicy(
     name="graph-least-privilege",
-    description=("The chat app's Microsoft Graph delegated scopes and their tenant-wide admin consent are exactly "
-                 "the sign-in scopes plus what the per-user tools declare, with no application permissions and "
+    description=("The chat app's Microsoft Graph delegated scopes and any tenant-wide admin consent are exactly "
+                 "the sign-in scopes, plus what the per-user tools declare where the stack delegates those to the "
+                 "chat app (delegateToolScopesToChatApp), with no application permissions and "
                  "no tenant-wide write or directory scopes: every extra scope is data any signed-in user's token "
                  "can reach through the agent (module 05, 'least privilege'); a missing one prompts for consent "
                  "mid-chat."),
@@ -145,6 +149,12 @@ GRAPH_LEAST_PRIVILEGE = StackValidationPolicy(
             "items": {"type": "string"},
             "default": [],
             "description": "Tenant-wide scopes (e.g. Sites.ReadWrite.All) a reviewed exception allows.",
+        },
+        DELEGATE_TOOL_SCOPES_KEY: {
+            "type": "boolean",
+            "default": False,
+            "description": ("The stack's agent-obo:delegateToolScopesToChatApp (python -m policy.stack_config "
+                            "STACK): the chat app may also request the per-user tools' scopes."),
         },
     }),
     remediation_steps="Derive scopes from catalog/tools.yaml; allow a reviewed broad scope via allowedBroadScopes.",

@@ -27,6 +27,7 @@ from agent_obo.settings import Settings, load_settings
 
 # The policies that read a stack declaration, and the config key each reads.
 HOST_STORAGE_KEY = "hostStorageAuthentication"
+DELEGATE_TOOL_SCOPES_KEY = "delegateToolScopesToChatApp"
 
 
 def declared_policy_config(settings: Settings) -> dict[str, dict[str, Any]]:
@@ -41,6 +42,7 @@ def declared_policy_config(settings: Settings) -> dict[str, dict[str, Any]]:
                                "publicIngress": network.public_ingress if network else True},
         "zone-redundancy": {"zoneRedundant": settings.zone_redundant},
         "delete-locks": {"protectStatefulResources": settings.protect_stateful_resources},
+        "graph-least-privilege": {DELEGATE_TOOL_SCOPES_KEY: settings.sign_in.delegate_tool_scopes},
     }
 
 

@@ -165,5 +165,6 @@ def test_stack_config_module_derives_from_the_stack_file(capsys):
         "private-networking": {"privateNetworking": True, "publicIngress": True},
         "zone-redundancy": {"zoneRedundant": True},
         "delete-locks": {"protectStatefulResources": True},
+        "graph-least-privilege": {"delegateToolScopesToChatApp": False},
     }
     assert stack_config.main(["nosuchstack"]) == 2

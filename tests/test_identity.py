@@ -8,15 +8,16 @@ import pytest
 
 from agent_obo.catalog import load_catalog
 from agent_obo.errors import SettingsError
+from agent_obo.excluded_paths import EXCLUDABLE_PREFIXES, is_excludable
 from agent_obo.graph_scopes import GRAPH_APP_ID, SIGN_IN_SCOPES
 from components.chat_app_registration import DEFAULT_ACCESS_ROLE_ID, TOKEN_EXCHANGE_AUDIENCE
 from components.easy_auth import ALLOWED_TENANTS_SETTING, FIC_CLIENT_ID_SETTING, LOGIN_SCOPES
 from offline.mocks import (
     DEPLOYER_OBJECT_ID,
     GRAPH_DELEGATED_SCOPES,
-    GRAPH_SERVICE_PRINCIPAL_OBJECT_ID,
     TENANT_ID,
 )
+from offline.runner import PROJECT_DIR
 from tests.conftest import run_with, run_with_catalog, tool_entry
 from tests.test_foundation import app_settings, settings_of
 
@@ -26,20 +27,26 @@ GRANT = "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipal
 FIC = "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"
 IDENTIFIER = "azuread:index/applicationIdentifierUri:ApplicationIdentifierUri"
 ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
+AUTH = "azure-native:web:WebAppAuthSettingsV2WithoutSecrets"
+SITE = "azure-native:web:WebApp"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 # The chat app's registration (a stack may also have the verification client's: test_verification_client.py).
 CHAT_APP, CHAT_SP = "chat-app-app", "chat-app-sp"
 
 
-def chat_assignments(plan) -> list:
-    return [a for a in plan.all(ASSIGNMENT) if a.name.startswith("chat-app-")]
-AUTH = "azure-native:web:WebAppAuthSettingsV2WithoutSecrets"
-SITE = "azure-native:web:WebApp"
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+def tool_scopes() -> set[str]:
+    return {scope for tool in load_catalog().tools if tool.identity == "per-user" for scope in tool.scopes}
 
 
-def required_scopes() -> list[str]:
-    per_user = {scope for tool in load_catalog().tools if tool.identity == "per-user" for scope in tool.scopes}
-    return sorted(set(SIGN_IN_SCOPES) | per_user)
+def delegating_scopes() -> list[str]:
+    """What the chat app requests in a stack with delegateToolScopesToChatApp: true."""
+    return sorted(set(SIGN_IN_SCOPES) | tool_scopes())
+
+
+@pytest.fixture(scope="module")
+def delegating():
+    """dev with the tools' scopes delegated to the chat app."""
+    return run_with({"agent-obo:delegateToolScopesToChatApp": True}).ok()
 
 
 def graph_scope_ids(app) -> list[str]:
@@ -96,30 +103,64 @@ def test_redirect_uri_uses_the_sites_real_host_name_without_a_cycle(plan):
     assert not app_side & set(site.dependencies)
 
 
-def test_app_requests_exactly_the_sign_in_and_per_user_tool_scopes(plan):
-    expected = required_scopes()
-    assert graph_scope_ids(plan.one(APP, CHAT_APP)) == sorted(GRAPH_DELEGATED_SCOPES[name] for name in expected)
-    assert plan.stack_outputs["graphScopes"] == expected
+def test_app_requests_only_what_sign_in_needs_by_default(plan):
+    """Microsoft's agent Easy Auth guide asks only Graph User.Read of this app; the connectors sign
+    each user in themselves. Standing Mail/Calendars/Files scopes would widen every stolen token."""
+    assert settings_of(plan.stack).sign_in.delegate_tool_scopes is False
+    assert SIGN_IN_SCOPES == ("User.Read", "openid", "profile", "offline_access")
+    assert graph_scope_ids(plan.one(APP, CHAT_APP)) == sorted(GRAPH_DELEGATED_SCOPES[name] for name in SIGN_IN_SCOPES)
+    assert plan.stack_outputs["graphScopes"] == sorted(SIGN_IN_SCOPES)
 
 
-def test_service_principal_requires_assignment_where_the_stack_says_so(plan):
+def test_the_identity_matrix_still_lists_every_tools_scopes_for_the_connector_consent(plan):
+    listed = {scope for row in plan.stack_outputs["identityMatrix"] for scope in row["scopes"].split() if scope != "-"}
+    assert listed == tool_scopes() and not listed <= set(plan.stack_outputs["graphScopes"])
+
+
+def test_delegating_adds_exactly_the_per_user_tools_scopes(delegating):
+    expected = delegating_scopes()
+    assert graph_scope_ids(delegating.one(APP, CHAT_APP)) == sorted(GRAPH_DELEGATED_SCOPES[name] for name in expected)
+    assert delegating.stack_outputs["graphScopes"] == expected
+
+
+def test_delegated_scopes_follow_the_enabled_tools():
+    plan = run_with({"agent-obo:delegateToolScopesToChatApp": True,
+                     "agent-obo:disabledTools": ["get_my_recent_mail"]}).ok()
+    assert "Mail.Read" not in plan.stack_outputs["graphScopes"]
+    assert "Calendars.Read" in plan.stack_outputs["graphScopes"]
+
+
+def test_the_program_neither_consents_nor_assigns(plan):
+    """Both need a tenant-wide Entra write right no pipeline may hold: an administrator's step."""
+    granting = {GRANT, ASSIGNMENT, "azuread:index/directoryRoleAssignment:DirectoryRoleAssignment",
+                "azuread:index/appRoleAssignment:AppRoleAssignment"}
+    assert not {r.type for r in plan.resources} & granting
+
+
+def test_service_principal_requires_assignment_and_the_outputs_say_whom_to_assign(plan):
     sign_in = settings_of(plan.stack).sign_in
     sp = plan.one(SP, CHAT_SP)
-    assert sp.input("appRoleAssignmentRequired") is sign_in.assignment_required
-    assigned = sorted(a.input("principalObjectId") for a in chat_assignments(plan))
-    assert assigned == sorted([*sign_in.allowed_users, *sign_in.allowed_groups])
-    for assignment in chat_assignments(plan):
-        assert assignment.input("appRoleId") == DEFAULT_ACCESS_ROLE_ID
-        assert assignment.input("resourceObjectId") == sp.outputs["objectId"]
+    assert sign_in.assignment_required is True, "every environment limits who may sign in"
+    assert sp.input("appRoleAssignmentRequired") is True
+    assert plan.stack_outputs["signInAssignments"] == {
+        "servicePrincipalObjectId": sp.outputs["objectId"],
+        "appRoleId": DEFAULT_ACCESS_ROLE_ID,
+        "assignmentRequired": True,
+        "users": sorted(sign_in.allowed_users),
+        "groups": sorted(sign_in.allowed_groups),
+    }
 
 
-def test_prod_lets_only_its_group_sign_in(plans):
-    prod = plans["prod"]
-    assert prod.one(SP, CHAT_SP).input("appRoleAssignmentRequired") is True
-    assert len(chat_assignments(prod)) == 1
-    assert prod.one(APP, CHAT_APP).input("groupMembershipClaims") == ["ApplicationGroup"]
-    assert prod.one(AUTH).input("identityProviders.azureActiveDirectory.validation.defaultAuthorizationPolicy"
-                                ".allowedPrincipals.groups") == list(settings_of("prod").sign_in.allowed_groups)
+def test_each_environment_lets_only_its_group_sign_in(plans):
+    groups = {}
+    for stack, plan in plans.items():
+        expected = list(settings_of(stack).sign_in.allowed_groups)
+        assert expected, f"{stack}: no group limits sign-in"
+        assert plan.one(APP, CHAT_APP).input("groupMembershipClaims") == ["ApplicationGroup"]
+        assert plan.one(AUTH).input("identityProviders.azureActiveDirectory.validation.defaultAuthorizationPolicy"
+                                    ".allowedPrincipals.groups") == expected
+        groups[stack] = set(expected)
+    assert not groups["dev"] & groups["prod"], "the dev test group must not be prod's users"
 
 
 def test_app_registration_protection_follows_the_stack(plan):
@@ -130,24 +171,11 @@ def test_app_registration_protection_follows_the_stack(plan):
 
 # --- consent ----------------------------------------------------------------------------------------
 
-def test_one_grant_with_exactly_the_required_claims_where_consent_is_granted(plans):
-    dev = plans["dev"]
-    (grant,) = dev.all(GRANT)
-    assert grant.input("claimValues") == required_scopes()
-    assert grant.input("servicePrincipalObjectId") == dev.one(SP, CHAT_SP).outputs["objectId"]
-    assert grant.input("resourceServicePrincipalObjectId") == GRAPH_SERVICE_PRINCIPAL_OBJECT_ID
-    assert grant.input("userObjectId") is None  # tenant-wide: all principals
-    assert dev.stack_outputs["adminConsentGranted"] is True
-
-
-def test_a_stack_that_does_not_grant_consent_gets_the_url_and_no_grant(plans):
-    prod = plans["prod"]
-    assert settings_of("prod").sign_in.grant_admin_consent is False
-    assert prod.all(GRANT) == []
-    client_id = prod.one(APP, CHAT_APP).outputs["clientId"]
-    assert prod.stack_outputs["adminConsentUrl"] == \
+def test_every_stack_outputs_the_admin_consent_url_of_its_own_app(plan):
+    client_id = plan.one(APP, CHAT_APP).outputs["clientId"]
+    assert plan.stack_outputs["adminConsentUrl"] == \
         f"https://login.microsoftonline.com/{TENANT_ID}/adminconsent?client_id={client_id}"
-    assert prod.stack_outputs["adminConsentGranted"] is False
+    assert "adminConsentGranted" not in plan.stack_outputs
 
 
 # --- secretless sign-in -----------------------------------------------------------------------------
@@ -243,10 +271,18 @@ def rescoped(rescoped_plans):
     return rescoped_plans["dev"]
 
 
-def test_a_scope_change_updates_grant_and_app_but_never_replaces_the_app(plans, rescoped):
-    before, after = plans["dev"], rescoped
-    assert after.one(GRANT).input("claimValues") == sorted([*required_scopes(), "Calendars.ReadWrite"])
-    assert graph_scope_ids(after.one(APP, CHAT_APP)) != graph_scope_ids(before.one(APP, CHAT_APP))
+def test_a_tool_scope_change_leaves_the_chat_app_alone_by_default(plans, rescoped):
+    assert rescoped.one(APP, CHAT_APP).inputs == plans["dev"].one(APP, CHAT_APP).inputs
+    assert rescoped.stack_outputs["graphScopes"] == plans["dev"].stack_outputs["graphScopes"]
+
+
+def test_a_delegated_scope_change_updates_the_app_but_never_replaces_it(delegating, tmp_path):
+    def add_scope(document):
+        tool_entry(document, "get_my_upcoming_events")["scopes"] = ["Calendars.Read", "Calendars.ReadWrite"]
+
+    before = delegating
+    after = run_with_catalog(add_scope, tmp_path, {"agent-obo:delegateToolScopesToChatApp": True}).ok()
+    assert after.stack_outputs["graphScopes"] == sorted([*delegating_scopes(), "Calendars.ReadWrite"])
     old_app, new_app = before.one(APP, CHAT_APP).inputs, after.one(APP, CHAT_APP).inputs
     changed = {key for key in set(old_app) | set(new_app) if old_app.get(key) != new_app.get(key)}
     assert changed == {"requiredResourceAccesses"}
@@ -257,7 +293,7 @@ def test_a_scope_change_updates_grant_and_app_but_never_replaces_the_app(plans, 
 
 # --- bad settings ----------------------------------------------------------------------------------
 
-def test_unknown_graph_scope_fails_before_any_resource(tmp_path):
+def test_unknown_graph_scope_fails_before_any_resource_even_when_not_delegated(tmp_path):
     def misspell(document):
         tool_entry(document, "get_my_upcoming_events")["scopes"] = ["Calendars.Reed"]
 
@@ -273,7 +309,7 @@ def test_unknown_graph_scope_fails_before_any_resource(tmp_path):
     ({"agent-obo:additionalTokenAudiences": [""]},
      ["agent-obo:additionalTokenAudiences", "''", "non-empty api:// or https:// audience URIs"]),
     ({"agent-obo:excludedPaths": ["/*"]},
-     ["agent-obo:excludedPaths", "'/*'", "paths under /runtime/ only"]),
+     ["agent-obo:excludedPaths", "'/*'", "a path under /runtime/"]),
     ({"agent-obo:unauthenticatedAction": "AllowAnonymous"},
      ["agent-obo:unauthenticatedAction", "'AllowAnonymous'",
       "allowed values: RedirectToLoginPage, Return401, Return403"]),
@@ -291,3 +327,43 @@ def test_configured_owners_join_the_deployer_once():
     plan = run_with({"agent-obo:appOwners": [colleague, DEPLOYER_OBJECT_ID]}).ok()
     assert plan.one(APP, CHAT_APP).input("owners") == [DEPLOYER_OBJECT_ID, colleague]
     assert plan.one(SP, CHAT_SP).input("owners") == [DEPLOYER_OBJECT_ID, colleague]
+
+
+# --- excluded paths --------------------------------------------------------------------------------
+
+ESCAPES = [
+    "/runtime/../api/agentsChat/obo-agent/IFrame",  # traversal out of the prefix
+    "/runtime/..", "/runtime/./x", "/runtime/x/../../api",
+    "/runtime/%2e%2e/api", "/runtime/%2E%2E%2Fapi", "/runtime/..%2fapi", "/runtime/%252e%252e/api",  # encoded
+    "/runtime\\..\\api", "/runtime/x\\..\\..\\api",  # backslashes, which some servers treat as '/'
+    "/runtime//api", "/runtime/", "/runtime",  # empty segments, the bare prefix
+    "/runtime/*/api", "/runtime/a*", "/runtime/**", "/runtime/?", "/runtime/*?x=1", "/runtime/x#y",
+    "/*", "/api/*", "/Runtime/*", "runtime/*", " /runtime/*", "/runtime/*\n",
+    "/runtime/\u2024\u2024/api",  # one-dot leaders that look like '..'
+    "/runtime/.well-known/x", "/runtime/x./y",
+]
+
+
+@pytest.mark.parametrize("path", ESCAPES)
+def test_an_excluded_path_cannot_reach_past_its_prefix(path):
+    assert not is_excludable(path), path
+
+
+@pytest.mark.parametrize("path", ["/runtime/*", "/runtime/webhooks/workflow/api/management/*",
+                                  "/runtime/webhooks/workflow/api/management/workflows", "/runtime/v1.0/x"])
+def test_plain_paths_under_the_runtime_prefix_are_excludable(path):
+    assert is_excludable(path)
+
+
+@pytest.mark.parametrize("path", ["/runtime/../api/*", "/runtime/%2e%2e/api", "/runtime/*/api"])
+def test_an_escaping_excluded_path_fails_the_settings_before_any_resource(path):
+    result = run_with({"agent-obo:excludedPaths": ["/runtime/*", path]})
+    assert isinstance(result.error, SettingsError)
+    assert "agent-obo:excludedPaths" in str(result.error) and repr(path) in str(result.error)
+    assert result.plan.registrations == []
+
+
+def test_every_excludable_prefix_is_documented_with_its_reason():
+    text = (PROJECT_DIR / "docs" / "operations.md").read_text()
+    for prefix in EXCLUDABLE_PREFIXES:
+        assert f"`{prefix}`" in text, f"docs/operations.md does not say why {prefix} is excluded"

@@ -37,6 +37,7 @@ MODEL = "azure-native:cognitiveservices:Account"
 FTP = "azure-native:web:WebAppFtpAllowed"
 SCM = "azure-native:web:WebAppScmAllowed"
 GRANT = "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant"
+APPLICATION = "azuread:index/application:Application"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -127,7 +128,7 @@ def test_every_stack_passes_every_policy(plan):
 def test_each_policy_has_something_to_judge_in_the_plan(dev):
     """A policy that never sees its resource type passes vacuously: make sure each meets one."""
     judged = {
-        "identity-labels": CONNECTION, "graph-least-privilege": GRANT, "connection-access-policy": CONNECTION,
+        "identity-labels": CONNECTION, "graph-least-privilege": APPLICATION, "connection-access-policy": CONNECTION,
         "easy-auth": AUTH, "site-hardening": SITE, "publishing-credentials-declared": FTP,
         "storage-hardening": STORAGE, "model-local-auth": MODEL, "required-tags": STORAGE,
         "tool-run-history": "pulumi-python:dynamic:Resource",
@@ -188,26 +189,75 @@ def _graph_entries(inputs: dict[str, Any]) -> list[dict[str, Any]]:
     return next(a for a in inputs["requiredResourceAccesses"] if a["resourceAppId"] == GRAPH_APP_ID)["resourceAccesses"]
 
 
-def _with_extra_scope(dev: Plan, scope: str) -> Plan:
+def with_consent_grant(plan: Plan, claims: list[str]) -> Plan:
+    """The plan plus the tenant-wide grant the program no longer makes: the pack must still judge one
+    that a changed component (or a hand-written resource) brings back."""
+    sp = next(r for r in plan.registrations if r.name == "chat-app-sp")
+    grant = dataclasses.replace(
+        copy.deepcopy(sp), type=GRANT, name="chat-app-graph-consent",
+        urn=sp.urn.replace("azuread:index/servicePrincipal:ServicePrincipal::chat-app-sp",
+                           f"{GRANT}::chat-app-graph-consent"),
+        raw_inputs={"servicePrincipalObjectId": sp.outputs.get("objectId"),
+                    "resourceServicePrincipalObjectId": "graph", "claimValues": list(claims)})
+    return with_registrations(plan, [*plan.registrations, grant])
+
+
+SIGN_IN = ["User.Read", "offline_access", "openid", "profile"]
+
+
+@pytest.fixture(scope="module")
+def delegating(plans) -> Plan:
+    """dev with the tools' scopes delegated to the chat app (its stack config declares it)."""
+    from tests.conftest import run_with
+
+    return run_with({"agent-obo:delegateToolScopesToChatApp": True}).ok()
+
+
+def _with_extra_scope(delegating: Plan, scope: str) -> Plan:
     """A per-user tool asks for `scope`: its connection's tag, the app and the grant all follow it."""
-    plan = replaced(dev, "onedriveforbusiness-peruser", set_at("tags.scopes", f"Files.Read {scope}"))
+    plan = replaced(delegating, "onedriveforbusiness-peruser", set_at("tags.scopes", f"Files.Read {scope}"))
     plan = replaced(plan, "chat-app-app", lambda i: _graph_entries(i).append({"id": "extra", "type": "Scope"}))
-    return replaced(plan, "chat-app-graph-consent", lambda i: i["claimValues"].append(scope))
+    return with_consent_grant(plan, [*delegating.stack_outputs["graphScopes"], scope])
 
 
-def test_graph_least_privilege_reports_consent_beyond_what_tools_need(dev):
-    plan = replaced(dev, "chat-app-graph-consent", lambda i: i["claimValues"].append("Mail.Send"))
+def test_graph_least_privilege_reports_consent_beyond_what_the_app_requests(dev):
+    plan = with_consent_grant(dev, [*SIGN_IN, "Mail.Send"])
     assert any("not needed Mail.Send" in m for m in messages(plan, "graph-least-privilege"))
 
 
-def test_graph_least_privilege_reports_consent_short_of_what_tools_need(dev):
-    plan = replaced(dev, "chat-app-graph-consent", lambda i: i["claimValues"].remove("Files.Read"))
+def test_graph_least_privilege_reports_a_tools_scope_consented_for_a_chat_app_that_does_not_delegate(dev):
+    plan = with_consent_grant(dev, [*SIGN_IN, "Calendars.Read"])
+    assert any("not needed Calendars.Read" in m for m in messages(plan, "graph-least-privilege"))
+
+
+def test_graph_least_privilege_reports_consent_short_of_what_the_app_requests(delegating):
+    claims = [s for s in delegating.stack_outputs["graphScopes"] if s != "Files.Read"]
+    plan = with_consent_grant(delegating, claims)
     assert any("missing Files.Read" in m for m in messages(plan, "graph-least-privilege"))
 
 
-def test_graph_least_privilege_reports_an_app_requesting_another_scope_count(dev):
+def test_graph_least_privilege_accepts_a_grant_of_exactly_the_apps_scopes(dev, delegating):
+    assert messages(with_consent_grant(dev, SIGN_IN), "graph-least-privilege") == []
+    assert messages(with_consent_grant(delegating, delegating.stack_outputs["graphScopes"]),
+                    "graph-least-privilege") == []
+
+
+def test_graph_least_privilege_reports_an_app_requesting_another_scope_count(dev, delegating):
     plan = replaced(dev, "chat-app-app", lambda i: _graph_entries(i).pop())
-    assert any("requests 6 Microsoft Graph delegated scopes" in m for m in messages(plan, "graph-least-privilege"))
+    assert any("requests 3 Microsoft Graph delegated scopes" in m for m in messages(plan, "graph-least-privilege"))
+    count = len(delegating.stack_outputs["graphScopes"])
+    plan = replaced(delegating, "chat-app-app", lambda i: _graph_entries(i).pop())
+    assert any(f"requests {count - 1} Microsoft Graph delegated scopes" in m
+               for m in messages(plan, "graph-least-privilege"))
+
+
+def test_graph_least_privilege_reports_tool_scopes_on_a_chat_app_that_does_not_delegate(dev, delegating):
+    """A component edited to request the tools' scopes again fails unless the stack declares it."""
+    tools_app = next(r for r in delegating.registrations if r.name == "chat-app-app")
+    plan = with_registrations(dev, [tools_app if r.name == "chat-app-app" else r for r in dev.registrations])
+    count = len(delegating.stack_outputs["graphScopes"])
+    assert any(f"requests {count} Microsoft Graph delegated scopes" in m
+               for m in messages(plan, "graph-least-privilege"))
 
 
 def test_graph_least_privilege_reports_application_permissions(dev):
@@ -216,8 +266,8 @@ def test_graph_least_privilege_reports_application_permissions(dev):
 
 
 @pytest.mark.parametrize("scope", ["Files.ReadWrite.All", "Directory.Read.All"])
-def test_graph_least_privilege_reports_tenant_wide_scopes_unless_allowed(dev, scope):
-    plan = _with_extra_scope(dev, scope)
+def test_graph_least_privilege_reports_tenant_wide_scopes_unless_allowed(delegating, scope):
+    plan = _with_extra_scope(delegating, scope)
     found = messages(plan, "graph-least-privilege")
     assert any(f"Connection declares tenant-wide scope {scope!r}" in m for m in found), found
     assert any(f"Admin consent grants tenant-wide scope {scope!r}" in m for m in found), found
@@ -225,12 +275,13 @@ def test_graph_least_privilege_reports_tenant_wide_scopes_unless_allowed(dev, sc
     assert messages(plan, "graph-least-privilege", {"graph-least-privilege": {"allowedBroadScopes": [scope]}}) == []
 
 
-def test_graph_least_privilege_passes_without_a_consent_grant(dev):
-    """prod leaves consent to an administrator: the app's scopes are still checked, the grant is absent."""
-    plan = without(dev, lambda r: r.type == GRANT)
-    assert messages(plan, "graph-least-privilege") == []
-    broken = replaced(plan, "chat-app-app", lambda i: _graph_entries(i).pop())
-    assert messages(broken, "graph-least-privilege")
+def test_graph_least_privilege_passes_the_real_plans_which_hold_no_consent_grant(plans):
+    """No stack grants consent (an administrator does): the app's scopes are still checked."""
+    for plan in plans.values():
+        assert plan.all(GRANT) == []
+        assert messages(plan, "graph-least-privilege") == []
+        broken = replaced(plan, "chat-app-app", lambda i: _graph_entries(i).pop())
+        assert messages(broken, "graph-least-privilege")
 
 
 def test_graph_least_privilege_declares_its_config_schema():
@@ -540,7 +591,7 @@ def _analyzer_verdicts(plan: Plan) -> set[tuple[str, str, str]]:
 
 def test_harness_gives_the_verdicts_of_the_sdks_own_analyzer(dev):
     broken = replaced(dev, "logic-app-site", set_at("httpsOnly", False))
-    broken = replaced(broken, "chat-app-graph-consent", lambda i: i["claimValues"].append("Mail.Send"))
+    broken = with_consent_grant(broken, [*SIGN_IN, "Mail.Send"])
     broken = replaced(broken, "office365-peruser", set_at("tags.identity-mode", "app-only"))
     broken = without(broken, _access_policy_of("teams-apponly"))
     from_harness = {(r.name, v.urn, v.message) for r in run_policies(broken) for v in r.violations}

@@ -61,8 +61,11 @@ BAD_SETTINGS = {
         {"agent-obo:allowedGroups": ["ops-team"]},
         ["agent-obo:allowedGroups", "'ops-team'", "Entra group object ids (GUIDs)"]),
     "assignment required but nobody assigned": (
-        {"agent-obo:assignmentRequired": True},
+        {"agent-obo:assignmentRequired": True, "agent-obo:allowedGroups": []},
         ["agent-obo:assignmentRequired", "nobody could sign in"]),
+    "a setting that no longer exists": (
+        {"agent-obo:grantAdminConsent": True},
+        ["agent-obo:grantAdminConsent", "no longer a setting", "make grant-sign-in"]),
     "model capacity zero": (
         {"agent-obo:modelCapacity": 0},
         ["agent-obo:modelCapacity", "0", "an integer from 1 to 1000"]),

@@ -27,8 +27,10 @@ def test_each_setting_has_type_description_and_default(key):
 
 
 def test_defaults_pass_the_settings_own_rules():
-    # The settings without a default: whom the environment belongs to, and whom its alerts reach.
-    config = stack_config({"owner": "someone@contoso.com", "alertEmailReceivers": ["ops@contoso.com"]})
+    # The settings without a usable default: whom the environment belongs to, whom its alerts reach,
+    # and who may sign in (assignment is required unless a stack says otherwise).
+    config = stack_config({"owner": "someone@contoso.com", "alertEmailReceivers": ["ops@contoso.com"],
+                           "allowedGroups": ["2e7a4c19-8d3b-4f65-a0c2-9b1d6e3f5a84"]})
     load_settings(config, "dev")
 
 
@@ -49,4 +51,8 @@ def test_there_are_two_environments_that_differ_where_they_should():
     assert dev.maximum_elastic_worker_count < prod.maximum_elastic_worker_count
     assert dev.log_retention_days < prod.log_retention_days
     assert (dev.protect_stateful_resources, prod.protect_stateful_resources) == (False, True)
-    assert not dev.sign_in.assignment_required and prod.sign_in.assignment_required
+    # Both require assignment (dev to a test group); neither lets the chat app hold the tools' scopes.
+    assert dev.sign_in.assignment_required and prod.sign_in.assignment_required
+    assert dev.sign_in.allowed_groups and prod.sign_in.allowed_groups
+    assert not set(dev.sign_in.allowed_groups) & set(prod.sign_in.allowed_groups)
+    assert not dev.sign_in.delegate_tool_scopes and not prod.sign_in.delegate_tool_scopes

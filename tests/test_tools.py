@@ -254,11 +254,13 @@ def test_every_api_connection_uses_a_connection_with_exactly_one_identity_mode(p
             assert modes[reference] == tool.identity
 
 
-def test_graph_scopes_are_the_per_user_tools_union(plan):
+def test_graph_scopes_are_the_sign_in_scopes_and_the_tools_keep_theirs_in_the_matrix(plan):
     from agent_obo.graph_scopes import SIGN_IN_SCOPES
 
     union = {s for t in enabled(plan).tools if t.identity == PER_USER for s in t.scopes}
-    assert plan.stack_outputs["graphScopes"] == sorted(union | set(SIGN_IN_SCOPES))
+    assert plan.stack_outputs["graphScopes"] == sorted(SIGN_IN_SCOPES)
+    listed = {s for row in plan.stack_outputs["identityMatrix"] for s in row["scopes"].split() if s != "-"}
+    assert listed == union
 
 
 def test_identity_matrix_is_an_output_and_a_current_doc(plan):
@@ -284,7 +286,7 @@ def test_a_disabled_tool_leaves_the_workflow_its_connection_and_its_scopes(plans
     plan = without_mail_and_posting
     assert "get_my_recent_mail" not in agent_tools(plan) and "post_operations_status" not in agent_tools(plan)
     assert "teams-apponly" not in connections(plan)
-    assert "Mail.Read" not in plan.stack_outputs["graphScopes"]
+    assert "Mail.Read" not in {s for row in plan.stack_outputs["identityMatrix"] for s in row["scopes"].split()}
     assert "teams-apponly" not in [e["connection"] for e in plan.stack_outputs["connectionsNeedingAuthorization"]]
     # Fewer scopes on the Outlook connection: a new per-user connection replaces the old one.
     before = connections(plans["dev"])["office365-peruser"].input("resourceName")

@@ -1,0 +1,371 @@
+"""An administrator's step: consent to the chat app's Graph scopes and assign who may sign in.
+
+Both need a tenant-wide Entra write right (granting delegated permissions, assigning users and
+groups to an app) that lets its holder widen any app's access, so no pipeline identity holds it and
+the program does neither (components/chat_app_registration.py). An administrator runs this under
+their own sign-in (`az login`; Cloud Application Administrator is enough for delegated Microsoft
+Graph scopes, Privileged Role Administrator also works), for every environment:
+
+1. What to grant comes from this checkout: the stack's offline plan derives the scopes
+   (agent_obo/graph_scopes.py) and the users and groups (Pulumi.<stack>.yaml) the way `pulumi up`
+   does. The deployed stack's outputs (`pulumi stack output`, or --outputs FILE) name the app; if
+   they disagree with the checkout, nothing is granted: deploy first, or check out what is deployed.
+2. Microsoft Graph is read: the app (single tenant, its display name, the Graph scopes it requests),
+   its service principal, the tenant-wide grant to Microsoft Graph, the app's assignments, and the
+   type of each declared user and group.
+3. The changes that make the tenant match exactly are printed: create or narrow the one
+   AllPrincipals grant to Microsoft Graph (POST or PATCH /oauth2PermissionGrants), remove any other
+   tenant-wide grant of the app, assign each declared user and group to the default access role
+   (POST .../appRoleAssignedTo), and remove assignments nobody declared (DELETE). With --execute
+   they are made, one by one, each result printed.
+
+Usage:
+    python -m ops.grant_sign_in STACK [--outputs outputs.json] [--execute]
+    make grant-sign-in STACK=prod [EXECUTE=1]
+
+Exit codes: 0 the tenant matches (or, without --execute, the changes were listed), 1 a change
+failed, 2 nothing could start (outputs, checkout, sign-in, tenant, the app is not the stack's),
+127 the pulumi CLI is missing. Bearer tokens go only to https, or to http on the loopback interface
+(tests run a fake Microsoft Graph there: --graph-url).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import json
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from agent_obo.graph_scopes import GRAPH_APP_ID
+from offline.plan import Plan
+from offline.runner import RunResult, run_stack
+from ops.stack_plans import PlanUnavailable, plan_for, stack_outputs
+
+GRAPH_URL = "https://graph.microsoft.com/v1.0"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+ALL_PRINCIPALS = "AllPrincipals"
+APPLICATION = "azuread:index/application:Application"
+DECLARED_ASSIGNMENT_KEYS = ("appRoleId", "assignmentRequired", "users", "groups")
+# What Microsoft Graph calls each kind of principal the stack may declare.
+PRINCIPAL_TYPES = {"users": "#microsoft.graph.user", "groups": "#microsoft.graph.group"}
+
+
+class ConfigurationError(Exception):
+    """Nothing can start: the message says which input is wrong and how to fix it."""
+
+
+class Credential(Protocol):
+    def get_token(self, *scopes: str) -> Any: ...
+
+
+# --- what the stack declares -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Declared:
+    """What the administrator grants: derived from the checkout, checked against the deployment."""
+
+    stack: str
+    tenant_id: str
+    client_id: str
+    display_name: str
+    scopes: tuple[str, ...]
+    app_role_id: str
+    users: tuple[str, ...]
+    groups: tuple[str, ...]
+
+    @property
+    def principals(self) -> dict[str, str]:
+        """principal object id -> "users" or "groups"."""
+        return {**{user: "users" for user in self.users}, **{group: "groups" for group in self.groups}}
+
+
+def declared(stack: str, plan: Plan, outputs: Mapping[str, Any]) -> Declared:
+    """The checkout's plan says what to grant; the deployment's outputs say to which app. Any
+    disagreement stops here, so an edited outputs file cannot widen what is granted."""
+    derived = plan.stack_outputs
+    problems = []
+    for key in ("tenantId", "clientId"):
+        if not isinstance(outputs.get(key), str) or not outputs[key]:
+            problems.append(f"the stack outputs have no {key}: deploy the stack first (`make up`)")
+    deployed_assignments = outputs.get("signInAssignments")
+    if not isinstance(deployed_assignments, dict):
+        deployed_assignments = {}
+    compared = {"graphScopes": (outputs.get("graphScopes"), derived["graphScopes"])}
+    for key in DECLARED_ASSIGNMENT_KEYS:  # the service principal's id is the deployment's own
+        compared[f"signInAssignments.{key}"] = (deployed_assignments.get(key), derived["signInAssignments"][key])
+    for key, (deployed, checkout) in compared.items():
+        if deployed != checkout:
+            problems.append(f"{key}: deployed {json.dumps(deployed)}, this checkout {json.dumps(checkout)}")
+    if problems:
+        raise ConfigurationError(
+            f"stack {stack}: the deployment and this checkout disagree, so nothing is granted:\n  "
+            + "\n  ".join(problems)
+            + "\n  deploy this checkout first, or check out the commit that is deployed")
+    assignments = derived["signInAssignments"]
+    return Declared(stack=stack, tenant_id=outputs["tenantId"], client_id=outputs["clientId"],
+                    display_name=plan.one(APPLICATION).input("displayName"),
+                    scopes=tuple(derived["graphScopes"]), app_role_id=assignments["appRoleId"],
+                    users=tuple(assignments["users"]), groups=tuple(assignments["groups"]))
+
+
+# --- Microsoft Graph ---------------------------------------------------------------------------------
+
+class GraphError(Exception):
+    def __init__(self, status: int | None, code: str, message: str):
+        super().__init__(" ".join(part for part in (str(status or "no response"), code and f"{code}:", message)
+                                  if part))
+        self.status, self.code = status, code
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """urllib would re-send the Authorization header to wherever a redirect points."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def check_graph_url(url: str) -> str:
+    parsed = urllib.parse.urlsplit(url)
+    host = (parsed.hostname or "").lower()
+    if (parsed.scheme == "https" and host) or (parsed.scheme == "http" and host in LOOPBACK_HOSTS):
+        return url.rstrip("/")
+    raise ConfigurationError(f"--graph-url {url!r}: a bearer token goes only to https (or http on loopback)")
+
+
+class Graph:
+    """Microsoft Graph v1.0 with the administrator's bearer token."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = 60.0):
+        self.base_url, self._token, self._timeout = check_graph_url(base_url), token, timeout
+        handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
+        if (urllib.parse.urlsplit(self.base_url).hostname or "").lower() in LOOPBACK_HOSTS:
+            handlers.append(urllib.request.ProxyHandler({}))  # a proxy must not see loopback traffic
+        self._opener = urllib.request.build_opener(*handlers)
+
+    def get(self, path: str) -> dict[str, Any]:
+        return self.call("GET", path)
+
+    def list(self, path: str) -> list[dict[str, Any]]:
+        """Every page of a collection; a next page is followed only on the same base URL."""
+        items: list[dict[str, Any]] = []
+        page: dict[str, Any] = self.get(path)
+        while True:
+            items += [item for item in page.get("value") or [] if isinstance(item, dict)]
+            following = page.get("@odata.nextLink")
+            if not isinstance(following, str) or not following.startswith(self.base_url + "/"):
+                return items
+            page = self.get(following[len(self.base_url):])
+
+    def call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        request = urllib.request.Request(
+            self.base_url + path, method=method, data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Bearer {self._token}", "Content-Type": "application/json",
+                     "Accept": "application/json"})
+        try:
+            with self._opener.open(request, timeout=self._timeout) as response:
+                text = response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as error:
+            raise _graph_error(error.code, error.read().decode("utf-8", "replace")) from None
+        except (urllib.error.URLError, OSError) as error:
+            raise GraphError(None, "Unreachable", str(getattr(error, "reason", error))) from None
+        return json.loads(text) if text.strip() else {}  # PATCH and DELETE answer 204
+
+
+def _graph_error(status: int, text: str) -> GraphError:
+    try:
+        error = json.loads(text).get("error") or {}
+    except (ValueError, AttributeError):
+        error = {}
+    return GraphError(status, str(error.get("code") or ""), str(error.get("message") or text[:300]))
+
+
+def _quoted(value: str) -> str:
+    """A GUID in a Graph key segment, refused otherwise (it is interpolated into a URL)."""
+    if not all(c in "0123456789abcdefABCDEF-" for c in value) or len(value) != 36:
+        raise ConfigurationError(f"{value!r} is not an object or client id")
+    return value
+
+
+# --- what the tenant holds, and what must change ----------------------------------------------------
+
+@dataclass(frozen=True)
+class Change:
+    what: str  # a sentence an administrator can review
+    method: str
+    path: str
+    body: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    app_object_id: str
+    service_principal_id: str
+    graph_principal_id: str
+    changes: tuple[Change, ...]
+    notes: tuple[str, ...]
+
+
+def review(stack: Declared, graph: Graph) -> Review:
+    """Reads the tenant and lists the changes that make it match the stack exactly."""
+    client = _quoted(stack.client_id)
+    app = graph.get(f"/applications(appId='{client}')?$select=id,displayName,signInAudience,requiredResourceAccess")
+    if app.get("displayName") != stack.display_name or app.get("signInAudience") != "AzureADMyOrg":
+        raise ConfigurationError(
+            f"the app {client} is {app.get('displayName')!r} ({app.get('signInAudience')}), not the stack's "
+            f"single-tenant {stack.display_name!r}: check the outputs are stack {stack.stack}'s")
+    sp = graph.get(f"/servicePrincipals(appId='{client}')?$select=id,appRoleAssignmentRequired")
+    ms_graph = graph.get(f"/servicePrincipals(appId='{GRAPH_APP_ID}')?$select=id,oauth2PermissionScopes")
+    scope_ids = {str(s.get("value")): str(s.get("id")) for s in ms_graph.get("oauth2PermissionScopes") or []}
+    requested = sorted(str(access.get("id")) for resource in app.get("requiredResourceAccess") or []
+                       if resource.get("resourceAppId") == GRAPH_APP_ID
+                       for access in resource.get("resourceAccess") or [] if access.get("type") == "Scope")
+    if requested != sorted(scope_ids.get(name, f"unknown scope {name}") for name in stack.scopes):
+        raise ConfigurationError(
+            f"the app {client} requests other Microsoft Graph scopes than {' '.join(stack.scopes)}: "
+            "deploy this checkout first, so the consent URL and this grant agree")
+    sp_id, graph_id = sp["id"], ms_graph["id"]
+    changes: list[Change] = []
+    notes: list[str] = []
+    if sp.get("appRoleAssignmentRequired") is not True:
+        notes.append("the service principal does not require assignment yet: `make up` sets it")
+
+    wanted = " ".join(stack.scopes)
+    grants = [g for g in graph.list(f"/servicePrincipals/{sp_id}/oauth2PermissionGrants")
+              if g.get("consentType") == ALL_PRINCIPALS]
+    to_graph = [g for g in grants if g.get("resourceId") == graph_id]
+    if not to_graph:
+        changes.append(Change(f"consent, for all users, to Microsoft Graph {wanted}", "POST",
+                              "/oauth2PermissionGrants", {"clientId": sp_id, "consentType": ALL_PRINCIPALS,
+                                                          "resourceId": graph_id, "scope": wanted}))
+    for grant in to_graph[:1]:
+        held = sorted(str(grant.get("scope") or "").split())
+        if held != sorted(stack.scopes):
+            extra, missing = set(held) - set(stack.scopes), set(stack.scopes) - set(held)
+            changes.append(Change(
+                f"set the Microsoft Graph consent to {wanted} (remove: {' '.join(sorted(extra)) or '-'}; "
+                f"add: {' '.join(sorted(missing)) or '-'})", "PATCH", f"/oauth2PermissionGrants/{grant['id']}",
+                {"scope": wanted}))
+    for grant in [*to_graph[1:], *(g for g in grants if g.get("resourceId") != graph_id)]:
+        changes.append(Change(f"remove the tenant-wide grant {grant.get('id')} ({grant.get('scope')!r} to "
+                              f"{grant.get('resourceId')}): the app declares no other", "DELETE",
+                              f"/oauth2PermissionGrants/{grant.get('id')}"))
+
+    assigned = {str(a.get("principalId")): a for a in graph.list(f"/servicePrincipals/{sp_id}/appRoleAssignedTo")}
+    for principal, kind in stack.principals.items():
+        found = graph.get(f"/directoryObjects/{_quoted(principal)}?$select=id,displayName")
+        if found.get("@odata.type") != PRINCIPAL_TYPES[kind]:
+            raise ConfigurationError(f"{principal} is declared in allowed{kind.title()} but is "
+                                     f"{found.get('@odata.type')!r} in the tenant: fix Pulumi.{stack.stack}.yaml")
+        if principal not in assigned:
+            changes.append(Change(f"assign {kind[:-1]} {found.get('displayName')!r} ({principal})", "POST",
+                                  f"/servicePrincipals/{sp_id}/appRoleAssignedTo",
+                                  {"principalId": principal, "resourceId": sp_id, "appRoleId": stack.app_role_id}))
+    for principal, assignment in assigned.items():
+        if principal not in stack.principals:
+            who = f"{assignment.get('principalType')} {assignment.get('principalDisplayName')!r} ({principal})"
+            changes.append(Change(
+                f"remove the assignment of {who}: not in allowedUsers or allowedGroups", "DELETE",
+                f"/servicePrincipals/{sp_id}/appRoleAssignedTo/{assignment.get('id')}"))
+    return Review(app.get("id", ""), sp_id, graph_id, tuple(changes), tuple(notes))
+
+
+def apply(changes: Sequence[Change], graph: Graph, show: Callable[[str], None]) -> int:
+    """Makes each change in order; returns how many failed."""
+    failed = 0
+    for change in changes:
+        try:
+            graph.call(change.method, change.path, change.body)
+            show(f"  done    {change.what}")
+        except GraphError as error:
+            failed += 1
+            show(f"  FAILED  {change.what}\n          {advice(error)}")
+    return failed
+
+
+def advice(error: GraphError) -> str:
+    if error.status in (401, 403):
+        return (f"Microsoft Graph refused ({error}): sign in as a Cloud Application Administrator (or "
+                "Privileged Role Administrator) of the stack's tenant")
+    return f"Microsoft Graph answered {error}"
+
+
+# --- the command -------------------------------------------------------------------------------------
+
+def token_tenant(token: str) -> str:
+    try:
+        payload = token.split(".")[1]
+        return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["tid"])
+    except (IndexError, ValueError, KeyError, TypeError, binascii.Error):
+        raise ConfigurationError("the Microsoft Graph token carries no tid claim: sign in with `az login`") from None
+
+
+def sign_in(credential: Credential, graph_url: str, tenant_id: str) -> str:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    audience = urllib.parse.urlsplit(check_graph_url(graph_url))
+    try:
+        token = credential.get_token(f"{audience.scheme}://{audience.netloc}/.default").token
+    except ClientAuthenticationError as problem:
+        raise ConfigurationError(f"no Azure sign-in ({problem}): `az login --tenant {tenant_id}`") from None
+    if token_tenant(token).lower() != tenant_id.lower():
+        raise ConfigurationError(f"you are signed in to tenant {token_tenant(token)}, the stack is in "
+                                 f"{tenant_id}: `az login --tenant {tenant_id}`")
+    return token
+
+
+def azure_cli_credential() -> Credential:
+    from azure.identity import AzureCliCredential  # only when signing in for real
+
+    return AzureCliCredential()
+
+
+def main(argv: Sequence[str] | None = None, credential: Credential | None = None,
+         run: Callable[[str], RunResult] = run_stack) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.grant_sign_in", description=__doc__.splitlines()[0])
+    parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
+    parser.add_argument("--outputs", type=Path, help="`pulumi stack output --json` saved to a file, instead of "
+                        "running the pulumi CLI")
+    parser.add_argument("--execute", action="store_true", help="make the changes (default: only list them)")
+    parser.add_argument("--graph-url", default=GRAPH_URL, help=argparse.SUPPRESS)  # tests: a fake Graph on loopback
+    args = parser.parse_args(argv)
+    try:
+        plan = plan_for(args.stack, run)
+        outputs = json.loads(args.outputs.read_text()) if args.outputs else stack_outputs(args.stack)
+        stack = declared(args.stack, plan, outputs)
+        graph = Graph(args.graph_url, sign_in(credential or azure_cli_credential(), args.graph_url, stack.tenant_id))
+        found = review(stack, graph)
+    except PlanUnavailable as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return problem.exit_code
+    except (ConfigurationError, GraphError, OSError, ValueError) as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+
+    print(f"Stack {args.stack}: app {stack.display_name} (client id {stack.client_id}, service principal "
+          f"{found.service_principal_id}) in tenant {stack.tenant_id}")
+    print(f"  declared: Microsoft Graph {' '.join(stack.scopes)}; users {', '.join(stack.users) or '-'}; "
+          f"groups {', '.join(stack.groups) or '-'}")
+    for note in found.notes:
+        print(f"  note: {note}")
+    if not found.changes:
+        print("  the tenant matches: nothing to change")
+        return 0
+    if not args.execute:
+        print(f"  {len(found.changes)} change(s) to make (run again with --execute, or EXECUTE=1):")
+        for change in found.changes:
+            print(f"    {change.what}")
+        return 0
+    print(f"  making {len(found.changes)} change(s):")
+    return 1 if apply(found.changes, graph, print) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,307 @@
+"""ops/grant_sign_in.py against a fake Microsoft Graph on the loopback interface: real HTTP, the
+stacks' real plans standing in for both the checkout and the deployment."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import threading
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from agent_obo.graph_scopes import GRAPH_APP_ID, SIGN_IN_SCOPES
+from offline.mocks import GRAPH_DELEGATED_SCOPES, TENANT_ID
+from offline.plan import Plan
+from offline.runner import RunResult
+from ops import grant_sign_in
+from tests.conftest import run_with
+from tests.test_ops_scripts import make_dry_run
+
+APP = "azuread:index/application:Application"
+OTHER_TENANT = "0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a"
+STRANGER = "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d"  # assigned by hand, declared nowhere
+GRAPH_SP = "5d8c1e3f-9a27-4b60-8e4d-1f7a2c9b0e53"
+OTHER_API_SP = "4c3b2a19-0f8e-4d7c-b6a5-948372615a0b"
+
+
+def token_for(tenant_id: str) -> str:
+    claims = base64.urlsafe_b64encode(json.dumps({"tid": tenant_id, "oid": "admin"}).encode()).decode().rstrip("=")
+    return f"eyJhbGciOiJub25lIn0.{claims}.signature"
+
+
+@dataclass
+class FakeCredential:
+    token: str
+    scopes: list[str] = field(default_factory=list)
+
+    def get_token(self, *scopes: str):
+        self.scopes += scopes
+        return type("AccessToken", (), {"token": self.token})()
+
+
+class FakeGraph:
+    """The Graph calls the script makes, over real HTTP on 127.0.0.1, on an in-memory tenant."""
+
+    def __init__(self, plan: Plan):
+        app = plan.one(APP)
+        outputs = plan.stack_outputs
+        self.client_id = outputs["clientId"]
+        self.sp_id = outputs["signInAssignments"]["servicePrincipalObjectId"]
+        self.application = {"id": app.resource_id, "appId": self.client_id, "displayName": app.input("displayName"),
+                            "signInAudience": app.input("signInAudience"),
+                            "requiredResourceAccess": [
+                                {"resourceAppId": r["resourceAppId"],
+                                 "resourceAccess": [{"id": a["id"], "type": a["type"]} for a in r["resourceAccesses"]]}
+                                for r in app.input("requiredResourceAccesses")]}
+        self.service_principal = {"id": self.sp_id, "appId": self.client_id, "appRoleAssignmentRequired": True}
+        self.grants: dict[str, dict[str, Any]] = {}
+        self.assignments: dict[str, dict[str, Any]] = {}
+        self.directory = {user: "#microsoft.graph.user" for user in outputs["signInAssignments"]["users"]}
+        self.directory.update({group: "#microsoft.graph.group" for group in outputs["signInAssignments"]["groups"]})
+        self.directory[STRANGER] = "#microsoft.graph.user"
+        self.requests: list[tuple[str, str, Any]] = []
+        self.refuse: dict[tuple[str, str], int] = {}  # (method, path prefix) -> status
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length)) if length else None
+                path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path).removeprefix("/v1.0")
+                fake.requests.append((self.command, path, body))
+                assert self.headers["Authorization"] == f"Bearer {token_for(TENANT_ID)}"
+                status, answer = fake.answer(self.command, path, body)
+                data = json.dumps(answer).encode() if answer is not None else b""
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self._answer()
+
+            def do_POST(self):
+                self._answer()
+
+            def do_PATCH(self):
+                self._answer()
+
+            def do_DELETE(self):
+                self._answer()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1.0"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    def grant(self, scope: str, resource: str = GRAPH_SP, consent_type: str = "AllPrincipals") -> None:
+        grant_id = str(uuid.uuid4())
+        self.grants[grant_id] = {"id": grant_id, "clientId": self.sp_id, "consentType": consent_type,
+                                 "resourceId": resource, "scope": scope}
+
+    def assign(self, principal: str) -> None:
+        assignment_id = str(uuid.uuid4())
+        self.assignments[assignment_id] = {"id": assignment_id, "principalId": principal, "principalType": "User",
+                                           "principalDisplayName": "someone", "resourceId": self.sp_id,
+                                           "appRoleId": "00000000-0000-0000-0000-000000000000"}
+
+    @property
+    def writes(self) -> list[tuple[str, str, Any]]:
+        return [request for request in self.requests if request[0] != "GET"]
+
+    def answer(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        for (refused_method, prefix), status in self.refuse.items():
+            if method == refused_method and path.startswith(prefix):
+                return status, {"error": {"code": "Authorization_RequestDenied", "message": "fake refusal"}}
+        sp = f"/servicePrincipals/{self.sp_id}"
+        if method == "GET" and path == f"/applications(appId='{self.client_id}')":
+            return 200, self.application
+        if method == "GET" and path == f"/servicePrincipals(appId='{self.client_id}')":
+            return 200, self.service_principal
+        if method == "GET" and path == f"/servicePrincipals(appId='{GRAPH_APP_ID}')":
+            return 200, {"id": GRAPH_SP, "oauth2PermissionScopes": [
+                {"value": name, "id": scope_id} for name, scope_id in GRAPH_DELEGATED_SCOPES.items()]}
+        if method == "GET" and path == f"{sp}/oauth2PermissionGrants":
+            return 200, {"value": list(self.grants.values())}
+        if method == "GET" and path == f"{sp}/appRoleAssignedTo":
+            return 200, {"value": list(self.assignments.values())}
+        if method == "GET" and path.startswith("/directoryObjects/"):
+            object_id = path.rsplit("/", 1)[1]
+            if object_id not in self.directory:
+                return 404, {"error": {"code": "Request_ResourceNotFound", "message": object_id}}
+            return 200, {"@odata.type": self.directory[object_id], "id": object_id, "displayName": "principal"}
+        if method == "POST" and path == "/oauth2PermissionGrants":
+            self.grant(body["scope"], body["resourceId"], body["consentType"])
+            return 201, body
+        if method == "PATCH" and path.startswith("/oauth2PermissionGrants/"):
+            self.grants[path.rsplit("/", 1)[1]].update(body)
+            return 204, None
+        if method == "DELETE" and path.startswith("/oauth2PermissionGrants/"):
+            del self.grants[path.rsplit("/", 1)[1]]
+            return 204, None
+        if method == "POST" and path == f"{sp}/appRoleAssignedTo":
+            self.assign(body["principalId"])
+            return 201, body
+        if method == "DELETE" and path.startswith(f"{sp}/appRoleAssignedTo/"):
+            del self.assignments[path.rsplit("/", 1)[1]]
+            return 204, None
+        return 404, {"error": {"code": "NotFound", "message": f"{method} {path}"}}
+
+    def consented(self) -> list[str]:
+        (grant,) = [g for g in self.grants.values()
+                    if g["resourceId"] == GRAPH_SP and g["consentType"] == "AllPrincipals"]
+        return sorted(grant["scope"].split())
+
+    def assigned(self) -> list[str]:
+        return sorted(a["principalId"] for a in self.assignments.values())
+
+
+@pytest.fixture
+def tenant(plans):
+    fake = FakeGraph(plans["dev"])
+    yield fake
+    fake.server.shutdown()
+    fake.server.server_close()
+
+
+def grant(plan: Plan, tenant: FakeGraph, tmp_path, *arguments: str, outputs: dict[str, Any] | None = None,
+          signed_in_to: str = TENANT_ID) -> int:
+    """Runs the script for dev with `plan` as the checkout and `outputs` (default: the plan's) as the
+    deployment."""
+    outputs_file = tmp_path / "outputs.json"
+    outputs_file.write_text(json.dumps(outputs if outputs is not None else plan.stack_outputs))
+    return grant_sign_in.main(["dev", "--outputs", str(outputs_file), "--graph-url", tenant.url, *arguments],
+                              credential=FakeCredential(token_for(signed_in_to)),
+                              run=lambda stack: RunResult(plan=plan, error=None))
+
+
+def declared_group(plan: Plan) -> str:
+    (group,) = plan.stack_outputs["signInAssignments"]["groups"]
+    return group
+
+
+# --- a fresh environment ------------------------------------------------------------------------------
+
+def test_without_execute_it_lists_the_changes_and_writes_nothing(plans, tenant, tmp_path, capsys):
+    assert grant(plans["dev"], tenant, tmp_path) == 0
+    out = capsys.readouterr().out
+    assert "2 change(s) to make" in out
+    assert f"consent, for all users, to Microsoft Graph {' '.join(sorted(SIGN_IN_SCOPES))}" in out
+    assert f"assign group 'principal' ({declared_group(plans['dev'])})" in out
+    assert tenant.writes == [] and tenant.grants == {} and tenant.assignments == {}
+
+
+def test_execute_grants_exactly_the_sign_in_scopes_and_assigns_the_declared_group(plans, tenant, tmp_path, capsys):
+    assert grant(plans["dev"], tenant, tmp_path, "--execute") == 0
+    assert tenant.consented() == sorted(SIGN_IN_SCOPES)
+    (consent,) = tenant.grants.values()
+    assert consent["consentType"] == "AllPrincipals" and consent["clientId"] == tenant.sp_id
+    assert tenant.assigned() == [declared_group(plans["dev"])]
+    assert [a["appRoleId"] for a in tenant.assignments.values()] == ["00000000-0000-0000-0000-000000000000"]
+    assert grant(plans["dev"], tenant, tmp_path, "--execute") == 0
+    assert "the tenant matches: nothing to change" in capsys.readouterr().out
+    assert len(tenant.writes) == 2
+
+
+def test_a_stack_that_delegates_gets_exactly_the_tools_scopes_too(tenant, tmp_path):
+    delegating = run_with({"agent-obo:delegateToolScopesToChatApp": True}).ok()
+    tenant.application = FakeGraph(delegating).application  # deployed from the delegating checkout
+    assert grant(delegating, tenant, tmp_path, "--execute") == 0
+    assert tenant.consented() == delegating.stack_outputs["graphScopes"]
+    assert set(tenant.consented()) > set(SIGN_IN_SCOPES)
+
+
+# --- the tenant made to match exactly -----------------------------------------------------------------
+
+def test_wider_grants_and_undeclared_assignments_are_taken_back(plans, tenant, tmp_path, capsys):
+    tenant.grant(" ".join([*SIGN_IN_SCOPES, "Mail.Read", "Calendars.Read"]))
+    tenant.grant("user_impersonation", resource=OTHER_API_SP)
+    tenant.grant("Mail.Send", consent_type="Principal")  # one user's own consent: theirs to revoke
+    tenant.assign(STRANGER)
+    assert grant(plans["dev"], tenant, tmp_path, "--execute") == 0
+    out = capsys.readouterr().out
+    assert "remove: Calendars.Read Mail.Read" in out
+    assert tenant.consented() == sorted(SIGN_IN_SCOPES)
+    assert [g["resourceId"] for g in tenant.grants.values() if g["consentType"] == "AllPrincipals"] == [GRAPH_SP]
+    assert any(g["consentType"] == "Principal" for g in tenant.grants.values())
+    assert tenant.assigned() == [declared_group(plans["dev"])]
+
+
+# --- what stops it before anything is granted ---------------------------------------------------------
+
+def test_a_deployment_that_disagrees_with_the_checkout_is_refused_before_any_sign_in(plans, tenant, tmp_path,
+                                                                                      capsys):
+    outputs = copy.deepcopy(plans["dev"].stack_outputs)
+    outputs["graphScopes"] = sorted([*outputs["graphScopes"], "Mail.Read"])
+    outputs["signInAssignments"]["groups"].append(STRANGER)
+    assert grant(plans["dev"], tenant, tmp_path, "--execute", outputs=outputs) == 2
+    err = capsys.readouterr().err
+    assert "the deployment and this checkout disagree" in err
+    assert "graphScopes" in err and "signInAssignments.groups" in err
+    assert tenant.requests == []
+
+
+def test_an_outputs_file_naming_another_app_is_refused(plans, tenant, tmp_path, capsys):
+    tenant.application["displayName"] = "someone-elses-app"
+    assert grant(plans["dev"], tenant, tmp_path, "--execute") == 2
+    assert "not the stack's single-tenant 'agent-obo-dev-chat'" in capsys.readouterr().err
+    assert tenant.writes == []
+
+
+def test_a_multi_tenant_app_is_refused(plans, tenant, tmp_path, capsys):
+    tenant.application["signInAudience"] = "AzureADMultipleOrgs"
+    assert grant(plans["dev"], tenant, tmp_path, "--execute") == 2
+    assert tenant.writes == []
+
+
+def test_an_app_requesting_other_scopes_is_refused(plans, tenant, tmp_path, capsys):
+    tenant.application["requiredResourceAccess"][0]["resourceAccess"].append(
+        {"id": GRAPH_DELEGATED_SCOPES["Mail.Read"], "type": "Scope"})
+    assert grant(plans["dev"], tenant, tmp_path, "--execute") == 2
+    assert "requests other Microsoft Graph scopes" in capsys.readouterr().err
+    assert tenant.writes == []
+
+
+def test_a_declared_group_that_is_a_user_is_refused(plans, tenant, tmp_path, capsys):
+    tenant.directory[declared_group(plans["dev"])] = "#microsoft.graph.user"
+    assert grant(plans["dev"], tenant, tmp_path, "--execute") == 2
+    assert "declared in allowedGroups" in capsys.readouterr().err
+    assert tenant.writes == []
+
+
+def test_a_sign_in_to_another_tenant_is_refused(plans, tenant, tmp_path, capsys):
+    assert grant(plans["dev"], tenant, tmp_path, "--execute", signed_in_to=OTHER_TENANT) == 2
+    assert f"az login --tenant {TENANT_ID}" in capsys.readouterr().err
+    assert tenant.requests == []
+
+
+@pytest.mark.parametrize("url", ["http://graph.example.com/v1.0", "ftp://127.0.0.1/v1.0", "graph.microsoft.com"])
+def test_a_token_goes_only_to_https_or_loopback(url):
+    with pytest.raises(grant_sign_in.ConfigurationError):
+        grant_sign_in.check_graph_url(url)
+    assert grant_sign_in.check_graph_url("https://graph.microsoft.com/v1.0/") == "https://graph.microsoft.com/v1.0"
+
+
+def test_a_refused_change_is_reported_and_fails_the_run(plans, tenant, tmp_path, capsys):
+    tenant.refuse[("POST", "/oauth2PermissionGrants")] = 403
+    assert grant(plans["dev"], tenant, tmp_path, "--execute") == 1
+    out = capsys.readouterr().out
+    assert "FAILED  consent" in out and "Cloud Application Administrator" in out
+    assert tenant.assigned() == [declared_group(plans["dev"])]  # the other change still made
+
+
+# --- the make target ----------------------------------------------------------------------------------
+
+def test_make_grant_sign_in_lists_and_executes_on_request():
+    assert make_dry_run("grant-sign-in", "STACK=prod")[-1] == ".venv/bin/python -m ops.grant_sign_in prod"
+    assert make_dry_run("grant-sign-in", "STACK=prod", "EXECUTE=1")[-1] == \
+        ".venv/bin/python -m ops.grant_sign_in prod --execute"
