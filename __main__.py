@@ -206,3 +206,4 @@ pulumi.export("auditWorkbookId", audit_monitoring.workbook.id)
 pulumi.export("alertRules", sorted(audit_monitoring.alerts))
 if verification_client:
     pulumi.export("verificationClientId", verification_client.client_id)
+    pulumi.export("verificationClientAssignments", verification_client.sign_in_assignments)

@@ -5,8 +5,8 @@ app stays confidential (no public-client flows; Easy Auth signs in with a federa
 the check gets its own registration instead, as narrow as it can be:
 - public client, single tenant, device code only; no secret, no redirect URI;
 - one permission: the agent's delegated `user_impersonation` scope; nothing from Microsoft Graph;
-- assignment required, and only the stack's `verificationUsers` assigned, so nobody else can get a
-  token through it;
+- assignment required, and only the stack's `verificationUsers` to be assigned (by an administrator:
+  `make grant-sign-in`), so nobody else can get a token through it;
 - the chat app pre-authorizes it for that one scope (Entra's "authorized client applications"), so
   neither a consent prompt nor a tenant-wide consent grant is needed;
 - Easy Auth accepts tokens it obtained (allowedApplications), as it does the chat app's; the users
@@ -64,16 +64,15 @@ class VerificationClient(pulumi.ComponentResource):
             notes=f"agent-obo {args.environment}: only the assigned test users may sign in.",
             opts=child,
         )
-        self.assignments = [
-            azuread.AppRoleAssignment(
-                f"{name}-user-{user}",
-                app_role_id=DEFAULT_ACCESS_ROLE_ID,
-                principal_object_id=user,
-                resource_object_id=self.service_principal.object_id,
-                opts=child,
-            )
-            for user in args.users
-        ]
+        # Assigning the test users needs a tenant-wide Entra write right no deployer holds: an
+        # administrator assigns them (make grant-sign-in), from this output.
+        self.sign_in_assignments = {
+            "servicePrincipalObjectId": self.service_principal.object_id,
+            "appRoleId": DEFAULT_ACCESS_ROLE_ID,
+            "assignmentRequired": True,
+            "users": sorted(args.users),
+            "groups": [],
+        }
         self.pre_authorization = azuread.ApplicationPreAuthorized(
             f"{name}-pre-authorized",
             application_id=args.agent_application_id,
@@ -83,5 +82,5 @@ class VerificationClient(pulumi.ComponentResource):
         )
         self.register_outputs({
             "clientId": self.client_id,
-            "assignedUsers": list(args.users),
+            "signInAssignments": self.sign_in_assignments,
         })

@@ -2,22 +2,23 @@
 
 Both need a tenant-wide Entra write right (granting delegated permissions, assigning users and
 groups to an app) that lets its holder widen any app's access, so no pipeline identity holds it and
-the program does neither (components/chat_app_registration.py). An administrator runs this under
-their own sign-in (`az login`; Cloud Application Administrator is enough for delegated Microsoft
-Graph scopes, Privileged Role Administrator also works), for every environment:
+the program does neither (components/chat_app_registration.py, components/verification_client.py).
+An administrator runs this under their own sign-in (`az login`; Cloud Application Administrator is
+enough for delegated Microsoft Graph scopes), for every environment, for each of the stack's apps:
+the chat app and, where the stack lists verificationUsers, the two-user check's client.
 
 1. What to grant comes from this checkout: the stack's offline plan derives the scopes
    (agent_obo/graph_scopes.py) and the users and groups (Pulumi.<stack>.yaml) the way `pulumi up`
-   does. The deployed stack's outputs (`pulumi stack output`, or --outputs FILE) name the app; if
+   does. The deployed stack's outputs (`pulumi stack output`, or --outputs FILE) name the apps; if
    they disagree with the checkout, nothing is granted: deploy first, or check out what is deployed.
-2. Microsoft Graph is read: the app (single tenant, its display name, the Graph scopes it requests),
-   its service principal, the tenant-wide grant to Microsoft Graph, the app's assignments, and the
-   type of each declared user and group.
-3. The changes that make the tenant match exactly are printed: create or narrow the one
+2. Microsoft Graph is read: each app (single tenant, its display name, the Graph scopes it
+   requests), its service principal, its tenant-wide grants, its assignments, and the type of each
+   declared user and group.
+3. The changes that make the tenant match exactly are printed: create or narrow the chat app's one
    AllPrincipals grant to Microsoft Graph (POST or PATCH /oauth2PermissionGrants), remove any other
-   tenant-wide grant of the app, assign each declared user and group to the default access role
-   (POST .../appRoleAssignedTo), and remove assignments nobody declared (DELETE). With --execute
-   they are made, one by one, each result printed.
+   tenant-wide grant (the verification client needs none: the chat app pre-authorizes it), assign
+   each declared user and group to the default access role (POST .../appRoleAssignedTo), and remove
+   assignments nobody declared (DELETE). With --execute they are made, one by one, each printed.
 
 Usage:
     python -m ops.grant_sign_in STACK [--outputs outputs.json] [--execute]
@@ -69,14 +70,13 @@ class Credential(Protocol):
 # --- what the stack declares -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Declared:
-    """What the administrator grants: derived from the checkout, checked against the deployment."""
+class DeclaredApp:
+    """One app registration of the stack and what the administrator grants it."""
 
-    stack: str
-    tenant_id: str
+    role: str  # "chat app" or "verification client", for the report
     client_id: str
     display_name: str
-    scopes: tuple[str, ...]
+    scopes: tuple[str, ...]  # the Microsoft Graph scopes consented tenant-wide; () for no grant at all
     app_role_id: str
     users: tuple[str, ...]
     groups: tuple[str, ...]
@@ -87,20 +87,48 @@ class Declared:
         return {**{user: "users" for user in self.users}, **{group: "groups" for group in self.groups}}
 
 
+@dataclass(frozen=True)
+class Declared:
+    """What the administrator grants: derived from the checkout, checked against the deployment."""
+
+    stack: str
+    tenant_id: str
+    apps: tuple[DeclaredApp, ...]
+
+
+# Each app: the stack output naming it, the output saying whom to assign, its registration in the
+# plan, and whether it holds the chat app's Graph scopes.
+APPS = (("chat app", "clientId", "signInAssignments", "chat-app-app", True),
+        ("verification client", "verificationClientId", "verificationClientAssignments",
+         "verification-client-app", False))
+
+
 def declared(stack: str, plan: Plan, outputs: Mapping[str, Any]) -> Declared:
-    """The checkout's plan says what to grant; the deployment's outputs say to which app. Any
+    """The checkout's plan says what to grant; the deployment's outputs say to which apps. Any
     disagreement stops here, so an edited outputs file cannot widen what is granted."""
     derived = plan.stack_outputs
     problems = []
-    for key in ("tenantId", "clientId"):
-        if not isinstance(outputs.get(key), str) or not outputs[key]:
-            problems.append(f"the stack outputs have no {key}: deploy the stack first (`make up`)")
-    deployed_assignments = outputs.get("signInAssignments")
-    if not isinstance(deployed_assignments, dict):
-        deployed_assignments = {}
+    if not isinstance(outputs.get("tenantId"), str) or not outputs["tenantId"]:
+        problems.append("the stack outputs have no tenantId: deploy the stack first (`make up`)")
     compared = {"graphScopes": (outputs.get("graphScopes"), derived["graphScopes"])}
-    for key in DECLARED_ASSIGNMENT_KEYS:  # the service principal's id is the deployment's own
-        compared[f"signInAssignments.{key}"] = (deployed_assignments.get(key), derived["signInAssignments"][key])
+    apps = []
+    for role, client_key, assignments_key, registration, holds_scopes in APPS:
+        if assignments_key not in derived and client_key not in outputs:
+            continue  # this stack has no such app, in the checkout or deployed
+        if not isinstance(outputs.get(client_key), str) or not outputs[client_key]:
+            problems.append(f"the stack outputs have no {client_key}: deploy this checkout first (`make up`)")
+            continue
+        deployed_assignments = outputs.get(assignments_key)
+        if not isinstance(deployed_assignments, dict):
+            deployed_assignments = {}
+        wanted = derived.get(assignments_key) or {}
+        for key in DECLARED_ASSIGNMENT_KEYS:  # the service principal's id is the deployment's own
+            compared[f"{assignments_key}.{key}"] = (deployed_assignments.get(key), wanted.get(key))
+        apps.append(DeclaredApp(
+            role=role, client_id=outputs[client_key],
+            display_name=next(r for r in plan.all(APPLICATION) if r.name == registration).input("displayName"),
+            scopes=tuple(derived["graphScopes"]) if holds_scopes else (), app_role_id=str(wanted.get("appRoleId")),
+            users=tuple(wanted.get("users") or ()), groups=tuple(wanted.get("groups") or ())))
     for key, (deployed, checkout) in compared.items():
         if deployed != checkout:
             problems.append(f"{key}: deployed {json.dumps(deployed)}, this checkout {json.dumps(checkout)}")
@@ -109,11 +137,7 @@ def declared(stack: str, plan: Plan, outputs: Mapping[str, Any]) -> Declared:
             f"stack {stack}: the deployment and this checkout disagree, so nothing is granted:\n  "
             + "\n  ".join(problems)
             + "\n  deploy this checkout first, or check out the commit that is deployed")
-    assignments = derived["signInAssignments"]
-    return Declared(stack=stack, tenant_id=outputs["tenantId"], client_id=outputs["clientId"],
-                    display_name=plan.one(APPLICATION).input("displayName"),
-                    scopes=tuple(derived["graphScopes"]), app_role_id=assignments["appRoleId"],
-                    users=tuple(assignments["users"]), groups=tuple(assignments["groups"]))
+    return Declared(stack=stack, tenant_id=outputs["tenantId"], apps=tuple(apps))
 
 
 # --- Microsoft Graph ---------------------------------------------------------------------------------
@@ -206,75 +230,93 @@ class Change:
 
 @dataclass(frozen=True)
 class Review:
-    app_object_id: str
+    app: DeclaredApp
     service_principal_id: str
-    graph_principal_id: str
     changes: tuple[Change, ...]
     notes: tuple[str, ...]
 
 
-def review(stack: Declared, graph: Graph) -> Review:
-    """Reads the tenant and lists the changes that make it match the stack exactly."""
-    client = _quoted(stack.client_id)
-    app = graph.get(f"/applications(appId='{client}')?$select=id,displayName,signInAudience,requiredResourceAccess")
-    if app.get("displayName") != stack.display_name or app.get("signInAudience") != "AzureADMyOrg":
+def review(stack: Declared, graph: Graph) -> list[Review]:
+    """Reads the tenant and lists, per app, the changes that make it match the stack exactly."""
+    return [review_app(stack.stack, declared_app, graph) for declared_app in stack.apps]
+
+
+def review_app(stack_name: str, declared_app: DeclaredApp, graph: Graph) -> Review:
+    """One app: refuses one that is not the stack's, then lists its grant and assignment changes."""
+    client = _quoted(declared_app.client_id)
+    registration = graph.get(f"/applications(appId='{client}')"
+                             "?$select=id,displayName,signInAudience,requiredResourceAccess")
+    if (registration.get("displayName") != declared_app.display_name
+            or registration.get("signInAudience") != "AzureADMyOrg"):
         raise ConfigurationError(
-            f"the app {client} is {app.get('displayName')!r} ({app.get('signInAudience')}), not the stack's "
-            f"single-tenant {stack.display_name!r}: check the outputs are stack {stack.stack}'s")
+            f"the app {client} is {registration.get('displayName')!r} ({registration.get('signInAudience')}), "
+            f"not the stack's single-tenant {declared_app.display_name!r}: check the outputs are stack "
+            f"{stack_name}'s")
     sp = graph.get(f"/servicePrincipals(appId='{client}')?$select=id,appRoleAssignmentRequired")
     ms_graph = graph.get(f"/servicePrincipals(appId='{GRAPH_APP_ID}')?$select=id,oauth2PermissionScopes")
     scope_ids = {str(s.get("value")): str(s.get("id")) for s in ms_graph.get("oauth2PermissionScopes") or []}
-    requested = sorted(str(access.get("id")) for resource in app.get("requiredResourceAccess") or []
+    requested = sorted(str(access.get("id")) for resource in registration.get("requiredResourceAccess") or []
                        if resource.get("resourceAppId") == GRAPH_APP_ID
                        for access in resource.get("resourceAccess") or [] if access.get("type") == "Scope")
-    if requested != sorted(scope_ids.get(name, f"unknown scope {name}") for name in stack.scopes):
+    if requested != sorted(scope_ids.get(name, f"unknown scope {name}") for name in declared_app.scopes):
         raise ConfigurationError(
-            f"the app {client} requests other Microsoft Graph scopes than {' '.join(stack.scopes)}: "
-            "deploy this checkout first, so the consent URL and this grant agree")
+            f"the app {client} requests other Microsoft Graph scopes than "
+            f"{' '.join(declared_app.scopes) or 'none'}: deploy this checkout first, so the consent URL and "
+            "this grant agree")
     sp_id, graph_id = sp["id"], ms_graph["id"]
-    changes: list[Change] = []
-    notes: list[str] = []
-    if sp.get("appRoleAssignmentRequired") is not True:
-        notes.append("the service principal does not require assignment yet: `make up` sets it")
+    notes = [] if sp.get("appRoleAssignmentRequired") is True else [
+        "the service principal does not require assignment yet: `make up` sets it"]
+    changes = [*_consent_changes(declared_app, graph, sp_id, graph_id),
+               *_assignment_changes(stack_name, declared_app, graph, sp_id)]
+    return Review(declared_app, sp_id, tuple(changes), tuple(notes))
 
-    wanted = " ".join(stack.scopes)
+
+def _consent_changes(declared_app: DeclaredApp, graph: Graph, sp_id: str, graph_id: str) -> list[Change]:
+    """One AllPrincipals grant to Microsoft Graph holding exactly the app's scopes (none for an app
+    that declares none); no other tenant-wide grant. Users' own consents are theirs."""
+    wanted, scopes = " ".join(declared_app.scopes), sorted(declared_app.scopes)
     grants = [g for g in graph.list(f"/servicePrincipals/{sp_id}/oauth2PermissionGrants")
               if g.get("consentType") == ALL_PRINCIPALS]
-    to_graph = [g for g in grants if g.get("resourceId") == graph_id]
-    if not to_graph:
+    kept = [g for g in grants if g.get("resourceId") == graph_id][:1] if scopes else []
+    changes = []
+    if scopes and not kept:
         changes.append(Change(f"consent, for all users, to Microsoft Graph {wanted}", "POST",
                               "/oauth2PermissionGrants", {"clientId": sp_id, "consentType": ALL_PRINCIPALS,
                                                           "resourceId": graph_id, "scope": wanted}))
-    for grant in to_graph[:1]:
+    for grant in kept:
         held = sorted(str(grant.get("scope") or "").split())
-        if held != sorted(stack.scopes):
-            extra, missing = set(held) - set(stack.scopes), set(stack.scopes) - set(held)
-            changes.append(Change(
-                f"set the Microsoft Graph consent to {wanted} (remove: {' '.join(sorted(extra)) or '-'}; "
-                f"add: {' '.join(sorted(missing)) or '-'})", "PATCH", f"/oauth2PermissionGrants/{grant['id']}",
-                {"scope": wanted}))
-    for grant in [*to_graph[1:], *(g for g in grants if g.get("resourceId") != graph_id)]:
+        if held != scopes:
+            extra, missing = sorted(set(held) - set(scopes)), sorted(set(scopes) - set(held))
+            changes.append(Change(f"set the Microsoft Graph consent to {wanted} (remove: {' '.join(extra) or '-'}; "
+                                  f"add: {' '.join(missing) or '-'})", "PATCH",
+                                  f"/oauth2PermissionGrants/{grant['id']}", {"scope": wanted}))
+    for grant in [g for g in grants if g not in kept]:
         changes.append(Change(f"remove the tenant-wide grant {grant.get('id')} ({grant.get('scope')!r} to "
-                              f"{grant.get('resourceId')}): the app declares no other", "DELETE",
+                              f"{grant.get('resourceId')}): the {declared_app.role} declares no other", "DELETE",
                               f"/oauth2PermissionGrants/{grant.get('id')}"))
+    return changes
 
+
+def _assignment_changes(stack_name: str, declared_app: DeclaredApp, graph: Graph, sp_id: str) -> list[Change]:
+    """Exactly the declared users and groups on the app's default access role, each of its kind."""
     assigned = {str(a.get("principalId")): a for a in graph.list(f"/servicePrincipals/{sp_id}/appRoleAssignedTo")}
-    for principal, kind in stack.principals.items():
+    changes = []
+    for principal, kind in declared_app.principals.items():
         found = graph.get(f"/directoryObjects/{_quoted(principal)}?$select=id,displayName")
         if found.get("@odata.type") != PRINCIPAL_TYPES[kind]:
-            raise ConfigurationError(f"{principal} is declared in allowed{kind.title()} but is "
-                                     f"{found.get('@odata.type')!r} in the tenant: fix Pulumi.{stack.stack}.yaml")
+            raise ConfigurationError(f"{principal} is declared among the {declared_app.role}'s {kind} but is "
+                                     f"{found.get('@odata.type')!r} in the tenant: fix Pulumi.{stack_name}.yaml")
         if principal not in assigned:
-            changes.append(Change(f"assign {kind[:-1]} {found.get('displayName')!r} ({principal})", "POST",
-                                  f"/servicePrincipals/{sp_id}/appRoleAssignedTo",
-                                  {"principalId": principal, "resourceId": sp_id, "appRoleId": stack.app_role_id}))
-    for principal, assignment in assigned.items():
-        if principal not in stack.principals:
-            who = f"{assignment.get('principalType')} {assignment.get('principalDisplayName')!r} ({principal})"
             changes.append(Change(
-                f"remove the assignment of {who}: not in allowedUsers or allowedGroups", "DELETE",
-                f"/servicePrincipals/{sp_id}/appRoleAssignedTo/{assignment.get('id')}"))
-    return Review(app.get("id", ""), sp_id, graph_id, tuple(changes), tuple(notes))
+                f"assign {kind[:-1]} {found.get('displayName')!r} ({principal}) to the {declared_app.role}", "POST",
+                f"/servicePrincipals/{sp_id}/appRoleAssignedTo",
+                {"principalId": principal, "resourceId": sp_id, "appRoleId": declared_app.app_role_id}))
+    for principal, assignment in assigned.items():
+        if principal not in declared_app.principals:
+            who = f"{assignment.get('principalType')} {assignment.get('principalDisplayName')!r} ({principal})"
+            changes.append(Change(f"remove the assignment of {who} from the {declared_app.role}: declared nowhere",
+                                  "DELETE", f"/servicePrincipals/{sp_id}/appRoleAssignedTo/{assignment.get('id')}"))
+    return changes
 
 
 def apply(changes: Sequence[Change], graph: Graph, show: Callable[[str], None]) -> int:
@@ -341,7 +383,7 @@ def main(argv: Sequence[str] | None = None, credential: Credential | None = None
         outputs = json.loads(args.outputs.read_text()) if args.outputs else stack_outputs(args.stack)
         stack = declared(args.stack, plan, outputs)
         graph = Graph(args.graph_url, sign_in(credential or azure_cli_credential(), args.graph_url, stack.tenant_id))
-        found = review(stack, graph)
+        reviews = review(stack, graph)
     except PlanUnavailable as problem:
         print(f"error: {problem}", file=sys.stderr)
         return problem.exit_code
@@ -349,22 +391,25 @@ def main(argv: Sequence[str] | None = None, credential: Credential | None = None
         print(f"error: {problem}", file=sys.stderr)
         return 2
 
-    print(f"Stack {args.stack}: app {stack.display_name} (client id {stack.client_id}, service principal "
-          f"{found.service_principal_id}) in tenant {stack.tenant_id}")
-    print(f"  declared: Microsoft Graph {' '.join(stack.scopes)}; users {', '.join(stack.users) or '-'}; "
-          f"groups {', '.join(stack.groups) or '-'}")
-    for note in found.notes:
-        print(f"  note: {note}")
-    if not found.changes:
+    changes = [change for found in reviews for change in found.changes]
+    print(f"Stack {args.stack}, tenant {stack.tenant_id}:")
+    for found in reviews:
+        app = found.app
+        print(f"  {app.role} {app.display_name} (client id {app.client_id}, service principal "
+              f"{found.service_principal_id}): Microsoft Graph {' '.join(app.scopes) or 'nothing'}; users "
+              f"{', '.join(app.users) or '-'}; groups {', '.join(app.groups) or '-'}")
+        for note in found.notes:
+            print(f"    note: {note}")
+    if not changes:
         print("  the tenant matches: nothing to change")
         return 0
     if not args.execute:
-        print(f"  {len(found.changes)} change(s) to make (run again with --execute, or EXECUTE=1):")
-        for change in found.changes:
+        print(f"  {len(changes)} change(s) to make (run again with --execute, or EXECUTE=1):")
+        for change in changes:
             print(f"    {change.what}")
         return 0
-    print(f"  making {len(found.changes)} change(s):")
-    return 1 if apply(found.changes, graph, print) else 0
+    print(f"  making {len(changes)} change(s):")
+    return 1 if apply(changes, graph, print) else 0
 
 
 if __name__ == "__main__":

@@ -45,25 +45,33 @@ class FakeCredential:
         return type("AccessToken", (), {"token": self.token})()
 
 
+def registration(plan: Plan, name: str) -> dict[str, Any]:
+    """An app registration as Microsoft Graph returns it, from its recorded plan registration."""
+    app = plan.one(APP, name)
+    return {"id": app.resource_id, "appId": app.outputs["clientId"], "displayName": app.input("displayName"),
+            "signInAudience": app.input("signInAudience"),
+            "requiredResourceAccess": [
+                {"resourceAppId": r["resourceAppId"],
+                 "resourceAccess": [{"id": a["id"], "type": a["type"]} for a in r["resourceAccesses"]]}
+                for r in app.input("requiredResourceAccesses") or []]}
+
+
 class FakeGraph:
-    """The Graph calls the script makes, over real HTTP on 127.0.0.1, on an in-memory tenant."""
+    """The Graph calls the script makes, over real HTTP on 127.0.0.1, on an in-memory tenant holding
+    the stack's apps (the chat app and the verification client) as `pulumi up` leaves them."""
 
     def __init__(self, plan: Plan):
-        app = plan.one(APP)
         outputs = plan.stack_outputs
-        self.client_id = outputs["clientId"]
-        self.sp_id = outputs["signInAssignments"]["servicePrincipalObjectId"]
-        self.application = {"id": app.resource_id, "appId": self.client_id, "displayName": app.input("displayName"),
-                            "signInAudience": app.input("signInAudience"),
-                            "requiredResourceAccess": [
-                                {"resourceAppId": r["resourceAppId"],
-                                 "resourceAccess": [{"id": a["id"], "type": a["type"]} for a in r["resourceAccesses"]]}
-                                for r in app.input("requiredResourceAccesses")]}
-        self.service_principal = {"id": self.sp_id, "appId": self.client_id, "appRoleAssignmentRequired": True}
+        self.chat_sp = outputs["signInAssignments"]["servicePrincipalObjectId"]
+        self.verification_sp = outputs["verificationClientAssignments"]["servicePrincipalObjectId"]
+        self.applications = {sp: registration(plan, name) for sp, name in
+                             ((self.chat_sp, "chat-app-app"), (self.verification_sp, "verification-client-app"))}
+        self.required: dict[str, bool] = {sp: True for sp in self.applications}
         self.grants: dict[str, dict[str, Any]] = {}
         self.assignments: dict[str, dict[str, Any]] = {}
-        self.directory = {user: "#microsoft.graph.user" for user in outputs["signInAssignments"]["users"]}
-        self.directory.update({group: "#microsoft.graph.group" for group in outputs["signInAssignments"]["groups"]})
+        declared = [outputs["signInAssignments"], outputs["verificationClientAssignments"]]
+        self.directory = {user: "#microsoft.graph.user" for a in declared for user in a["users"]}
+        self.directory.update({group: "#microsoft.graph.group" for a in declared for group in a["groups"]})
         self.directory[STRANGER] = "#microsoft.graph.user"
         self.requests: list[tuple[str, str, Any]] = []
         self.refuse: dict[tuple[str, str], int] = {}  # (method, path prefix) -> status
@@ -103,15 +111,20 @@ class FakeGraph:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1.0"
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
-    def grant(self, scope: str, resource: str = GRAPH_SP, consent_type: str = "AllPrincipals") -> None:
+    @property
+    def chat_app(self) -> dict[str, Any]:
+        return self.applications[self.chat_sp]
+
+    def grant(self, scope: str, resource: str = GRAPH_SP, consent_type: str = "AllPrincipals",
+              client: str | None = None) -> None:
         grant_id = str(uuid.uuid4())
-        self.grants[grant_id] = {"id": grant_id, "clientId": self.sp_id, "consentType": consent_type,
+        self.grants[grant_id] = {"id": grant_id, "clientId": client or self.chat_sp, "consentType": consent_type,
                                  "resourceId": resource, "scope": scope}
 
-    def assign(self, principal: str) -> None:
+    def assign(self, principal: str, resource: str | None = None) -> None:
         assignment_id = str(uuid.uuid4())
         self.assignments[assignment_id] = {"id": assignment_id, "principalId": principal, "principalType": "User",
-                                           "principalDisplayName": "someone", "resourceId": self.sp_id,
+                                           "principalDisplayName": "someone", "resourceId": resource or self.chat_sp,
                                            "appRoleId": "00000000-0000-0000-0000-000000000000"}
 
     @property
@@ -122,25 +135,29 @@ class FakeGraph:
         for (refused_method, prefix), status in self.refuse.items():
             if method == refused_method and path.startswith(prefix):
                 return status, {"error": {"code": "Authorization_RequestDenied", "message": "fake refusal"}}
-        sp = f"/servicePrincipals/{self.sp_id}"
-        if method == "GET" and path == f"/applications(appId='{self.client_id}')":
-            return 200, self.application
-        if method == "GET" and path == f"/servicePrincipals(appId='{self.client_id}')":
-            return 200, self.service_principal
+        by_client = {app["appId"]: sp for sp, app in self.applications.items()}
+        if method == "GET" and path.startswith("/applications(appId='"):
+            sp = by_client.get(path.split("'")[1])
+            return (200, self.applications[sp]) if sp else (404, {"error": {"code": "NotFound", "message": path}})
         if method == "GET" and path == f"/servicePrincipals(appId='{GRAPH_APP_ID}')":
             return 200, {"id": GRAPH_SP, "oauth2PermissionScopes": [
                 {"value": name, "id": scope_id} for name, scope_id in GRAPH_DELEGATED_SCOPES.items()]}
-        if method == "GET" and path == f"{sp}/oauth2PermissionGrants":
-            return 200, {"value": list(self.grants.values())}
-        if method == "GET" and path == f"{sp}/appRoleAssignedTo":
-            return 200, {"value": list(self.assignments.values())}
+        if method == "GET" and path.startswith("/servicePrincipals(appId='"):
+            sp = by_client[path.split("'")[1]]
+            return 200, {"id": sp, "appRoleAssignmentRequired": self.required[sp]}
+        if method == "GET" and path.endswith("/oauth2PermissionGrants"):
+            sp = path.split("/")[2]
+            return 200, {"value": [g for g in self.grants.values() if g["clientId"] == sp]}
+        if method == "GET" and path.endswith("/appRoleAssignedTo"):
+            sp = path.split("/")[2]
+            return 200, {"value": [a for a in self.assignments.values() if a["resourceId"] == sp]}
         if method == "GET" and path.startswith("/directoryObjects/"):
             object_id = path.rsplit("/", 1)[1]
             if object_id not in self.directory:
                 return 404, {"error": {"code": "Request_ResourceNotFound", "message": object_id}}
             return 200, {"@odata.type": self.directory[object_id], "id": object_id, "displayName": "principal"}
         if method == "POST" and path == "/oauth2PermissionGrants":
-            self.grant(body["scope"], body["resourceId"], body["consentType"])
+            self.grant(body["scope"], body["resourceId"], body["consentType"], body["clientId"])
             return 201, body
         if method == "PATCH" and path.startswith("/oauth2PermissionGrants/"):
             self.grants[path.rsplit("/", 1)[1]].update(body)
@@ -148,21 +165,22 @@ class FakeGraph:
         if method == "DELETE" and path.startswith("/oauth2PermissionGrants/"):
             del self.grants[path.rsplit("/", 1)[1]]
             return 204, None
-        if method == "POST" and path == f"{sp}/appRoleAssignedTo":
-            self.assign(body["principalId"])
+        if method == "POST" and path.endswith("/appRoleAssignedTo"):
+            assert body["resourceId"] == path.split("/")[2]
+            self.assign(body["principalId"], body["resourceId"])
             return 201, body
-        if method == "DELETE" and path.startswith(f"{sp}/appRoleAssignedTo/"):
+        if method == "DELETE" and "/appRoleAssignedTo/" in path:
             del self.assignments[path.rsplit("/", 1)[1]]
             return 204, None
         return 404, {"error": {"code": "NotFound", "message": f"{method} {path}"}}
 
-    def consented(self) -> list[str]:
-        (grant,) = [g for g in self.grants.values()
-                    if g["resourceId"] == GRAPH_SP and g["consentType"] == "AllPrincipals"]
+    def consented(self, sp: str | None = None) -> list[str]:
+        (grant,) = [g for g in self.grants.values() if g["clientId"] == (sp or self.chat_sp)
+                    and g["resourceId"] == GRAPH_SP and g["consentType"] == "AllPrincipals"]
         return sorted(grant["scope"].split())
 
-    def assigned(self) -> list[str]:
-        return sorted(a["principalId"] for a in self.assignments.values())
+    def assigned(self, sp: str | None = None) -> list[str]:
+        return sorted(a["principalId"] for a in self.assignments.values() if a["resourceId"] == (sp or self.chat_sp))
 
 
 @pytest.fixture
@@ -191,30 +209,40 @@ def declared_group(plan: Plan) -> str:
 
 # --- a fresh environment ------------------------------------------------------------------------------
 
+def verification_users(plan: Plan) -> list[str]:
+    return plan.stack_outputs["verificationClientAssignments"]["users"]
+
+
 def test_without_execute_it_lists_the_changes_and_writes_nothing(plans, tenant, tmp_path, capsys):
     assert grant(plans["dev"], tenant, tmp_path) == 0
     out = capsys.readouterr().out
-    assert "2 change(s) to make" in out
+    changes = 2 + len(verification_users(plans["dev"]))
+    assert f"{changes} change(s) to make" in out
     assert f"consent, for all users, to Microsoft Graph {' '.join(sorted(SIGN_IN_SCOPES))}" in out
-    assert f"assign group 'principal' ({declared_group(plans['dev'])})" in out
+    assert f"assign group 'principal' ({declared_group(plans['dev'])}) to the chat app" in out
+    for user in verification_users(plans["dev"]):
+        assert f"assign user 'principal' ({user}) to the verification client" in out
     assert tenant.writes == [] and tenant.grants == {} and tenant.assignments == {}
 
 
-def test_execute_grants_exactly_the_sign_in_scopes_and_assigns_the_declared_group(plans, tenant, tmp_path, capsys):
+def test_execute_grants_exactly_the_sign_in_scopes_and_assigns_the_declared_principals(plans, tenant, tmp_path,
+                                                                                       capsys):
     assert grant(plans["dev"], tenant, tmp_path, "--execute") == 0
     assert tenant.consented() == sorted(SIGN_IN_SCOPES)
-    (consent,) = tenant.grants.values()
-    assert consent["consentType"] == "AllPrincipals" and consent["clientId"] == tenant.sp_id
+    (consent,) = tenant.grants.values()  # the verification client needs none: the chat app pre-authorizes it
+    assert consent["consentType"] == "AllPrincipals" and consent["clientId"] == tenant.chat_sp
     assert tenant.assigned() == [declared_group(plans["dev"])]
-    assert [a["appRoleId"] for a in tenant.assignments.values()] == ["00000000-0000-0000-0000-000000000000"]
+    assert tenant.assigned(tenant.verification_sp) == sorted(verification_users(plans["dev"]))
+    assert {a["appRoleId"] for a in tenant.assignments.values()} == {"00000000-0000-0000-0000-000000000000"}
+    writes = len(tenant.writes)
     assert grant(plans["dev"], tenant, tmp_path, "--execute") == 0
     assert "the tenant matches: nothing to change" in capsys.readouterr().out
-    assert len(tenant.writes) == 2
+    assert len(tenant.writes) == writes
 
 
 def test_a_stack_that_delegates_gets_exactly_the_tools_scopes_too(tenant, tmp_path):
     delegating = run_with({"agent-obo:delegateToolScopesToChatApp": True}).ok()
-    tenant.application = FakeGraph(delegating).application  # deployed from the delegating checkout
+    tenant.applications[tenant.chat_sp] = registration(delegating, "chat-app-app")  # deployed from it
     assert grant(delegating, tenant, tmp_path, "--execute") == 0
     assert tenant.consented() == delegating.stack_outputs["graphScopes"]
     assert set(tenant.consented()) > set(SIGN_IN_SCOPES)
@@ -226,14 +254,19 @@ def test_wider_grants_and_undeclared_assignments_are_taken_back(plans, tenant, t
     tenant.grant(" ".join([*SIGN_IN_SCOPES, "Mail.Read", "Calendars.Read"]))
     tenant.grant("user_impersonation", resource=OTHER_API_SP)
     tenant.grant("Mail.Send", consent_type="Principal")  # one user's own consent: theirs to revoke
+    tenant.grant("User.Read", client=tenant.verification_sp)  # the verification client needs no grant
     tenant.assign(STRANGER)
+    tenant.assign(STRANGER, tenant.verification_sp)
     assert grant(plans["dev"], tenant, tmp_path, "--execute") == 0
     out = capsys.readouterr().out
     assert "remove: Calendars.Read Mail.Read" in out
     assert tenant.consented() == sorted(SIGN_IN_SCOPES)
-    assert [g["resourceId"] for g in tenant.grants.values() if g["consentType"] == "AllPrincipals"] == [GRAPH_SP]
+    tenant_wide = [(g["clientId"], g["resourceId"]) for g in tenant.grants.values()
+                   if g["consentType"] == "AllPrincipals"]
+    assert tenant_wide == [(tenant.chat_sp, GRAPH_SP)]
     assert any(g["consentType"] == "Principal" for g in tenant.grants.values())
     assert tenant.assigned() == [declared_group(plans["dev"])]
+    assert tenant.assigned(tenant.verification_sp) == sorted(verification_users(plans["dev"]))
 
 
 # --- what stops it before anything is granted ---------------------------------------------------------
@@ -243,28 +276,32 @@ def test_a_deployment_that_disagrees_with_the_checkout_is_refused_before_any_sig
     outputs = copy.deepcopy(plans["dev"].stack_outputs)
     outputs["graphScopes"] = sorted([*outputs["graphScopes"], "Mail.Read"])
     outputs["signInAssignments"]["groups"].append(STRANGER)
+    outputs["verificationClientAssignments"]["users"].append(STRANGER)
     assert grant(plans["dev"], tenant, tmp_path, "--execute", outputs=outputs) == 2
     err = capsys.readouterr().err
     assert "the deployment and this checkout disagree" in err
-    assert "graphScopes" in err and "signInAssignments.groups" in err
+    for key in ("graphScopes", "signInAssignments.groups", "verificationClientAssignments.users"):
+        assert key in err, key
     assert tenant.requests == []
 
 
-def test_an_outputs_file_naming_another_app_is_refused(plans, tenant, tmp_path, capsys):
-    tenant.application["displayName"] = "someone-elses-app"
+@pytest.mark.parametrize("app", ["chat", "verification"])
+def test_an_outputs_file_naming_another_app_is_refused(plans, tenant, tmp_path, capsys, app):
+    sp = tenant.chat_sp if app == "chat" else tenant.verification_sp
+    tenant.applications[sp]["displayName"] = "someone-elses-app"
     assert grant(plans["dev"], tenant, tmp_path, "--execute") == 2
-    assert "not the stack's single-tenant 'agent-obo-dev-chat'" in capsys.readouterr().err
+    assert "not the stack's single-tenant 'agent-obo-dev-" in capsys.readouterr().err
     assert tenant.writes == []
 
 
 def test_a_multi_tenant_app_is_refused(plans, tenant, tmp_path, capsys):
-    tenant.application["signInAudience"] = "AzureADMultipleOrgs"
+    tenant.chat_app["signInAudience"] = "AzureADMultipleOrgs"
     assert grant(plans["dev"], tenant, tmp_path, "--execute") == 2
     assert tenant.writes == []
 
 
 def test_an_app_requesting_other_scopes_is_refused(plans, tenant, tmp_path, capsys):
-    tenant.application["requiredResourceAccess"][0]["resourceAccess"].append(
+    tenant.chat_app["requiredResourceAccess"][0]["resourceAccess"].append(
         {"id": GRAPH_DELEGATED_SCOPES["Mail.Read"], "type": "Scope"})
     assert grant(plans["dev"], tenant, tmp_path, "--execute") == 2
     assert "requests other Microsoft Graph scopes" in capsys.readouterr().err
@@ -274,7 +311,7 @@ def test_an_app_requesting_other_scopes_is_refused(plans, tenant, tmp_path, caps
 def test_a_declared_group_that_is_a_user_is_refused(plans, tenant, tmp_path, capsys):
     tenant.directory[declared_group(plans["dev"])] = "#microsoft.graph.user"
     assert grant(plans["dev"], tenant, tmp_path, "--execute") == 2
-    assert "declared in allowedGroups" in capsys.readouterr().err
+    assert "declared among the chat app's groups" in capsys.readouterr().err
     assert tenant.writes == []
 
 
@@ -296,7 +333,7 @@ def test_a_refused_change_is_reported_and_fails_the_run(plans, tenant, tmp_path,
     assert grant(plans["dev"], tenant, tmp_path, "--execute") == 1
     out = capsys.readouterr().out
     assert "FAILED  consent" in out and "Cloud Application Administrator" in out
-    assert tenant.assigned() == [declared_group(plans["dev"])]  # the other change still made
+    assert tenant.assigned() == [declared_group(plans["dev"])]  # the other changes still made
 
 
 # --- the make target ----------------------------------------------------------------------------------
@@ -305,3 +342,11 @@ def test_make_grant_sign_in_lists_and_executes_on_request():
     assert make_dry_run("grant-sign-in", "STACK=prod")[-1] == ".venv/bin/python -m ops.grant_sign_in prod"
     assert make_dry_run("grant-sign-in", "STACK=prod", "EXECUTE=1")[-1] == \
         ".venv/bin/python -m ops.grant_sign_in prod --execute"
+
+
+def test_a_deployment_without_the_verification_client_the_checkout_declares_is_refused(plans, tenant, tmp_path,
+                                                                                      capsys):
+    outputs = {k: v for k, v in plans["dev"].stack_outputs.items() if not k.startswith("verificationClient")}
+    assert grant(plans["dev"], tenant, tmp_path, "--execute", outputs=outputs) == 2
+    assert "no verificationClientId" in capsys.readouterr().err
+    assert tenant.requests == []
