@@ -87,7 +87,7 @@ def prepare() -> Deployment:
     queries = load_queries(monitoring_queries.QUERIES_DIR)
     _check_required_settings(catalog, settings)
     _check_private_network_reach(catalog, settings)
-        graph_scopes = resolve_graph_scopes(catalog, delegate_tool_scopes=settings.sign_in.delegate_tool_scopes)
+    graph_scopes = resolve_graph_scopes(catalog, delegate_tool_scopes=settings.sign_in.delegate_tool_scopes)
     connections = connection_specs(catalog)
     files = render_project(
         settings.model,
