@@ -4,6 +4,23 @@ A connection's identity is visible in its name suffix (`-peruser` / `-apponly`),
 prefix ("[per-user] ..." / "[app-only] ...") and its tags, so "which identity does this tool use"
 is one glance away in the portal, in the plan and in connections.json (the module's "mixed
 identity confusion" row).
+
+A per-user entry in connections.json carries `runtimeSource: "Dynamic"` and
+`dynamicConnectionProxyUrl` twice, at the entry's top level and under `connectionProperties`,
+because Microsoft's readers and writers disagree on where they go and none is documented:
+- the portal designer writes them nested under `connectionProperties` (Azure/LogicAppsUX
+  libs/designer-v2/src/lib/ui/panel/connectionsPanel/createConnection/createConnectionInternal.tsx,
+  applyNewConnection);
+- the VS Code extension writes them at the top level ("Flatten dynamic properties to the top
+  level", apps/vs-code-designer/src/app/utils/codeless/connection.ts, getConnectionReference), and
+  its overview reads the top level first and the nested form "for backward compatibility"
+  (apps/vs-code-react/src/app/overview/services/workflowService.ts);
+- the standalone designer's chat-client helper reads only the top level (apps/Standalone/src/designer/
+  app/AzureLogicAppsDesigner/Services/WorkflowAndArtifacts.tsx, fetchOBOData);
+- the Logic Apps runtime's own reader is closed source.
+Written both ways, a reader of either form finds both values; both come from the same app setting,
+so they cannot disagree. Deploy-verify that the runtime accepts the entry (it accepts each form alone,
+since each Microsoft tool's output deploys).
 """
 
 from __future__ import annotations
@@ -20,7 +37,11 @@ SUFFIXES = {PER_USER: "peruser", APP_ONLY: "apponly"}
 # Per-user connections: the designer's dynamic connection (../shared/AZURE_CONTRACTS.md section 4,
 # LogicAppsUX libs/logic-apps-shared base/connection.ts); the typed 2016-06-01 API has no `features`.
 PER_USER_API_VERSION = "2018-07-01-preview"
-APP_ONLY_API_VERSION = "2016-06-01"
+# App-only with the managed identity: Learn's Standard multi-authentication example
+# (learn.microsoft.com/azure/logic-apps/create-managed-service-identity, "parameterValueSet") creates
+# the V2 connection with this version.
+MANAGED_IDENTITY_API_VERSION = "2018-07-01-preview"
+APP_ONLY_API_VERSION = "2016-06-01"  # app-only OAuth (a service account): the connection API's stable version
 DYNAMIC_USER_INVOKED = "DynamicUserInvoked"
 
 
@@ -95,7 +116,9 @@ class ConnectionSpec:
 
     @property
     def api_version(self) -> str:
-        return PER_USER_API_VERSION if self.per_user else APP_ONLY_API_VERSION
+        if self.per_user:
+            return PER_USER_API_VERSION
+        return MANAGED_IDENTITY_API_VERSION if self.connector.managed_identity else APP_ONLY_API_VERSION
 
     def setting(self, name: str) -> str:
         return f"{self.reference}_{name}"
@@ -139,12 +162,12 @@ class ConnectionSpec:
             "authentication": {"type": "ManagedServiceIdentity"},
         }
         if self.per_user:
-            # (undocumented: LogicAppsUX designer, ../shared/AZURE_CONTRACTS.md section 3) the
-            # runtime resolves a per-user connection for each chat user through this proxy.
-            entry["connectionProperties"] = {
-                "runtimeSource": "Dynamic",
-                "dynamicConnectionProxyUrl": f"@appsetting('{self.setting('dynamicConnectionProxyUrl')}')",
-            }
+            # (undocumented) the runtime resolves a per-user connection for each chat user through
+            # this proxy; both placements, for every reader (the module docstring says why).
+            dynamic = {"runtimeSource": "Dynamic",
+                       "dynamicConnectionProxyUrl": f"@appsetting('{self.setting('dynamicConnectionProxyUrl')}')"}
+            entry.update(dynamic)
+            entry["connectionProperties"] = dict(dynamic)
         elif self.connector.managed_identity:
             entry["connectionProperties"] = {"authentication": {
                 "type": "ManagedServiceIdentity", "audience": self.connector.managed_identity.audience}}

@@ -24,7 +24,18 @@ from agent_obo.connectors import CONNECTORS
 from agent_obo.tool_connections import DYNAMIC_USER_INVOKED, PER_USER_API_VERSION
 from agent_obo.tool_connections import LABELS as DISPLAY_NAME_PREFIXES
 from agent_obo.tool_connections import SUFFIXES as NAME_SUFFIXES
-from policy.props import MISSING, UNKNOWN, is_known, lookup, plain, props_of, violation, words
+from policy.props import (
+    MISSING,
+    UNKNOWN,
+    is_known,
+    lookup,
+    not_yet_checked,
+    plain,
+    props_of,
+    unknown_paths,
+    violation,
+    words,
+)
 from policy.resource_types import GENERIC_RESOURCE
 
 PER_USER_CAPABLE_CONNECTORS = frozenset(name for name, connector in CONNECTORS.items() if connector.per_user_capable)
@@ -65,12 +76,23 @@ def connection_identity_labels(props: dict[str, Any]) -> dict[str, Any]:
     return labels
 
 
+# What validate_identity_labels judges. A per-user connection's name ends in a generation id that is
+# unknown until created, so its first preview says the name suffix was not checked.
+IDENTITY_PATHS = ("resourceName", "properties.displayName", "tags.identity-mode", "properties.features",
+                  "apiVersion", "properties.api.id", "tags.write-tools", "tags.justified-exceptions")
+
+
 def validate_identity_labels(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != GENERIC_RESOURCE:
         return
     props = plain(args.props)
     if not is_connection(props):
         return
+    _check_identity_labels(props, report_violation)
+    not_yet_checked(args.name, unknown_paths(props, IDENTITY_PATHS))
+
+
+def _check_identity_labels(props: dict[str, Any], report_violation: ReportViolation) -> None:
     labels = connection_identity_labels(props)
     missing = [where for where, label in labels.items() if label is MISSING]
     unclear = {where: label for where, label in labels.items()
@@ -156,13 +178,24 @@ def validate_connection_access_policy(args: StackValidationArgs, report_violatio
             parent_type, _, connection_name = parent_path.partition("/")
             if parent_type == "connections" and connection_name:
                 policies_by_connection.setdefault(connection_name, []).append((resource, props))
+    unchecked: list[str] = []
+    # During a preview a connection's name (and so each policy's parent path) may be unknown: such a
+    # policy is matched to the connection it depends on, and its parent path noted as not checked.
+    unnamed_policies = [(r, p) for r, p in resources if lookup(p, "resourceType") == "accessPolicies"
+                        and lookup(p, "parentResourcePath") is UNKNOWN]
     for resource, props in resources:
         if not is_connection(props):
             continue
         name = lookup(props, "resourceName")
-        if not isinstance(name, str):
-            continue  # unknown during preview: cannot be matched yet
-        access = policies_by_connection.get(name, [])
+        if isinstance(name, str):
+            access = policies_by_connection.get(name, [])
+        else:
+            access = [(r, p) for r, p in unnamed_policies if resource in r.dependencies]
+            unchecked.append(f"the name of connection {resource.name}, and so which access policy is its "
+                             f"({', '.join(r.name for r, _ in access) or 'none depends on it'})")
+            name = resource.name
+            if not access:
+                continue
         if not access:
             report_violation(violation(
                 f"Connection {name!r} has no access policy: the Logic Apps runtime cannot call it.",
@@ -183,6 +216,9 @@ def validate_connection_access_policy(args: StackValidationArgs, report_violatio
                     "use the connection.",
                     "set properties.principal.identity.objectId to the site's managed identity principal id."),
                     policy_resource.urn)
+            unchecked += [f"{policy_resource.name} {path}" for path in unknown_paths(
+                policy_props, ["properties.principal.type", "properties.principal.identity.objectId"])]
+    not_yet_checked("connection access", unchecked)
 
 
 CONNECTION_ACCESS_POLICY = StackValidationPolicy(

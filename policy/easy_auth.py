@@ -7,11 +7,22 @@ learn.microsoft.com/azure/app-service/configure-authentication-provider-aad.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
 from components.easy_auth import FIC_CLIENT_ID_SETTING
-from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, plain, violation
+from policy.props import (
+    MISSING,
+    UNKNOWN,
+    is_known,
+    known_list,
+    lookup,
+    not_yet_checked,
+    plain,
+    unknown_paths,
+    violation,
+)
 from policy.resource_types import AUTH_SETTINGS_TYPES
 
 # --- easy-auth -------------------------------------------------------------------------------------
@@ -23,11 +34,23 @@ _CERTIFICATE_SECRET_FIELDS = ("clientSecretCertificateThumbprint", "clientSecret
 AAD = "identityProviders.azureActiveDirectory"
 
 
+# What validate_easy_auth judges: each of them unknown during a preview is said so, not passed.
+CHECKED_PATHS = (
+    "platform.enabled", "globalValidation.requireAuthentication", "login.tokenStore.enabled",
+    "httpSettings.requireHttps", "globalValidation.unauthenticatedClientAction", "globalValidation.excludedPaths",
+    f"{AAD}.enabled", f"{AAD}.registration.openIdIssuer", f"{AAD}.registration.clientId",
+    f"{AAD}.validation.allowedAudiences", f"{AAD}.registration.clientSecretSettingName")
+
+
 def validate_easy_auth(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type not in AUTH_SETTINGS_TYPES:
         return
     props = plain(args.props)
+    _check_easy_auth(props, report_violation)
+    not_yet_checked(args.name, unknown_paths(props, CHECKED_PATHS))
 
+
+def _check_easy_auth(props: dict[str, Any], report_violation: ReportViolation) -> None:
     def must_be_true(path: str, problem: str, remediation: str) -> None:
         # Each of these defaults to false in authsettingsV2: leaving it out is the risk itself.
         value = lookup(props, path)

@@ -20,7 +20,7 @@ from pulumi_policy import (
 from agent_obo.catalog import PER_USER
 from agent_obo.graph_scopes import GRAPH_APP_ID, SIGN_IN_SCOPES
 from policy.connections import is_connection
-from policy.props import UNKNOWN, known_list, lookup, props_of, violation, words
+from policy.props import UNKNOWN, known_list, lookup, not_yet_checked, props_of, unknown_paths, violation, words
 from policy.resource_types import APPLICATION, CONSENT_GRANT, GENERIC_RESOURCE
 from policy.stack_config import DELEGATE_TOOL_SCOPES_KEY
 
@@ -76,6 +76,11 @@ def validate_graph_least_privilege(args: StackValidationArgs, report_violation: 
                     + _difference(granted=known_claims, needed=expected) + ".",
                     "grant exactly what the chat app requests (agent_obo/graph_scopes.py "
                     "required_scope_names), with make grant-sign-in."), resource.urn)
+    unchecked = [f"the identity and scopes of connection {r.name}" for r, p in connections
+                 if unknown_paths(p, ["tags.identity-mode", "tags.scopes"])]
+    unchecked += [f"{r.name} {path}" for r, p in resources if r.resource_type in (APPLICATION, CONSENT_GRANT)
+                  for path in unknown_paths(p, ["requiredResourceAccesses", "claimValues"])]
+    not_yet_checked("graph scopes", unchecked)
 
 
 def _check_application_graph_access(resource: PolicyResource, props: dict[str, Any], expected: set[str] | None,

@@ -22,7 +22,18 @@ from pulumi_policy import (
 )
 
 from components.easy_auth import FIC_CLIENT_ID_SETTING
-from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, plain, props_of, violation
+from policy.props import (
+    MISSING,
+    UNKNOWN,
+    is_known,
+    known_list,
+    lookup,
+    not_yet_checked,
+    plain,
+    props_of,
+    unknown_paths,
+    violation,
+)
 from policy.resource_types import (
     APP_SETTINGS_TYPES,
     BLOB_CONTAINER,
@@ -108,6 +119,11 @@ def validate_site_hardening(args: ResourceValidationArgs, report_violation: Repo
         settings = lookup(props, "properties")
         if isinstance(settings, dict):
             _check_app_settings(list(settings.items()), declares_access_key, report_violation)
+            # Values Azure computes (runtime URLs, endpoints) are unknown in a first preview.
+            unknown = sorted(name for name, value in settings.items() if value is UNKNOWN)
+            not_yet_checked(args.name, [f"the values of {len(unknown)} app settings ({', '.join(unknown)})"]
+                            if unknown else [])
+        not_yet_checked(args.name, unknown_paths(props, ["properties"]))
         return
     if args.resource_type in PUBLISHING_CREDENTIAL_TYPES:
         allow = lookup(props, "allow")
@@ -116,6 +132,7 @@ def validate_site_hardening(args: ResourceValidationArgs, report_violation: Repo
                 f"Basic publishing credentials are allowed ({args.resource_type.rsplit(':', 1)[-1]} allow="
                 f"{allow!r}): a username and password can deploy code to the agent.",
                 "set allow to false; deploy with Entra identities."), None)
+        not_yet_checked(args.name, unknown_paths(props, ["allow"]))
         return
 
     https_only = lookup(props, "httpsOnly")
@@ -141,6 +158,9 @@ def validate_site_hardening(args: ResourceValidationArgs, report_violation: Repo
     inline = [(lookup(setting, "name"), lookup(setting, "value"))
               for setting in known_list(lookup(props, "siteConfig.appSettings")) if isinstance(setting, dict)]
     _check_app_settings(inline, declares_access_key, report_violation)
+    not_yet_checked(args.name, unknown_paths(props, [
+        "httpsOnly", "siteConfig.minTlsVersion", "siteConfig.scmMinTlsVersion", "siteConfig.ftpsState",
+        "identity.type", "siteConfig.appSettings"]))
 
 
 SITE_HARDENING = ResourceValidationPolicy(
@@ -167,18 +187,26 @@ def validate_publishing_credentials_declared(args: StackValidationArgs, report_v
             declared[resource.resource_type].add((lookup(props, "name"), lookup(props, "resourceGroupName")))
         elif resource.resource_type == "azure-native:web:WebApp":
             sites.append((resource, props_of(resource)))
+    unchecked: list[str] = []
     for resource, props in sites:
         site = (lookup(props, "name"), lookup(props, "resourceGroupName"))
+        if UNKNOWN in site:
+            unchecked.append(f"the name of site {resource.name}, and so which settings are its")
         if not all(isinstance(part, str) for part in site):
-            continue  # unknown during preview: cannot be matched yet
+            continue
         for kind, found in declared.items():
             # A settings resource whose names are unknown could be this site's: do not accuse.
-            if site in found or any(not all(isinstance(p, str) for p in pair) for pair in found):
+            if site in found:
+                continue
+            if any(not all(isinstance(p, str) for p in pair) for pair in found):
+                if any(UNKNOWN in pair for pair in found):
+                    unchecked.append(f"which {kind.rsplit(':', 1)[-1]} is site {site[0]}'s (a name is unknown)")
                 continue
             report_violation(violation(
                 f"Site {site[0]!r} declares no {kind.rsplit(':', 1)[-1]}: basic publishing credentials stay on "
                 "(the Azure default for new sites).",
                 f"add {kind.rsplit(':', 1)[-1]} with allow=false for the site."), resource.urn)
+    not_yet_checked("publishing credentials", unchecked)
 
 
 PUBLISHING_CREDENTIALS_DECLARED = StackValidationPolicy(
@@ -209,6 +237,7 @@ def validate_storage_hardening(args: ResourceValidationArgs, report_violation: R
         if is_known(public) and public != "None":
             report_violation(violation(f"Container publicAccess is {public!r}: its blobs are readable anonymously.",
                                        "set publicAccess to 'None'."), None)
+        not_yet_checked(args.name, ["publicAccess"] if public is UNKNOWN else [])
         return
     if args.resource_type != STORAGE_ACCOUNT:
         return
@@ -224,6 +253,7 @@ def validate_storage_hardening(args: ResourceValidationArgs, report_violation: R
             report_violation(violation(f"Storage account {name} is {value!r}, not {wanted!r}.",
                                        f"set {name} to {wanted!r}; the runtime reaches storage with its identity."),
                              None)
+    not_yet_checked(args.name, unknown_paths(props, [name for name, _, _ in _STORAGE_SETTINGS]))
 
 
 STORAGE_HARDENING = ResourceValidationPolicy(
@@ -249,6 +279,7 @@ def validate_model_local_auth(args: ResourceValidationArgs, report_violation: Re
         report_violation(violation(
             f"properties.disableLocalAuth is {disabled!r}: the model account accepts API keys.",
             "set properties.disableLocalAuth to true; the site calls the model with its managed identity."), None)
+    not_yet_checked(args.name, ["properties.disableLocalAuth"] if disabled is UNKNOWN else [])
 
 
 MODEL_LOCAL_AUTH = ResourceValidationPolicy(

@@ -196,7 +196,11 @@ def verdict_section(results: Iterable[PolicyResult]) -> str:
     """The "Policies:" block `make plan` prints: one PASS/FAIL line per policy, violations indented below."""
     lines = ["Policies:"]
     for result in results:
-        if result.passed:
+        unchecked = sum(note.startswith("can't run during preview") for note in result.notes)
+        if result.passed and unchecked:
+            # The engine's advisory: the known values passed, the unknown ones were not judged.
+            lines.append(f"  PASS  {result.name} (known values; {unchecked} not checked until known, see notes)")
+        elif result.passed:
             lines.append(f"  PASS  {result.name}")
         else:
             advisory = "" if result.enforcement_level == EnforcementLevel.MANDATORY else \

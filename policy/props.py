@@ -103,3 +103,32 @@ def violation(problem: str, remediation: str) -> str:
 def known_list(value: Any) -> list[Any]:
     """A list's known elements (unknown ones cannot be judged during preview)."""
     return [item for item in value if is_known(item)] if isinstance(value, list) else []
+
+
+def _has_unknown(value: Any) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(_has_unknown(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_unknown(item) for item in value)
+    return False
+
+
+def unknown_paths(props: Any, paths: Sequence[str]) -> list[str]:
+    """Of the paths a check reads, those the engine does not know yet, wholly or in part."""
+    return [path for path in paths if _has_unknown(lookup(props, path))]
+
+
+def not_yet_checked(where: str, what: Sequence[str]) -> None:
+    """Ends a policy that could not judge `what` because the engine does not know it yet (a preview).
+
+    A silent pass would claim a check that never ran. The SDK's UnknownValueError is how a policy says
+    so: the engine reports it as an advisory "can't run policy ... during preview" with this message
+    (pulumi_policy/policy.py, the analyzer's handler), and the offline harness as a note. `pulumi up`
+    runs the pack again before it creates each resource, when values from the resources created before
+    it are known. Call it after every check that could run has reported."""
+    if what:
+        error = UnknownValueError(UNKNOWN_STRING_VALUE, [])
+        error.message = f"{where}: not known yet, so not checked in this preview: {'; '.join(what)}"
+        raise error

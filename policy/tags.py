@@ -9,7 +9,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from policy.props import MISSING, UNKNOWN, lookup, plain, violation
+from policy.props import MISSING, UNKNOWN, lookup, not_yet_checked, plain, violation
 from policy.resource_types import GENERIC_RESOURCE
 
 # agent_obo/settings.py Settings.tags: the tags that say whose resource this is and where it runs.
@@ -59,13 +59,14 @@ def validate_required_tags(args: ResourceValidationArgs, report_violation: Repor
         return
     tags = lookup(props, "tags")
     if tags is UNKNOWN:
-        return
+        not_yet_checked(args.name, ["tags"])
     tags = tags if isinstance(tags, dict) else {}
     absent = [name for name in REQUIRED_TAGS if tags.get(name) is None or tags.get(name) == ""]
     if absent:
         report_violation(violation(
             f"Missing tags: {', '.join(absent)}.",
             "pass the stack's tags (agent_obo.settings Settings.tags) to every taggable resource."), None)
+    not_yet_checked(args.name, [f"tag {name}" for name in REQUIRED_TAGS if tags.get(name) is UNKNOWN])
 
 
 REQUIRED_TAGS_POLICY = ResourceValidationPolicy(

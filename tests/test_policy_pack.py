@@ -312,10 +312,19 @@ def test_connection_access_policy_reports_a_wrong_policy(dev, mutate, expected):
     assert any(expected in m for m in found), found
 
 
-def test_connection_access_policy_accepts_an_object_id_unknown_during_preview(dev):
+def notes(plan: Plan, policy_name: str) -> tuple[list[str], list[str]]:
+    """A policy's violations and its notes: what a preview could not check, said rather than passed."""
+    [result] = run_policies(plan, [POLICIES[policy_name]])
+    return [v.message for v in result.violations], result.notes
+
+
+def test_connection_access_policy_says_it_could_not_check_an_object_id_unknown_during_preview(dev):
     plan = replaced(dev, "office365-peruser-site-access",
                     set_at("properties.principal.identity.objectId", Unknown()))
-    assert messages(plan, "connection-access-policy") == []
+    violations, said = notes(plan, "connection-access-policy")
+    assert violations == []
+    assert said == ["can't run during preview: connection access: not known yet, so not checked in this preview: "
+                    "office365-peruser-site-access properties.principal.identity.objectId"]
 
 
 # --- easy-auth -------------------------------------------------------------------------------------
@@ -350,10 +359,11 @@ def test_easy_auth_reports(dev, mutate, expected):
     assert any(expected in m for m in found), found
 
 
-def test_easy_auth_accepts_the_real_settings_and_skips_an_audience_it_cannot_know_yet(dev):
+def test_easy_auth_accepts_the_real_settings_and_says_it_could_not_check_an_audience_it_cannot_know_yet(dev):
     assert messages(only(dev, "easy-auth-authsettings"), "easy-auth") == []
     unknown_client = set_at(f"{AAD}.registration.clientId", Unknown())
-    assert messages(only(dev, "easy-auth-authsettings", unknown_client), "easy-auth") == []
+    violations, said = notes(only(dev, "easy-auth-authsettings", unknown_client), "easy-auth")
+    assert violations == [] and len(said) == 1 and f"{AAD}.registration.clientId" in said[0]
 
 
 # --- site-hardening and publishing-credentials-declared --------------------------------------------
@@ -520,12 +530,15 @@ def _unknown_but_shape(inputs: dict[str, Any]) -> None:
     inputs.update({key: _every_leaf(value, Unknown) for key, value in inputs.items() if key not in SHAPE})
 
 
-def test_a_plan_whose_every_value_is_unknown_passes_without_a_crash(dev):
-    """During preview nothing here is known yet: no policy may accuse, and none may stop on it."""
+def test_a_plan_whose_every_value_is_unknown_passes_without_a_crash_and_says_what_it_did_not_check(dev):
+    """During preview nothing here is known yet: no policy may accuse, none may stop on it, and none may
+    pass in silence a value it never saw."""
     unknown = with_registrations(dev, [changed(r, _unknown_but_shape) for r in dev.resources])
     assert unknown.one(CONNECTION, PER_USER_CONNECTION).input("resourceType") == "connections"
     results = run_policies(unknown)
-    assert all(r.passed and not r.notes for r in results), verdict_section(results)
+    assert all(r.passed for r in results), verdict_section(results)
+    silent = [r.name for r in results if not r.notes]
+    assert silent == [], verdict_section(results)
 
 
 def test_harness_reports_a_policy_that_reads_an_unknown_value_as_the_engine_does(dev):

@@ -101,6 +101,8 @@ def test_app_only_connections_use_the_managed_identity_or_are_flagged_for_author
             flagged.append(spec.reference)  # validated and consented once by an operator
         elif spec.connector.managed_identity:
             assert value_set == {"name": "managedIdentityAuth", "values": {}}
+            # Learn's Standard multi-authentication example: a V2 connection on 2018-07-01-preview.
+            assert (connection.input("apiVersion"), connection.input("kind")) == ("2018-07-01-preview", "V2")
         else:
             assert value_set is None
             flagged.append(spec.reference)
@@ -194,11 +196,12 @@ def test_connections_json_has_one_entry_per_connection_and_marks_per_user_ones_d
     for spec in connection_specs(enabled(plan)):
         entry = entries[spec.reference]
         assert entry["authentication"] == {"type": "ManagedServiceIdentity"}
-        dynamic = entry.get("connectionProperties", {}).get("runtimeSource") == "Dynamic"
-        assert dynamic is spec.per_user
-        if spec.per_user:
-            assert entry["connectionProperties"]["dynamicConnectionProxyUrl"] == \
-                f"@appsetting('{spec.reference}_dynamicConnectionProxyUrl')"
+        proxy = f"@appsetting('{spec.reference}_dynamicConnectionProxyUrl')"
+        # Each Microsoft reader's view (agent_obo/tool_connections.py): the portal designer's nested
+        # form, the VS Code extension's and the standalone designer's top level.
+        for view in (entry.get("connectionProperties") or {}, entry):
+            assert (view.get("runtimeSource") == "Dynamic") is spec.per_user
+            assert view.get("dynamicConnectionProxyUrl") == (proxy if spec.per_user else None)
 
 
 def test_connection_app_settings_carry_the_connections_runtime_values(plan):
