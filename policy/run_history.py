@@ -27,7 +27,7 @@ from pulumi_policy import (
 )
 
 from agent_obo.workflow_tools import AUDIT_PREFIX, SECURED, TRACKED_PROPERTIES
-from policy.props import lookup, plain, violation
+from policy.props import UNKNOWN, lookup, not_yet_checked, plain, violation
 
 PACKAGE_TYPE = "pulumi-python:dynamic:Resource"
 SECURE_AGENT_KEY = "secureAgentRunHistory"
@@ -77,8 +77,10 @@ def validate_tool_run_history(args: ResourceValidationArgs, report_violation: Re
     if args.resource_type != PACKAGE_TYPE:
         return
     encoded = lookup(plain(args.props), "content_base64")
+    if encoded is UNKNOWN:
+        not_yet_checked(args.name, ["content_base64 (the workflow package)"])
     if not isinstance(encoded, str):
-        return  # not the workflow package, or not known yet
+        return  # not the workflow package
     try:
         workflows = _workflows(base64.b64decode(encoded, validate=True))
     except (binascii.Error, zipfile.BadZipFile, json.JSONDecodeError, KeyError) as error:
