@@ -191,7 +191,7 @@ def validate_publishing_credentials_declared(args: StackValidationArgs, report_v
     for resource, props in sites:
         site = (lookup(props, "name"), lookup(props, "resourceGroupName"))
         if UNKNOWN in site:
-            unchecked.append(f"the name of site {resource.name}, and so which settings are its")
+            unchecked.append(f"the name or resource group of site {resource.name}, and so which settings are its")
         if not all(isinstance(part, str) for part in site):
             continue
         for kind, found in declared.items():

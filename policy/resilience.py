@@ -17,7 +17,7 @@ from pulumi_policy import (
 )
 
 from policy.network import declared
-from policy.props import MISSING, UNKNOWN, lookup, plain, props_of, violation
+from policy.props import MISSING, UNKNOWN, lookup, not_yet_checked, plain, props_of, violation
 from policy.resource_types import (
     LOCK,
     MODEL_ACCOUNT,
@@ -124,8 +124,9 @@ def validate_delete_locks(args: StackValidationArgs, report_violation: ReportVio
         return
     resources = [(resource, props_of(resource)) for resource in args.resources]
     locks = [(r, p) for r, p in resources if r.resource_type == LOCK]
-    if any(lookup(p, "scope") is UNKNOWN for _, p in locks):
-        return  # scopes are resource ids: unknown until the resources exist
+    unknown = [r.name for r, p in locks if lookup(p, "scope") is UNKNOWN]
+    # Scopes are resource ids, unknown until the resources exist: say so rather than pass.
+    not_yet_checked("delete locks", [f"the scopes of {', '.join(unknown)}, and so what they lock"] if unknown else [])
     locked = {"/".join(str(lookup(p, "scope")).lower().rstrip("/").split("/")[-2:])
               for _, p in locks if lookup(p, "level") == "CanNotDelete"}
     for resource, props in resources:

@@ -537,7 +537,10 @@ def test_a_plan_whose_every_value_is_unknown_passes_without_a_crash_and_says_wha
     assert unknown.one(CONNECTION, PER_USER_CONNECTION).input("resourceType") == "connections"
     results = run_policies(unknown)
     assert all(r.passed for r in results), verdict_section(results)
-    silent = [r.name for r in results if not r.notes]
+    # Declared per stack and not declared by dev, so nothing to check here (policy/network.py,
+    # policy/resilience.py); every other policy has something to judge and must say it could not.
+    undeclared_on_dev = {"private-networking", "zone-redundancy", "health-check", "model-identity", "delete-locks"}
+    silent = [r.name for r in results if not r.notes and r.name not in undeclared_on_dev]
     assert silent == [], verdict_section(results)
 
 

@@ -112,6 +112,8 @@ def test_the_policy_pack_passes_every_first_preview_and_says_what_it_could_not_c
         assert f"{connection}-site-access properties.principal.identity.objectId" in said["connection-access-policy"]
     assert "registration.clientId" in said["easy-auth"]
     assert "office365-peruser_connectionRuntimeUrl" in said["site-hardening"]
+    if first_preview.stack == "prod":  # declares protectStatefulResources: its locks' scopes are resource ids
+        assert "the scopes of" in said["delete-locks"]
     # Values the stack file and the catalog decide are known in a first preview: checked, nothing to say.
     assert said["storage-hardening"] == said["model-local-auth"] == said["required-tags"] == ""
 
