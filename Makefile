@@ -53,6 +53,18 @@ lint: venv  ## static checks: ruff (style, errors) and mypy (types); bootstrap/ 
 	$(PY) -m mypy
 	cd bootstrap && ../$(PY) -m mypy --config-file ../pyproject.toml *.py
 
+# checkov, hash-locked in requirements-scan.txt, in a virtualenv of its own: neither the deploy set
+# nor the test tools carry it (docs/scan.md).
+SCAN_VENV := .scan-venv
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python $(PIP_INSTALL) -r requirements-scan.txt
+	touch $@
+
+.PHONY: scan
+scan: venv $(SCAN_VENV)/.installed  ## checkov's Azure checks on the ARM export of a plan; fails on unjustified findings: make scan STACK=prod
+	$(PY) scripts/scan.py $(STACK) --checkov $(SCAN_VENV)/bin/checkov
+
 benchmark: venv  ## warm wall time of `make plan` against importing the SDK modules it uses
 	$(PY) scripts/benchmark.py
 
@@ -69,6 +81,7 @@ lock:  ## re-resolve requirements*.in into the hash-locked requirements*.txt (pi
 	$(LOCK_TOOL)/bin/python -m pip install --quiet --disable-pip-version-check pip-tools==7.6.2
 	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 	$(PIP_COMPILE) --constraint requirements-dev.txt --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-scan.txt requirements-scan.in
 
 clean:  ## remove build output and test caches
 	rm -rf build .pytest_cache
