@@ -55,7 +55,7 @@ lint: venv  ## static checks: ruff (style, errors) and mypy (types); bootstrap/ 
 
 # checkov, hash-locked in requirements-scan.txt, in a virtualenv of its own: neither the deploy set
 # nor the test tools carry it (docs/scan.md).
-SCAN_VENV := .scan-venv
+SCAN_VENV := build/scan-venv
 $(SCAN_VENV)/.installed: requirements-scan.txt
 	$(PYTHON) -m venv $(SCAN_VENV)
 	$(SCAN_VENV)/bin/python $(PIP_INSTALL) -r requirements-scan.txt

@@ -4,8 +4,8 @@ Every failure must be one docs/scan.md justifies (JUSTIFIED below, with the reas
 fails the command, so a change that weakens a resource shows up here too, judged by rules this
 project did not write.
 
-    make scan STACK=prod        # the export, then checkov from its own virtualenv (.scan-venv)
-    .venv/bin/python scripts/scan.py prod --checkov .scan-venv/bin/checkov
+    make scan STACK=prod        # the export, then checkov from its own virtualenv (build/scan-venv)
+    .venv/bin/python scripts/scan.py prod --checkov build/scan-venv/bin/checkov
 
 Exit codes: 0 only justified failures, 1 an unjustified failure (or the export failed), 2 checkov missing.
 checkov runs offline (--skip-download): no guideline download, no telemetry.
@@ -103,10 +103,10 @@ def run_checkov(checkov: str, template: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stack")
-    parser.add_argument("--checkov", default=str(ROOT / ".scan-venv" / "bin" / "checkov"))
+    parser.add_argument("--checkov", default=str(ROOT / "build" / "scan-venv" / "bin" / "checkov"))
     args = parser.parse_args(argv)
     if not Path(args.checkov).exists():
-        print(f"error: no checkov at {args.checkov}; `make scan` installs it into .scan-venv", file=sys.stderr)
+        print(f"error: no checkov at {args.checkov}; `make scan` installs it into build/scan-venv", file=sys.stderr)
         return 2
     template = ROOT / "build" / args.stack / "arm-template.json"
     if export([args.stack, "--output", str(template)]) != 0:
