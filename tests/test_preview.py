@@ -239,3 +239,26 @@ def test_a_baseline_from_a_ref_that_is_not_a_commit_is_refused():
 
     with pytest.raises(ValueError, match="BASE=no-such-ref: not a commit of this repository"):
         baseline_plan("dev", "no-such-ref")
+
+
+# --- every switch, not only the stack files ---------------------------------------------------------
+
+SWITCHES = {
+    "access-key host storage, delegated tool scopes, open run history, a tool off, an existing model": {
+        "agent-obo:hostStorageAuthentication": "accessKey", "agent-obo:delegateToolScopesToChatApp": True,
+        "agent-obo:secureAgentRunHistory": False, "agent-obo:disabledTools": ["post_operations_status"],
+        "agent-obo:modelSource": "existing",
+        "agent-obo:existingModelEndpoint": "https://shared-oai.openai.azure.com/",
+        "agent-obo:existingModelResourceId": "/subscriptions/3c1f8a52-6b0e-4d7f-9a24-8e5b1c0d7f36/resourceGroups/"
+                                             "rg-shared-ai/providers/Microsoft.CognitiveServices/accounts/shared-oai"},
+}
+
+
+@pytest.mark.parametrize("overrides", SWITCHES.values(), ids=list(SWITCHES))
+def test_every_switch_plans_under_a_first_preview_as_it_deploys(overrides):
+    deployed = run_with(overrides).ok()
+    previewed = run_with(overrides, mode="first").ok()
+    assert shape(previewed) == shape(deployed)
+    for key, value in previewed.stack_outputs.items():
+        assert agrees(value, deployed.stack_outputs[key]), key
+    assert [r.name for r in run_policies(previewed) if r.violations] == []
