@@ -36,7 +36,10 @@ def _default_container_client(blob_endpoint: str, container: str) -> Any:
 
 
 def _is_not_yet_authorized(error: Exception) -> bool:
-    return getattr(error, "status_code", None) == 403
+    """A 403 that waiting can cure: the role assignment has not reached the data plane yet. A firewall's
+    refusal (AuthorizationFailure: privateNetworking without this machine's IP in storageFirewallIpRanges)
+    is not retried: it fails at once, with the storage service's own message."""
+    return getattr(error, "status_code", None) == 403 and getattr(error, "error_code", None) != "AuthorizationFailure"
 
 
 class PackageBlobProvider(dynamic.ResourceProvider):

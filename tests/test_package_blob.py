@@ -22,8 +22,9 @@ PROPS = {
 
 
 class FakeContainer:
-    def __init__(self, forbidden_uploads: int = 0):
+    def __init__(self, forbidden_uploads: int = 0, error_code: str = "AuthorizationPermissionMismatch"):
         self.forbidden_uploads = forbidden_uploads
+        self.error_code = error_code
         self.blobs: dict[str, bytes] = {}
         self.calls: list[str] = []
 
@@ -31,8 +32,9 @@ class FakeContainer:
         self.calls.append("upload")
         if self.forbidden_uploads:
             self.forbidden_uploads -= 1
-            error = HttpResponseError(message="AuthorizationPermissionMismatch")
+            error = HttpResponseError(message=self.error_code)
             error.status_code = 403
+            error.error_code = self.error_code
             raise error
         assert overwrite is True and content_settings.content_type == "application/zip"
         self.blobs[name] = data
@@ -129,3 +131,13 @@ def test_the_recorded_provider_unpickles_in_a_fresh_process_from_the_project_dir
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["components.package_blob", "PackageBlobProvider"]
+
+
+def test_a_storage_firewall_refusal_fails_at_once():
+    # privateNetworking without the deploying machine's IP in storageFirewallIpRanges: no amount of
+    # waiting helps, so the upload does not sit out the role-assignment retry window.
+    container = FakeContainer(forbidden_uploads=100, error_code="AuthorizationFailure")
+    clock = Clock()
+    with pytest.raises(HttpResponseError, match="AuthorizationFailure"):
+        provider(container, clock).create(dict(PROPS))
+    assert container.calls == ["upload"] and clock.sleeps == []
