@@ -25,10 +25,13 @@ from offline.runner import PROJECT_DIR, run_stack
 
 
 def baseline_plan(stack: str, ref: str, project_dir: Path = PROJECT_DIR) -> Plan:
-    archive = subprocess.run(["git", "-C", str(project_dir), "archive", "--format=tar", ref],
-                             capture_output=True, check=False)
-    if archive.returncode != 0:
-        raise ValueError(f"BASE={ref}: not a commit of this repository ({archive.stderr.decode().strip()})")
+    # Resolved to a commit first, as a revision and never as an option (a BASE starting with "-").
+    commit = subprocess.run(["git", "-C", str(project_dir), "rev-parse", "--verify", "--quiet", "--end-of-options",
+                             f"{ref}^{{commit}}"], capture_output=True, text=True, check=False)
+    if commit.returncode != 0:
+        raise ValueError(f"BASE={ref}: not a commit of this repository")
+    archive = subprocess.run(["git", "-C", str(project_dir), "archive", "--format=tar", commit.stdout.strip()],
+                             capture_output=True, check=True)
     with tempfile.TemporaryDirectory(prefix="agent-obo-baseline-") as scratch:
         tree = Path(scratch) / "tree"
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:

@@ -6,6 +6,8 @@ Every stack file runs once in this mode per session (tests/conftest.py `first_pr
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pulumi.output import Unknown
 
@@ -234,11 +236,15 @@ def test_a_baseline_is_the_committed_program_run_with_every_output_known(tmp_pat
     assert recorded.mode == "up" and shape(recorded) == shape(plans["dev"])
 
 
-def test_a_baseline_from_a_ref_that_is_not_a_commit_is_refused():
+@pytest.mark.parametrize("ref", ["no-such-ref", "--output=/tmp/agent-obo-archive.tar", "HEAD:README.md"])
+def test_a_baseline_from_a_ref_that_is_not_a_commit_is_refused(ref):
+    from pathlib import Path
+
     from offline.baseline import baseline_plan
 
-    with pytest.raises(ValueError, match="BASE=no-such-ref: not a commit of this repository"):
-        baseline_plan("dev", "no-such-ref")
+    with pytest.raises(ValueError, match=f"BASE={re.escape(ref)}: not a commit of this repository"):
+        baseline_plan("dev", ref)
+    assert not Path("/tmp/agent-obo-archive.tar").exists()
 
 
 # --- every switch, not only the stack files ---------------------------------------------------------
