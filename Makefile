@@ -51,7 +51,7 @@ test: venv kql-check  ## the whole suite, every stack file included
 lint: venv  ## static checks: ruff (style, errors) and mypy (types); bootstrap/ is its own program
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	cd bootstrap && ../$(PY) -m mypy --config-file ../pyproject.toml *.py
+	cd bootstrap && MYPYPATH=.. ../$(PY) -m mypy --config-file ../pyproject.toml *.py  # it imports the parent's modules
 
 # checkov, hash-locked in requirements-scan.txt, in a virtualenv of its own: neither the deploy set
 # nor the test tools carry it (docs/scan.md).
@@ -68,8 +68,9 @@ scan: venv $(SCAN_VENV)/.installed  ## checkov's Azure checks on the ARM export 
 benchmark: venv  ## warm wall time of `make plan` against importing the SDK modules it uses
 	$(PY) scripts/benchmark.py
 
-docs: venv  ## regenerate docs/identity-matrix.md from catalog/tools.yaml
+docs: venv  ## regenerate docs/identity-matrix.md from catalog/tools.yaml, and the identity table of docs/operations.md from the offline plans
 	$(PY) -m agent_obo.identity_matrix
+	$(PY) -m offline.access_table
 
 # After changing a pin in a .in file: re-resolve and re-hash both lock files. The deploy set is locked
 # under the constraint of the dev lock, so both give every shared package the same version.

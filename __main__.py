@@ -26,7 +26,6 @@ from components.private_network import (
     PrivateNetwork,
     PrivateNetworkArgs,
 )
-from components.resource_group import ResourceGroupArgs, WorkloadResourceGroup
 from components.runtime_identity import RuntimeIdentity, RuntimeIdentityArgs
 from components.runtime_storage import RuntimeStorage, RuntimeStorageArgs
 from components.tool_connections import (
@@ -44,8 +43,8 @@ settings, names, tags = deployment.settings, deployment.names, deployment.settin
 sign_in = settings.sign_in
 net = settings.network  # None: public endpoints
 
-group = WorkloadResourceGroup("workload", ResourceGroupArgs(
-    name=names.resource_group, location=settings.location, tags=tags))
+# The environment's resource group exists already: the bootstrap creates it (agent_obo/prepare.py).
+group = deployment.resource_group
 
 observability = Observability("observability", ObservabilityArgs(
     resource_group_name=group.name, location=settings.location, workspace_name=names.log_analytics,

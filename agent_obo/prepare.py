@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_azuread as azuread
-from pulumi_azure_native import authorization
+from pulumi_azure_native import authorization, resources
 
 from agent_obo import catalog as catalog_file
 from agent_obo import monitoring_queries, workflow_files
@@ -31,9 +31,30 @@ from agent_obo.workflow_tools import workflow_tools
 
 
 @dataclass(frozen=True)
+class ResourceGroup:
+    name: str
+    id: str
+
+
+def environment_group(name: str, location: str) -> ResourceGroup:
+    """The environment's resource group, which the bootstrap creates (bootstrap/, docs/operations.md):
+    each environment's deploy identity holds its roles on that group only, so it could not create
+    the group itself. Read here, before any resource, so a missing group stops the plan with the way
+    to create it."""
+    try:
+        group = resources.get_resource_group(resource_group_name=name)
+    except Exception as problem:  # the invoke's error is whatever Azure answered (not found, forbidden)
+        raise SettingsError("the environment's resource group cannot be read", [
+            f"resource group {name!r}: {problem}; the bootstrap creates one per stack file (docs/operations.md, "
+            f"\"Team set-up\"); trying it alone: az group create --name {name} --location {location}"]) from None
+    return ResourceGroup(name=group.name, id=group.id)
+
+
+@dataclass(frozen=True)
 class Deployment:
     settings: Settings
     names: Names
+    resource_group: ResourceGroup  # created by the bootstrap, never by the program
     subscription_id: str
     tenant_id: str
     deployer_object_id: str
@@ -101,6 +122,7 @@ def prepare() -> Deployment:
     entra = azuread.get_client_config()
     deployer_as_service_principal = azuread.get_service_principals(object_ids=[entra.object_id], ignore_missing=True)
     names = names_for(azure.subscription_id, settings.environment, settings.location)
+    group = environment_group(names.resource_group, settings.location)
     app_settings = site_app_settings(settings, connections, subscription_id=azure.subscription_id,
                                      tenant_id=entra.tenant_id, resource_group_name=names.resource_group,
                                      content_share_name=names.content_share)
@@ -108,6 +130,7 @@ def prepare() -> Deployment:
     return Deployment(
         settings=settings,
         names=names,
+        resource_group=group,
         subscription_id=azure.subscription_id,
         tenant_id=entra.tenant_id,
         deployer_object_id=entra.object_id,

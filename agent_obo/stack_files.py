@@ -10,7 +10,9 @@ its config from the same functions, so both paths refuse the same files.
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +84,28 @@ def check_project_files(stack: str, project_dir: Path | None = None) -> None:
     project_dir = project_dir or program_dir()
     project = project_file(project_dir)
     stack_values(stack, project["name"], project_dir)
+
+
+def stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
+    """The stacks that have a file here: one per environment."""
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
+def cli_string(value: Any) -> str:
+    """A config value as the language host receives it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def stack_config(stack_values: Mapping[str, Any], project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+    """Pulumi.yaml defaults overlaid with a stack file's `config:` block, as the CLI hands them over."""
+    project = project_file(project_dir)
+    name = project["name"]
+    config = {f"{name}:{key}": cli_string(spec["default"])
+              for key, spec in (project.get("config") or {}).items() if "default" in spec}
+    for key, value in (stack_values or {}).items():
+        config[key if ":" in key else f"{name}:{key}"] = cli_string(value)
+    return config

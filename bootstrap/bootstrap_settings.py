@@ -1,7 +1,9 @@
 """The bootstrap stack's settings and Azure names, checked before any resource is registered.
 
-Every default lives in Pulumi.yaml (the CLI applies it), so this module only reads and checks. A
-bad value stops the program with every problem listed, so nothing half-made reaches Azure.
+Every default lives in Pulumi.yaml (the CLI applies it), so this module only reads and checks. The
+environments are not a setting: they are the parent project's stack files (agent_obo/environments.py),
+so each Pulumi.<stack>.yaml gets its resource group and pipeline identities here, and nothing else
+does. A bad value stops the program with every problem listed, so nothing half-made reaches Azure.
 """
 
 from __future__ import annotations
@@ -12,16 +14,24 @@ from dataclasses import dataclass
 
 import pulumi
 
-DEPLOYMENT_ACCESS_MODES = ("constrained", "owner")
-# GitHub owner, repository, branch and environment names as they appear in OpenID Connect subjects;
+from agent_obo.environments import Environment
+
+# GitHub owner, repository and environment names as they appear in OpenID Connect subjects;
 # ':' would change a subject's meaning and whitespace never appears in one.
-_GITHUB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_BRANCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$")
-_SUBSCRIPTION_SCOPE = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}$")
-_OBJECT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-# Microsoft Entra allows at most 20 federated identity credentials on one identity.
-MAX_FEDERATED_CREDENTIALS = 20
+_GITHUB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 WORKLOAD = "agentobo"
+# A pull request's preview of environment <env> runs in the GitHub environment <env>-preview.
+PREVIEW_SUFFIX = "-preview"
+# Settings earlier versions read, and why they are gone: a stack file that still sets one is told.
+REMOVED_SETTINGS = {
+    "mainBranch": "no job signs in as a branch any more: each identity trusts one GitHub environment only",
+    "deployEnvironments": "the environments are the project's stack files (Pulumi.<stack>.yaml)",
+    "deploymentScope": "each environment's deploy identity holds its roles on that environment's resource "
+                       "group, which the bootstrap creates, never on a subscription",
+    "deploymentAccess": "the deploy identities are always constrained (Contributor and a conditioned role "
+                        "assignment right on their own resource group); Owner is no longer offered",
+}
 
 
 class BootstrapSettingsError(ValueError):
@@ -38,10 +48,7 @@ class BootstrapSettings:
     owner: str
     github_owner: str
     github_repository: str
-    main_branch: str
-    deploy_environments: tuple[str, ...]
-    deployment_scope: str  # "" means the subscription the bootstrap runs in
-    deployment_access: str
+    environments: tuple[Environment, ...]
     state_operators: tuple[str, ...]
     state_soft_delete_days: int
 
@@ -49,71 +56,52 @@ class BootstrapSettings:
     def repository(self) -> str:
         return f"{self.github_owner}/{self.github_repository}"
 
-    @property
-    def preview_subjects(self) -> list[str]:
-        """Pull-request jobs: the subject GitHub gives every `pull_request` run of the repository."""
-        return [f"repo:{self.repository}:pull_request"]
+    def deploy_subject(self, environment: str) -> str:
+        """The subject GitHub gives a job that names `environment: <env>`, whatever its branch or event:
+        the GitHub environment's protection rules (reviewers, branches) decide who gets one."""
+        return f"repo:{self.repository}:environment:{environment}"
 
-    @property
-    def deploy_subjects(self) -> list[str]:
-        """Jobs on the main branch, and jobs of each deploy environment: a job that names an
-        `environment:` gets that environment's subject instead of its branch's."""
-        return [f"repo:{self.repository}:ref:refs/heads/{self.main_branch}",
-                *(f"repo:{self.repository}:environment:{env}" for env in self.deploy_environments)]
+    def preview_subject(self, environment: str) -> str:
+        return self.deploy_subject(environment + PREVIEW_SUFFIX)
 
     @property
     def tags(self) -> dict[str, str]:
         return {"owner": self.owner, "workload": "agent-obo", "purpose": "pulumi-state-and-pipeline",
                 "managed-by": "pulumi:agent-obo-bootstrap"}
 
+    def environment_tags(self, environment: str) -> dict[str, str]:
+        """The tags the program gives every resource of the environment (agent_obo/settings.py)."""
+        return {"environment": environment, "project": "agent-obo", "owner": self.owner,
+                "managed-by": "pulumi:agent-obo-bootstrap"}
 
-def load_settings(config: pulumi.Config) -> BootstrapSettings:
-    environments = config.require_object("deployEnvironments")
+
+def load_settings(config: pulumi.Config, environments: list[Environment]) -> BootstrapSettings:
     operators = config.require_object("stateOperators")
     settings = BootstrapSettings(
         location=config.require("location"),
         owner=config.require("owner"),
         github_owner=config.require("githubOwner"),
         github_repository=config.require("githubRepository"),
-        main_branch=config.require("mainBranch"),
-        deploy_environments=tuple(environments) if isinstance(environments, list) else (),
-        deployment_scope=config.require("deploymentScope"),
-        deployment_access=config.require("deploymentAccess"),
+        environments=tuple(environments),
         state_operators=tuple(operators) if isinstance(operators, list) else (),
         state_soft_delete_days=config.require_int("stateSoftDeleteDays"),
     )
-    problems = _problems(settings, environments, operators)
+    problems = [f"{key} = {config.get(key)!r}: no longer a setting; {why}; remove it"
+                for key, why in REMOVED_SETTINGS.items() if config.get(key) is not None]
+    problems += _problems(settings, operators)
     if problems:
         raise BootstrapSettingsError(problems)
     return settings
 
 
-def _problems(settings: BootstrapSettings, environments: object, operators: object) -> list[str]:
+def _problems(settings: BootstrapSettings, operators: object) -> list[str]:
     problems: list[str] = []
     for key, value in (("githubOwner", settings.github_owner), ("githubRepository", settings.github_repository)):
-        if not _GITHUB_NAME.match(value):
+        if not _GITHUB_NAME.fullmatch(value):
             problems.append(f"{key} = {value!r}: a GitHub name (letters, digits, '-', '_', '.'); "
                             "owner and repository are separate settings")
-    if not _BRANCH_NAME.match(settings.main_branch):
-        problems.append(f"mainBranch = {settings.main_branch!r}: not a branch name")
-    if not isinstance(environments, list) or not environments:
-        problems.append("deployEnvironments: a non-empty list of GitHub environment names")
-    else:
-        for env in environments:
-            if not isinstance(env, str) or not _GITHUB_NAME.match(env):
-                problems.append(f"deployEnvironments: {env!r} is not an environment name")
-        if len(set(environments)) != len(environments):
-            problems.append(f"deployEnvironments: {environments} lists a name twice")
-        if len(environments) + 1 > MAX_FEDERATED_CREDENTIALS:
-            problems.append(f"deployEnvironments: at most {MAX_FEDERATED_CREDENTIALS - 1} "
-                            "(one federated credential each, plus the main branch's)")
-    if settings.deployment_scope and not _SUBSCRIPTION_SCOPE.match(settings.deployment_scope):
-        problems.append(f"deploymentScope = {settings.deployment_scope!r}: /subscriptions/<subscription id> "
-                        "(the program creates its own resource group, so nothing narrower works)")
-    if settings.deployment_access not in DEPLOYMENT_ACCESS_MODES:
-        problems.append(f"deploymentAccess = {settings.deployment_access!r}: "
-                        f"one of {', '.join(DEPLOYMENT_ACCESS_MODES)}")
-    if not isinstance(operators, list) or any(not isinstance(o, str) or not _OBJECT_ID.match(o) for o in operators):
+    if not isinstance(operators, list) or any(not isinstance(o, str) or not _OBJECT_ID.fullmatch(o)
+                                              for o in operators):
         problems.append(f"stateOperators = {operators!r}: a list of Entra group object ids")
     if not 1 <= settings.state_soft_delete_days <= 365:
         problems.append(f"stateSoftDeleteDays = {settings.state_soft_delete_days}: 1 to 365")
@@ -140,13 +128,9 @@ class BootstrapNames:
         # 3-24 letters, digits and '-', globally unique (and reserved for 90 days after a purge-protected delete).
         return f"kv-{WORKLOAD}-{self.suffix}"
 
-    @property
-    def preview_identity(self) -> str:
-        return f"id-{WORKLOAD}-pipeline-preview-{self.suffix}"
-
-    @property
-    def deploy_identity(self) -> str:
-        return f"id-{WORKLOAD}-pipeline-deploy-{self.suffix}"
+    def identity(self, environment: str, role: str) -> str:
+        """`id-agentobo-prod-deploy-1a2b3c`: one per environment and role (deploy, preview)."""
+        return f"id-{WORKLOAD}-{environment}-{role}-{self.suffix}"
 
 
 def names_for(subscription_id: str, location: str) -> BootstrapNames:

@@ -1,39 +1,49 @@
-"""The identities the GitHub pipeline signs in as, with OpenID Connect and no stored secret.
+"""Each environment's resource group and the two identities the GitHub pipeline signs in as for it.
 
-Two identities, because a pull request runs code nobody has reviewed yet: its preview signs in as
-an identity that can read the subscription and the state but change nothing, while only
-jobs of the main branch and of the deploy environments (the prod one behind required reviewers)
-can sign in as the identity that deploys. Each identity trusts GitHub's token issuer for exactly
-the subjects listed in its federated credentials.
+Per environment, because the boundary between dev and prod must be one Azure enforces, not a step
+in a workflow: the prod deploy identity can change prod and nothing else, and a token for it exists
+only in a job of the GitHub environment `prod` (its reviewers and branch rules decide who gets one).
 
-What `pulumi up` needs at the deployment subscription: Contributor for the resources, and the
-right to create the role assignments the program makes (the runtime identity's storage roles, the
-model role, the runbook reader, the deployer's package upload). `constrained` grants that right
-through Role Based Access Control Administrator with a condition that admits only those roles, so
-the pipeline can never grant itself or anyone Owner; `owner` grants Owner, simpler but unbounded.
-Microsoft Graph rights (app registration, admin consent) are granted by a tenant administrator,
-not here: docs/operations.md lists them.
+- **deploy** (`repo:<owner>/<repo>:environment:<env>`): Contributor on the environment's resource
+  group, which this program creates (so no pipeline identity needs a right on the subscription);
+  Role Based Access Control Administrator there, with a condition admitting only the roles the
+  program assigns and only to service principals; Locks Contributor there where the stack protects
+  its stateful resources with delete locks; read and write of its own state container, use of its
+  own secrets key; in Microsoft Graph, reading applications and managing the ones it owns.
+- **preview** (`repo:<owner>/<repo>:environment:<env>-preview`): Reader on the same group, read of
+  the same state container, use of the same key (a preview decrypts the stack's config), and
+  reading applications in Microsoft Graph. It changes nothing, and it cannot read or decrypt any
+  other environment's state.
+
+Both identities live in the bootstrap's own resource group, where no pipeline identity holds any
+role, so neither can add a federated credential to itself. No identity receives a tenant-wide
+Entra write permission: consent and user assignment are an administrator's step (make grant-sign-in).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_azure_native import authorization, managedidentity
-from state_backend import KEY_VAULT_CRYPTO_USER, STORAGE_BLOB_DATA_CONTRIBUTOR, role_definition_id
+import pulumi_azuread as azuread
+from pulumi_azure_native import authorization, managedidentity, resources
+
+from components.role_ids import (
+    CONTRIBUTOR,
+    KEY_VAULT_CRYPTO_USER,
+    LOCKS_CONTRIBUTOR,
+    READER,
+    ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR,
+    STORAGE_BLOB_DATA_CONTRIBUTOR,
+    STORAGE_BLOB_DATA_READER,
+    role_definition_id,
+)
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
-
-# Built-in role definition ids (the same in every subscription).
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
-CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
-OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
-RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
-STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 
 # The roles the agent-obo program assigns (components/role_ids.py); tests/test_bootstrap.py checks
 # this list against every stack's plan, so a new role in the program cannot be forgotten here.
@@ -45,21 +55,38 @@ PROGRAM_ASSIGNED_ROLES = {
     "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
     "Cognitive Services OpenAI User": "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
 }
+# Every principal the program assigns a role to is a managed identity, or the deploy identity itself.
+PROGRAM_PRINCIPAL_TYPES = ("ServicePrincipal",)
+
+# Microsoft Graph application permissions per pipeline identity: reading applications and service
+# principals (the program reads Microsoft Graph's scope ids and its own app), and, to deploy,
+# creating the chat app and managing only the apps it owns (learn.microsoft.com/graph/
+# permissions-reference: Application.ReadWrite.OwnedBy "cannot update any apps that it is not an
+# owner of"). Never AppRoleAssignment.ReadWrite.All or DelegatedPermissionGrant.ReadWrite.All.
+GRAPH_PERMISSIONS = {
+    "deploy": ("Application.Read.All", "Application.ReadWrite.OwnedBy"),
+    "preview": ("Application.Read.All",),
+}
 
 
-def constrained_assignment_condition(role_ids: Iterable[str]) -> str:
+def constrained_assignment_condition(role_ids: Iterable[str], principal_types: Iterable[str]) -> str:
     """An Azure ABAC condition (version 2.0) that lets its holder create and delete role assignments
-    of the listed roles only (learn.microsoft.com/azure/role-based-access-control/
-    delegate-role-assignments-examples, "Constrain roles"). Creating and deleting need one clause
-    each: the role of a new assignment is in the request, that of an existing one on the resource."""
+    only of the listed roles and only for principals of the listed types: Learn, "Examples to delegate
+    Azure role assignment management with conditions", "Constrain roles and principal types"
+    (learn.microsoft.com/azure/role-based-access-control/delegate-role-assignments-examples). Creating
+    and deleting need one clause each: a new assignment's attributes are in the request, an existing
+    one's on the resource. ABAC can also constrain the principal ids, but the program's identities
+    do not exist before its first `pulumi up`, so roles and principal types are as far as it goes."""
     ids = ", ".join(sorted(set(role_ids)))
-    return (
-        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
-        f"(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{ids}}}))"
-        " AND "
-        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
-        f"(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {{{ids}}}))"
-    )
+    types = ", ".join(f"'{t}'" for t in sorted(set(principal_types)))
+
+    def clause(action: str, source: str) -> str:
+        return (f"((!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}})) OR "
+                f"({source}[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals "
+                f"{{{ids}}} AND {source}[Microsoft.Authorization/roleAssignments:PrincipalType] "
+                f"ForAnyOfAnyValues:StringEqualsIgnoreCase {{{types}}}))")
+
+    return clause("write", "@Request") + " AND " + clause("delete", "@Resource")
 
 
 @dataclass(frozen=True)
@@ -73,50 +100,49 @@ class RoleGrant:
     condition: str | None = None
 
 
-def state_grants(state_role_id: str, state_container_id: pulumi.Input[str],
-                 secrets_key_id: pulumi.Input[str]) -> list[RoleGrant]:
-    """Access to the state container (`state_role_id`) and use of the key that decrypts the stacks'
-    secrets; neither identity may manage the account or the vault."""
-    access = "read and write checkpoints" if state_role_id == STORAGE_BLOB_DATA_CONTRIBUTOR else "read checkpoints"
-    return [
-        RoleGrant("state-blobs", state_role_id, state_container_id, f"Pulumi state: {access} in the state container"),
-        RoleGrant("secrets-key", KEY_VAULT_CRYPTO_USER, secrets_key_id,
-                  "Pulumi secrets: encrypt and decrypt stack data keys with the secrets key"),
+def deploy_grants(environment: str, group_id: pulumi.Input[str], state_container_id: pulumi.Input[str],
+                  secrets_key_id: pulumi.Input[str], delete_locks: bool) -> list[RoleGrant]:
+    grants = [
+        RoleGrant("group-contributor", CONTRIBUTOR, group_id,
+                  f"pulumi up of {environment}: create, change and delete the environment's resources"),
+        RoleGrant("group-role-assignments", ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR, group_id,
+                  f"pulumi up of {environment}: assign only the program's data roles, only to service "
+                  "principals (condition)",
+                  condition=constrained_assignment_condition(PROGRAM_ASSIGNED_ROLES.values(), PROGRAM_PRINCIPAL_TYPES)),
     ]
+    if delete_locks:
+        grants.append(RoleGrant("group-locks", LOCKS_CONTRIBUTOR, group_id,
+                                f"pulumi up of {environment}: the delete locks on its stateful resources"))
+    return [*grants,
+            RoleGrant("state-blobs", STORAGE_BLOB_DATA_CONTRIBUTOR, state_container_id,
+                      f"Pulumi state of {environment}: read and write its checkpoints"),
+            RoleGrant("secrets-key", KEY_VAULT_CRYPTO_USER, secrets_key_id,
+                      f"Pulumi secrets of {environment}: encrypt and decrypt its data key")]
 
 
-def preview_grants(deployment_scope: str, state_container_id: pulumi.Input[str],
+def preview_grants(environment: str, group_id: pulumi.Input[str], state_container_id: pulumi.Input[str],
                    secrets_key_id: pulumi.Input[str]) -> list[RoleGrant]:
-    """A preview reads what is deployed and the last checkpoint, and writes neither (it takes no
-    stack lock): read-only everywhere."""
+    """A preview reads what is deployed and the last checkpoint, writes neither (it takes no stack
+    lock), and decrypts the stack's own config to evaluate the program."""
     return [
-        RoleGrant("deployment-reader", READER, deployment_scope,
-                  "pulumi preview on pull requests: read what is deployed, change nothing"),
-        *state_grants(STORAGE_BLOB_DATA_READER, state_container_id, secrets_key_id),
+        RoleGrant("group-reader", READER, group_id, f"pulumi preview of {environment}: read what is deployed"),
+        RoleGrant("state-blobs", STORAGE_BLOB_DATA_READER, state_container_id,
+                  f"Pulumi state of {environment}: read its checkpoints"),
+        RoleGrant("secrets-key", KEY_VAULT_CRYPTO_USER, secrets_key_id,
+                  f"Pulumi secrets of {environment}: decrypt its data key to read its config"),
     ]
-
-
-def deploy_grants(deployment_scope: str, deployment_access: str, state_container_id: pulumi.Input[str],
-                  secrets_key_id: pulumi.Input[str]) -> list[RoleGrant]:
-    if deployment_access == "owner":
-        deployment = [RoleGrant("deployment-owner", OWNER, deployment_scope,
-                                "pulumi up: every resource and every role assignment of the program")]
-    else:
-        deployment = [
-            RoleGrant("deployment-contributor", CONTRIBUTOR, deployment_scope,
-                      "pulumi up: create, change and delete the program's resources"),
-            RoleGrant("deployment-role-assignments", RBAC_ADMINISTRATOR, deployment_scope,
-                      "pulumi up: assign only the data roles the program assigns (condition)",
-                      condition=constrained_assignment_condition(PROGRAM_ASSIGNED_ROLES.values())),
-        ]
-    return [*deployment, *state_grants(STORAGE_BLOB_DATA_CONTRIBUTOR, state_container_id, secrets_key_id)]
 
 
 def credential_name(subject: str) -> str:
     """`repo:o/r:environment:prod` -> `github-environment-prod`: letters, digits, '-' and '_' only."""
     claim = subject.split(":", 2)[2]
-    return "github-" + re.sub(r"[^A-Za-z0-9_-]+", "-", claim.removeprefix("ref:refs/heads/").replace(
-        ":", "-")).strip("-")
+    return "github-" + re.sub(r"[^A-Za-z0-9_-]+", "-", claim.replace(":", "-")).strip("-")
+
+
+@dataclass
+class GraphServicePrincipal:
+    object_id: str
+    app_role_ids: Mapping[str, str]  # application permission name -> id
 
 
 @dataclass
@@ -127,6 +153,8 @@ class PipelineIdentityArgs:
     subscription_id: str
     subjects: list[str]
     grants: list[RoleGrant]
+    graph: GraphServicePrincipal
+    graph_permissions: tuple[str, ...]
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -173,7 +201,65 @@ class PipelineIdentity(pulumi.ComponentResource):
             )
             for grant in args.grants
         ]
+        # Microsoft Graph application permissions are app role assignments on Graph's service
+        # principal (the portal offers none for managed identities).
+        self.graph_permissions = [
+            azuread.AppRoleAssignment(
+                f"{name}-graph-{permission}",
+                app_role_id=args.graph.app_role_ids[permission],
+                principal_object_id=self.identity.principal_id,
+                resource_object_id=args.graph.object_id,
+                opts=child,
+            )
+            for permission in args.graph_permissions
+        ]
         self.client_id = self.identity.client_id
         self.principal_id = self.identity.principal_id
         self.register_outputs({"clientId": self.client_id, "principalId": self.principal_id,
-                               "subjects": args.subjects})
+                               "subjects": args.subjects, "graphPermissions": list(args.graph_permissions)})
+
+
+@dataclass
+class EnvironmentPipelineArgs:
+    environment: str
+    group_name: str  # agent_obo/naming.py: the group the program deploys into
+    group_location: str
+    group_tags: dict[str, str]
+    identity_group_name: pulumi.Input[str]  # the bootstrap's own group
+    location: str
+    subscription_id: str
+    deploy_identity_name: str
+    preview_identity_name: str
+    deploy_subject: str
+    preview_subject: str
+    state_container_id: pulumi.Input[str]
+    secrets_key_id: pulumi.Input[str]
+    delete_locks: bool
+    graph: GraphServicePrincipal
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class EnvironmentPipeline(pulumi.ComponentResource):
+    """One environment: its resource group, and its deploy and preview identities."""
+
+    def __init__(self, name: str, args: EnvironmentPipelineArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("agent-obo-bootstrap:pipeline:EnvironmentPipeline", name, None, opts)
+        # Protected: deleting the group deletes the whole environment with it, so dropping a stack file
+        # makes the next bootstrap update fail instead (docs/operations.md, retiring an environment).
+        self.group = resources.ResourceGroup(
+            f"{name}-group", resource_group_name=args.group_name, location=args.group_location,
+            tags=args.group_tags, opts=pulumi.ResourceOptions(parent=self, protect=True))
+        grants = {
+            "deploy": deploy_grants(args.environment, self.group.id, args.state_container_id, args.secrets_key_id,
+                                    args.delete_locks),
+            "preview": preview_grants(args.environment, self.group.id, args.state_container_id, args.secrets_key_id),
+        }
+        identities = {role: PipelineIdentity(f"{name}-{role}", PipelineIdentityArgs(
+            identity_name=identity_name, resource_group_name=args.identity_group_name, location=args.location,
+            subscription_id=args.subscription_id, subjects=[subject], grants=grants[role], graph=args.graph,
+            graph_permissions=GRAPH_PERMISSIONS[role], tags=args.tags), opts=pulumi.ResourceOptions(parent=self))
+            for role, identity_name, subject in (("deploy", args.deploy_identity_name, args.deploy_subject),
+                                                 ("preview", args.preview_identity_name, args.preview_subject))}
+        self.deploy, self.preview = identities["deploy"], identities["preview"]
+        self.register_outputs({"resourceGroup": self.group.name, "deployClientId": self.deploy.client_id,
+                               "previewClientId": self.preview.client_id})

@@ -1,11 +1,13 @@
-"""Where every agent-obo stack keeps its Pulumi state, and the key that encrypts its secrets.
+"""Where each agent-obo environment keeps its Pulumi state, and the key that encrypts its secrets.
 
-The Pulumi CLI's `azblob://` backend and `azurekeyvault://` secrets provider both sign in with
-Microsoft Entra ID (DefaultAzureCredential: `az login` on a laptop, the OpenID Connect session
-azure/login leaves in the pipeline), so the account runs with shared keys off and nobody holds a
-storage key or a passphrase. The state is the one thing that cannot be rebuilt from the code:
-versioning and soft delete keep earlier checkpoints restorable, and the account, container, vault
-and key are protected from `pulumi destroy`.
+One container and one key per environment, so an identity given one environment's state and key
+can neither read another's checkpoints nor decrypt its secrets; the bootstrap's own state has a
+container and key of its own that no pipeline identity reaches. The Pulumi CLI's `azblob://` backend
+and `azurekeyvault://` secrets provider both sign in with Microsoft Entra ID (DefaultAzureCredential:
+`az login` on a laptop, the OpenID Connect session azure/login leaves in the pipeline), so the account
+runs with shared keys off and nobody holds a storage key or a passphrase. The state is the one thing
+that cannot be rebuilt from the code: versioning and soft delete keep earlier checkpoints restorable,
+and the account, containers, vault and keys are protected from `pulumi destroy`.
 """
 
 from __future__ import annotations
@@ -15,20 +17,25 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import authorization, keyvault, resources, storage
 
-STATE_CONTAINER = "pulumi-state"
-SECRETS_KEY = "pulumi-secrets"
+from components.role_ids import KEY_VAULT_CRYPTO_USER, STORAGE_BLOB_DATA_CONTRIBUTOR, role_definition_id
+
+# The bootstrap's own state: only the state operators reach it.
+BOOTSTRAP_STATE = "bootstrap"
 # RSA 3072: above the 2048-bit floor, and Key Vault's standard tier holds it in software at no extra cost.
 SECRETS_KEY_SIZE = 3072
 # Purge protection forbids purging a deleted vault before this many days: the key that decrypts
 # every stack's secrets cannot be destroyed by one mistaken delete.
 VAULT_SOFT_DELETE_DAYS = 90
 
-STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
-KEY_VAULT_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
 
 
-def role_definition_id(subscription_id: str, role_id: str) -> str:
-    return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role_id}"
+def state_container(name: str) -> str:
+    """`pulumi-state-prod`: 3-63 lower-case letters, digits and '-'."""
+    return f"pulumi-state-{name}"
+
+
+def secrets_key(name: str) -> str:
+    return f"pulumi-secrets-{name}"
 
 
 @dataclass
@@ -41,13 +48,15 @@ class PulumiStateBackendArgs:
     tenant_id: str
     soft_delete_days: int
     tags: dict[str, str]
+    environments: list[str]  # a container and a key for each, and for the bootstrap itself
     # People who run pulumi by hand against this state (users or groups): they read and write the
-    # container and use the key, and nothing else here.
+    # containers and use the keys, and nothing else here.
     operator_principal_ids: list[str] = field(default_factory=list)
 
 
 class PulumiStateBackend(pulumi.ComponentResource):
-    """The resource group, the hardened state account with its private container, and the vault key."""
+    """The resource group, the hardened state account with a private container per environment, and
+    the vault with a key per environment."""
 
     def __init__(self, name: str, args: PulumiStateBackendArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo-bootstrap:state:PulumiStateBackend", name, None, opts)
@@ -90,14 +99,18 @@ class PulumiStateBackend(pulumi.ComponentResource):
                 enabled=True, days=args.soft_delete_days),
             opts=child,
         )
-        self.container = storage.BlobContainer(
-            f"{name}-container",
-            container_name=STATE_CONTAINER,
-            account_name=self.account.name,
-            resource_group_name=group_name,
-            public_access=storage.PublicAccess.NONE,
-            opts=precious,
-        )
+        holders = [*args.environments, BOOTSTRAP_STATE]
+        self.containers = {
+            holder: storage.BlobContainer(
+                f"{name}-container-{holder}",
+                container_name=state_container(holder),
+                account_name=self.account.name,
+                resource_group_name=group_name,
+                public_access=storage.PublicAccess.NONE,
+                opts=precious,
+            )
+            for holder in holders
+        }
 
         self.vault = keyvault.Vault(
             f"{name}-vault",
@@ -117,26 +130,29 @@ class PulumiStateBackend(pulumi.ComponentResource):
             tags=args.tags,
             opts=precious,
         )
-        self.key = keyvault.Key(
-            f"{name}-secrets-key",
-            key_name=SECRETS_KEY,
-            vault_name=self.vault.name,
-            resource_group_name=group_name,
-            properties=keyvault.KeyPropertiesArgs(
-                kty=keyvault.JsonWebKeyType.RSA,
-                key_size=SECRETS_KEY_SIZE,
-                # The secrets provider encrypts each stack's data key with this key and decrypts it
-                # again; nothing else. No rotation policy: a stack's data key was encrypted with one
-                # key version, so rotating means `pulumi stack change-secrets-provider` per stack.
-                key_ops=[keyvault.JsonWebKeyOperation.ENCRYPT, keyvault.JsonWebKeyOperation.DECRYPT],
-            ),
-            tags=args.tags,
-            opts=precious,
-        )
+        self.keys = {
+            holder: keyvault.Key(
+                f"{name}-secrets-key-{holder}",
+                key_name=secrets_key(holder),
+                vault_name=self.vault.name,
+                resource_group_name=group_name,
+                properties=keyvault.KeyPropertiesArgs(
+                    kty=keyvault.JsonWebKeyType.RSA,
+                    key_size=SECRETS_KEY_SIZE,
+                    # The secrets provider encrypts each stack's data key with this key and decrypts it
+                    # again; nothing else. No rotation policy: a stack's data key was encrypted with one
+                    # key version, so rotating means `pulumi stack change-secrets-provider` per stack.
+                    key_ops=[keyvault.JsonWebKeyOperation.ENCRYPT, keyvault.JsonWebKeyOperation.DECRYPT],
+                ),
+                tags=args.tags,
+                opts=precious,
+            )
+            for holder in holders
+        }
 
         self.operator_access = [
             authorization.RoleAssignment(
-                f"{name}-operator-{principal_id}-{role}",
+                f"{name}-operator-{principal_id}-{holder}-{role}",
                 scope=scope,
                 principal_id=principal_id,
                 # Groups only: the SDK sends principalType User when none is given, and Azure rejects
@@ -147,22 +163,18 @@ class PulumiStateBackend(pulumi.ComponentResource):
                 opts=child,
             )
             for principal_id in args.operator_principal_ids
-            for role, role_id, scope in (("state-blobs", STORAGE_BLOB_DATA_CONTRIBUTOR, self.container.id),
-                                         ("secrets-key", KEY_VAULT_CRYPTO_USER, self.key.id))
+            for holder in holders
+            for role, role_id, scope in (("state-blobs", STORAGE_BLOB_DATA_CONTRIBUTOR, self.containers[holder].id),
+                                         ("secrets-key", KEY_VAULT_CRYPTO_USER, self.keys[holder].id))
         ]
 
-        self.container_id = self.container.id
-        self.key_id = self.key.id
         self.account_name = self.account.name
         self.resource_group_name = group_name
-        self.backend_url = pulumi.Output.concat(
-            "azblob://", self.container.name, "?storage_account=", self.account.name)
+        self.backend_urls = {holder: pulumi.Output.concat("azblob://", container.name, "?storage_account=",
+                                                          self.account.name)
+                             for holder, container in self.containers.items()}
         # Versionless: the provider uses the key's current version, and stack files stay valid.
-        self.secrets_provider = pulumi.Output.concat(
-            "azurekeyvault://", self.vault.name, ".vault.azure.net/keys/", self.key.name)
-        self.register_outputs({
-            "backendUrl": self.backend_url,
-            "secretsProvider": self.secrets_provider,
-            "containerId": self.container_id,
-            "keyId": self.key_id,
-        })
+        self.secrets_providers = {holder: pulumi.Output.concat("azurekeyvault://", self.vault.name,
+                                                               ".vault.azure.net/keys/", key.name)
+                                  for holder, key in self.keys.items()}
+        self.register_outputs({"backendUrls": self.backend_urls, "secretsProviders": self.secrets_providers})

@@ -6,6 +6,12 @@ STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 STORAGE_QUEUE_DATA_CONTRIBUTOR = "974c5e8b-45b9-4653-ba55-5f855dd0fb88"
 STORAGE_TABLE_DATA_CONTRIBUTOR = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
 COGNITIVE_SERVICES_OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
+# What the bootstrap gives the pipeline identities and the state operators (bootstrap/).
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
+LOCKS_CONTRIBUTOR = "28bf596f-4eb7-45ce-b5bc-6cf482fec137"
+KEY_VAULT_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
 
 
 def role_definition_id(subscription_id: str, role_id: str) -> str:
@@ -17,10 +23,11 @@ def role_definition_id(subscription_id: str, role_id: str) -> str:
 # assignment by name, and a test fails when a plan assigns a role missing here.
 BUILT_IN_ROLE_NAMES = {
     "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
-    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
-    "acdd72a7-3385-48ef-bd42-f606fba81ae7": "Reader",
+    CONTRIBUTOR: "Contributor",
+    READER: "Reader",
     "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
-    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
+    ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR: "Role Based Access Control Administrator",
+    LOCKS_CONTRIBUTOR: "Locks Contributor",
     STORAGE_BLOB_DATA_OWNER: "Storage Blob Data Owner",
     STORAGE_BLOB_DATA_CONTRIBUTOR: "Storage Blob Data Contributor",
     STORAGE_BLOB_DATA_READER: "Storage Blob Data Reader",
@@ -30,7 +37,7 @@ BUILT_IN_ROLE_NAMES = {
     "0c867c2a-1d8c-454a-a3db-ab2ea1bdc8bb": "Storage File Data SMB Share Contributor",
     COGNITIVE_SERVICES_OPENAI_USER: "Cognitive Services OpenAI User",
     "a001fd3d-188f-4b5d-821b-7da978bf7442": "Cognitive Services OpenAI Contributor",
-    "12338af0-0e69-4776-bea7-57ae8d297424": "Key Vault Crypto User",
+    KEY_VAULT_CRYPTO_USER: "Key Vault Crypto User",
     "e147488a-f6f5-4113-8e2d-b22465e65bf6": "Key Vault Crypto Service Encryption User",
     "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
     "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator",

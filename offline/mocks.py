@@ -47,6 +47,17 @@ GRAPH_DELEGATED_SCOPES = {
     "Team.ReadBasic.All": "485be79e-c497-4b35-9400-0e3fa7f2a5d4",
 }
 
+# Microsoft Graph application permissions (app roles) the bootstrap gives pipeline identities, and the
+# tenant-wide write ones it must never give: their real ids (learn.microsoft.com/graph/permissions-reference).
+GRAPH_APPLICATION_PERMISSIONS = {
+    "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
+    "Application.ReadWrite.OwnedBy": "18a4783c-866b-4cc7-a460-3d5e5662c884",
+    "Application.ReadWrite.All": "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
+    "AppRoleAssignment.ReadWrite.All": "06b708a9-e830-4db3-a914-8e69da51d44f",
+    "DelegatedPermissionGrant.ReadWrite.All": "8e8e4742-1d95-4f68-9d56-6ee75648c72a",
+    "Directory.ReadWrite.All": "19dbc75e-c2e2-444c-a770-ec69d8559fc7",
+}
+
 _ARM_TYPES = {
     "azure-native:operationalinsights:Workspace": ("workspaceName", "Microsoft.OperationalInsights/workspaces"),
     "azure-native:applicationinsights:Component": ("resourceName", "Microsoft.Insights/components"),
@@ -255,13 +266,20 @@ class AzureMocks(pulumi.runtime.Mocks):
         if args.token == "azuread:index/getClientConfig:getClientConfig":
             return {"clientId": DEPLOYER_CLIENT_ID, "objectId": DEPLOYER_OBJECT_ID,
                     "tenantId": TENANT_ID, "id": TENANT_ID}
+        if args.token == "azure-native:resources:getResourceGroup":
+            # The environment's group, which the bootstrap creates (agent_obo/environments.py).
+            name = args.args["resourceGroupName"]
+            return {"id": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{name}", "name": name,
+                    "location": "eastus2", "type": "Microsoft.Resources/resourceGroups",
+                    "properties": {"provisioningState": "Succeeded"}, "tags": {}}
         if args.token == "azuread:index/getServicePrincipal:getServicePrincipal":
             if args.args.get("clientId") != GRAPH_APP_ID:
                 raise ValueError(f"offline mocks know only Microsoft Graph, not {args.args}")
             return {"id": f"/servicePrincipals/{GRAPH_SERVICE_PRINCIPAL_OBJECT_ID}",
                     "objectId": GRAPH_SERVICE_PRINCIPAL_OBJECT_ID, "clientId": GRAPH_APP_ID,
                     "displayName": "Microsoft Graph",
-                    "oauth2PermissionScopeIds": dict(GRAPH_DELEGATED_SCOPES), "appRoleIds": {}}
+                    "oauth2PermissionScopeIds": dict(GRAPH_DELEGATED_SCOPES),
+                    "appRoleIds": dict(GRAPH_APPLICATION_PERMISSIONS)}
         if args.token == "azuread:index/getServicePrincipals:getServicePrincipals":
             # The offline deployer is a person signed in with az login, not a service principal.
             return {"id": "service-principals", "objectIds": [], "clientIds": [], "displayNames": [],

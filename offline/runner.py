@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
-import json
 import runpy
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from agent_obo.errors import SettingsError
-from agent_obo.stack_files import project_file, stack_path, stack_values
+from agent_obo.stack_files import project_file, stack_config, stack_path, stack_values, stacks
 from agent_obo.yaml_files import PROJECT_DIR, read_mapping
 from offline import engine
 from offline.mocks import AzureMocks
@@ -41,30 +40,6 @@ def project_settings(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
 
 def stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     return read_mapping(stack_path(stack, project_dir), f"stack file of {stack!r}")
-
-
-def stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
-
-
-def cli_string(value: Any) -> str:
-    """A config value as the language host receives it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
-
-
-def stack_config(stack_values: Mapping[str, Any], project_dir: Path = PROJECT_DIR) -> dict[str, str]:
-    """Pulumi.yaml defaults overlaid with a stack file's `config:` block."""
-    project = project_settings(project_dir)
-    name = project["name"]
-    config = {f"{name}:{key}": cli_string(spec["default"])
-              for key, spec in (project.get("config") or {}).items() if "default" in spec}
-    for key, value in (stack_values or {}).items():
-        config[key if ":" in key else f"{name}:{key}"] = cli_string(value)
-    return config
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):

@@ -1,8 +1,8 @@
-"""bootstrap/: the shared state backend and the pipeline identities, asserted on its recorded plan.
+"""bootstrap/: the state backend and each environment's pipeline, asserted boundary by boundary on its plan.
 
-The bootstrap program runs under the project's offline runner like the main program. The project's
-mocks know no Key Vault or federated-credential outputs, so a small subclass here adds them (ARM ids
-and names the way Azure reports them) instead of growing offline/ for one test file.
+The bootstrap program runs under the project's offline runner like the main program, with the
+example stack file bootstrap/Pulumi.bootstrap.yaml and the project's real stack files (its
+environments). Each test names one boundary of docs/operations.md and fails when the plan crosses it.
 """
 
 from __future__ import annotations
@@ -15,15 +15,18 @@ from typing import Any
 import pytest
 import yaml
 
-from offline import runner
-from offline.mocks import SUBSCRIPTION_ID, TENANT_ID, AzureMocks
+from agent_obo import environments as environments_module
+from agent_obo.environments import Environment
+from agent_obo.errors import SettingsError
+from offline.mocks import GRAPH_APPLICATION_PERMISSIONS, GRAPH_SERVICE_PRINCIPAL_OBJECT_ID, SUBSCRIPTION_ID, TENANT_ID
 from offline.plan import Plan, Registration
-from offline.runner import PROJECT_DIR, RunResult, run_program, stack_config, stack_file
+from offline.runner import PROJECT_DIR, RunResult, run_stack, stack_file, stacks
 
 BOOTSTRAP_DIR = PROJECT_DIR / "bootstrap"
 BOOTSTRAP_STACK = "bootstrap"
 NAMESPACE = "agent-obo-bootstrap"
 
+GROUP = "azure-native:resources:ResourceGroup"
 STORAGE = "azure-native:storage:StorageAccount"
 CONTAINER = "azure-native:storage:BlobContainer"
 BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
@@ -32,6 +35,7 @@ KEY = "azure-native:keyvault:Key"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 FIC = "azure-native:managedidentity:FederatedIdentityCredential"
 ROLE = "azure-native:authorization:RoleAssignment"
+APP_ROLE = "azuread:index/appRoleAssignment:AppRoleAssignment"
 
 # Built-in role ids, written out here rather than imported, so a typo in the program shows.
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
@@ -39,48 +43,26 @@ CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
 USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
+LOCKS_CONTRIBUTOR = "28bf596f-4eb7-45ce-b5bc-6cf482fec137"
 STORAGE_BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
 STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 KEY_VAULT_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
-PRIVILEGED_ROLES = {OWNER, CONTRIBUTOR, RBAC_ADMINISTRATOR, USER_ACCESS_ADMINISTRATOR}
+PRIVILEGED_ROLES = {OWNER, CONTRIBUTOR, RBAC_ADMINISTRATOR, USER_ACCESS_ADMINISTRATOR, LOCKS_CONTRIBUTOR}
+# Tenant-wide Entra write: a holder can grant itself, or any app, any permission.
+FORBIDDEN_GRAPH_PERMISSIONS = {"AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All",
+                               "Application.ReadWrite.All", "Directory.ReadWrite.All"}
 
 REPOSITORY = "contoso/agent-obo"  # bootstrap/Pulumi.bootstrap.yaml
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 SUBSCRIPTION_SCOPE = f"/subscriptions/{SUBSCRIPTION_ID}"
-
-
-def _group_scope(inputs: dict[str, Any]) -> str:
-    return f"{SUBSCRIPTION_SCOPE}/resourceGroups/{inputs.get('resourceGroupName')}"
-
-
-class BootstrapMocks(AzureMocks):
-    """AzureMocks plus what Azure reports for the bootstrap's Key Vault and federated credentials."""
-
-    def _azure_native_keyvault_Vault(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict]:
-        vault = inputs["vaultName"]
-        properties = {**inputs.get("properties", {}), "vaultUri": f"https://{vault}.vault.azure.net/"}
-        return f"{_group_scope(inputs)}/providers/Microsoft.KeyVault/vaults/{vault}", {
-            "name": vault, "properties": properties}
-
-    def _azure_native_keyvault_Key(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict]:
-        vault, key = inputs["vaultName"], inputs["keyName"]
-        key_uri = f"https://{vault}.vault.azure.net/keys/{key}"
-        return f"{_group_scope(inputs)}/providers/Microsoft.KeyVault/vaults/{vault}/keys/{key}", {
-            "name": key, "keyUri": key_uri, "keyUriWithVersion": f"{key_uri}/0123456789abcdef0123456789abcdef"}
-
-    def _azure_native_managedidentity_FederatedIdentityCredential(self, name: str, inputs: dict[str, Any]):
-        credential = inputs["federatedIdentityCredentialResourceName"]
-        return (f"{_group_scope(inputs)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
-                f"{inputs['resourceName']}/federatedIdentityCredentials/{credential}", {"name": credential})
+ENVIRONMENTS = stacks()  # one per stack file of the project
+ROLES = ("deploy", "preview")
 
 
 def run_bootstrap(overrides: dict[str, Any] | None = None) -> RunResult:
-    """The example bootstrap stack, optionally with some settings changed, under BootstrapMocks."""
-    values = dict(stack_file(BOOTSTRAP_STACK, BOOTSTRAP_DIR).get("config") or {})
-    values.update({f"{NAMESPACE}:{key}": value for key, value in (overrides or {}).items()})
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runner, "AzureMocks", BootstrapMocks)
-        return run_program(BOOTSTRAP_STACK, stack_config(values, BOOTSTRAP_DIR), BOOTSTRAP_DIR)
+    """The example bootstrap stack, optionally with some settings changed (None removes one)."""
+    return run_stack(BOOTSTRAP_STACK, {f"{NAMESPACE}:{k}": v for k, v in (overrides or {}).items()},
+                     project_dir=BOOTSTRAP_DIR)
 
 
 @pytest.fixture(scope="module")
@@ -88,36 +70,54 @@ def bootstrap() -> Plan:
     return run_bootstrap().ok()
 
 
-@pytest.fixture(scope="module")
-def owner_bootstrap() -> Plan:
-    return run_bootstrap({"deploymentAccess": "owner"}).ok()
-
-
 def role_id(assignment: Registration) -> str:
     return assignment.input("roleDefinitionId").rsplit("/", 1)[-1]
 
 
-def identity_named(plan: Plan, component: str) -> Registration:
-    (identity,) = [r for r in plan.all(IDENTITY) if r.name == component]
-    return identity
+def identity(plan: Plan, environment: str, role: str) -> Registration:
+    return plan.one(IDENTITY, f"env-{environment}-{role}")
 
 
-def assignments_of(plan: Plan, component: str) -> dict[str, Registration]:
+def assignments_of(plan: Plan, environment: str, role: str) -> dict[str, Registration]:
     """The role assignments of one pipeline identity, by role id (each role is assigned once)."""
-    principal = identity_named(plan, component).outputs["principalId"]
+    principal = identity(plan, environment, role).outputs["principalId"]
     found = [r for r in plan.all(ROLE) if r.input("principalId") == principal]
     by_role = {role_id(r): r for r in found}
-    assert len(by_role) == len(found), f"{component}: a role assigned twice: {[r.urn for r in found]}"
+    assert len(by_role) == len(found), f"{environment} {role}: a role assigned twice: {[r.urn for r in found]}"
     return by_role
 
 
-def subjects_of(plan: Plan, component: str) -> set[str]:
-    identity = identity_named(plan, component)
-    credentials = [r for r in plan.all(FIC) if r.input("resourceName") == identity.inputs["resourceName"]]
+def granted(plan: Plan, environment: str, role: str) -> set[tuple[str, str]]:
+    return {(role_id(r), r.input("scope")) for r in assignments_of(plan, environment, role).values()}
+
+
+def subjects_of(plan: Plan, environment: str, role: str) -> set[str]:
+    name = identity(plan, environment, role).input("resourceName")
+    credentials = [r for r in plan.all(FIC) if r.input("resourceName") == name]
     for credential in credentials:
         assert credential.input("issuer") == GITHUB_ISSUER, credential.urn
         assert credential.input("audiences") == ["api://AzureADTokenExchange"], credential.urn
     return {credential.input("subject") for credential in credentials}
+
+
+def group_id(plan: Plan, environment: str) -> str:
+    return plan.one(GROUP, f"env-{environment}-group").resource_id
+
+
+def container_id(plan: Plan, holder: str) -> str:
+    return plan.one(CONTAINER, f"state-container-{holder}").resource_id
+
+
+def key_id(plan: Plan, holder: str) -> str:
+    return plan.one(KEY, f"state-secrets-key-{holder}").resource_id
+
+
+def graph_permissions_of(plan: Plan, environment: str, role: str) -> set[str]:
+    principal = identity(plan, environment, role).outputs["principalId"]
+    names = {permission_id: name for name, permission_id in GRAPH_APPLICATION_PERMISSIONS.items()}
+    assignments = [r for r in plan.all(APP_ROLE) if r.input("principalObjectId") == principal]
+    assert all(r.input("resourceObjectId") == GRAPH_SERVICE_PRINCIPAL_OBJECT_ID for r in assignments)
+    return {names[r.input("appRoleId")] for r in assignments}
 
 
 # --- the project files ----------------------------------------------------------------------------
@@ -142,6 +142,13 @@ def test_bootstrap_imports_only_the_azure_native_modules_it_uses():
                 assert narrow, f"{source.name}: {line}"
 
 
+def test_the_cli_can_import_the_parent_project_from_bootstrap():
+    """The CLI starts __main__.py from bootstrap/; the parent's modules must not need the test runner's path."""
+    source = (BOOTSTRAP_DIR / "__main__.py").read_text()
+    assert source.index("sys.path.insert(0, str(Path(__file__).resolve().parent.parent))") < source.index(
+        "from agent_obo")
+
+
 # --- the state backend ----------------------------------------------------------------------------
 
 def test_state_account_is_hardened_and_entra_only(bootstrap):
@@ -155,11 +162,12 @@ def test_state_account_is_hardened_and_entra_only(bootstrap):
     assert account.protect, f"{account.urn} holds every stack's state: it must be protected"
 
 
-def test_state_container_is_private_and_recoverable(bootstrap):
-    container = bootstrap.one(CONTAINER)
-    assert container.input("containerName") == "pulumi-state"
-    assert container.input("publicAccess") == "None", container.urn
-    assert container.protect, container.urn
+def test_each_environment_and_the_bootstrap_have_a_private_recoverable_container(bootstrap):
+    containers = {r.input("containerName"): r for r in bootstrap.all(CONTAINER)}
+    assert set(containers) == {f"pulumi-state-{holder}" for holder in [*ENVIRONMENTS, "bootstrap"]}
+    for container in containers.values():
+        assert container.input("publicAccess") == "None", container.urn
+        assert container.protect, container.urn
     service = bootstrap.one(BLOB_SERVICE)
     assert service.input("isVersioningEnabled") is True, service.urn
     assert service.input("deleteRetentionPolicy") == {"enabled": True, "days": 30}, service.urn
@@ -176,21 +184,25 @@ def test_key_vault_uses_rbac_and_purge_protection(bootstrap):
     assert vault.protect, vault.urn
 
 
-def test_secrets_key_is_rsa_of_at_least_2048_bits_for_encryption_only(bootstrap):
-    key = bootstrap.one(KEY)
-    assert key.input("keyName") == "pulumi-secrets"
-    assert key.input("vaultName") == bootstrap.one(VAULT).input("vaultName")
-    assert key.input("properties.kty") == "RSA", key.urn
-    assert key.input("properties.keySize") >= 2048, key.urn
-    assert sorted(key.input("properties.keyOps")) == ["decrypt", "encrypt"], key.urn
-    assert key.protect, key.urn
+def test_each_environment_has_its_own_rsa_secrets_key_for_encryption_only(bootstrap):
+    keys = {r.input("keyName"): r for r in bootstrap.all(KEY)}
+    assert set(keys) == {f"pulumi-secrets-{holder}" for holder in [*ENVIRONMENTS, "bootstrap"]}
+    for key in keys.values():
+        assert key.input("vaultName") == bootstrap.one(VAULT).input("vaultName")
+        assert key.input("properties.kty") == "RSA", key.urn
+        assert key.input("properties.keySize") >= 2048, key.urn
+        assert sorted(key.input("properties.keyOps")) == ["decrypt", "encrypt"], key.urn
+        assert key.protect, key.urn
 
 
-def test_outputs_are_the_backend_url_and_secrets_provider_the_cli_takes(bootstrap):
+def test_outputs_give_each_environment_the_backend_url_and_secrets_provider_the_cli_takes(bootstrap):
     account = bootstrap.one(STORAGE).input("accountName")
     vault = bootstrap.one(VAULT).input("vaultName")
-    assert bootstrap.stack_outputs["backendUrl"] == f"azblob://pulumi-state?storage_account={account}"
-    assert bootstrap.stack_outputs["secretsProvider"] == f"azurekeyvault://{vault}.vault.azure.net/keys/pulumi-secrets"
+    for environment in ENVIRONMENTS:
+        out = bootstrap.stack_outputs["environments"][environment]
+        assert out["backendUrl"] == f"azblob://pulumi-state-{environment}?storage_account={account}"
+        assert out["secretsProvider"] == f"azurekeyvault://{vault}.vault.azure.net/keys/pulumi-secrets-{environment}"
+    assert bootstrap.stack_outputs["bootstrapBackendUrl"] == f"azblob://pulumi-state-bootstrap?storage_account={account}"
     assert bootstrap.stack_outputs["stateStorageAccount"] == account
 
 
@@ -199,90 +211,194 @@ def test_names_are_valid_and_globally_unique_names_fit_azure_limits(bootstrap):
     vault = bootstrap.one(VAULT).input("vaultName")
     assert re.fullmatch(r"[a-z0-9]{3,24}", account), account
     assert re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]", vault) and "--" not in vault, vault
+    for container in bootstrap.all(CONTAINER):
+        assert re.fullmatch(r"[a-z0-9](-?[a-z0-9])+", container.input("containerName")) and \
+            len(container.input("containerName")) <= 63
+    for managed_identity in bootstrap.all(IDENTITY):
+        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{2,127}", managed_identity.input("resourceName"))
+
+
+# --- one resource group per environment, created here ----------------------------------------------
+
+def test_each_stack_file_gets_the_resource_group_the_program_deploys_into(bootstrap, plans):
+    for environment in ENVIRONMENTS:
+        group = bootstrap.one(GROUP, f"env-{environment}-group")
+        assert group.input("resourceGroupName") == plans[environment].stack_outputs["resourceGroup"]
+        assert group.protect, f"{group.urn}: deleting it deletes the environment"
+        assert group.input("tags")["environment"] == environment
+    assert {g.name for g in bootstrap.all(GROUP)} == {"state-group", *(f"env-{e}-group" for e in ENVIRONMENTS)}
+
+
+def test_the_program_creates_no_resource_group_and_uses_the_bootstraps(plans):
+    for stack, plan in plans.items():
+        assert plan.all(GROUP) == [], f"{stack}: the deploy identity has no right to create a group"
+        assert plan.invokes["azure-native:resources:getResourceGroup"]["name"] == plan.stack_outputs["resourceGroup"]
+
+
+def test_pipeline_identities_live_in_the_bootstraps_group_where_no_pipeline_identity_has_a_role(bootstrap):
+    state_group = bootstrap.one(GROUP, "state-group").input("resourceGroupName")
+    pipeline = {identity(bootstrap, e, r).outputs["principalId"] for e in ENVIRONMENTS for r in ROLES}
+    for managed_identity in bootstrap.all(IDENTITY):
+        assert managed_identity.input("resourceGroupName") == state_group, managed_identity.urn
+    protected_scopes = {bootstrap.one(GROUP, "state-group").resource_id, bootstrap.one(STORAGE).resource_id,
+                        bootstrap.one(VAULT).resource_id, container_id(bootstrap, "bootstrap"),
+                        key_id(bootstrap, "bootstrap")}
+    for assignment in bootstrap.all(ROLE):
+        if assignment.input("principalId") in pipeline:
+            assert assignment.input("scope") not in protected_scopes, assignment.urn
 
 
 # --- the pipeline's OpenID Connect trust ----------------------------------------------------------
 
-def test_preview_identity_trusts_pull_requests_only(bootstrap):
-    assert subjects_of(bootstrap, "pipeline-preview") == {f"repo:{REPOSITORY}:pull_request"}
+def test_each_identity_trusts_exactly_its_own_github_environment(bootstrap):
+    for environment in ENVIRONMENTS:
+        assert subjects_of(bootstrap, environment, "deploy") == {f"repo:{REPOSITORY}:environment:{environment}"}
+        assert subjects_of(bootstrap, environment, "preview") == {
+            f"repo:{REPOSITORY}:environment:{environment}-preview"}
+        assert bootstrap.stack_outputs["environments"][environment]["subjects"] == {
+            "deploy": f"repo:{REPOSITORY}:environment:{environment}",
+            "preview": f"repo:{REPOSITORY}:environment:{environment}-preview"}
 
 
-def test_deploy_identity_trusts_main_and_each_deploy_environment(bootstrap):
-    assert subjects_of(bootstrap, "pipeline-deploy") == {
-        f"repo:{REPOSITORY}:ref:refs/heads/main",
-        f"repo:{REPOSITORY}:environment:dev",
-        f"repo:{REPOSITORY}:environment:prod",
-    }
-    assert set(bootstrap.stack_outputs["federatedSubjects"]["deploy"]) == subjects_of(bootstrap, "pipeline-deploy")
-    assert set(bootstrap.stack_outputs["federatedSubjects"]["preview"]) == subjects_of(bootstrap, "pipeline-preview")
+def test_no_identity_trusts_a_branch_or_every_pull_request(bootstrap):
+    for credential in bootstrap.all(FIC):
+        assert ":environment:" in credential.input("subject"), credential.input("subject")
+        assert ":ref:" not in credential.input("subject") and not credential.input("subject").endswith(":pull_request")
 
 
 def test_federated_credentials_of_one_identity_are_created_one_after_another(bootstrap):
     """Azure refuses concurrent federated-credential writes on one identity."""
-    for component in ("pipeline-preview", "pipeline-deploy"):
-        parent = next(r for r in bootstrap.all(custom=False) if r.name == component)
+    for parent in bootstrap.all(custom=False):
         credentials = [r for r in bootstrap.children(parent) if r.type == FIC]
         for previous, credential in itertools.pairwise(credentials):
             assert previous.urn in credential.dependencies, f"{credential.urn} does not wait for {previous.urn}"
 
 
-# --- RBAC -------------------------------------------------------------------------------------------
+# --- RBAC: what each identity may do, and where --------------------------------------------------
 
-def test_deploy_writes_the_state_preview_only_reads_it_and_both_use_the_key(bootstrap):
-    container_id = bootstrap.one(CONTAINER).resource_id
-    key_id = bootstrap.one(KEY).resource_id
-    for component, state_role in (("pipeline-deploy", STORAGE_BLOB_DATA_CONTRIBUTOR),
-                                  ("pipeline-preview", STORAGE_BLOB_DATA_READER)):
-        roles = assignments_of(bootstrap, component)
-        assert roles[state_role].input("scope") == container_id, component
-        assert roles[KEY_VAULT_CRYPTO_USER].input("scope") == key_id, component
-        for assignment in roles.values():
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_deploy_identity_acts_on_its_own_group_state_and_key_only(bootstrap, environment):
+    locks = {(LOCKS_CONTRIBUTOR, group_id(bootstrap, environment))} if environment == "prod" else set()
+    assert granted(bootstrap, environment, "deploy") == {
+        (CONTRIBUTOR, group_id(bootstrap, environment)),
+        (RBAC_ADMINISTRATOR, group_id(bootstrap, environment)),
+        (STORAGE_BLOB_DATA_CONTRIBUTOR, container_id(bootstrap, environment)),
+        (KEY_VAULT_CRYPTO_USER, key_id(bootstrap, environment)),
+        *locks,
+    }
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_preview_identity_reads_its_own_group_and_state_and_changes_nothing(bootstrap, environment):
+    assert granted(bootstrap, environment, "preview") == {
+        (READER, group_id(bootstrap, environment)),
+        (STORAGE_BLOB_DATA_READER, container_id(bootstrap, environment)),
+        (KEY_VAULT_CRYPTO_USER, key_id(bootstrap, environment)),
+    }
+    assert not PRIVILEGED_ROLES & set(assignments_of(bootstrap, environment, "preview"))
+
+
+def test_no_pipeline_identity_holds_anything_on_a_subscription_or_another_environment(bootstrap):
+    for environment, role in itertools.product(ENVIRONMENTS, ROLES):
+        own = {group_id(bootstrap, environment), container_id(bootstrap, environment), key_id(bootstrap, environment)}
+        for assignment in assignments_of(bootstrap, environment, role).values():
+            assert assignment.input("scope") in own, f"{assignment.urn} reaches {assignment.input('scope')}"
+            assert assignment.input("scope") != SUBSCRIPTION_SCOPE
             assert assignment.input("principalType") == "ServicePrincipal", assignment.urn
-    assert STORAGE_BLOB_DATA_CONTRIBUTOR not in assignments_of(bootstrap, "pipeline-preview")
 
 
-def test_preview_identity_can_read_the_subscription_but_change_nothing(bootstrap):
-    roles = assignments_of(bootstrap, "pipeline-preview")
-    assert roles[READER].input("scope") == SUBSCRIPTION_SCOPE
-    assert not PRIVILEGED_ROLES & set(roles), f"the pull-request identity holds {PRIVILEGED_ROLES & set(roles)}"
+def test_locks_contributor_goes_only_where_the_stack_protects_its_resources(bootstrap):
+    from tests.test_foundation import settings_of
+
+    for environment in ENVIRONMENTS:
+        holds = LOCKS_CONTRIBUTOR in assignments_of(bootstrap, environment, "deploy")
+        assert holds is settings_of(environment).protect_stateful_resources, environment
 
 
-def test_deploy_identity_is_contributor_and_assigns_only_the_programs_roles(bootstrap):
-    roles = assignments_of(bootstrap, "pipeline-deploy")
-    assert roles[CONTRIBUTOR].input("scope") == SUBSCRIPTION_SCOPE
-    assert OWNER not in roles and USER_ACCESS_ADMINISTRATOR not in roles
-    delegation = roles[RBAC_ADMINISTRATOR]
-    assert delegation.input("scope") == SUBSCRIPTION_SCOPE
+def condition_of(plan: Plan, environment: str) -> str:
+    delegation = assignments_of(plan, environment, "deploy")[RBAC_ADMINISTRATOR]
     assert delegation.input("conditionVersion") == "2.0", delegation.urn
-    condition = delegation.input("condition")
+    return delegation.input("condition")
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_role_assignment_condition_limits_roles_and_principal_types_both_ways(bootstrap, environment):
+    condition = condition_of(bootstrap, environment)
     for action, source in (("write", "@Request"), ("delete", "@Resource")):
-        assert f"!(ActionMatches{{'Microsoft.Authorization/roleAssignments/{action}'}})" in condition
-        attribute = f"{source}[Microsoft.Authorization/roleAssignments:RoleDefinitionId]"
-        assert f"{attribute} ForAnyOfAnyValues:GuidEquals" in condition
-    allowed = set(re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", condition))
-    assert not PRIVILEGED_ROLES & allowed, f"the condition lets the pipeline grant {PRIVILEGED_ROLES & allowed}"
+        clause = re.search(
+            rf"\(\(!\(ActionMatches\{{'Microsoft\.Authorization/roleAssignments/{action}'\}}\)\) OR \("
+            rf"{source}\[Microsoft\.Authorization/roleAssignments:RoleDefinitionId\] ForAnyOfAnyValues:GuidEquals "
+            rf"\{{(?P<roles>[0-9a-f, -]+)\}} AND {source}\[Microsoft\.Authorization/roleAssignments:PrincipalType\] "
+            rf"ForAnyOfAnyValues:StringEqualsIgnoreCase \{{(?P<types>[^}}]+)\}}\)\)", condition)
+        assert clause, f"{action}: {condition}"
+        assert clause["types"] == "'ServicePrincipal'", "only managed identities and apps may receive a role"
+        roles = set(clause["roles"].split(", "))
+        assert not PRIVILEGED_ROLES & roles, f"the condition lets the pipeline grant {PRIVILEGED_ROLES & roles}"
+        assert KEY_VAULT_CRYPTO_USER not in roles, "a deploy identity must not be able to reach another key"
 
 
-def test_the_condition_admits_every_role_the_program_assigns(bootstrap, plans):
-    """The program's role assignments must pass the deploy identity's condition, in every stack."""
-    condition = assignments_of(bootstrap, "pipeline-deploy")[RBAC_ADMINISTRATOR].input("condition")
+def test_the_condition_admits_every_role_and_principal_type_the_program_assigns(bootstrap, plans):
+    """The program's role assignments must pass the deploy identity's condition, in every stack; the
+    deployer's own upload role names the deployer's type, which in the pipeline is ServicePrincipal."""
     for stack, plan in plans.items():
+        condition = condition_of(bootstrap, stack)
         for assignment in plan.all(ROLE):
-            assert role_id(assignment) in condition, f"{assignment.urn} ({stack}): role not admitted by the condition"
+            assert role_id(assignment) in condition, f"{assignment.urn} ({stack}): role not admitted"
+            deployer = assignment.input("principalId") == plan.invokes[
+                "azure-native:authorization:getClientConfig"]["objectId"]
+            assert deployer or assignment.input("principalType") == "ServicePrincipal", assignment.urn
 
 
-def test_owner_access_replaces_contributor_and_the_condition(owner_bootstrap):
-    roles = assignments_of(owner_bootstrap, "pipeline-deploy")
-    assert roles[OWNER].input("scope") == SUBSCRIPTION_SCOPE
-    assert CONTRIBUTOR not in roles and RBAC_ADMINISTRATOR not in roles
-    assert OWNER not in assignments_of(owner_bootstrap, "pipeline-preview")
+# --- Microsoft Graph ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_graph_permissions_read_applications_and_manage_only_owned_ones(bootstrap, environment):
+    assert graph_permissions_of(bootstrap, environment, "deploy") == {"Application.Read.All",
+                                                                      "Application.ReadWrite.OwnedBy"}
+    assert graph_permissions_of(bootstrap, environment, "preview") == {"Application.Read.All"}
 
 
-def test_state_operators_get_the_state_and_the_key_only(bootstrap):
+def test_no_identity_holds_a_tenant_wide_entra_write_permission(bootstrap):
+    names = {permission_id: name for name, permission_id in GRAPH_APPLICATION_PERMISSIONS.items()}
+    held = {names.get(r.input("appRoleId"), r.input("appRoleId")) for r in bootstrap.all(APP_ROLE)}
+    assert not held & FORBIDDEN_GRAPH_PERMISSIONS, held & FORBIDDEN_GRAPH_PERMISSIONS
+    assert not [r for r in bootstrap.resources if r.type.startswith("azuread:index/directoryRole")]
+
+
+# --- the people who run pulumi by hand ---------------------------------------------------------------
+
+def test_state_operators_get_every_state_container_and_key_only(bootstrap):
     operator = "7c3e9a15-2b84-4f60-a1d7-9e5b0c2f4d68"  # bootstrap/Pulumi.bootstrap.yaml
-    granted = {role_id(r): r.input("scope") for r in bootstrap.all(ROLE) if r.input("principalId") == operator}
-    assert granted == {STORAGE_BLOB_DATA_CONTRIBUTOR: bootstrap.one(CONTAINER).resource_id,
-                       KEY_VAULT_CRYPTO_USER: bootstrap.one(KEY).resource_id}
+    found = {(role_id(r), r.input("scope")) for r in bootstrap.all(ROLE) if r.input("principalId") == operator}
+    assert found == {pair for holder in [*ENVIRONMENTS, "bootstrap"] for pair in (
+        (STORAGE_BLOB_DATA_CONTRIBUTOR, container_id(bootstrap, holder)),
+        (KEY_VAULT_CRYPTO_USER, key_id(bootstrap, holder)))}
+
+
+# --- a new environment ------------------------------------------------------------------------------
+
+def test_a_new_stack_file_gets_its_own_group_state_key_and_identities(monkeypatch):
+    staging = Environment("staging", "westeurope", delete_locks=False)
+    listed = [*environments_module.environments(), staging]
+    monkeypatch.setattr(environments_module, "environments", lambda *args, **kwargs: listed)
+    plan = run_bootstrap().ok()
+    assert plan.one(GROUP, "env-staging-group").input("location") == "westeurope"
+    assert subjects_of(plan, "staging", "deploy") == {f"repo:{REPOSITORY}:environment:staging"}
+    assert granted(plan, "staging", "preview") == {
+        (READER, group_id(plan, "staging")), (STORAGE_BLOB_DATA_READER, container_id(plan, "staging")),
+        (KEY_VAULT_CRYPTO_USER, key_id(plan, "staging"))}
+
+
+def test_environments_are_read_from_the_stack_files_and_checked(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  agent-obo:location: westeurope\n")
+    (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  agent-obo:protectStatefulResources: true\n")
+    assert environments_module.environments(tmp_path) == [Environment("dev", "westeurope", False),
+                                                          Environment("prod", "eastus2", True)]
+    (tmp_path / "Pulumi.qa.yaml").write_text("config:\n  agent-obo:location: mars\n")
+    with pytest.raises(SettingsError) as raised:
+        environments_module.environments(tmp_path)
+    assert "Pulumi.qa.yaml" in str(raised.value) and "'mars'" in str(raised.value)
 
 
 # --- what the pipeline reads from it --------------------------------------------------------------
@@ -293,28 +409,66 @@ def workflow_variables() -> Iterator[str]:
 
 
 def test_every_variable_the_workflows_read_is_a_bootstrap_output(bootstrap):
-    exported = bootstrap.stack_outputs["githubVariables"]
-    missing = set(workflow_variables()) - set(exported)
-    assert not missing, f"workflows read variables the bootstrap does not output: {missing}"
-    identities = {component: identity_named(bootstrap, component).outputs["clientId"]
-                  for component in ("pipeline-preview", "pipeline-deploy")}
-    assert exported["AZURE_PREVIEW_CLIENT_ID"] == identities["pipeline-preview"]
-    assert exported["AZURE_DEPLOY_CLIENT_ID"] == identities["pipeline-deploy"]
-    assert exported["AZURE_SUBSCRIPTION_ID"] == SUBSCRIPTION_ID
-    assert exported["PULUMI_BACKEND_URL"] == bootstrap.stack_outputs["backendUrl"]
+    repository = bootstrap.stack_outputs["githubVariables"]
+    per_environment = bootstrap.stack_outputs["githubEnvironmentVariables"]
+    assert set(per_environment) == {name for e in ENVIRONMENTS for name in (e, f"{e}-preview")}
+    for variables in per_environment.values():
+        missing = set(workflow_variables()) - set(repository) - set(variables)
+        assert not missing, f"workflows read variables the bootstrap does not output: {missing}"
+    for environment in ENVIRONMENTS:
+        for github_environment, role in ((environment, "deploy"), (f"{environment}-preview", "preview")):
+            assert per_environment[github_environment] == {
+                "AZURE_CLIENT_ID": identity(bootstrap, environment, role).outputs["clientId"],
+                "PULUMI_BACKEND_URL": bootstrap.stack_outputs["environments"][environment]["backendUrl"]}
+    assert repository["AZURE_SUBSCRIPTION_ID"] == SUBSCRIPTION_ID and repository["AZURE_TENANT_ID"] == TENANT_ID
+    assert not {"AZURE_CLIENT_ID", "PULUMI_BACKEND_URL"} & set(repository), \
+        "a repository-wide identity or backend would reach every job, whatever its environment"
 
 
 # --- bad settings stop the program before any resource --------------------------------------------
 
 @pytest.mark.parametrize("overrides, problem", [
     ({"githubRepository": "contoso/agent-obo"}, "githubRepository"),
-    ({"deploymentAccess": "admin"}, "deploymentAccess"),
-    ({"deployEnvironments": []}, "deployEnvironments"),
-    ({"deploymentScope": f"{SUBSCRIPTION_SCOPE}/resourceGroups/rg-agent"}, "deploymentScope"),
     ({"stateOperators": ["platform-team"]}, "stateOperators"),
+    ({"stateSoftDeleteDays": 0}, "stateSoftDeleteDays"),
+    ({"deploymentAccess": "owner"}, "deploymentAccess = 'owner': no longer a setting"),
+    ({"deploymentScope": SUBSCRIPTION_SCOPE}, "deploymentScope"),
+    ({"mainBranch": "main"}, "mainBranch"),
+    ({"deployEnvironments": ["dev"]}, "the environments are the project's stack files"),
 ])
 def test_bad_settings_are_refused_before_any_resource(overrides, problem):
     result = run_bootstrap(overrides)
     assert result.error is not None, f"{overrides} was accepted"
     assert problem in str(result.error), str(result.error)
     assert not result.plan.resources, "resources were registered before the settings were checked"
+
+
+def test_a_stack_whose_group_the_bootstrap_has_not_created_stops_before_any_resource(monkeypatch):
+    from offline import runner
+    from offline.mocks import AzureMocks
+
+    class NoGroup(AzureMocks):
+        def _answer(self, args):
+            if args.token == "azure-native:resources:getResourceGroup":
+                raise Exception(f"Resource group '{args.args['resourceGroupName']}' could not be found.")
+            return super()._answer(args)
+
+    monkeypatch.setattr(runner, "AzureMocks", NoGroup)
+    result = run_stack("dev")
+    assert result.error is not None and "could not be found" in str(result.error)
+    assert result.plan.registrations == []
+
+
+def test_a_missing_group_is_reported_with_the_way_to_create_it(monkeypatch):
+    """The SDK also reports a failed invoke itself; the program adds what to do about it."""
+    from agent_obo import prepare
+
+    def not_found(resource_group_name):
+        raise Exception(f"Resource group '{resource_group_name}' could not be found.")
+
+    monkeypatch.setattr(prepare.resources, "get_resource_group", not_found)
+    with pytest.raises(SettingsError) as raised:
+        prepare.environment_group("rg-agentobo-dev-008208", "eastus2")
+    message = str(raised.value)
+    assert "could not be found" in message and "the bootstrap creates one per stack file" in message
+    assert "az group create --name rg-agentobo-dev-008208 --location eastus2" in message

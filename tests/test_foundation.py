@@ -77,14 +77,13 @@ def test_every_taggable_resource_carries_the_environment_tags(plan):
 
 def test_azure_names_follow_caf_with_environment_and_stable_suffix(plan):
     names = {
-        "azure-native:resources:ResourceGroup": "resourceGroupName",
         "azure-native:operationalinsights:Workspace": "workspaceName",
         "azure-native:applicationinsights:Component": "resourceName",
         IDENTITY: "resourceName",
         "azure-native:web:AppServicePlan": "name",
         SITE: "name",
     }
-    prefixes = {"azure-native:resources:ResourceGroup": "rg", "azure-native:operationalinsights:Workspace": "log",
+    prefixes = {"azure-native:operationalinsights:Workspace": "log",
                 "azure-native:applicationinsights:Component": "appi", IDENTITY: "id",
                 "azure-native:web:AppServicePlan": "asp", SITE: "logic"}
     suffixes = set()
@@ -94,13 +93,17 @@ def test_azure_names_follow_caf_with_environment_and_stable_suffix(plan):
         match = re.fullmatch(rf"{prefixes[type_]}-agentobo-{plan.stack}-([0-9a-f]{{6}})(-zr)?", value)
         assert match, f"{type_} name {value!r}"
         suffixes.add(match.group(1))
+    # The group is the bootstrap's (tests/test_bootstrap.py), named by the same function.
+    group = re.fullmatch(rf"rg-agentobo-{plan.stack}-([0-9a-f]{{6}})", plan.stack_outputs["resourceGroup"])
+    assert group, plan.stack_outputs["resourceGroup"]
+    suffixes.add(group.group(1))
     storage_name = plan.one(STORAGE).input("accountName")
     assert re.fullmatch(rf"stagentobo{plan.stack}[0-9a-f]{{6}}", storage_name) and len(storage_name) <= 24
     assert len(suffixes) == 1 and storage_name.endswith(suffixes.pop())
 
 
 def test_names_differ_between_environments(plans):
-    groups = {plans[s].one("azure-native:resources:ResourceGroup").input("resourceGroupName") for s in plans}
+    groups = {plans[s].stack_outputs["resourceGroup"] for s in plans}
     assert len(groups) == len(plans)
 
 
@@ -204,14 +207,13 @@ def test_basic_publishing_credentials_are_off_for_ftp_and_scm(plan):
 
 def test_site_has_every_runtime_app_setting(plan):
     settings = app_settings(plan)
-    group = plan.one("azure-native:resources:ResourceGroup")
     assert settings["FUNCTIONS_EXTENSION_VERSION"] == "~4"
     assert settings["FUNCTIONS_WORKER_RUNTIME"] == "dotnet"
     assert settings["APP_KIND"] == "workflowApp"
     assert settings["AzureFunctionsJobHost__extensionBundle__id"] == EXTENSION_BUNDLE_ID
     assert settings["AzureFunctionsJobHost__extensionBundle__version"] == EXTENSION_BUNDLE_VERSION
     assert settings["WORKFLOWS_SUBSCRIPTION_ID"] == SUBSCRIPTION_ID
-    assert settings["WORKFLOWS_RESOURCE_GROUP_NAME"] == group.input("resourceGroupName")
+    assert settings["WORKFLOWS_RESOURCE_GROUP_NAME"] == plan.stack_outputs["resourceGroup"]
     assert settings["WORKFLOWS_LOCATION_NAME"] == settings_of(plan.stack).location
 
 

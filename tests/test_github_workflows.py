@@ -176,12 +176,27 @@ def test_azure_jobs_sign_in_with_openid_connect_from_repository_variables():
         assert variable(pulumi_step["with"]["cloud-url"]) == variable(env["PULUMI_BACKEND_URL"]), where
 
 
-def test_pull_requests_preview_as_the_read_only_identity_and_main_deploys_as_the_deploy_identity():
-    identities = {(name, job_id): variable(steps_using(job, AZURE_LOGIN)[0]["with"]["client-id"])
-                  for name, job_id, job in azure_jobs()}
-    assert identities == {("deploy.yml", "dev"): "AZURE_DEPLOY_CLIENT_ID",
-                          ("deploy.yml", "prod"): "AZURE_DEPLOY_CLIENT_ID",
-                          ("pull-request.yml", "preview"): "AZURE_PREVIEW_CLIENT_ID"}
+def test_every_azure_job_runs_in_a_github_environment_whose_variables_name_its_identity():
+    """The identity is the environment's: a job of `prod` gets prod's deploy identity, a preview of
+    prod gets prod's read-only one (environment `prod-preview`), and no repository-wide identity exists
+    for a job outside an environment to use. Each identity trusts only its environment's subject
+    (bootstrap/, tests/test_bootstrap.py)."""
+    environments = {(name, job_id): job.get("environment") for name, job_id, job in azure_jobs()}
+    assert environments == {("deploy.yml", "dev"): "dev", ("deploy.yml", "prod"): "prod",
+                            ("pull-request.yml", "preview"): "${{ matrix.stack }}-preview"}
+    for name, job_id, job in azure_jobs():
+        (login,) = steps_using(job, AZURE_LOGIN)
+        assert variable(login["with"]["client-id"]) == "AZURE_CLIENT_ID", f"{name}:{job_id}"
+        assert variable(job["env"]["PULUMI_BACKEND_URL"]) == "PULUMI_BACKEND_URL", f"{name}:{job_id}"
+
+
+def test_pull_request_previews_never_run_in_a_deploy_environment():
+    """A deploy environment's token would be its deploy identity's; previews use <stack>-preview."""
+    preview = workflow("pull-request.yml")["jobs"]["preview"]
+    assert str(preview["environment"]).endswith("-preview")
+    for name, job_id, job in all_jobs():
+        if name == "pull-request.yml":
+            assert job.get("environment") in (None, "${{ matrix.stack }}-preview"), f"{name}:{job_id}"
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)

@@ -43,7 +43,7 @@ def test_resources_follow_the_program_order(plans):
     """Top-level components in the order __main__.py builds them; each child under its parent."""
     plan = plans["dev"]
     top = [r.name for r in plan.registrations if r.parent.endswith("pulumi:pulumi:Stack::agent-obo-dev")]
-    assert top[:3] == ["workload", "observability", "runtime-identity"], top
+    assert top[:2] == ["observability", "runtime-identity"], top
     seen: set[str] = set()
     for registration in plan.registrations:
         assert registration.parent in seen or registration.parent not in {r.urn for r in plan.registrations}
@@ -130,10 +130,12 @@ def test_identity_wiring_app_settings_are_shown(plans):
 def test_bootstrap_identities_and_their_grants_are_named(bootstrap):
     text = identity_section(bootstrap)
     rows = _section(text, "Role assignments:")
-    assert any("Role Based Access Control Administrator (with a condition)" in row and "subscription" in row
-               and "pipeline deploy identity" in row for row in rows), rows
+    assert any("Role Based Access Control Administrator (with a condition)" in row and "resource group" in row
+               and "env prod deploy identity" in row for row in rows), rows
+    assert not any("subscription" in row for row in rows), rows
     trusts = _section(text, "Who may act as")
-    assert any("repo:contoso/agent-obo:pull_request" in row and "as pipeline preview identity" in row for row in trusts)
+    assert any("repo:contoso/agent-obo:environment:prod-preview" in row and "as env prod preview identity" in row
+               for row in trusts)
 
 
 def test_the_first_preview_still_names_identities_and_scopes():

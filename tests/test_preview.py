@@ -47,7 +47,8 @@ def test_a_first_preview_leaves_nothing_known_that_azure_computes(first_preview)
 
 
 # Stack outputs Azure or Entra compute: unknown until the first deployment.
-COMPUTED_OUTPUTS = ("resourceGroup", "logicAppHostName", "chatClientUrl", "a2aEndpoint", "agentCardUrl",
+# resourceGroup is known: the group exists before the program runs (the bootstrap creates it).
+COMPUTED_OUTPUTS = ("logicAppHostName", "chatClientUrl", "a2aEndpoint", "agentCardUrl",
                     "clientId", "identifierUri", "adminConsentUrl", "modelEndpoint", "workflowPackageUrl")
 
 
