@@ -198,6 +198,14 @@ def identity_section(plan: Plan) -> str:
                               grant.property_dependencies.get("servicePrincipalObjectId", [])),
                        "for each signed-in user of the tenant",
                        "admin consent to " + " ".join(grant.input("claimValues") or [])])
+    graph = plan.invokes.get("azuread:index/getServicePrincipal:getServicePrincipal") or {}
+    permissions = {permission_id: name for name, permission_id in (graph.get("appRoleIds") or {}).items()}
+    for assignment in plan.all("azuread:index/appRoleAssignment:AppRoleAssignment"):
+        if assignment.input("resourceObjectId") == graph.get("objectId"):
+            permission = permissions.get(assignment.input("appRoleId"), assignment.input("appRoleId"))
+            trusts.append([_label(assignment.input("principalObjectId"), "ServicePrincipal", known,
+                                  assignment.property_dependencies.get("principalObjectId", [])),
+                           "in Microsoft Graph, without a signed-in user", f"application permission {permission}"])
     if trusts:
         lines += ["", "  Who may act as, or for, another identity:"]
         lines += table(["who", "acts", "how"], trusts)

@@ -136,6 +136,8 @@ def test_bootstrap_identities_and_their_grants_are_named(bootstrap):
     trusts = _section(text, "Who may act as")
     assert any("repo:contoso/agent-obo:environment:prod-preview" in row and "as env prod preview identity" in row
                for row in trusts)
+    assert any("env prod deploy identity" in row and "application permission Application.ReadWrite.OwnedBy" in row
+               for row in trusts), trusts
 
 
 def test_the_first_preview_still_names_identities_and_scopes():
