@@ -98,6 +98,17 @@ def _check_private_network_reach(catalog: Catalog, settings: Settings) -> None:
         raise SettingsError("enabled tools cannot reach a private runtime storage account", problems)
 
 
+def _check_tenant(settings: Settings, signed_in: dict[str, str]) -> None:
+    """The stack declares its tenant; deploying it from a sign-in to another tenant would register its app
+    and trust its tokens there."""
+    problems = [
+        f"agent-obo:tenantId = {settings.tenant_id!r}: {provider} is signed in to tenant {tenant!r}; sign in to "
+        f"the stack's tenant (az login --tenant {settings.tenant_id}, or ARM_TENANT_ID), or correct the setting"
+        for provider, tenant in signed_in.items() if str(tenant).lower() != settings.tenant_id]
+    if problems:
+        raise SettingsError("signed in to another tenant than the stack declares", problems)
+
+
 def prepare() -> Deployment:
     stack = pulumi.get_stack()
     check_project_files(stack)
@@ -120,6 +131,8 @@ def prepare() -> Deployment:
     )
     azure = authorization.get_client_config()
     entra = azuread.get_client_config()
+    _check_tenant(settings, signed_in={"Microsoft Entra (azuread)": entra.tenant_id,
+                                       "Azure Resource Manager (azure-native)": azure.tenant_id})
     deployer_as_service_principal = azuread.get_service_principals(object_ids=[entra.object_id], ignore_missing=True)
     names = names_for(azure.subscription_id, settings.environment, settings.location)
     group = environment_group(names.resource_group, settings.location)
@@ -132,7 +145,7 @@ def prepare() -> Deployment:
         names=names,
         resource_group=group,
         subscription_id=azure.subscription_id,
-        tenant_id=entra.tenant_id,
+        tenant_id=settings.tenant_id,
         deployer_object_id=entra.object_id,
         deployer_principal_type="ServicePrincipal" if deployer_as_service_principal.service_principals else "User",
         catalog=catalog,

@@ -93,6 +93,7 @@ RULES: dict[str, Rule] = {
     # A tag value: no control characters, none of the characters tag names refuse.
     "owner": _text(r"(?=\S)[^<>%&\\?/\x00-\x1f\x7f]{2,128}(?<=\S)",
                    "2-128 printable characters without < > % & \\ ? /, no space at either end"),
+    "tenantId": _text(GUID, "the Microsoft Entra tenant id (a GUID) the stack signs users in with"),
     "planSku": Rule("string", allowed=("WS1", "WS2", "WS3")),
     "maximumElasticWorkerCount": Rule("integer", minimum=1, maximum=20),
     "alwaysReadyInstances": Rule("integer", minimum=1, maximum=20),
@@ -204,6 +205,7 @@ class Settings:
     environment: str
     location: str
     owner: str
+    tenant_id: str  # the one Entra tenant: Easy Auth's issuer, the federated credential, access policies
     plan_sku: str
     maximum_elastic_worker_count: int
     always_ready_instances: int
@@ -456,6 +458,7 @@ def _build(v: dict[str, Any], stack: str) -> Settings:
         environment=stack,
         location=v["location"],
         owner=v["owner"],
+        tenant_id=v["tenantId"].lower(),
         plan_sku=v["planSku"],
         maximum_elastic_worker_count=v["maximumElasticWorkerCount"],
         always_ready_instances=v["alwaysReadyInstances"],
