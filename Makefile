@@ -93,7 +93,7 @@ CONNECTOR ?=
 EXECUTE ?=
 UNPROTECT ?=
 
-.PHONY: preview up recreate-connections authorize-connections grant-sign-in protected destroy pulumi-cli azure-cli
+.PHONY: preview up policy-bundle recreate-connections authorize-connections grant-sign-in protected destroy pulumi-cli azure-cli
 
 # Targets that call the Pulumi CLI or reach Azure check for what they need first, before building
 # anything, and say how to get it. The CLI release that matches the pinned pulumi SDK:
@@ -119,20 +119,18 @@ azure-cli:  ## check that the Azure CLI is installed and signed in, unless a pip
 	    exit 1; }; \
 	fi
 
-# The policy pack runs in the project's own virtualenv (policy/PulumiPolicy.yaml: virtualenv ../.venv):
-# it imports agent_obo to derive what each stack declares.
+# Every command that previews or deploys runs the policy pack. The pack learns the stack and its config
+# from the engine and reads its own configuration for the stack (policy/config/<stack>.json): there is
+# nothing else to pass, and no flag here can loosen it. It runs in the project's virtualenv
+# (policy/PulumiPolicy.yaml: virtualenv ../.venv) because it derives what each stack declares with agent_obo.
+preview: pulumi-cli azure-cli deploy-venv  ## pulumi preview of one stack, judged by the policy pack: make preview STACK=prod
+	pulumi preview --stack $(STACK) --policy-pack policy
 
-# What the stack declares to the pack (policy/stack_config.py), derived from Pulumi.<stack>.yaml.
-POLICY_CONFIG = build/$(STACK)/policy-config.json
-.PHONY: policy-config
-policy-config: deploy-venv  ## the stack's --policy-pack-config file: make policy-config STACK=prod
-	$(PY) -m policy.stack_config $(STACK) -o $(POLICY_CONFIG)
+up: pulumi-cli azure-cli deploy-venv  ## pulumi up of one stack, judged by the policy pack: make up STACK=dev
+	pulumi up --stack $(STACK) --policy-pack policy
 
-preview: pulumi-cli azure-cli deploy-venv policy-config  ## pulumi preview of one stack with the policy pack: make preview STACK=prod
-	pulumi preview --stack $(STACK) --policy-pack policy --policy-pack-config $(POLICY_CONFIG)
-
-up: pulumi-cli azure-cli deploy-venv policy-config  ## pulumi up of one stack with the policy pack: make up STACK=dev
-	pulumi up --stack $(STACK) --policy-pack policy --policy-pack-config $(POLICY_CONFIG)
+policy-bundle: deploy-venv  ## the pack with the code it imports, for pulumi policy publish: build/policy-pack
+	$(PY) -m policy.bundle
 
 recreate-connections: $(if $(filter 1,$(EXECUTE)),pulumi-cli azure-cli) venv  ## recreate one connector's per-user connections: make recreate-connections STACK=prod CONNECTOR=office365 [EXECUTE=1]
 	$(PY) -m ops.recreate_connections $(STACK) $(CONNECTOR) $(if $(filter 1,$(EXECUTE)),--execute)

@@ -202,7 +202,10 @@ class AzureMocks(pulumi.runtime.Mocks):
             if properties.get("features") == "DynamicUserInvoked":
                 properties["dynamicConnectionProxyUrl"] = (
                     f"https://{inputs.get('location')}.dynamic-connections.azure.com/proxy/{stable_uuid(connection)}")
-        return resource_id, {"name": inputs["resourceName"], "properties": properties}
+        # ARM's `type`: the namespace and the resource types of the path, without the names.
+        parent_types = parent_path.split("/")[::2] if parent_path else []
+        arm_type = "/".join([inputs["resourceProviderNamespace"], *parent_types, inputs["resourceType"]])
+        return resource_id, {"name": inputs["resourceName"], "type": arm_type, "properties": properties}
 
     # Key Vault and federated credentials (the bootstrap project's state backend and pipeline identities).
 

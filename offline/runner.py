@@ -26,6 +26,7 @@ from pulumi.runtime.settings import SETTINGS, get_root_resource
 from pulumi.runtime.stack import Stack, run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from agent_obo import catalog
 from agent_obo.errors import SettingsError
 from agent_obo.stack_files import project_file, stack_config, stack_path, stack_values, stacks
 from agent_obo.yaml_files import PROJECT_DIR, read_mapping
@@ -256,7 +257,8 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path,
     registered = {registration.urn for registration in registrations}
     deleted = [r for r in (baseline.registrations if baseline else []) if r.urn not in registered]
     plan = Plan(stack=stack, registrations=registrations, stack_outputs=resolved, secret_outputs=secret,
-                config=dict(config), mode=mode, deleted=deleted, invokes=dict(monitor.invokes))
+                config=dict(config), mode=mode, deleted=deleted, invokes=dict(monitor.invokes),
+                catalog_path=str(catalog.CATALOG_PATH))  # as the program read it (tests may point it elsewhere)
     return RunResult(plan=plan, error=error)
 
 

@@ -1,7 +1,10 @@
-"""Connections: each managed API connection states and is configured as the identity it acts with, and the
-Logic Apps runtime may call it.
+"""Connections: exactly the ones the catalog declares, each labelled and configured as the identity it acts
+with, and callable only by the stack's own site.
 
-Per-user (on-behalf-of) connections: learn.microsoft.com/azure/logic-apps/set-up-on-behalf-of-user-flow.
+Per-user (on-behalf-of) connections exist only for the catalog's per-user tools, on connectors that support
+them (learn.microsoft.com/azure/logic-apps/set-up-on-behalf-of-user-flow); an access policy lets one Entra
+principal call a connection (learn.microsoft.com/azure/logic-apps/logic-apps-securing-a-logic-app,
+"Access to managed API connections"; Azure/logicapps connectors-template.json).
 """
 
 from __future__ import annotations
@@ -21,24 +24,18 @@ from pulumi_policy import (
 
 from agent_obo.catalog import APP_ONLY, PER_USER
 from agent_obo.connectors import CONNECTORS
-from agent_obo.tool_connections import DYNAMIC_USER_INVOKED, PER_USER_API_VERSION
+from agent_obo.tool_connections import DYNAMIC_USER_INVOKED, PER_USER_API_VERSION, ConnectionSpec
 from agent_obo.tool_connections import LABELS as DISPLAY_NAME_PREFIXES
 from agent_obo.tool_connections import SUFFIXES as NAME_SUFFIXES
-from policy.props import (
-    MISSING,
-    UNKNOWN,
-    is_known,
-    lookup,
-    not_yet_checked,
-    plain,
-    props_of,
-    unknown_paths,
-    violation,
-    words,
-)
-from policy.resource_types import GENERIC_RESOURCE
+from components.tool_connections import ACCESS_POLICY_API_VERSION
+from policy.checks import Check
+from policy.declared import Declared
+from policy.props import MISSING, UNKNOWN, is_known, lookup, plain, props_of, violation, words
+from policy.resource_types import GENERIC_RESOURCE, SITE
 
 PER_USER_CAPABLE_CONNECTORS = frozenset(name for name, connector in CONNECTORS.items() if connector.per_user_capable)
+OBO_URL = "https://learn.microsoft.com/azure/logic-apps/set-up-on-behalf-of-user-flow"
+CONNECTIONS_POLICY = "connections-as-declared"
 
 
 # --- identity-labels -------------------------------------------------------------------------------
@@ -76,24 +73,23 @@ def connection_identity_labels(props: dict[str, Any]) -> dict[str, Any]:
     return labels
 
 
-# What validate_identity_labels judges. A per-user connection's name ends in a generation id that is
-# unknown until created, so its first preview says the name suffix was not checked.
-IDENTITY_PATHS = ("resourceName", "properties.displayName", "tags.identity-mode", "properties.features",
-                  "apiVersion", "properties.api.id", "tags.write-tools", "tags.justified-exceptions")
-
-
 def validate_identity_labels(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != GENERIC_RESOURCE:
         return
     props = plain(args.props)
     if not is_connection(props):
         return
-    _check_identity_labels(props, report_violation)
-    not_yet_checked(args.name, unknown_paths(props, IDENTITY_PATHS))
-
-
-def _check_identity_labels(props: dict[str, Any], report_violation: ReportViolation) -> None:
     labels = connection_identity_labels(props)
+    check = Check(report_violation)
+    for where, label in labels.items():
+        check.known(label, f"the connection's {where}")
+    try:
+        _check_labels(props, labels, report_violation)
+    finally:
+        check.done()
+
+
+def _check_labels(props: dict[str, Any], labels: dict[str, Any], report_violation: ReportViolation) -> None:
     missing = [where for where, label in labels.items() if label is MISSING]
     unclear = {where: label for where, label in labels.items()
                if is_known(label) and label not in (PER_USER, APP_ONLY)}
@@ -162,71 +158,223 @@ IDENTITY_LABELS = ResourceValidationPolicy(
                  "per-user-capable connector, and no unjustified write tools."),
     validate=validate_identity_labels,
     enforcement_level=EnforcementLevel.MANDATORY,
+    url=OBO_URL,
     remediation_steps="Label and configure connections as agent_obo/tool_connections.py does.",
+)
+
+
+
+# --- connections-as-declared -----------------------------------------------------------------------
+
+# The identity-bearing tags a connection carries (ConnectionSpec.tags), compared with what the catalog derives.
+_DERIVED_TAGS = ("identity-mode", "tools", "scope-fingerprint", "scopes", "authentication", "write-tools",
+                 "justified-exceptions")
+_API_ID = re.compile(r"^/subscriptions/[^/]+/providers/Microsoft\.Web/locations/([^/]+)/managedApis/([^/]+)$",
+                     re.IGNORECASE)
+
+
+def is_access_policy(props: dict[str, Any]) -> bool:
+    return lookup(props, "resourceType") == "accessPolicies"
+
+
+def connection_spec_of(props: dict[str, Any], stack: Declared) -> ConnectionSpec | Any | None:
+    """The declared connection this connection resource is, None when the catalog declares none such, or
+    UNKNOWN when its connector or identity cannot be read yet."""
+    api_id, mode = lookup(props, "properties.api.id"), lookup(props, "tags.identity-mode")
+    if not (isinstance(api_id, str) and isinstance(mode, str)):
+        return UNKNOWN if UNKNOWN in (api_id, mode) else None
+    match = _API_ID.match(api_id)
+    return stack.connection(match.group(2).lower(), mode) if match else None
+
+
+def validate_connections_as_declared(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != GENERIC_RESOURCE:
+        return
+    props = plain(args.props)
+    if not (is_connection(props) or is_access_policy(props)):
+        return
+    check = Check(report_violation)
+    stack = check.declared()
+    if stack is not None:
+        if is_connection(props):
+            _check_connection(check, props, stack)
+        else:
+            _check_access_policy(check, props, stack)
+    check.done()
+
+
+def _check_connection(check: Check, props: dict[str, Any], stack: Declared) -> None:
+    spec = connection_spec_of(props, stack)
+    if isinstance(spec, ConnectionSpec):
+        _check_exceptions(check, spec, stack)
+    if spec is UNKNOWN:
+        check.cannot_see("the connection's connector and identity")
+        return
+    if spec is None:
+        declared = ", ".join(sorted(f"{s.connector.api_name} {s.identity}" for s in stack.connections))
+        check.fail(f"Connection to {lookup(props, 'properties.api.id')!r} with identity "
+                   f"{lookup(props, 'tags.identity-mode')!r} is not one the catalog declares: a tool could act as an "
+                   f"identity nobody reviewed.", f"create connections only from catalog/tools.yaml "
+                   f"(declared: {declared}).")
+        return
+    where = f"{spec.reference} connection"
+    check.equal(props, "apiVersion", spec.api_version, f"the {where} is not created as the catalog's identity.",
+                f"set apiVersion to {spec.api_version}.")
+    check.equal(props, "kind", "V2", f"Logic Apps Standard calls only V2 connections ({where}).", "set kind to V2.")
+    check.equal(props, "location", stack.settings.location, f"the {where} is not in the stack's region.",
+                f"set location to {stack.settings.location}.")
+    api = _API_ID.match(str(lookup(props, "properties.api.id")))
+    if api and api.group(1).lower() != stack.settings.location:
+        check.fail(f"The {where} uses the managed API of region {api.group(1)!r}.",
+                   f"use /subscriptions/<id>/providers/Microsoft.Web/locations/{stack.settings.location}/managedApis/"
+                   f"{spec.connector.api_name}.")
+    expected = spec.properties("<subscription>", stack.settings.location)
+    check.equal(props, "properties.displayName", expected["displayName"], f"the {where} is labelled otherwise.",
+                f"set properties.displayName to {expected['displayName']!r}.")
+    check.equal(props, "properties.features", expected.get("features", MISSING),
+                f"the {where} acts as {'each signed-in user' if spec.per_user else 'the app'} only with exactly "
+                "this feature set.", "create the connection as agent_obo/tool_connections.py derives it from the "
+                "catalog (a connection cannot change identity: create a new one).")
+    check.equal(props, "properties.parameterValueSet", expected.get("parameterValueSet", MISSING),
+                f"the {where} authenticates otherwise than its connector's declared way.",
+                "use the managed identity parameter set only on connectors that support it "
+                "(agent_obo/connectors.py).")
+    for key in _DERIVED_TAGS:
+        check.equal(props, f"tags.{key}", spec.tags({})[key], f"the {where}'s tag disagrees with the catalog.",
+                    f"tag it as agent_obo/tool_connections.py derives it ({spec.tags({})[key]!r}).")
+    name = lookup(props, "resourceName")
+    if check.known(name, f"the {where}'s name"):
+        if spec.per_user and not (isinstance(name, str) and re.fullmatch(re.escape(spec.reference) + r"-[0-9a-f]+",
+                                                                           name)):
+            check.fail(f"Per-user connection name {name!r} is not {spec.reference}-<generation>.",
+                       "name it from its generation (components/tool_connections.py).")
+        elif not spec.per_user and name != spec.reference:
+            check.fail(f"App-only connection name {name!r} is not {spec.reference!r}.",
+                       f"name it {spec.reference!r}.")
+
+
+def _check_exceptions(check: Check, spec: ConnectionSpec, stack: Declared) -> None:
+    """A tool whose identity breaks the catalog's rules (a user read app-only, a write per-user) runs only where the
+    pack approves it for the stack: the catalog's justification is one reviewed file, the approval another."""
+    approved = set(stack.policy_config(CONNECTIONS_POLICY).get("approvedExceptions") or [])
+    for tool in sorted(set(spec.exceptions) - approved):
+        check.fail(f"Tool {tool!r} runs {spec.identity} against the catalog's rules (its justification is an "
+                   f"exception), and the pack does not approve it for stack {stack.stack!r}.",
+                   "run user reads per-user and writes app-only; or approve the exception in "
+                   f"policy/config/{stack.stack}.json ({CONNECTIONS_POLICY} approvedExceptions), a reviewed change "
+                   "of the pack.")
+
+
+def _check_access_policy(check: Check, props: dict[str, Any], stack: Declared) -> None:
+    check.equal(props, "resourceProviderNamespace", "Microsoft.Web", "an access policy belongs to a connection.",
+                "create it under Microsoft.Web/connections.")
+    check.equal(props, "apiVersion", ACCESS_POLICY_API_VERSION, "the access policy's shape is that API's.",
+                f"set apiVersion to {ACCESS_POLICY_API_VERSION}.")
+    check.equal(props, "properties.principal.type", "ActiveDirectory",
+                "only a Microsoft Entra principal may call a connection.", "set principal.type to ActiveDirectory.")
+    check.equal(props, "properties.principal.identity.tenantId", stack.tenant_id,
+                "the caller must be a principal of the stack's tenant (agent-obo:tenantId).",
+                f"set principal.identity.tenantId to {stack.tenant_id}.")
+    object_id, name = lookup(props, "properties.principal.identity.objectId"), lookup(props, "resourceName")
+    if check.known(object_id, "the access policy's principal") and check.known(name, "the access policy's name") \
+            and not (isinstance(object_id, str) and object_id and object_id == name):
+        check.fail(f"Access policy {name!r} names principal {object_id!r}: the policy is named after the one "
+                   "principal it admits.", "name the access policy after its principal's object id.")
+
+
+CONNECTIONS_AS_DECLARED = ResourceValidationPolicy(
+    name=CONNECTIONS_POLICY,
+    description=("Every managed API connection is one the tool catalog declares for the stack's enabled tools "
+                 "(connector and identity), created exactly as agent_obo derives it: per-user (DynamicUserInvoked) "
+                 "only for the catalog's per-user tools and nowhere else, with the declared tools, scopes, write tools "
+                 "and exceptions in its tags, in the stack's region, and an identity exception only where the pack "
+                 "approves it for the stack; every access policy admits one Entra principal of the stack's tenant."),
+    validate=validate_connections_as_declared,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    url=OBO_URL,
+    remediation_steps="Change tools and identities in catalog/tools.yaml; never create or edit connections by hand.",
 )
 
 
 # --- connection-access-policy ----------------------------------------------------------------------
 
+def arm_kind(props: dict[str, Any]) -> str | Any:
+    """"connection", "access policy", another ARM type, or UNKNOWN, from a generic resource's outputs (ARM's
+    `type`) or, when that is not known yet, from its properties' shape (`properties` comes back as given)."""
+    arm_type = lookup(props, "type")
+    if isinstance(arm_type, str):
+        return {"microsoft.web/connections": "connection",
+                "microsoft.web/connections/accesspolicies": "access policy"}.get(arm_type.lower(), arm_type)
+    if is_connection(props):
+        return "connection"
+    if is_access_policy(props):
+        return "access policy"
+    if lookup(props, "properties.api.id") is not MISSING:
+        return "connection"
+    if lookup(props, "properties.principal") is not MISSING:
+        return "access policy"
+    return UNKNOWN
+
+
+def site_principals(resources: list[PolicyResource]) -> list[Any]:
+    """The system-assigned principal ids of the stack's sites (UNKNOWN until a site exists)."""
+    return [lookup(props_of(r), "identity.principalId") for r in resources if r.resource_type == SITE]
+
+
 def validate_connection_access_policy(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    resources = [(resource, props_of(resource)) for resource in args.resources
-                 if resource.resource_type == GENERIC_RESOURCE]
-    policies_by_connection: dict[str, list[tuple[PolicyResource, dict[str, Any]]]] = {}
-    for resource, props in resources:
-        parent_path = lookup(props, "parentResourcePath")
-        if lookup(props, "resourceType") == "accessPolicies" and isinstance(parent_path, str):
-            parent_type, _, connection_name = parent_path.partition("/")
-            if parent_type == "connections" and connection_name:
-                policies_by_connection.setdefault(connection_name, []).append((resource, props))
-    unchecked: list[str] = []
-    # During a preview a connection's name (and so each policy's parent path) may be unknown: such a
-    # policy is matched to the connection it depends on, and its parent path noted as not checked.
-    unnamed_policies = [(r, p) for r, p in resources if lookup(p, "resourceType") == "accessPolicies"
-                        and lookup(p, "parentResourcePath") is UNKNOWN]
-    for resource, props in resources:
-        if not is_connection(props):
-            continue
-        name = lookup(props, "resourceName")
-        if isinstance(name, str):
-            access = policies_by_connection.get(name, [])
-        else:
-            access = [(r, p) for r, p in unnamed_policies if resource in r.dependencies]
-            unchecked.append(f"the name of connection {resource.name}, and so which access policy is its "
-                             f"({', '.join(r.name for r, _ in access) or 'none depends on it'})")
-            name = resource.name
-            if not access:
-                continue
-        if not access:
-            report_violation(violation(
-                f"Connection {name!r} has no access policy: the Logic Apps runtime cannot call it.",
-                "add a Microsoft.Web/connections/accessPolicies resource with parentResourcePath "
-                f"'connections/{name}' for the site's managed identity (components/tool_connections.py "
-                "ConnectionAccess)."), resource.urn)
-        for policy_resource, policy_props in access:
-            principal_type = lookup(policy_props, "properties.principal.type")
-            object_id = lookup(policy_props, "properties.principal.identity.objectId")
-            if principal_type is not UNKNOWN and principal_type != "ActiveDirectory":
-                report_violation(violation(
-                    f"Access policy on {name!r} has principal type {principal_type!r}, not 'ActiveDirectory'.",
-                    "set properties.principal.type to 'ActiveDirectory' with the managed identity's tenantId "
-                    "and objectId."), policy_resource.urn)
-            if object_id is MISSING or object_id == "":
-                report_violation(violation(
-                    f"Access policy on {name!r} names no principal objectId: nobody, or the wrong caller, may "
-                    "use the connection.",
-                    "set properties.principal.identity.objectId to the site's managed identity principal id."),
-                    policy_resource.urn)
-            unchecked += [f"{policy_resource.name} {path}" for path in unknown_paths(
-                policy_props, ["properties.principal.type", "properties.principal.identity.objectId"])]
-    not_yet_checked("connection access", unchecked)
+    check = Check(report_violation)
+    stack = check.declared()
+    if stack is None:
+        return
+    generic = [(r, props_of(r)) for r in args.resources if r.resource_type == GENERIC_RESOURCE]
+    connections = [(r, p) for r, p in generic if arm_kind(p) == "connection"]
+    policies = [(r, p) for r, p in generic if arm_kind(p) == "access policy"]
+    if any(arm_kind(p) is UNKNOWN for _, p in generic):
+        check.cannot_see("which generic resources are connections")
+
+    found: dict[str, list[PolicyResource]] = {}
+    for resource, props in connections:
+        spec = connection_spec_of(props, stack)
+        if isinstance(spec, ConnectionSpec):
+            found.setdefault(spec.reference, []).append(resource)
+    for spec in stack.connections:
+        count = len(found.get(spec.reference, []))
+        if count != 1:
+            check.fail(f"The catalog declares one {spec.reference} connection; the stack has {count}.",
+                       "create exactly the connections agent_obo/tool_connections.py derives from the catalog.")
+
+    principals = site_principals(args.resources)
+    for resource, _ in connections:
+        admitted = [r for r, _ in policies if resource in r.dependencies]
+        if len(admitted) != 1:
+            check.fail(f"Connection {resource.name!r} has {len(admitted)} access policies: "
+                       + ("the Logic Apps runtime cannot call it." if not admitted else
+                          "only the site's identity may call it."),
+                       "give each connection exactly one access policy, for the site's system-assigned identity "
+                       "(components/tool_connections.py ConnectionAccess).", resource.urn)
+    connection_resources = [r for r, _ in connections]
+    for resource, props in policies:
+        if not any(dependency in connection_resources for dependency in resource.dependencies):
+            check.fail(f"Access policy {resource.name!r} belongs to no connection of this stack.",
+                       "create access policies only with ConnectionAccess, after their connection.", resource.urn)
+        object_id = lookup(props, "properties.principal.identity.objectId")
+        if object_id is UNKNOWN or UNKNOWN in principals:
+            check.cannot_see("the site's principal id")
+        elif object_id not in principals:
+            check.fail(f"Access policy {resource.name!r} lets principal {object_id!r} call a connection: it is not "
+                       "the stack's site, so someone else can act through the connection.",
+                       "admit only the site's system-assigned identity.", resource.urn)
+    check.done()
 
 
 CONNECTION_ACCESS_POLICY = StackValidationPolicy(
     name="connection-access-policy",
-    description=("Every managed API connection has an access policy for an Entra (ActiveDirectory) principal with "
-                 "an object id: without one the Logic Apps runtime cannot call the connection, and a policy for "
-                 "the wrong kind of principal grants the connection to a caller nobody reviewed."),
+    description=("The stack has exactly the connections the catalog declares, and each has exactly one access "
+                 "policy, for the stack's own site: without one the Logic Apps runtime cannot call the connection, "
+                 "and a policy for any other principal lets it act through the connection, as the app or as every "
+                 "signed-in user."),
     validate=validate_connection_access_policy,
     enforcement_level=EnforcementLevel.MANDATORY,
+    url="https://learn.microsoft.com/azure/logic-apps/logic-apps-securing-a-logic-app",
     remediation_steps="Create one accessPolicies child per connection for the site's managed identity.",
 )

@@ -8,6 +8,10 @@ and the tool catalog this module derives, with agent_obo's own functions, what e
 value must be: the settings validated by agent_obo.settings, the enabled tools, their connections, the
 Microsoft Graph scopes. A policy compares the plan with that, so it cannot drift from the program.
 
+The pack's own configuration for the stack, policy/config/<stack>.json, sits beside the policies and is read
+by the pack itself (no command-line flag can loosen it): the settings it pins for the stack, the
+exceptions it approves, and any policy the stack explicitly relaxes (Pulumi's --policy-pack-config format).
+
 The catalog is read from $AGENT_OBO_CATALOG when set (CI sets it when it judges a pull request with the
 base branch's pack), otherwise from the catalog beside the pack. Only data is read from there: the code
 that derives comes from the pack's own checkout, so a change cannot rewrite its own judge.
@@ -26,6 +30,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pulumi.runtime
 
@@ -36,6 +41,7 @@ from agent_obo.settings import PROJECT, RULES, Settings, load_settings
 from agent_obo.tool_connections import ConnectionSpec, connection_specs
 
 CATALOG_ENV = "AGENT_OBO_CATALOG"
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
 
 class Undeclared(Exception):
@@ -49,6 +55,27 @@ class StackUnderJudgement:
     stack: str
     config: Mapping[str, str]
     catalog_path: Path
+    pack_config: Mapping[str, Any] | None = None  # None: policy/config/<stack>.json
+
+
+def pack_config_for(stack: str) -> dict[str, Any]:
+    """policy/config/<stack>.json, {} when the stack has none."""
+    path = CONFIG_DIR / f"{stack}.json"
+    if not path.exists():
+        return {}
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise Undeclared(f"the pack's configuration {path} cannot be read: {error}") from None
+    if not isinstance(document, dict):
+        raise Undeclared(f"the pack's configuration {path} is not a JSON object")
+    return document
+
+
+def policy_entry(document: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """One policy's entry, as Pulumi reads a policy pack config: a bare level, or an object."""
+    value = document.get(name, {})
+    return {"enforcementLevel": value} if isinstance(value, str) else dict(value)
 
 
 @dataclass(frozen=True)
@@ -59,6 +86,11 @@ class Declared:
     connections: tuple[ConnectionSpec, ...]
     graph_scopes: frozenset[str]  # what the chat app requests from Microsoft Graph
     ignored_settings: tuple[str, ...]  # config keys this pack's settings code does not know
+    pack_config: Mapping[str, Any]  # policy/config/<stack>.json
+
+    def policy_config(self, name: str) -> dict[str, Any]:
+        """A policy's properties from the pack's configuration for this stack (no enforcement level)."""
+        return {k: v for k, v in policy_entry(self.pack_config, name).items() if k != "enforcementLevel"}
 
     @property
     def tenant_id(self) -> str:
@@ -68,12 +100,6 @@ class Declared:
     def issuer(self) -> str:
         """Tokens of this tenant only, v2.0 (components/chat_app_registration.py issuer)."""
         return f"https://login.microsoftonline.com/{self.tenant_id}/v2.0"
-
-    @property
-    def consent_scopes(self) -> frozenset[str] | None:
-        """The scopes the program grants tenant-wide, or None when the stack leaves consent to an
-        administrator (no grant may exist then)."""
-        return self.graph_scopes if self.settings.sign_in.grant_admin_consent else None
 
     def connection(self, connector: str, identity: str) -> ConnectionSpec | None:
         for spec in self.connections:
@@ -86,9 +112,10 @@ _judged: ContextVar[StackUnderJudgement | None] = ContextVar("agent_obo_stack_un
 
 
 @contextmanager
-def judging(stack: str, config: Mapping[str, str], catalog_path: Path | None = None) -> Iterator[None]:
+def judging(stack: str, config: Mapping[str, str], catalog_path: Path | None = None,
+            pack_config: Mapping[str, Any] | None = None) -> Iterator[None]:
     """Policies called inside judge this stack (the offline harness); outside, the CLI's environment says."""
-    token = _judged.set(StackUnderJudgement(stack, dict(config), catalog_path or CATALOG_PATH))
+    token = _judged.set(StackUnderJudgement(stack, dict(config), catalog_path or CATALOG_PATH, pack_config))
     try:
         yield
     finally:
@@ -107,16 +134,37 @@ def stack_under_judgement() -> StackUnderJudgement:
     )
 
 
+def stack_declaration(key: str) -> Any:
+    """A choice the stack makes on purpose, which policies condition on, by its setting's name; None when
+    what the stack declares cannot be determined (then a policy assumes the strictest, and
+    stack-declarations reports why)."""
+    try:
+        settings = declared().settings
+    except Undeclared:
+        return None
+    network = settings.network
+    return {
+        "hostStorageAuthentication": settings.host_storage_authentication,
+        "secureAgentRunHistory": settings.audit.secure_agent_run_history,
+        "privateNetworking": network is not None,
+        "publicIngress": network.public_ingress if network else True,
+        "zoneRedundant": settings.zone_redundant,
+        "protectStatefulResources": settings.protect_stateful_resources,
+    }[key]
+
+
 def declared() -> Declared:
     """What the stack under judgement declares; raises Undeclared when that cannot be determined."""
     judged = stack_under_judgement()
-    return _derive(judged.stack, json.dumps(dict(judged.config), sort_keys=True), str(judged.catalog_path))
-
-
-@lru_cache(maxsize=16)
-def _derive(stack: str, config_json: str, catalog_path: str) -> Declared:
-    if not stack:
+    if not judged.stack:
         raise Undeclared("no stack: the pack runs outside `pulumi preview`/`pulumi up` (PULUMI_STACK is not set)")
+    pack_config = pack_config_for(judged.stack) if judged.pack_config is None else judged.pack_config
+    return _derive(judged.stack, json.dumps(dict(judged.config), sort_keys=True), str(judged.catalog_path),
+                   json.dumps(pack_config, sort_keys=True))
+
+
+@lru_cache(maxsize=32)
+def _derive(stack: str, config_json: str, catalog_path: str, pack_config_json: str) -> Declared:
     config: dict[str, str] = json.loads(config_json)
     if not config:
         raise Undeclared(f"stack {stack!r} hands the pack no config (PULUMI_CONFIG is empty)")
@@ -128,7 +176,7 @@ def _derive(stack: str, config_json: str, catalog_path: str) -> Declared:
         settings = load_settings(known, stack)
         catalog = load_catalog(Path(catalog_path)).without(settings.disabled_tools)
     except SettingsError as error:
-        raise Undeclared(f"{error}: " + "; ".join(error.problems)) from None
+        raise Undeclared(str(error).replace("\n", " ")) from None
     except (OSError, ValueError) as error:
         raise Undeclared(f"the tool catalog {catalog_path} cannot be read: {error}") from None
     return Declared(
@@ -136,6 +184,8 @@ def _derive(stack: str, config_json: str, catalog_path: str) -> Declared:
         settings=settings,
         catalog=catalog,
         connections=tuple(connection_specs(catalog)),
-        graph_scopes=frozenset(required_scope_names(catalog)),
+        graph_scopes=frozenset(required_scope_names(
+            catalog, delegate_tool_scopes=settings.sign_in.delegate_tool_scopes)),
         ignored_settings=ignored,
+        pack_config=json.loads(pack_config_json),
     )

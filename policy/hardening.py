@@ -1,9 +1,15 @@
-"""Hardening of the site, the runtime's storage and the model account: nothing reachable with a key, a
-password or over plain HTTP.
+"""Hardening of the site, the runtime's storage and the model account, each flag checked against what the
+stack declares: nothing reachable with a key, a password or over plain HTTP, nothing more public than
+declared, and the site's runtime logged.
 
-learn.microsoft.com/azure/app-service/overview-security,
-learn.microsoft.com/azure/storage/common/shared-key-authorization-prevent,
-learn.microsoft.com/azure/ai-services/disable-local-auth.
+Sources: learn.microsoft.com/azure/app-service/overview-security (HTTPS, TLS, FTP, remote debugging, CORS),
+learn.microsoft.com/azure/app-service/configure-basic-auth-disable (basic publishing credentials),
+learn.microsoft.com/azure/storage/common/shared-key-authorization-prevent (shared keys),
+learn.microsoft.com/azure/storage/blobs/anonymous-read-access-prevent (public blobs),
+learn.microsoft.com/azure/storage/common/transport-layer-security-configure-minimum-version (TLS 1.2),
+learn.microsoft.com/azure/storage/blobs/secure-file-transfer-protocol-support (SFTP and local users),
+learn.microsoft.com/azure/ai-services/disable-local-auth (model API keys),
+learn.microsoft.com/azure/logic-apps/monitor-workflows-collect-diagnostic-data (diagnostic settings).
 """
 
 from __future__ import annotations
@@ -13,7 +19,6 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -21,38 +26,31 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from components.easy_auth import FIC_CLIENT_ID_SETTING
-from policy.props import (
-    MISSING,
-    UNKNOWN,
-    is_known,
-    known_list,
-    lookup,
-    not_yet_checked,
-    plain,
-    props_of,
-    unknown_paths,
-    violation,
-)
+from agent_obo.app_settings import site_app_settings
+from policy.checks import Check
+from policy.declared import Declared
+from policy.easy_auth import ALLOWED_TENANTS_SETTING, FIC_CLIENT_ID_SETTING
+from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, plain, props_of
 from policy.resource_types import (
     APP_SETTINGS_TYPES,
     BLOB_CONTAINER,
+    DIAGNOSTIC_SETTING,
     FTP_ALLOWED,
+    LOG_ANALYTICS_WORKSPACE,
     MODEL_ACCOUNT,
     PUBLISHING_CREDENTIAL_TYPES,
     SCM_ALLOWED,
+    SITE,
     SITE_TYPES,
     STORAGE_ACCOUNT,
 )
 
-# agent_obo/settings.py HOST_STORAGE_AUTHENTICATIONS; components/logic_app.py host_storage_app_settings:
-# the only app settings that may hold a storage connection string, and only on an accessKey stack.
-MANAGED_IDENTITY = "managedIdentity"
-ACCESS_KEY = "accessKey"
+# components/logic_app.py host_storage_app_settings: the only app settings that may hold a storage connection
+# string, and only on a stack that declares hostStorageAuthentication accessKey.
 HOST_STORAGE_CONNECTION_SETTINGS = ("AzureWebJobsStorage", "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING")
-
-
-# --- site-hardening --------------------------------------------------------------------------------
+# App settings that configure Easy Auth behind authsettingsV2's back (configure-authentication-provider-aad and
+# the WEBSITE_AUTH_* app settings): only the tenant restriction is declared.
+EASY_AUTH_SETTING_PREFIX = "WEBSITE_AUTH_"
 
 _SECRET_VALUE = re.compile(
     r"AccountKey=|SharedAccessKey=|SharedAccessSignature=|(?:^|[?&;])sig=|Password=|Pwd=|ClientSecret=|"
@@ -61,27 +59,23 @@ _SECRET_VALUE = re.compile(
 _SECRET_NAME = re.compile(
     r"^MICROSOFT_PROVIDER_AUTHENTICATION_SECRET$|(?:^|_)CLIENT_?SECRET$|(?:^|_)PASSWORD$|(?:^|_)ACCOUNT_?KEY$",
     re.IGNORECASE)
-
-
 _STORAGE_CONNECTION_STRING = re.compile(
     r"^DefaultEndpointsProtocol=https;AccountName=[a-z0-9]{3,24};AccountKey=[A-Za-z0-9+/=]+;"
     r"EndpointSuffix=core\.windows\.net$")
 
 
-def _is_storage_connection_string(value: str) -> bool:
-    """Exactly a storage account connection string over HTTPS: nothing else rides along in it."""
-    return bool(_STORAGE_CONNECTION_STRING.match(value))
+def declared_public_network_access(stack: Declared) -> str:
+    """Public network access the stack declares for its site, storage and model. The stack has no setting that
+    restricts it yet, so every endpoint is declared public; a stack setting that makes an endpoint private
+    (with private endpoints) is compared here."""
+    return "Enabled"
 
 
-_HOST_STORAGE_SCHEMA = PolicyConfigSchema(properties={
-    "hostStorageAuthentication": {
-        "type": "string",
-        "enum": [MANAGED_IDENTITY, ACCESS_KEY],
-        "default": MANAGED_IDENTITY,
-        "description": ("The stack's agent-obo:hostStorageAuthentication (python -m policy.stack_config STACK): "
-                        "only accessKey allows account keys."),
-    },
-})
+def _check_public_access(check: Check, props: dict[str, Any], path: str, stack: Declared, what: str) -> None:
+    declared = declared_public_network_access(stack)
+    value = lookup(props, path)
+    if check.known(value, path) and declared == "Disabled" and value != "Disabled":
+        check.fail(f"{what} {path} is {value!r}, but the stack declares it private.", f"set {path} to 'Disabled'.")
 
 
 def _tls_at_least_1_2(version: Any) -> bool:
@@ -91,202 +85,293 @@ def _tls_at_least_1_2(version: Any) -> bool:
         return False
 
 
-def _check_app_settings(settings: list[tuple[Any, Any]], declares_access_key: bool,
-                        report_violation: ReportViolation) -> None:
-    """(name, value) pairs, wherever the site's settings live: inline on the site, or their own resource."""
-    for name, value in settings:
-        if declares_access_key and name in HOST_STORAGE_CONNECTION_SETTINGS and isinstance(value, str) \
-                and _is_storage_connection_string(value):
-            continue  # Learn's connection-string host storage, declared by the stack
-        if isinstance(name, str) and _SECRET_NAME.search(name):
-            report_violation(violation(
-                f"App setting {name!r} holds a secret by name.",
-                "remove it: sign in with the managed identity's federated credential "
-                f"({FIC_CLIENT_ID_SETTING}) and reach services with managed identity."), None)
-        elif isinstance(value, str) and _SECRET_VALUE.search(value):
-            report_violation(violation(
-                f"App setting {name!r} carries a key, password, SAS signature or client secret in its value.",
-                "use identity-based settings (e.g. AzureWebJobsStorage__credential=managedIdentity) or a Key "
-                "Vault reference; never a key in an app setting."), None)
-
+# --- site-hardening --------------------------------------------------------------------------------
 
 def validate_site_hardening(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type not in SITE_TYPES | PUBLISHING_CREDENTIAL_TYPES | APP_SETTINGS_TYPES:
         return
+    check = Check(report_violation)
     props = plain(args.props)
-    declares_access_key = args.get_config().get("hostStorageAuthentication") == ACCESS_KEY
     if args.resource_type in APP_SETTINGS_TYPES:
-        settings = lookup(props, "properties")
-        if isinstance(settings, dict):
-            _check_app_settings(list(settings.items()), declares_access_key, report_violation)
-            # Values Azure computes (runtime URLs, endpoints) are unknown in a first preview.
-            unknown = sorted(name for name, value in settings.items() if value is UNKNOWN)
-            not_yet_checked(args.name, [f"the values of {len(unknown)} app settings ({', '.join(unknown)})"]
-                            if unknown else [])
-        not_yet_checked(args.name, unknown_paths(props, ["properties"]))
+        stack = check.declared()
+        if stack is not None:
+            validate_app_settings(check, lookup(props, "properties"), stack)
+        check.done()
         return
     if args.resource_type in PUBLISHING_CREDENTIAL_TYPES:
-        allow = lookup(props, "allow")
-        if allow is not UNKNOWN and allow is not False:
-            report_violation(violation(
-                f"Basic publishing credentials are allowed ({args.resource_type.rsplit(':', 1)[-1]} allow="
-                f"{allow!r}): a username and password can deploy code to the agent.",
-                "set allow to false; deploy with Entra identities."), None)
-        not_yet_checked(args.name, unknown_paths(props, ["allow"]))
+        check.equal(props, "allow", False, "a username and password can deploy code to the agent "
+                    f"({args.resource_type.rsplit(':', 1)[-1]}).", "set allow to false; deploy with Entra identities.")
+        check.done()
         return
+    stack = check.declared()
+    if stack is not None:
+        _check_site(check, props, stack)
+    check.done()
 
-    https_only = lookup(props, "httpsOnly")
-    if https_only is not UNKNOWN and https_only is not True:  # defaults to false
-        report_violation(violation(f"httpsOnly is {https_only!r}: the site answers over plain HTTP.",
-                                   "set httpsOnly to true."), None)
-    for setting in ("minTlsVersion", "scmMinTlsVersion"):
+
+def _check_site(check: Check, props: dict[str, Any], stack: Declared) -> None:
+    check.equal(props, "httpsOnly", True, "the site answers over plain HTTP.", "set httpsOnly to true.")
+    for setting in ("minTlsVersion", "scmMinTlsVersion"):  # both default to 1.2
         version = lookup(props, f"siteConfig.{setting}")
-        if is_known(version) and not _tls_at_least_1_2(version):
-            report_violation(violation(f"siteConfig.{setting} is {version!r}: TLS below 1.2 is allowed.",
-                                       f"set siteConfig.{setting} to '1.2' or higher."), None)
-    ftps = lookup(props, "siteConfig.ftpsState")
-    if ftps is not UNKNOWN and ftps != "Disabled":  # defaults to AllAllowed: plain FTP
-        report_violation(violation(f"siteConfig.ftpsState is {ftps!r}: FTP deployment is open.",
-                                   "set siteConfig.ftpsState to 'Disabled'."), None)
+        if check.known(version, f"siteConfig.{setting}") and is_known(version) and not _tls_at_least_1_2(version):
+            check.fail(f"siteConfig.{setting} is {version!r}: TLS below 1.2 is allowed.",
+                       f"set siteConfig.{setting} to '1.2' or higher.")
+    check.equal(props, "siteConfig.ftpsState", "Disabled", "FTP deployment is open (the default is AllAllowed).",
+                "set siteConfig.ftpsState to 'Disabled'.")
+    check.not_value(props, "siteConfig.remoteDebuggingEnabled", True, "a debugger can attach to the agent.",
+                    "turn remote debugging off.")
+    origins = lookup(props, "siteConfig.cors.allowedOrigins")
+    if check.known(origins, "siteConfig.cors.allowedOrigins") and "*" in known_list(origins):
+        check.fail("siteConfig.cors.allowedOrigins allows '*': any web page can call the agent with the user's "
+                   "browser session.", "list only the origins of the chat client, or none.")
+    _check_public_access(check, props, "publicNetworkAccess", stack, "The site's")
     identity_type = lookup(props, "identity.type")
-    if identity_type is MISSING or (isinstance(identity_type, str) and not re.search(
-            r"SystemAssigned|UserAssigned", identity_type)):
-        report_violation(violation(
-            f"The site has no managed identity (identity.type {identity_type!r}): storage, connections and the "
-            "model would need keys or secrets.",
-            "give the site its system-assigned and user-assigned identities."), None)
-    inline = [(lookup(setting, "name"), lookup(setting, "value"))
-              for setting in known_list(lookup(props, "siteConfig.appSettings")) if isinstance(setting, dict)]
-    _check_app_settings(inline, declares_access_key, report_violation)
-    not_yet_checked(args.name, unknown_paths(props, [
-        "httpsOnly", "siteConfig.minTlsVersion", "siteConfig.scmMinTlsVersion", "siteConfig.ftpsState",
-        "identity.type", "siteConfig.appSettings"]))
+    if check.known(identity_type, "identity.type") and not (
+            isinstance(identity_type, str) and "SystemAssigned" in identity_type and "UserAssigned" in identity_type):
+        check.fail(f"The site's identity.type is {identity_type!r}: it needs its system-assigned identity (model, "
+                   "connections) and the runtime's user-assigned identity (storage, Easy Auth).",
+                   "give the site both identities.")
+    assigned = lookup(props, "identity.userAssignedIdentities")
+    if check.known(assigned, "identity.userAssignedIdentities") and isinstance(assigned, list | dict) \
+            and len(assigned) != 1:
+        check.fail(f"The site carries {len(assigned)} user-assigned identities: only the runtime identity is "
+                   "declared, and any other one acts with its own permissions through the site.",
+                   "assign only the runtime's user-assigned identity.")
+    _check_inline_app_settings(check, lookup(props, "siteConfig.appSettings"))
+
+
+def _check_inline_app_settings(check: Check, app_settings: Any) -> None:
+    """The site carries no app settings of its own: a site PUT with siteConfig.appSettings replaces the whole
+    set the app settings resource wrote (components/app_settings.py, "one writer")."""
+    if check.known(app_settings, "siteConfig.appSettings") and known_list(app_settings):
+        names = sorted(str(lookup(s, "name")) for s in known_list(app_settings) if isinstance(s, dict))
+        check.fail(f"The site carries app settings of its own ({', '.join(names)}): they replace the ones the "
+                   "app settings resource writes, or it theirs.",
+                   "set every app setting in agent_obo/app_settings.py's table; components/app_settings.py "
+                   "applies them as one resource.")
+
+
+_NOT_KNOWN_TO_THE_PACK = "<depends on the subscription>"
+
+
+def declared_app_settings(stack: Declared) -> dict[str, Any]:
+    """agent_obo/app_settings.py's table for the stack: each setting's literal value, or a Source filled in from
+    another resource; the values derived from the subscription (which the pack does not know) are placeholders."""
+    return dict(site_app_settings(stack.settings, stack.connections, subscription_id=_NOT_KNOWN_TO_THE_PACK,
+                                  tenant_id=stack.tenant_id, resource_group_name=_NOT_KNOWN_TO_THE_PACK,
+                                  content_share_name=_NOT_KNOWN_TO_THE_PACK).entries)
+
+
+def validate_app_settings(check: Check, settings: Any, stack: Declared) -> None:
+    if not check.known(settings, "the site's app settings"):
+        return
+    settings = settings if isinstance(settings, dict) else {}
+    declared = declared_app_settings(stack)
+    extra, missing = sorted(set(settings) - set(declared)), sorted(set(declared) - set(settings))
+    if extra or missing:
+        check.fail("The site's app settings differ from what the stack declares ("
+                   + "; ".join(([f"not declared {', '.join(extra)}"] if extra else [])
+                               + ([f"missing {', '.join(missing)}"] if missing else [])) + ").",
+                   "set app settings only in agent_obo/app_settings.py's table, which the stack's settings and the "
+                   "catalog fill in.")
+    access_key = stack.settings.uses_access_key
+    for name, value in sorted(settings.items()):
+        wanted = declared.get(name)
+        if value is UNKNOWN:
+            check.cannot_see(f"the value of app setting {name}")
+            continue
+        if isinstance(wanted, str) and wanted != _NOT_KNOWN_TO_THE_PACK and value != wanted:
+            check.fail(f"App setting {name} is {value!r}, not the declared {wanted!r}.",
+                       "leave the value agent_obo/app_settings.py gives it.")
+        if access_key and name in HOST_STORAGE_CONNECTION_SETTINGS:
+            if not (isinstance(value, str) and _STORAGE_CONNECTION_STRING.match(value)):
+                check.fail(f"App setting {name!r} is not exactly a storage connection string over HTTPS.",
+                           "use the connection string components/runtime_storage.py builds, nothing else.")
+            continue  # Learn's connection-string host storage, declared by the stack
+        if _SECRET_NAME.search(name):
+            check.fail(f"App setting {name!r} holds a secret by name.",
+                       f"remove it: sign in with the managed identity's federated credential ({FIC_CLIENT_ID_SETTING})"
+                       " and reach services with managed identity.")
+        elif isinstance(value, str) and _SECRET_VALUE.search(value):
+            check.fail(f"App setting {name!r} carries a key, password, SAS signature or client secret in its value.",
+                       "use identity-based settings or a Key Vault reference; never a key in an app setting.")
+        elif name.upper().startswith(EASY_AUTH_SETTING_PREFIX) and name != ALLOWED_TENANTS_SETTING:
+            check.fail(f"App setting {name!r} changes Easy Auth outside its authsettingsV2.",
+                       "configure Easy Auth only in authsettingsV2 (components/easy_auth.py).")
 
 
 SITE_HARDENING = ResourceValidationPolicy(
     name="site-hardening",
-    description=("The logic app site serves HTTPS only with TLS 1.2 or later, has FTP and basic publishing "
-                 "credentials off, runs with a managed identity, and keeps no key, password, SAS signature or "
-                 "client secret in its app settings, inline or as their own resource (but the host storage "
-                 "connection strings of a stack that declares hostStorageAuthentication accessKey): anyone "
-                 "who reads the site's configuration, or sniffs or guesses a credential, could otherwise act "
-                 "as the agent."),
+    description=("The logic app site serves HTTPS only with TLS 1.2 or later, has FTP, basic publishing credentials "
+                 "and remote debugging off, no wildcard CORS, public network access as declared, its system-assigned "
+                 "identity and exactly one user-assigned identity, and app settings without keys, passwords, SAS "
+                 "signatures or client secrets (but the host storage connection string of a stack that declares "
+                 "hostStorageAuthentication accessKey), with Easy Auth's tenant restriction and secretless "
+                 "credential as declared."),
     validate=validate_site_hardening,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=_HOST_STORAGE_SCHEMA,
+    url="https://learn.microsoft.com/azure/app-service/overview-security",
     remediation_steps="Harden the site as components/logic_app.py does.",
 )
 
 
-def validate_publishing_credentials_declared(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    declared: dict[str, set[tuple[Any, Any]]] = {FTP_ALLOWED: set(), SCM_ALLOWED: set()}
-    sites = []
-    for resource in args.resources:
-        if resource.resource_type in declared:
-            props = props_of(resource)
-            declared[resource.resource_type].add((lookup(props, "name"), lookup(props, "resourceGroupName")))
-        elif resource.resource_type == "azure-native:web:WebApp":
-            sites.append((resource, props_of(resource)))
-    unchecked: list[str] = []
-    for resource, props in sites:
-        site = (lookup(props, "name"), lookup(props, "resourceGroupName"))
-        if UNKNOWN in site:
-            unchecked.append(f"the name or resource group of site {resource.name}, and so which settings are its")
-        if not all(isinstance(part, str) for part in site):
-            continue
-        for kind, found in declared.items():
-            # A settings resource whose names are unknown could be this site's: do not accuse.
-            if site in found:
-                continue
-            if any(not all(isinstance(p, str) for p in pair) for pair in found):
-                if any(UNKNOWN in pair for pair in found):
-                    unchecked.append(f"which {kind.rsplit(':', 1)[-1]} is site {site[0]}'s (a name is unknown)")
-                continue
-            report_violation(violation(
-                f"Site {site[0]!r} declares no {kind.rsplit(':', 1)[-1]}: basic publishing credentials stay on "
-                "(the Azure default for new sites).",
-                f"add {kind.rsplit(':', 1)[-1]} with allow=false for the site."), resource.urn)
-    not_yet_checked("publishing credentials", unchecked)
+# --- site-settings-bound -------------------------------------------------------------------------
+
+_SITE_SETTINGS = (
+    (FTP_ALLOWED, "basic publishing credentials stay on for FTP (the Azure default for new sites)",
+     "add one WebAppFtpAllowed with allow=false"),
+    (SCM_ALLOWED, "basic publishing credentials stay on for SCM (the Azure default for new sites)",
+     "add one WebAppScmAllowed with allow=false"),
+    ("azure-native:web:WebAppApplicationSettings", "the site runs with app settings nobody checked, or two "
+     "writers replace each other's", "apply the site's app settings as one resource (components/app_settings.py)"),
+)
 
 
-PUBLISHING_CREDENTIALS_DECLARED = StackValidationPolicy(
-    name="publishing-credentials-declared",
-    description=("Every site declares both its FTP and SCM basic-publishing-credential settings: Azure turns basic "
-                 "authentication on for a new site, so leaving the settings out deploys a site that accepts a "
-                 "username and password for code deployment."),
-    validate=validate_publishing_credentials_declared,
+def validate_site_settings_bound(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    check = Check(report_violation)
+    for site in (r for r in args.resources if r.resource_type == SITE):
+        for kind, problem, remedy in _SITE_SETTINGS:
+            # Bound through the site's name output: a literal name could be another site's.
+            bound = [r for r in args.resources if r.resource_type == kind
+                     and site in r.property_dependencies.get("name", [])]
+            if len(bound) != 1:
+                check.fail(f"Site {site.name!r} has {len(bound)} {kind.rsplit(':', 1)[-1]} bound to it: {problem}.",
+                           f"{remedy}, whose name is the site's name output.", site.urn)
+    for kind, _, remedy in _SITE_SETTINGS:
+        for resource in (r for r in args.resources if r.resource_type == kind):
+            if not any(d.resource_type == SITE for d in resource.property_dependencies.get("name", [])):
+                check.fail(f"{resource.name!r} ({kind.rsplit(':', 1)[-1]}) is not bound to a site of this stack.",
+                           f"{remedy}, whose name is the site's name output.", resource.urn)
+    check.done()
+
+
+SITE_SETTINGS_BOUND = StackValidationPolicy(
+    name="site-settings-bound",
+    description=("Every site has exactly one FTP and one SCM basic-publishing-credential setting and exactly one app "
+                 "settings resource bound to it, and none is bound to anything else: Azure turns basic "
+                 "authentication on for a new site, and a second or misdirected settings resource replaces what "
+                 "the checked one wrote."),
+    validate=validate_site_settings_bound,
     enforcement_level=EnforcementLevel.MANDATORY,
-    remediation_steps="Add WebAppFtpAllowed and WebAppScmAllowed with allow=false for every site.",
+    url="https://learn.microsoft.com/azure/app-service/configure-basic-auth-disable",
+    remediation_steps="Add WebAppFtpAllowed/WebAppScmAllowed (allow=false) and AppSettings for every site.",
 )
 
 
 # --- storage-hardening -----------------------------------------------------------------------------
 
-# (property, wanted, whether leaving it out is unsafe: the account's default for the API in use)
-_STORAGE_SETTINGS = (
-    ("allowBlobPublicAccess", False, False),  # defaults to false since API 2023-01-01
-    ("minimumTlsVersion", "TLS1_2", True),  # the REST default has been TLS1_0
-    ("enableHttpsTrafficOnly", True, False),  # defaults to true since API 2019-04-01
-    ("allowSharedKeyAccess", False, True),  # null means account keys work
-)
-
-
 def validate_storage_hardening(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    check = Check(report_violation)
     if args.resource_type == BLOB_CONTAINER:
         public = lookup(plain(args.props), "publicAccess")
-        if is_known(public) and public != "None":
-            report_violation(violation(f"Container publicAccess is {public!r}: its blobs are readable anonymously.",
-                                       "set publicAccess to 'None'."), None)
-        not_yet_checked(args.name, ["publicAccess"] if public is UNKNOWN else [])
-        return
-    if args.resource_type != STORAGE_ACCOUNT:
-        return
-    props = plain(args.props)
-    declares_access_key = args.get_config().get("hostStorageAuthentication") == ACCESS_KEY
-    for name, wanted, missing_is_unsafe in _STORAGE_SETTINGS:
-        value = lookup(props, name)
-        if name == "allowSharedKeyAccess" and declares_access_key:
-            continue  # the stack declares Learn's connection-string host storage, which needs keys
-        if value is UNKNOWN or (value is MISSING and not missing_is_unsafe):
-            continue
-        if value != wanted or type(value) is not type(wanted):
-            report_violation(violation(f"Storage account {name} is {value!r}, not {wanted!r}.",
-                                       f"set {name} to {wanted!r}; the runtime reaches storage with its identity."),
-                             None)
-    not_yet_checked(args.name, unknown_paths(props, [name for name, _, _ in _STORAGE_SETTINGS]))
+        if check.known(public, "publicAccess") and public not in (MISSING, "None"):
+            check.fail(f"Container publicAccess is {public!r}: its blobs are readable anonymously.",
+                       "set publicAccess to 'None'.")
+    elif args.resource_type == STORAGE_ACCOUNT:
+        stack = check.declared()
+        if stack is not None:
+            _check_account(check, plain(args.props), stack)
+    check.done()
+
+
+def _check_account(check: Check, props: dict[str, Any], stack: Declared) -> None:
+    check.equal(props, "minimumTlsVersion", "TLS1_2", "older TLS is accepted (the REST default is TLS1_0).",
+                "set minimumTlsVersion to TLS1_2.")
+    check.not_value(props, "allowBlobPublicAccess", True, "containers may be made public.",
+                    "set allowBlobPublicAccess to false.")
+    check.not_value(props, "enableHttpsTrafficOnly", False, "the account answers over plain HTTP.",
+                    "set enableHttpsTrafficOnly to true.")
+    check.not_value(props, "allowCrossTenantReplication", True, "objects can be replicated to another tenant's "
+                    "account.", "set allowCrossTenantReplication to false.")
+    check.not_value(props, "isLocalUserEnabled", True, "local users sign in with passwords or SSH keys, outside "
+                    "Entra.", "set isLocalUserEnabled to false.")
+    check.not_value(props, "isSftpEnabled", True, "SFTP serves the account to local users.",
+                    "set isSftpEnabled to false.")
+    _check_public_access(check, props, "publicNetworkAccess", stack, "The storage account's")
+    if not stack.settings.uses_access_key:
+        # Absent means keys work (allowSharedKeyAccess null is true).
+        check.equal(props, "allowSharedKeyAccess", False, "account keys and key-signed SAS reach the account, "
+                    "although the stack declares hostStorageAuthentication managedIdentity.",
+                    "set allowSharedKeyAccess to false; the runtime reaches storage with its identity.")
 
 
 STORAGE_HARDENING = ResourceValidationPolicy(
     name="storage-hardening",
-    description=("The runtime's storage account accepts only HTTPS with TLS 1.2, no anonymous blob access and no "
-                 "account keys (unless the stack declares hostStorageAuthentication accessKey), and its containers are "
-                 "private: it holds the workflow package and run history, "
-                 "so a leaked key or a public container exposes or replaces what the agent runs."),
+    description=("The runtime's storage account accepts only HTTPS with TLS 1.2, no anonymous blob access, no "
+                 "cross-tenant replication, no SFTP or local users, public network access as declared, and no "
+                 "account keys unless the stack declares hostStorageAuthentication accessKey; its containers are "
+                 "private: it holds the workflow package and run history, so a leaked key or a public container "
+                 "exposes or replaces what the agent runs."),
     validate=validate_storage_hardening,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=_HOST_STORAGE_SCHEMA,
+    url="https://learn.microsoft.com/azure/storage/common/shared-key-authorization-prevent",
     remediation_steps="Harden the account as components/runtime_storage.py does.",
 )
 
 
-# --- model-local-auth ------------------------------------------------------------------------------
+# --- model-hardening -------------------------------------------------------------------------------
 
-def validate_model_local_auth(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+def validate_model_hardening(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != MODEL_ACCOUNT:
         return
-    disabled = lookup(plain(args.props), "properties.disableLocalAuth")
-    if disabled is not UNKNOWN and disabled is not True:  # defaults to false: API keys work
-        report_violation(violation(
-            f"properties.disableLocalAuth is {disabled!r}: the model account accepts API keys.",
-            "set properties.disableLocalAuth to true; the site calls the model with its managed identity."), None)
-    not_yet_checked(args.name, ["properties.disableLocalAuth"] if disabled is UNKNOWN else [])
+    check = Check(report_violation)
+    stack = check.declared()
+    if stack is not None:
+        props = plain(args.props)
+        check.equal(props, "properties.disableLocalAuth", True, "the model account accepts API keys (the default).",
+                    "set properties.disableLocalAuth to true; the site calls the model with its managed identity.")
+        subdomain = lookup(props, "properties.customSubDomainName")
+        if check.known(subdomain, "properties.customSubDomainName") and not (isinstance(subdomain, str)
+                                                                              and subdomain):
+            check.fail("properties.customSubDomainName is not set: Microsoft Entra tokens work only on a custom "
+                       "subdomain, so callers would need API keys.", "set customSubDomainName.")
+        _check_public_access(check, props, "properties.publicNetworkAccess", stack, "The model account's")
+    check.done()
 
 
-MODEL_LOCAL_AUTH = ResourceValidationPolicy(
-    name="model-local-auth",
-    description=("The agent's model account accepts Microsoft Entra tokens only: an API key works for anyone who "
-                 "holds it, from anywhere, with no user or app identity in the logs."),
-    validate=validate_model_local_auth,
+MODEL_HARDENING = ResourceValidationPolicy(
+    name="model-hardening",
+    description=("The agent's model account accepts Microsoft Entra tokens only (local auth off, a custom subdomain) "
+                 "and is no more public than declared: an API key works for anyone who holds it, from anywhere, "
+                 "with no user or app identity in the logs."),
+    validate=validate_model_hardening,
     enforcement_level=EnforcementLevel.MANDATORY,
-    remediation_steps="Set properties.disableLocalAuth=true on every Cognitive Services account.",
+    url="https://learn.microsoft.com/azure/ai-services/disable-local-auth",
+    remediation_steps="Set properties.disableLocalAuth=true and a custom subdomain on every model account.",
+)
+
+
+# --- diagnostics -----------------------------------------------------------------------------------
+
+def validate_diagnostics(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    check = Check(report_violation)
+    workspaces = [r for r in args.resources if r.resource_type == LOG_ANALYTICS_WORKSPACE]
+    settings = [r for r in args.resources if r.resource_type == DIAGNOSTIC_SETTING]
+    for site in (r for r in args.resources if r.resource_type == SITE):
+        logged = [s for s in settings if site in s.property_dependencies.get("resourceUri", [])
+                  and any(w in s.property_dependencies.get("workspaceId", []) for w in workspaces)]
+        categories: set[Any] = set()
+        for setting in logged:
+            for log in known_list(lookup(props_of(setting), "logs")):
+                if lookup(log, "enabled") is True:
+                    categories.add(lookup(log, "category"))
+                    categories.add(lookup(log, "categoryGroup"))
+        if any(lookup(props_of(s), "logs") is UNKNOWN for s in logged):
+            check.cannot_see("the site's diagnostic log categories")
+        elif not ({"WorkflowRuntime", "allLogs"} & categories):
+            check.fail(f"Site {site.name!r} sends no WorkflowRuntime logs to the stack's Log Analytics workspace: "
+                       "which tool ran under which identity goes unrecorded.",
+                       "add a diagnostic setting for the site with WorkflowRuntime logs enabled to the stack's "
+                       "workspace (components/logic_app.py).", site.urn)
+    check.done()
+
+
+DIAGNOSTICS = StackValidationPolicy(
+    name="diagnostics",
+    description=("Every site sends its WorkflowRuntime logs to the stack's own Log Analytics workspace through a "
+                 "diagnostic setting bound to it: the audit trail of which tool ran, as whom, for which user."),
+    validate=validate_diagnostics,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    url="https://learn.microsoft.com/azure/logic-apps/monitor-workflows-collect-diagnostic-data",
+    remediation_steps="Keep the site's diagnostic setting (components/logic_app.py).",
 )

@@ -5,9 +5,17 @@ instead. To give the verdicts the real pack would give, this builds what the eng
 each custom resource, with camelCase input props, secrets unwrapped and unknowns as the engine's
 sentinels behind the SDK's unknown-checking proxy, goes to every resource policy
 (`ResourceValidationArgs`, the analyzer's Analyze call); all of them together go to every stack policy
-(`StackValidationArgs` with `PolicyResource`s linked to parents and dependencies, AnalyzeStack).
+(`StackValidationArgs` with `PolicyResource`s linked to parents and dependencies, AnalyzeStack). As
+in the engine, a stack policy sees each resource's outputs, not its inputs ("AnalyzeStack is called on
+the final outputs of each resource", pulumi/pulumi pkg/resource/deploy/step_generator.go): only the
+properties the SDK declares as outputs, so a stack policy that reads an input-only property (a
+resource group name, a generic resource's type) fails here as it would under the CLI.
 A policy that touches an unknown value is reported as the engine reports it: an advisory note that
 it cannot run during preview, not a crash and not a pass.
+
+The stack the policies judge is the plan's (its name and config, as the CLI hands them to the pack;
+policy/declared.py), with the pack's configuration for it (policy/config/<stack>.json), as the pack
+reads it under the CLI.
 
 `python -m policy.harness [stack ...]` runs every stack file (default: all) and exits 1 when a
 mandatory policy fails.
@@ -17,10 +25,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import inspect
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from inspect import isawaitable
+from pathlib import Path
 from typing import Any
 
 from google.protobuf import json_format, struct_pb2
@@ -40,10 +52,10 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.policy import _NotApplicableError  # what args.not_applicable() raises
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from offline.plan import Plan, Registration
+from offline.plan import Plan, Registration, unwrap_secrets
 from offline.runner import run_stack, stacks
+from policy.declared import judging, pack_config_for, policy_entry
 from policy.pack import POLICIES
-from policy.stack_config import policy_config_for
 
 # As policy/__main__.py builds the pack: a policy without its own level takes the pack's.
 PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
@@ -108,20 +120,64 @@ def resource_options(registration: Registration) -> PolicyResourceOptions:
     )
 
 
-def policy_config(policy: Policy, overrides: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
-    """The policy's config as the CLI passes it: the schema's defaults, overlaid with the given values."""
+PolicyPackConfig = Mapping[str, Any]  # policy/config/<stack>.json: policy name (or "all") -> level or object
+
+
+def policy_config(policy: Policy, document: PolicyPackConfig | None) -> dict[str, Any]:
+    """The policy's config as the analyzer hands it over: the schema's defaults, overlaid with the document's."""
     config: dict[str, Any] = {}
     if policy.config_schema is not None:
         config = {key: spec["default"] for key, spec in policy.config_schema.properties.items() if "default" in spec}
-    config.update((overrides or {}).get(policy.name, {}))
+    config.update({k: v for k, v in policy_entry(document or {}, policy.name).items() if k != "enforcementLevel"})
     return config
+
+
+def enforcement_level(policy: Policy, document: PolicyPackConfig | None) -> EnforcementLevel:
+    """The policy's level as policy/__main__.py sets it from the stack's configuration (`all`, then by name)."""
+    level = policy.enforcement_level or PACK_ENFORCEMENT_LEVEL
+    for key in ("all", policy.name):
+        configured = policy_entry(document or {}, key).get("enforcementLevel")
+        if configured:
+            level = EnforcementLevel(configured)
+    return level
+
+
+@cache
+def output_names(resource_type: str) -> frozenset[str] | None:
+    """The camelCase outputs the SDK declares for a resource type (None when no SDK class is known)."""
+    package, module_path, name = resource_type.split(":")
+    modules = {"azure-native": f"pulumi_azure_native.{module_path}", "azuread": "pulumi_azuread",
+               "random": "pulumi_random"}
+    if package not in modules:
+        return None
+    try:
+        cls = getattr(importlib.import_module(modules[package]), name)
+    except (ImportError, AttributeError):
+        return None
+    return frozenset(getattr(member.fget, "_pulumi_name", None) or attribute
+                     for attribute, member in inspect.getmembers(cls, lambda m: isinstance(m, property))
+                     if attribute not in ("id", "urn", "pulumi_resource_name", "pulumi_resource_type"))
+
+
+def output_struct(registration: Registration) -> struct_pb2.Struct:
+    """What AnalyzeStack sends for a resource: its outputs (as the provider reports them), secrets unwrapped."""
+    names = output_names(registration.type)
+    outputs = {key: value for key, value in registration.outputs.items()
+               if key != "id" and (names is None or key in names)}
+    struct = struct_pb2.Struct()
+    struct.update(_with_unknown_sentinels(unwrap_secrets(outputs)))
+    return struct
+
+
+def output_props(registration: Registration) -> Any:
+    return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(output_struct(registration))))
 
 
 def _stack_resources(registrations: Sequence[Registration]) -> list[PolicyResource]:
     by_urn: dict[str, PolicyResource] = {}
     for registration in registrations:
         by_urn[registration.urn] = PolicyResource(
-            registration.type, engine_props(registration), registration.urn, registration.name,
+            registration.type, output_props(registration), registration.urn, registration.name,
             resource_options(registration), None, None, [], {})
     for registration in registrations:
         resource = by_urn[registration.urn]
@@ -150,19 +206,24 @@ def _validate(policy: ResourceValidationPolicy | StackValidationPolicy, args: An
         result.notes.append(f"not applicable: {error.reason or 'policy does not apply'}")
 
 
-def run_policies(plan: Plan, policies: Iterable[Policy] = POLICIES,
-                 config: Mapping[str, Mapping[str, Any]] | None = None) -> list[PolicyResult]:
+def run_policies(plan: Plan, policies: Iterable[Policy] = POLICIES, config: PolicyPackConfig | None = None,
+                 catalog_path: Path | None = None) -> list[PolicyResult]:
     """Every policy against the plan's custom resources; one result per policy, in the pack's order.
-    `config` is keyed by policy name, like the CLI's `--policy-pack-config` file; it overlays what
-    the plan's own stack config declares (policy/stack_config.py), as `make preview` passes it."""
-    declared = policy_config_for(plan.config, plan.stack) if plan.config else {}
-    config = {name: {**declared.get(name, {}), **(config or {}).get(name, {})}
-              for name in set(declared) | set(config or {})}
+    `config` stands in for the stack's policy/config/<stack>.json; `catalog_path` is the catalog the plan was
+    built from (default: catalog/tools.yaml)."""
+    document = pack_config_for(plan.stack) if config is None else config
+    if catalog_path is None and plan.catalog_path:
+        catalog_path = Path(plan.catalog_path)
+    with judging(plan.stack, plan.config, catalog_path, document):
+        return _run(plan, policies, document)
+
+
+def _run(plan: Plan, policies: Iterable[Policy], config: PolicyPackConfig) -> list[PolicyResult]:
     registrations = plan.resources
     results: list[PolicyResult] = []
     stack_resources: list[PolicyResource] | None = None
     for policy in policies:
-        result = PolicyResult(policy.name, policy.enforcement_level or PACK_ENFORCEMENT_LEVEL)
+        result = PolicyResult(policy.name, enforcement_level(policy, config))
         results.append(result)
         if result.enforcement_level == EnforcementLevel.DISABLED:
             continue

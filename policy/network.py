@@ -3,8 +3,8 @@ endpoints registered in private DNS, the site integrated with the network and ro
 traffic through it, and with publicIngress false the site private too.
 
 Learn: secure-single-tenant-workflow-virtual-network-private-endpoint,
-deploy-single-tenant-logic-apps-private-storage-account. What a stack declares reaches the pack as
-policy configuration (policy/stack_config.py); without it the pack assumes the strictest.
+deploy-single-tenant-logic-apps-private-storage-account. What a stack declares comes from its settings
+(policy/declared.py); when that cannot be determined the pack assumes the strictest.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyConfigSchema,
     PolicyResource,
     ReportViolation,
     StackValidationArgs,
     StackValidationPolicy,
 )
 
-from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, props_of, violation
+from policy.declared import stack_declaration
+from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, props_of, resource_name, violation
 from policy.resource_types import (
     APP_SETTINGS_TYPES,
     DNS_ZONE_GROUP,
@@ -34,7 +34,8 @@ STORAGE_GROUPS = ("blob", "queue", "table")
 
 
 def declared(args: Any, key: str, strictest: bool) -> bool:
-    value = args.get_config().get(key)
+    """What the stack declares (policy/declared.py); the strictest when that cannot be determined."""
+    value = stack_declaration(key)
     return strictest if value is None else bool(value)
 
 
@@ -57,15 +58,19 @@ def _endpoint_groups(resources: list[tuple[PolicyResource, dict[str, Any]]]) -> 
     """Lower-cased target resource id suffix (`storageaccounts/<name>`) -> groupIds its endpoints reach,
     counting only endpoints that register in a private DNS zone (a zone group names them); None while
     a target is unknown (a first preview), when nothing can be judged."""
-    grouped = {lookup(p, "privateEndpointName") for r, p in resources if r.resource_type == DNS_ZONE_GROUP}
+    # A zone group names its endpoint by the endpoint's name output (a property dependency); outputs carry no
+    # path parameters, so the name itself is matched only where it is there (a resource's inputs).
+    zone_groups = [(r, p) for r, p in resources if r.resource_type == DNS_ZONE_GROUP]
+    grouped_endpoints = {d.urn for r, _ in zone_groups for d in r.property_dependencies.get("privateEndpointName", [])}
+    grouped = {lookup(p, "privateEndpointName") for _, p in zone_groups} - {MISSING}
     reached: dict[str, set[str]] = {}
     for resource, props in resources:
         if resource.resource_type != PRIVATE_ENDPOINT:
             continue
-        name, connections = lookup(props, "privateEndpointName"), lookup(props, "privateLinkServiceConnections")
-        if name is UNKNOWN or UNKNOWN in grouped or not isinstance(connections, list):
+        name, connections = resource_name(props, "privateEndpointName"), lookup(props, "privateLinkServiceConnections")
+        if UNKNOWN in grouped or not isinstance(connections, list):
             return None
-        if name not in grouped:
+        if resource.urn not in grouped_endpoints and name not in grouped:
             continue
         for connection in connections:
             target = lookup(connection, "privateLinkServiceId") if isinstance(connection, dict) else MISSING
@@ -99,7 +104,7 @@ def validate_private_networking(args: StackValidationArgs, report_violation: Rep
                 resource.urn)
 
     for resource, props in resources:
-        name = lookup(props, "accountName")
+        name = resource_name(props, "accountName")
         if resource.resource_type == STORAGE_ACCOUNT:
             public = lookup(props, "publicNetworkAccess")
             action = lookup(props, "networkRuleSet.defaultAction")
@@ -174,11 +179,6 @@ PRIVATE_NETWORKING = StackValidationPolicy(
                  "deploy-single-tenant-logic-apps-private-storage-account."),
     validate=validate_private_networking,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=PolicyConfigSchema(properties={
-        "privateNetworking": {"type": "boolean", "default": True,
-                              "description": "The stack's agent-obo:privateNetworking."},
-        "publicIngress": {"type": "boolean", "default": False,
-                          "description": "The stack's agent-obo:publicIngress."},
-    }),
+    url="https://learn.microsoft.com/azure/logic-apps/secure-single-tenant-workflow-virtual-network-private-endpoint",
     remediation_steps="Build the network as components/private_network.py does; see README 'Private networking'.",
 )

@@ -84,6 +84,13 @@ def lookup(tree: Any, dotted: str) -> Any:
     return current
 
 
+def resource_name(props: dict[str, Any], input_key: str) -> Any:
+    """A resource's Azure name: its `name` output in a stack policy (which sees outputs, where path parameters such
+    as `accountName` do not exist), or the input that names it in a resource policy."""
+    name = lookup(props, "name")
+    return name if isinstance(name, str) else lookup(props, input_key)
+
+
 def is_known(value: Any) -> bool:
     return value is not MISSING and value is not UNKNOWN
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -17,7 +16,7 @@ from pulumi_policy import (
 )
 
 from policy.network import declared
-from policy.props import MISSING, UNKNOWN, lookup, not_yet_checked, plain, props_of, violation
+from policy.props import MISSING, UNKNOWN, lookup, not_yet_checked, plain, props_of, resource_name, violation
 from policy.resource_types import (
     LOCK,
     MODEL_ACCOUNT,
@@ -67,9 +66,7 @@ ZONE_REDUNDANCY = ResourceValidationPolicy(
                  "the agent running (Learn: Reliability in Azure Logic Apps; Reliability in Azure Functions)."),
     validate=validate_zone_redundancy,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=PolicyConfigSchema(properties={
-        "zoneRedundant": {"type": "boolean", "default": True, "description": "The stack's agent-obo:zoneRedundant."},
-    }),
+    url="https://learn.microsoft.com/azure/reliability/reliability-logic-apps",
     remediation_steps="Set zoneRedundant as components/logic_app.py and components/runtime_storage.py do.",
 )
 
@@ -91,6 +88,7 @@ HEALTH_CHECK = ResourceValidationPolicy(
                  "and are replaced (learn.microsoft.com/azure/app-service/monitor-instances-health-check)."),
     validate=validate_health_check,
     enforcement_level=EnforcementLevel.MANDATORY,
+    url="https://learn.microsoft.com/azure/app-service/monitor-instances-health-check",
     remediation_steps="Set siteConfig.healthCheckPath on every site.",
 )
 
@@ -111,6 +109,7 @@ MODEL_IDENTITY = ResourceValidationPolicy(
     description="The model account has a managed identity of its own, so nothing it calls needs a key.",
     validate=validate_model_identity,
     enforcement_level=EnforcementLevel.MANDATORY,
+    url="https://learn.microsoft.com/azure/ai-services/openai/how-to/managed-identity",
     remediation_steps="Give the Cognitive Services account a system-assigned identity (components/agent_model.py).",
 )
 
@@ -125,16 +124,18 @@ def validate_delete_locks(args: StackValidationArgs, report_violation: ReportVio
     resources = [(resource, props_of(resource)) for resource in args.resources]
     locks = [(r, p) for r, p in resources if r.resource_type == LOCK]
     unknown = [r.name for r, p in locks if lookup(p, "scope") is UNKNOWN]
-    # Scopes are resource ids, unknown until the resources exist: say so rather than pass.
-    not_yet_checked("delete locks", [f"the scopes of {', '.join(unknown)}, and so what they lock"] if unknown else [])
+    deleting_refused = [(r, p) for r, p in locks if lookup(p, "level") == "CanNotDelete"]
+    # A lock's scope is its resource's id output (a property dependency); outputs carry no `scope` path
+    # parameter, so the id itself is matched only where it is there (a resource's inputs).
+    locked_resources = {d.urn for r, _ in deleting_refused for d in r.property_dependencies.get("scope", [])}
     locked = {"/".join(str(lookup(p, "scope")).lower().rstrip("/").split("/")[-2:])
-              for _, p in locks if lookup(p, "level") == "CanNotDelete"}
+              for _, p in deleting_refused if isinstance(lookup(p, "scope"), str)}
     for resource, props in resources:
         if resource.resource_type not in _LOCKED_TYPES:
             continue
         key, segment = _LOCKED_TYPES[resource.resource_type]
-        name = lookup(props, key)
-        if isinstance(name, str) and f"{segment}/{name.lower()}" not in locked:
+        name = resource_name(props, key)
+        if isinstance(name, str) and resource.urn not in locked_resources and f"{segment}/{name.lower()}" not in locked:
             report_violation(violation(
                 f"{resource.resource_type.rsplit(':', 1)[-1]} {name!r} has no CanNotDelete lock on a stack that "
                 "declares protectStatefulResources: anyone with delete rights removes its data with one call.",
@@ -144,6 +145,8 @@ def validate_delete_locks(args: StackValidationArgs, report_violation: ReportVio
             report_violation(violation(
                 "The delete lock is not protected in Pulumi state: removing it from the program would delete it.",
                 "create locks with protect=True; lift it only through make destroy UNPROTECT=1."), lock.urn)
+    # Scopes are resource ids, unknown until the resources exist: say so rather than pass.
+    not_yet_checked("delete locks", [f"the scopes of {', '.join(unknown)}, and so what they lock"] if unknown else [])
 
 
 DELETE_LOCKS = StackValidationPolicy(
@@ -153,9 +156,6 @@ DELETE_LOCKS = StackValidationPolicy(
                  "refuses their deletion from any tool, and only the teardown path lifts the locks."),
     validate=validate_delete_locks,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=PolicyConfigSchema(properties={
-        "protectStatefulResources": {"type": "boolean", "default": True,
-                                     "description": "The stack's agent-obo:protectStatefulResources."},
-    }),
+    url="https://learn.microsoft.com/azure/azure-resource-manager/management/lock-resources",
     remediation_steps="Add DeleteLocks as __main__.py does for protected stacks.",
 )

@@ -20,13 +20,13 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
 )
 
 from agent_obo.workflow_tools import AUDIT_PREFIX, SECURED, TRACKED_PROPERTIES
+from policy.declared import stack_declaration
 from policy.props import UNKNOWN, lookup, not_yet_checked, plain, violation
 
 PACKAGE_TYPE = "pulumi-python:dynamic:Resource"
@@ -87,7 +87,7 @@ def validate_tool_run_history(args: ResourceValidationArgs, report_violation: Re
         report_violation(violation(f"The workflow package cannot be read: {error}.",
                                    "build it with agent_obo/package.py."), None)
         return
-    secure_conversation = args.get_config().get(SECURE_AGENT_KEY, True) is not False
+    secure_conversation = stack_declaration(SECURE_AGENT_KEY) is not False  # the strictest when undeclared
     for path, workflow in sorted(workflows.items()):
         if workflow.get("kind") != "Agent":
             continue
@@ -100,12 +100,12 @@ def validate_tool_run_history(args: ResourceValidationArgs, report_violation: Re
                 report_violation(violation(
                     f"{path}: the Agent action {name!r} does not secure its inputs and outputs; the whole "
                     "conversation, tool results included, is readable in run history.",
-                    "keep secureAgentRunHistory on, or declare it off for this stack (policy.stack_config)."), None)
+                    "keep agent-obo:secureAgentRunHistory on, or declare it off for the stack."), None)
         for name, trigger in (definition.get("triggers") or {}).items():
             if trigger.get("kind") == "Agent" and secure_conversation and not _secured(trigger):
                 report_violation(violation(
                     f"{path}: the chat trigger {name!r} does not secure its inputs and outputs.",
-                    "keep secureAgentRunHistory on, or declare it off for this stack (policy.stack_config)."), None)
+                    "keep agent-obo:secureAgentRunHistory on, or declare it off for the stack."), None)
 
 
 TOOL_RUN_HISTORY = ResourceValidationPolicy(
@@ -114,12 +114,6 @@ TOOL_RUN_HISTORY = ResourceValidationPolicy(
                  "which identity, without a payload (module 05, 'sensitive data' and 'auditing and logging')."),
     validate=validate_tool_run_history,
     enforcement_level=EnforcementLevel.MANDATORY,
-    config_schema=PolicyConfigSchema(properties={
-        SECURE_AGENT_KEY: {
-            "type": "boolean",
-            "default": True,
-            "description": "The stack's agent-obo:secureAgentRunHistory (python -m policy.stack_config STACK).",
-        },
-    }),
+    url="https://learn.microsoft.com/azure/logic-apps/logic-apps-securing-a-logic-app",
     remediation_steps="Generate the workflow's tools with agent_obo/workflow_tools.py.",
 )

@@ -9,7 +9,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from policy.props import MISSING, UNKNOWN, lookup, not_yet_checked, plain, violation
+from policy.checks import Check
+from policy.props import MISSING, UNKNOWN, lookup, plain
 from policy.resource_types import GENERIC_RESOURCE
 
 # agent_obo/settings.py Settings.tags: the tags that say whose resource this is and where it runs.
@@ -57,23 +58,33 @@ def validate_required_tags(args: ResourceValidationArgs, report_violation: Repor
     props = plain(args.props)
     if not is_taggable(args.resource_type, props):
         return
+    check = Check(report_violation)
     tags = lookup(props, "tags")
-    if tags is UNKNOWN:
-        not_yet_checked(args.name, ["tags"])
-    tags = tags if isinstance(tags, dict) else {}
-    absent = [name for name in REQUIRED_TAGS if tags.get(name) is None or tags.get(name) == ""]
-    if absent:
-        report_violation(violation(
-            f"Missing tags: {', '.join(absent)}.",
-            "pass the stack's tags (agent_obo.settings Settings.tags) to every taggable resource."), None)
-    not_yet_checked(args.name, [f"tag {name}" for name in REQUIRED_TAGS if tags.get(name) is UNKNOWN])
+    stack = check.declared() if check.known(tags, "tags") else None
+    if stack is not None:
+        tags = tags if isinstance(tags, dict) else {}
+        declared = stack.settings.tags
+        absent = [name for name in REQUIRED_TAGS if tags.get(name) is None or tags.get(name) == ""]
+        if absent:
+            check.fail(f"Missing tags: {', '.join(absent)}.",
+                       "pass the stack's tags (agent_obo.settings Settings.tags) to every taggable resource.")
+        for name in REQUIRED_TAGS:
+            value = tags.get(name)
+            if value is UNKNOWN:
+                check.cannot_see(f"tag {name}")
+            elif value not in (None, "") and value != declared[name]:
+                check.fail(f"Tag {name} is {value!r}, not the stack's {declared[name]!r}: the resource is "
+                           "attributed to another environment or owner.", f"tag it {name}={declared[name]}.")
+    check.done()
 
 
 REQUIRED_TAGS_POLICY = ResourceValidationPolicy(
     name="required-tags",
-    description=("Every taggable Azure resource carries environment, project and owner tags: without them a "
-                 "resource cannot be traced to its stack and owner for cost, incident response or clean-up."),
+    description=("Every taggable Azure resource carries the stack's environment, project and owner tags: without "
+                 "them, or with another stack's, a resource cannot be traced to its stack and owner for cost, "
+                 "incident response or clean-up."),
     validate=validate_required_tags,
     enforcement_level=EnforcementLevel.MANDATORY,
+    url="https://learn.microsoft.com/azure/cloud-adoption-framework/ready/azure-best-practices/resource-tagging",
     remediation_steps="Tag every taggable resource with the stack's environment, project and owner.",
 )

@@ -120,7 +120,15 @@ def test_every_stack_file_is_previewed_with_the_policy_pack_and_posted_on_the_pu
     options = step["with"]
     assert options["command"] == "preview"
     assert options["stack-name"] == "${{ matrix.stack }}"
-    assert options["policyPacks"] == "policy", "pulumi preview must run with --policy-pack policy"
+    # The base branch's pack, not the pull request's copy: a change cannot rewrite its own judge.
+    assert options["policyPacks"] == ".policy-base/policy", "pulumi preview must run the base branch's pack"
+    assert step["env"]["AGENT_OBO_CATALOG"] == "${{ github.workspace }}/catalog/tools.yaml"
+    checkouts = steps_using(preview, "actions/checkout")
+    base = [c for c in checkouts if c.get("with", {}).get("path") == ".policy-base"]
+    assert len(base) == 1 and base[0]["with"]["ref"] == "${{ github.event.pull_request.base.sha }}"
+    assert base[0]["with"]["persist-credentials"] is False
+    commands = run_commands(preview)
+    assert commands.index("make deploy-venv") < commands.index("make -C .policy-base deploy-venv")
     assert options["comment-on-pr"] is True
     assert preview["permissions"]["pull-requests"] == "write", "the preview comment needs pull-requests: write"
 

@@ -4,6 +4,8 @@ secret everywhere the engine keeps it."""
 from __future__ import annotations
 
 import base64
+import copy
+import dataclasses
 import json
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 
 from agent_obo.errors import SettingsError
 from offline.plan import Plan, is_secret_value
-from policy import stack_config
+from policy.declared import pack_config_for
 from policy.harness import run_policies
 from tests.conftest import run_with
 from tests.test_foundation import APP_SETTINGS, app_settings
@@ -129,42 +131,39 @@ def verdicts(plan: Plan, config: dict | None = None) -> dict[str, int]:
     return {result.name: len(result.violations) for result in run_policies(plan, config=config)}
 
 
-def test_access_key_stack_passes_the_pack(access_key_plan):
-    assert not any(verdicts(access_key_plan).values())
+def pinned_access_key(plan: Plan) -> dict:
+    """The pack's configuration for the stack with the accessKey declaration approved: a reviewed pack change."""
+    document = copy.deepcopy(pack_config_for(plan.stack))
+    document["stack-declarations"]["pinned"]["hostStorageAuthentication"] = "accessKey"
+    return document
+
+
+def test_access_key_stack_passes_the_pack_once_the_pack_pins_it(access_key_plan):
+    assert not any(verdicts(access_key_plan, pinned_access_key(access_key_plan)).values())
+    # The stack file alone cannot switch to keys: the pack pins the managed identity mode.
+    assert verdicts(access_key_plan) == {**{name: 0 for name in verdicts(access_key_plan)}, "stack-declarations": 1}
 
 
 def test_shared_keys_fail_on_a_stack_that_does_not_declare_them(access_key_plan):
     # The same resources judged as a managedIdentity stack: what a component edited to use keys,
-    # without the stack declaring it, would produce.
-    undeclared = {name: {"hostStorageAuthentication": "managedIdentity"}
-                  for name in ("storage-hardening", "site-hardening")}
-    failing = verdicts(access_key_plan, undeclared)
-    assert failing["storage-hardening"] == 1
-    assert failing["site-hardening"] == len(KEY_SETTINGS)
+    # without the stack declaring it, would produce. The pack reads the declaration from the stack's
+    # config, as the engine hands it over (policy/declared.py).
+    undeclared = dataclasses.replace(access_key_plan, config={
+        **access_key_plan.config, "agent-obo:hostStorageAuthentication": "managedIdentity"})
+    results = {result.name: [v.message for v in result.violations] for result in run_policies(undeclared)}
+    assert any("allowSharedKeyAccess" in m for m in results["storage-hardening"]), results["storage-hardening"]
+    for name in KEY_SETTINGS:
+        assert any(repr(name) in m for m in results["site-hardening"]), (name, results["site-hardening"])
 
 
 def test_declaration_allows_only_the_two_host_storage_settings(access_key_plan):
-    from tests.test_policy_pack import replaced
+    from tests.policy_mutations import on
 
     def smuggle(inputs: dict) -> None:
         settings = inputs["properties"]
         settings["EXPORT_STORAGE"] = settings["AzureWebJobsStorage"]
         settings["WEBSITE_CONTENTAZUREFILECONNECTIONSTRING"] += ";SharedAccessSignature=sv=2024&sig=abc"
 
-    mutated = replaced(access_key_plan, "app-settings-appsettings", smuggle)
-    assert verdicts(mutated)["site-hardening"] == 2
-
-
-def test_stack_config_module_derives_from_the_stack_file(capsys):
-    assert stack_config.main(["prod"]) == 0
-    document = json.loads(capsys.readouterr().out)
-    assert document == {
-        "storage-hardening": {"hostStorageAuthentication": "managedIdentity"},
-        "site-hardening": {"hostStorageAuthentication": "managedIdentity"},
-        "tool-run-history": {"secureAgentRunHistory": True},
-        "private-networking": {"privateNetworking": True, "publicIngress": True},
-        "zone-redundancy": {"zoneRedundant": True},
-        "delete-locks": {"protectStatefulResources": True},
-        "graph-least-privilege": {"delegateToolScopesToChatApp": False},
-    }
-    assert stack_config.main(["nosuchstack"]) == 2
+    mutated = on("app-settings-appsettings", smuggle)(access_key_plan)
+    # Each smuggled key, and the setting the table does not declare.
+    assert verdicts(mutated, pinned_access_key(mutated))["site-hardening"] == 3

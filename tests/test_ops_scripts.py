@@ -199,11 +199,8 @@ def make_dry_run(*arguments: str) -> list[str]:
 
 
 @pytest.mark.parametrize("arguments, expected", [
-    (("preview", "STACK=prod"),
-     "pulumi preview --stack prod --policy-pack policy --policy-pack-config build/prod/policy-config.json"),
-    (("up", "STACK=dev"),
-     "pulumi up --stack dev --policy-pack policy --policy-pack-config build/dev/policy-config.json"),
-    (("policy-config", "STACK=prod"), ".venv/bin/python -m policy.stack_config prod -o build/prod/policy-config.json"),
+    (("preview", "STACK=prod"), "pulumi preview --stack prod --policy-pack policy"),
+    (("up", "STACK=dev"), "pulumi up --stack dev --policy-pack policy"),
     (("recreate-connections", "STACK=prod", "CONNECTOR=office365"),
      ".venv/bin/python -m ops.recreate_connections prod office365"),
     (("recreate-connections", "STACK=prod", "CONNECTOR=office365", "EXECUTE=1"),

@@ -13,7 +13,7 @@ from offline.plan import Plan, Registration
 from ops import protected_resources
 from policy.harness import run_policies
 from tests.conftest import run_with
-from tests.test_policy_pack import replaced, set_at, without
+from tests.policy_mutations import replaced, set_at, without
 
 SITE = "azure-native:web:WebApp"
 PLAN = "azure-native:web:AppServicePlan"

@@ -108,8 +108,8 @@ def repackaged(plan, change):
     import base64
 
     from agent_obo.package import build_package
+    from tests.policy_mutations import replaced
     from tests.test_package import package_files
-    from tests.test_policy_pack import replaced
 
     files = package_files(plan)
     document = json.loads(files["obo-agent/workflow.json"])
@@ -145,7 +145,7 @@ BREAKS = {
 
 @pytest.mark.parametrize("change, fragment", BREAKS.values(), ids=list(BREAKS))
 def test_the_pack_refuses_a_package_that_leaks_or_forgets_the_audit(plans, change, fragment):
-    from tests.test_policy_pack import messages
+    from tests.policy_mutations import messages
 
     assert messages(plans["dev"], "tool-run-history") == []
     found = messages(repackaged(plans["dev"], change), "tool-run-history")
@@ -153,11 +153,14 @@ def test_the_pack_refuses_a_package_that_leaks_or_forgets_the_audit(plans, chang
 
 
 def test_a_stack_that_declares_the_conversation_readable_passes_without_it(plans):
-    from tests.test_policy_pack import messages
+    from tests.policy_mutations import messages
 
     def unsecure(document):
         for part in agent_and_trigger(document):
             part.pop("runtimeConfiguration")
 
-    config = {"tool-run-history": {"secureAgentRunHistory": False}}
-    assert messages(repackaged(plans["dev"], unsecure), "tool-run-history", config) == []
+    # The stack's own declaration, as the engine hands the pack its config (policy/declared.py).
+    from tests.policy_mutations import configured
+
+    readable = configured(secureAgentRunHistory="false")(plans["dev"])
+    assert messages(repackaged(readable, unsecure), "tool-run-history") == []

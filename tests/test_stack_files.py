@@ -19,8 +19,9 @@ def test_each_setting_has_type_description_and_default(key):
     spec = DECLARED[key]
     assert spec["type"] == RULES[key].kind
     assert spec.get("description")
-    # Who is accountable and who gets the alerts differ per environment: every stack must say them.
-    if key not in ("owner", "alertEmailReceivers"):
+    # Who is accountable, who gets the alerts and which tenant it lives in differ per environment: every
+    # stack must say them.
+    if key not in ("owner", "alertEmailReceivers", "tenantId"):
         assert "default" in spec, key
     if spec["type"] == "array":
         assert spec["items"] == {"type": "string"}
@@ -28,9 +29,10 @@ def test_each_setting_has_type_description_and_default(key):
 
 def test_defaults_pass_the_settings_own_rules():
     # The settings without a usable default: whom the environment belongs to, whom its alerts reach,
-    # and who may sign in (assignment is required unless a stack says otherwise).
+    # who may sign in (assignment is required unless a stack says otherwise), and its tenant.
     config = stack_config({"owner": "someone@contoso.com", "alertEmailReceivers": ["ops@contoso.com"],
-                           "allowedGroups": ["2e7a4c19-8d3b-4f65-a0c2-9b1d6e3f5a84"]})
+                           "allowedGroups": ["2e7a4c19-8d3b-4f65-a0c2-9b1d6e3f5a84"],
+                           "tenantId": "9b2e4f10-7c3a-4a58-b1d6-2f8e0c5a9d47"})
     load_settings(config, "dev")
 
 

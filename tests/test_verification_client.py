@@ -7,8 +7,8 @@ import pytest
 from agent_obo.errors import SettingsError
 from components.chat_app_registration import DEFAULT_ACCESS_ROLE_ID, user_impersonation_scope_id
 from tests.conftest import run_with
+from tests.policy_mutations import messages, replaced
 from tests.test_foundation import settings_of
-from tests.test_policy_pack import messages, replaced
 
 APP = "azuread:index/application:Application"
 SP = "azuread:index/servicePrincipal:ServicePrincipal"

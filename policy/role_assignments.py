@@ -1,0 +1,232 @@
+"""Azure role assignments: only the data roles the stack's identities need, each at the narrowest scope that
+works, to the stack's own identities and the deployer.
+
+No assignment from this program may grant Owner, Contributor, User Access Administrator or Role Based Access
+Control Administrator: each lets its holder change access itself. Every other role must be one of the
+data roles below, for the principal and at the scope given there, and never at a resource group, a
+subscription or wider. Sources: learn.microsoft.com/azure/role-based-access-control/best-practices (least
+privilege, narrowest scope), learn.microsoft.com/azure/role-based-access-control/built-in-roles (the ids),
+learn.microsoft.com/azure/azure-functions/functions-reference ("Connecting to host storage with an
+identity": the three storage data roles), learn.microsoft.com/azure/app-service/deploy-run-package (the
+package reader), learn.microsoft.com/azure/ai-services/openai/how-to/role-based-access-control.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from components.runtime_storage import PACKAGE_CONTAINER, RUNBOOKS_CONTAINER
+from policy.checks import Check
+from policy.declared import Declared
+from policy.props import MISSING, UNKNOWN, lookup, plain, props_of
+from policy.resource_types import MODEL_ACCOUNT, ROLE_ASSIGNMENT, STORAGE_ACCOUNT
+from policy.stack_identities import StackIdentities, stack_identities
+
+URL = "https://learn.microsoft.com/azure/role-based-access-control/best-practices"
+
+# Built-in roles that let their holder grant access or change everything: never from this program.
+PRIVILEGED_ROLES = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
+}
+RUNTIME, SITE_IDENTITY, DEPLOYER = "the runtime identity", "the site's identity", "the deployer"
+ACCOUNT, CONTAINER, MODEL = "storage account", "blob container", "model account"
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    scope: str  # ACCOUNT, CONTAINER or MODEL
+    principal: str  # RUNTIME, SITE_IDENTITY or DEPLOYER
+    container: str | None = None
+
+
+def allowed_grants(stack: Declared) -> dict[str, list[Grant]]:
+    """Role definition id -> who may hold it, where. The host's storage roles exist only where the stack declares
+    identity-based host storage (components/runtime_storage.py)."""
+    blob_reader = [Grant("Storage Blob Data Reader", CONTAINER, SITE_IDENTITY, RUNBOOKS_CONTAINER)]
+    grants: dict[str, list[Grant]] = {
+        "ba92f5b4-2d11-453d-a403-e96b0029c9fe": [
+            Grant("Storage Blob Data Contributor", CONTAINER, DEPLOYER, PACKAGE_CONTAINER)],
+        "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd": [Grant("Cognitive Services OpenAI User", MODEL, SITE_IDENTITY)],
+        "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": blob_reader,
+    }
+    if stack.settings.uses_access_key:
+        blob_reader.append(Grant("Storage Blob Data Reader", CONTAINER, RUNTIME, PACKAGE_CONTAINER))
+    else:
+        grants.update({
+            "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": [Grant("Storage Blob Data Owner", ACCOUNT, RUNTIME)],
+            "974c5e8b-45b9-4653-ba55-5f855dd0fb88": [Grant("Storage Queue Data Contributor", ACCOUNT, RUNTIME)],
+            "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": [Grant("Storage Table Data Contributor", ACCOUNT, RUNTIME)],
+        })
+    return grants
+
+
+_ROLE_DEFINITION = re.compile(r"^(?:/subscriptions/[^/]+)?/providers/Microsoft\.Authorization/roleDefinitions/"
+                              r"([0-9a-fA-F-]{36})$")
+_RESOURCE_GROUP = r"^/subscriptions/[^/]+/resourceGroups/[^/]+"
+_SCOPES = {
+    ACCOUNT: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)$", re.IGNORECASE),
+    CONTAINER: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)"
+                                            r"/blobServices/default/containers/([^/]+)$", re.IGNORECASE),
+    MODEL: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.CognitiveServices/accounts/([^/]+)$", re.IGNORECASE),
+}
+
+
+def role_id(role_definition: Any) -> str | None:
+    match = _ROLE_DEFINITION.match(role_definition) if isinstance(role_definition, str) else None
+    return match.group(1).lower() if match else None
+
+
+def scope_kind(scope: str) -> tuple[str, tuple[str, ...]] | None:
+    """(ACCOUNT/CONTAINER/MODEL, the names in it), None for any other scope (a group, a subscription, ...)."""
+    for kind, pattern in _SCOPES.items():
+        match = pattern.match(scope)
+        if match:
+            return kind, match.groups()
+    return None
+
+
+def matching_grants(stack: Declared, props: dict[str, Any]) -> list[Grant] | None:
+    """The declared grants this assignment can be; None when its role or scope cannot be read yet."""
+    definition, scope = lookup(props, "roleDefinitionId"), lookup(props, "scope")
+    if UNKNOWN in (definition, scope):
+        return None
+    grants = allowed_grants(stack).get(role_id(definition) or "", [])
+    kind = scope_kind(scope) if isinstance(scope, str) else None
+    return [g for g in grants if kind and kind[0] == g.scope and (g.container is None or kind[1][-1] == g.container)]
+
+
+def validate_role_assignments(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != ROLE_ASSIGNMENT:
+        return
+    check = Check(report_violation)
+    stack = check.declared()
+    if stack is not None:
+        _check_assignment(check, plain(args.props), stack)
+    check.done()
+
+
+def _check_assignment(check: Check, props: dict[str, Any], stack: Declared) -> None:
+    definition = lookup(props, "roleDefinitionId")
+    if not check.known(definition, "the role definition"):
+        return
+    role = role_id(definition)
+    if role in PRIVILEGED_ROLES:
+        check.fail(f"The program assigns {PRIVILEGED_ROLES[role]}: its holder can change access and everything else.",
+                   "assign only the data roles the stack's identities need (policy/role_assignments.py).")
+        return
+    grants = allowed_grants(stack).get(role or "")
+    if not grants:
+        check.fail(f"Role definition {definition!r} is not a role this program assigns.",
+                   "assign only the declared data roles; a new role needs a reviewed change of the pack.")
+        return
+    scope = lookup(props, "scope")
+    if not check.known(scope, "the role assignment's scope"):
+        return
+    kind = scope_kind(scope) if isinstance(scope, str) else None
+    if not matching_grants(stack, props):
+        wanted = " or ".join(f"a {g.scope}" + (f" ({g.container})" if g.container else "") for g in grants)
+        where = "a resource group, subscription or wider scope" if kind is None else f"a {kind[0]} {kind[1][-1]!r}"
+        check.fail(f"{grants[0].role} is assigned at {where} ({scope!r}), not at the narrowest scope that works: "
+                   f"{wanted}.", f"assign {grants[0].role} only at {wanted}.")
+        return
+    principal_type = lookup(props, "principalType")
+    expects_service_principal = all(g.principal != DEPLOYER for g in matching_grants(stack, props) or [])
+    if check.known(principal_type, "principalType") and expects_service_principal \
+            and principal_type != "ServicePrincipal":
+        check.fail(f"{grants[0].role} goes to a principal of type {principal_type!r}; only a managed identity "
+                   "(ServicePrincipal) holds it.", "assign it to the stack's managed identity.")
+    for field in ("condition", "delegatedManagedIdentityResourceId"):
+        if lookup(props, field) not in (MISSING, UNKNOWN):
+            check.fail(f"The role assignment sets {field}, which the stack does not declare.", f"remove {field}.")
+
+
+ROLE_ASSIGNMENTS = ResourceValidationPolicy(
+    name="role-assignments",
+    description=("No role assignment from this program grants Owner, Contributor, User Access Administrator or Role "
+                 "Based Access Control Administrator; each one is a data role the stack's identities need, at the "
+                 "narrowest scope that works (a blob container or the storage account, the model account; never a "
+                 "resource group or subscription), as declared for the stack's host storage mode."),
+    validate=validate_role_assignments,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    url=URL,
+    remediation_steps="Assign roles only as components/ do; a new role or scope needs a reviewed change of the pack.",
+)
+
+
+# --- role-assignment-principals: who holds each role, on which of the stack's resources ------------
+
+def validate_role_assignment_principals(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    check = Check(report_violation)
+    stack = check.declared()
+    if stack is None:
+        return
+    identities = stack_identities(list(args.resources))
+    accounts = {lookup(props_of(r), "name") for r in args.resources if r.resource_type == STORAGE_ACCOUNT}
+    models = {lookup(props_of(r), "name") for r in args.resources if r.resource_type == MODEL_ACCOUNT}
+    existing = stack.settings.model.existing_resource_id
+    for assignment in (r for r in args.resources if r.resource_type == ROLE_ASSIGNMENT):
+        props = props_of(assignment)
+        grants = matching_grants(stack, props)
+        if grants is None:
+            check.cannot_see(f"{assignment.name}'s role and scope")
+            continue
+        if not grants:
+            continue  # the role-assignments policy reports it
+        principal = lookup(props, "principalId")
+        holders = [g for g in grants if _is(principal, g.principal, identities, check)]
+        if principal is not UNKNOWN and not holders and identities.all_known:
+            names = " or ".join(g.principal for g in grants)
+            check.fail(f"{grants[0].role} ({assignment.name}) goes to {principal!r}, not {names} of this stack: "
+                       "someone else gets data access.", f"assign it only to {names}.", assignment.urn)
+        scope = str(lookup(props, "scope"))
+        kind = scope_kind(scope)
+        name = kind[1][0] if kind else None
+        if kind and kind[0] in (ACCOUNT, CONTAINER):
+            _owned(check, assignment, name, accounts, "storage account")
+        elif kind and kind[0] == MODEL and not (existing and scope.lower() == existing.lower()):
+            _owned(check, assignment, name, models, "model account (or the declared existingModelResourceId)")
+    check.done()
+
+
+def _is(principal: Any, holder: str, identities: StackIdentities, check: Check) -> bool:
+    candidates = {RUNTIME: identities.runtime, SITE_IDENTITY: identities.site, DEPLOYER: (identities.deployer,)}[holder]
+    if principal is UNKNOWN or UNKNOWN in candidates:
+        check.cannot_see(f"the principal id of {holder}")
+        return False
+    return principal in candidates
+
+
+def _owned(check: Check, assignment: Any, name: str | None, owned: set[Any], what: str) -> None:
+    if UNKNOWN in owned:
+        check.cannot_see(f"the stack's {what} name")
+    elif name is None or name.lower() not in {str(n).lower() for n in owned}:
+        check.fail(f"{assignment.name} grants access to {what} {name!r}, which is not this stack's.",
+                   f"assign roles only on the stack's own {what}.", assignment.urn)
+
+
+ROLE_ASSIGNMENT_PRINCIPALS = StackValidationPolicy(
+    name="role-assignment-principals",
+    description=("Each role assignment goes to the stack's own identity that needs it (the runtime identity for host "
+                 "storage and the package, the site's identity for the model and the runbooks, the deployer for the "
+                 "package upload) and lands on the stack's own storage and model accounts: a foreign principal or "
+                 "account means someone else gets, or gives, data access."),
+    validate=validate_role_assignment_principals,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    url=URL,
+    remediation_steps="Pass the identities' principal outputs and the stack's resources' ids to role assignments.",
+)

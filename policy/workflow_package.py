@@ -1,0 +1,165 @@
+"""The workflow package: the agent reaches its connections only through the catalog's tools.
+
+The package blob's inputs carry the zip the site runs (WEBSITE_RUN_FROM_PACKAGE). Its tools and its
+connections.json are derived from the catalog by agent_obo; the hand-written rest (the trigger, the
+instructions) may not reach a connection, call out over HTTP or run code. So an edit of a workflow.json or
+connections.json cannot give a tool another identity, add a tool that no catalog entry declares, or send the
+conversation anywhere. Sources: learn.microsoft.com/azure/logic-apps/create-conversational-agent-workflows
+(the Agent trigger and action, tools), learn.microsoft.com/azure/logic-apps/logic-apps-securing-a-logic-app
+(secure inputs and outputs in run history), learn.microsoft.com/azure/app-service/deploy-run-package.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+
+from agent_obo.workflow_tools import SECURED, workflow_tools
+from policy.checks import Check
+from policy.declared import Declared
+from policy.inventory import DYNAMIC_RESOURCE
+from policy.props import lookup, plain
+
+URL = "https://learn.microsoft.com/azure/logic-apps/create-conversational-agent-workflows"
+PROJECT_FILES = frozenset({"host.json", "connections.json", "parameters.json"})
+CONNECTION_SECTIONS = frozenset({"agentConnections", "managedApiConnections"})
+
+
+def validate_workflow_package(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != DYNAMIC_RESOURCE:
+        return
+    props = plain(args.props)
+    content = lookup(props, "content_base64")
+    check = Check(report_violation)
+    if check.known(content, "the workflow package"):
+        stack = check.declared()
+        if stack is not None:
+            files = _unzip(check, content)
+            if files is not None:
+                _check_package(check, files, stack)
+    check.done()
+
+
+def _unzip(check: Check, content: Any) -> dict[str, Any] | None:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(str(content), validate=True)))
+        return {name: json.loads(archive.read(name)) for name in archive.namelist()}
+    except (binascii.Error, ValueError, zipfile.BadZipFile, UnicodeDecodeError) as error:
+        check.fail(f"The workflow package cannot be read as a zip of JSON files ({error}).",
+                   "build the package with agent_obo.package.")
+        return None
+
+
+def _check_package(check: Check, files: dict[str, Any], stack: Declared) -> None:
+    workflows = {name: doc for name, doc in files.items() if name.count("/") == 1 and name.endswith("/workflow.json")}
+    extra = sorted(set(files) - PROJECT_FILES - set(workflows))
+    if extra:
+        check.fail(f"The workflow package carries files the project does not declare: {extra}.",
+                   "ship only host.json, connections.json, parameters.json and workflow.json files.")
+    _check_connections(check, files.get("connections.json"), stack)
+    tools = workflow_tools(stack.catalog)
+    secure = stack.settings.audit.secure_agent_run_history
+    for name, workflow in sorted(workflows.items()):
+        _check_workflow(check, name, workflow, tools, secure)
+
+
+def _check_connections(check: Check, connections: Any, stack: Declared) -> None:
+    if not isinstance(connections, dict):
+        check.fail("The workflow package has no connections.json.", "ship the rendered connections.json.")
+        return
+    extra = sorted(set(connections) - CONNECTION_SECTIONS)
+    if extra:
+        check.fail(f"connections.json declares {extra}: connections the catalog does not derive (and may hold "
+                   "connection strings).", "keep only agentConnections and managedApiConnections.")
+    expected = {spec.reference: spec.connections_json_entry() for spec in stack.connections}
+    managed = connections.get("managedApiConnections")
+    if managed != expected:
+        differing = sorted(set(expected) ^ set(managed or {}) |
+                           {k for k in expected if isinstance(managed, dict) and managed.get(k) != expected[k]})
+        check.fail(f"connections.json managedApiConnections differ from what the catalog derives ({differing}): a tool "
+                   "would reach a connection, or act as an identity, nobody declared.",
+                   "let agent_obo render connections.json from catalog/tools.yaml; never edit it by hand.")
+    for name, model in (connections.get("agentConnections") or {}).items():
+        if lookup(model, "authentication.type") != "ManagedServiceIdentity":
+            check.fail(f"Model connection {name!r} authenticates with {lookup(model, 'authentication')!r}, not the "
+                       "site's managed identity: a key would have to be kept.",
+                       "authenticate model connections with ManagedServiceIdentity.")
+
+
+def _actions(actions: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every action of a definition with its path, through scopes, conditions, loops and switches, but not
+    into an Agent's tools (those are compared whole)."""
+    if not isinstance(actions, dict):
+        return
+    for name, action in actions.items():
+        if not isinstance(action, dict):
+            continue
+        here = f"{path}/{name}"
+        yield here, action
+        yield from _actions(action.get("actions"), here)
+        yield from _actions(lookup(action, "else.actions"), f"{here}/else")
+        for case_name, case in (action.get("cases") or {}).items():
+            yield from _actions(lookup(case, "actions"), f"{here}/{case_name}")
+        yield from _actions(lookup(action, "default.actions"), f"{here}/default")
+
+
+def _check_workflow(check: Check, name: str, workflow: Any, tools: dict[str, Any], secure: bool) -> None:
+    if lookup(workflow, "kind") != "Agent":
+        check.fail(f"{name} is not a conversational agent workflow (kind {lookup(workflow, 'kind')!r}).",
+                   "ship only the agent workflow.")
+        return
+    triggers = lookup(workflow, "definition.triggers")
+    trigger_list = list(triggers.values()) if isinstance(triggers, dict) else []
+    if len(trigger_list) != 1 or lookup(trigger_list[0], "type") != "Request" or \
+            lookup(trigger_list[0], "kind") != "Agent":
+        check.fail(f"{name} starts otherwise than by one chat session trigger (Request, kind Agent).",
+                   "keep the one When_a_new_chat_session_starts trigger.")
+    agents = 0
+    for where, action in _actions(lookup(workflow, "definition.actions"), name):
+        kind = action.get("type")
+        if kind != "Agent":
+            check.fail(f"{where} is a {kind!r} action outside the agent's tools: it reaches data or services as no "
+                       "catalog tool declares.", "do everything through catalog tools; the workflow holds only the "
+                       "Agent action.")
+            continue
+        agents += 1
+        if action.get("tools") != tools:
+            declared, found = set(tools), set(action.get("tools") or {})
+            detail = f"not declared {sorted(found - declared)}; " if found - declared else ""
+            detail += f"missing {sorted(declared - found)}; " if declared - found else ""
+            detail += "" if detail else "same names, other identity, connection, operation or audit"
+            check.fail(f"{where}'s tools differ from what the catalog derives ({detail.rstrip('; ')}).",
+                       "let agent_obo render the tools from catalog/tools.yaml; never edit them in workflow.json.")
+        _check_secured(check, where, action, secure)
+    for trigger_name, trigger in (triggers or {}).items() if isinstance(triggers, dict) else ():
+        _check_secured(check, f"{name}/{trigger_name}", trigger, secure)
+    if agents != 1:
+        check.fail(f"{name} has {agents} Agent actions; the project declares one.", "keep one Agent action.")
+
+
+def _check_secured(check: Check, where: str, part: Any, secure: bool) -> None:
+    properties = lookup(part, "runtimeConfiguration.secureData.properties")
+    secured = set(properties) if isinstance(properties, list) else set()
+    if secure and not set(SECURED) <= secured:
+        check.fail(f"{where} keeps the conversation in run history (secure inputs/outputs off), although the stack "
+                   "declares secureAgentRunHistory.", "secure its inputs and outputs (agent_obo/workflow_files.py).")
+
+
+WORKFLOW_PACKAGE = ResourceValidationPolicy(
+    name="workflow-package",
+    description=("The workflow package the site runs holds exactly the tools and managed connections the catalog "
+                 "derives, each tool on the connection of its declared identity, model connections on the site's "
+                 "managed identity, one chat trigger and one Agent action and nothing else that could reach a "
+                 "service, and the conversation secured in run history as declared."),
+    validate=validate_workflow_package,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    url=URL,
+    remediation_steps="Edit tools in catalog/tools.yaml; agent_obo renders the package from it.",
+)
