@@ -57,7 +57,10 @@ def validate_graph_least_privilege(args: ResourceValidationArgs, report_violatio
 
 
 def _check_declared_scopes(check: Check, stack: Declared, allowed_broad: set[str]) -> None:
-    for scope in sorted(s for s in stack.graph_scopes if is_broad_scope(s) and s not in allowed_broad):
+    # Broad scopes anywhere: those the chat app requests, and those a per-user tool's connector asks each user
+    # to consent to at first use (the same data, reached through the connector's own app).
+    asked = stack.graph_scopes | set(stack.catalog.per_user_scopes())
+    for scope in sorted(s for s in asked if is_broad_scope(s) and s not in allowed_broad):
         check.fail(f"The catalog asks Microsoft Graph for {scope!r}: tenant- or directory-wide access that any "
                    "signed-in user's token then carries into the agent.",
                    "ask for the narrowest delegated scope the tool needs (e.g. Files.Read, not Files.ReadWrite.All), "
@@ -154,8 +157,8 @@ GRAPH_LEAST_PRIVILEGE = ResourceValidationPolicy(
                  "(as a set, by permission id: the sign-in scopes, plus the per-user tools' where the stack declares "
                  "delegateToolScopesToChatApp), from Microsoft Graph and no other resource application, with no "
                  "application permissions; the program grants no consent (an administrator does); and no scope is "
-                 "tenant- or directory-wide unless the stack's policy config allows it. Every extra scope is data any signed-in user's token can reach "
-                 "through the agent."),
+                 "tenant- or directory-wide unless the stack's policy config allows it. Every extra scope is data "
+                 "any signed-in user's token can reach through the agent."),
     validate=validate_graph_least_privilege,
     enforcement_level=EnforcementLevel.MANDATORY,
     url=URL,

@@ -5,7 +5,8 @@ definition, a federated credential on the runtime identity, a second site, app s
 resource, a generic ARM resource of any type at all: each would be one added line in a component, and
 each could grant what every other policy guards. So the pack allows exactly the types the program
 creates, and the generic ARM resource only as a connection or a connection's access policy; anything
-new is a reviewed change of this list.
+new is a reviewed change of this list. Consent grants and app role assignments are not on it: an
+administrator gives those (make grant-sign-in), never the pipeline.
 """
 
 from __future__ import annotations
@@ -59,9 +60,6 @@ ALLOWED_TYPES = {
     "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential":
         "secretless Easy Auth",
     "azuread:index/servicePrincipal:ServicePrincipal": "who may sign in",
-    "azuread:index/appRoleAssignment:AppRoleAssignment": "the declared users and groups",
-    "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant":
-        "the declared Graph consent",
     "azuread:index/applicationPreAuthorized:ApplicationPreAuthorized":
         "the verification client pre-authorized for user_impersonation (app-registration)",
     "random:index/randomId:RandomId": "per-user connection generations",

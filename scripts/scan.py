@@ -67,14 +67,14 @@ DECLARED_ONE_ZONE = {("CKV_AZURE_225", "Microsoft.Web/serverfarms", ""): (
 
 
 def declared_justifications(stack: str) -> dict[tuple[str, str, str], str]:
+    from agent_obo.settings import load_settings
     from offline.runner import stack_config, stack_file
-    from policy.stack_config import policy_config_for
 
-    declared = policy_config_for(stack_config(stack_file(stack).get("config") or {}), stack)
+    settings = load_settings(stack_config(stack_file(stack).get("config") or {}), stack)
     found: dict[tuple[str, str, str], str] = {}
-    if not declared["private-networking"]["privateNetworking"]:
+    if settings.network is None:
         found.update(DECLARED_PUBLIC)
-    if not declared["zone-redundancy"]["zoneRedundant"]:
+    if not settings.zone_redundant:
         found.update(DECLARED_ONE_ZONE)
     return found
 

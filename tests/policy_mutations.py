@@ -34,7 +34,10 @@ SITE = "logic-app-site"
 APP = "chat-app-app"
 SP = "chat-app-sp"
 FIC = "chat-app-runtime-identity-credential"
-GRANT = "chat-app-graph-consent"
+CONSENT_GRANT = "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant"
+APP_ROLE_ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
+USER_READ = "e1fe6dd8-ba31-4d61-89e7-88639da4683d"
+USER_READ_ALL = "a154be20-db9c-4678-8ab7-66f6cc099a59"
 PACKAGE = "workflow-package-blob"
 SETTINGS = "app-settings-appsettings"
 VERIFICATION = "verification-client-app"
@@ -246,6 +249,15 @@ def agent(files: dict[str, Any]) -> dict[str, Any]:
     return next(a for a in workflow["definition"]["actions"].values() if a["type"] == "Agent")
 
 
+def assignment(principal: str) -> Mutate:
+    """An app role assignment's inputs, for one made from another resource's."""
+    def mutate(inputs: dict[str, Any]) -> None:
+        inputs.clear()
+        inputs.update({"appRoleId": "00000000-0000-0000-0000-000000000000", "principalObjectId": principal,
+                       "resourceObjectId": FOREIGN_2})
+    return mutate
+
+
 def role_id_of(role: str) -> str:
     return f"{SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{role}"
 
@@ -289,8 +301,6 @@ def case(policy: str, id: str, change: PlanChange, expected: str, stacks: tuple[
 
 
 MAIL_SEND = "e383f46e-2787-4529-855e-0e479a3ffac0"
-CALENDARS_READ = "465a38f9-76ea-45b9-9f34-9e8b0d4b0b42"
-CALENDARS_READ_WRITE = "1ec239c2-d7c9-4623-a91a-a9775856bb36"
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
@@ -316,18 +326,20 @@ STACK_DECLARATIONS = [
          "cannot be determined"),
     case("stack-declarations", "no stack", restacked(""), "PULUMI_STACK is not set"),
     case("stack-declarations", "invalid setting", configured(planSku="WS9"), "cannot be determined"),
-    case("stack-declarations", "prod assignment turned off", configured(assignmentRequired="false"),
-         "agent-obo:assignmentRequired is False", ("prod",)),
+    case("stack-declarations", "assignment turned off", configured(assignmentRequired="false"),
+         "agent-obo:assignmentRequired is False"),
     case("stack-declarations", "a foreign group allowed", configured(allowedGroups=[FOREIGN]),
          "agent-obo:allowedGroups"),
     case("stack-declarations", "another tenant", configured(tenantId=FOREIGN), "agent-obo:tenantId"),
     case("stack-declarations", "extra token audience", configured(additionalTokenAudiences=["api://evil"]),
          "agent-obo:additionalTokenAudiences"),
     case("stack-declarations", "traversal in an excluded path", configured(excludedPaths=["/runtime/../*"]),
-         "wildcard or traversal"),
+         "'/runtime/../*' not allowed"),
     case("stack-declarations", "extra app owner", configured(appOwners=[FOREIGN]), "agent-obo:appOwners"),
-    case("stack-declarations", "consent granted by the program in prod", configured(grantAdminConsent="true"),
-         "agent-obo:grantAdminConsent", ("prod",)),
+    case("stack-declarations", "the tools' scopes delegated to the chat app", configured(
+        delegateToolScopesToChatApp="true"), "agent-obo:delegateToolScopesToChatApp"),
+    case("stack-declarations", "another test user", configured(verificationUsers=[FOREIGN, FOREIGN_2]),
+         "agent-obo:verificationUsers"),
     case("stack-declarations", "account keys switched on", configured(hostStorageAuthentication="accessKey"),
          "agent-obo:hostStorageAuthentication"),
     case("stack-declarations", "run history unsecured", configured(secureAgentRunHistory="false"),
@@ -473,7 +485,7 @@ APP_REGISTRATION = [
     case("app-registration", "credential for another audience", on(FIC, append("audiences", "api://other")),
          "audiences"),
     case("app-registration", "assignment turned off", on(SP, set_at("appRoleAssignmentRequired", False)),
-         "appRoleAssignmentRequired", ("prod",)),
+         "appRoleAssignmentRequired"),
     case("app-registration", "a public client where none is declared", configured(verificationUsers=[]),
          "declares no agent-obo:verificationUsers"),
     case("app-registration", "the verification client asks for Graph", on(VERIFICATION, append(
@@ -483,12 +495,11 @@ APP_REGISTRATION = [
         "publicClient.redirectUris", ["http://localhost:8400"])), "publicClient.redirectUris"),
     case("app-registration", "the verification client pre-authorized for more", on(PRE_AUTHORIZED, append(
         "permissionIds", FOREIGN)), "pre-authorized permissions"),
-    case("app-registration", "a foreign principal assigned",
-         on("chat-app-group-5f8c2b9e-3d41-4c7a-9e62-1b0f4a7d8c35", set_at("principalObjectId", FOREIGN)),
-         "not in agent-obo:allowedUsers", ("prod",)),
-    case("app-registration", "an app role instead of default access",
-         on("chat-app-group-5f8c2b9e-3d41-4c7a-9e62-1b0f4a7d8c35", set_at("appRoleId", FOREIGN)), "appRoleId",
-         ("prod",)),
+    case("app-registration", "a foreign principal assigned", added(
+        SP, "assign-partner", assignment(FOREIGN), APP_ROLE_ASSIGNMENT), "not in agent-obo:allowedUsers"),
+    case("app-registration", "an app role instead of default access", added(
+        SP, "assign-role", both(assignment(FOREIGN), set_at("appRoleId", FOREIGN_2)), APP_ROLE_ASSIGNMENT),
+         "appRoleId"),
     case("app-registration", "an application password", added(FIC, "ci-secret", None,
                                                                "azuread:index/applicationPassword:ApplicationPassword"),
          "secret or a credential"),
@@ -507,23 +518,24 @@ APP_REGISTRATION_BINDING = [
          "is not api://"),
     case("app-registration-binding", "a second app registration", added(APP, "chat-app-2"),
          "2 chat app registrations"),
-    case("app-registration-binding", "assignment required where not declared", on(SP, set_at(
-        "appRoleAssignmentRequired", True)), "appRoleAssignmentRequired", ("dev",)),
+    case("app-registration-binding", "assignment required where not declared", configured(
+        assignmentRequired="false"), "appRoleAssignmentRequired"),
     case("app-registration-binding", "the verification client without required assignment", on(
         "verification-client-sp", set_at("appRoleAssignmentRequired", False)), "appRoleAssignmentRequired"),
     case("app-registration-binding", "another app pre-authorized", on(PRE_AUTHORIZED, set_at(
         "authorizedClientId", FOREIGN)), "not the stack's verification client"),
-    case("app-registration-binding", "a test user assigned to the chat app", lambda plan: on(
-        "chat-app-group-5f8c2b9e-3d41-4c7a-9e62-1b0f4a7d8c35", set_at(
-            "principalObjectId", find(plan, "verification-client-sp").inputs.get("owners", [FOREIGN])[0]))(plan),
-         "which the stack does not declare for it", ("prod",)),
+    case("app-registration-binding", "a test user assigned to the chat app", lambda plan: added(
+        SP, "assign-test-user", both(assignment(next(iter(json.loads(plan.config["agent-obo:verificationUsers"])))),
+                                     set_at("resourceObjectId", find(plan, SP).outputs["objectId"])),
+        APP_ROLE_ASSIGNMENT)(plan), "which the stack does not declare for it"),
     case("app-registration-binding", "service principal of another app", on(SP, set_at("clientId", FOREIGN)),
          "service principals"),
-    case("app-registration-binding", "consent for another app", on(GRANT, set_at("servicePrincipalObjectId", FOREIGN)),
-         "not for the chat app's service principal", ("dev",)),
-    case("app-registration-binding", "users assigned to another app",
-         on("chat-app-group-5f8c2b9e-3d41-4c7a-9e62-1b0f4a7d8c35", set_at("resourceObjectId", FOREIGN)),
-         "not a service principal of the stack's apps", ("prod",)),
+    case("app-registration-binding", "consent for another app", added(
+        SP, "consent", set_at("servicePrincipalObjectId", FOREIGN), CONSENT_GRANT),
+         "not for the chat app's service principal"),
+    case("app-registration-binding", "users assigned to another app", added(
+        SP, "assign-elsewhere", both(assignment(FOREIGN), set_at("resourceObjectId", FOREIGN_2)), APP_ROLE_ASSIGNMENT),
+         "not a service principal of the stack's apps"),
     case("app-registration-binding", "another identity on the site", reported(SITE, lambda outputs: outputs[
         "identity"]["userAssignedIdentities"].__setitem__("/subscriptions/x/resourceGroups/y/providers/"
                                                           "Microsoft.ManagedIdentity/userAssignedIdentities/admin",
@@ -535,7 +547,7 @@ GRAPH_CASES = [
     case("graph-least-privilege", "extra scope requested", on(APP, graph_permissions(
         lambda p: p.append({"id": MAIL_SEND, "type": "Scope"}))), "not declared Mail.Send"),
     case("graph-least-privilege", "a broader scope of the same count", on(APP, swap_permission(
-        CALENDARS_READ, CALENDARS_READ_WRITE)), "not declared Calendars.ReadWrite; missing Calendars.Read"),
+        USER_READ, USER_READ_ALL)), "not declared User.Read.All; missing User.Read"),
     case("graph-least-privilege", "application permission", on(APP, graph_permissions(
         lambda p: p.append({"id": "b633e1c5-b582-4048-a93e-9f11b44c7e96", "type": "Role"}))),
          "application permission"),
@@ -550,14 +562,9 @@ GRAPH_CASES = [
         "requiredResourceAccesses", {"resourceAppId": GRAPH, "resourceAccesses": [
             {"id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "type": "Scope"}]})),
          "public client app requests Microsoft"),
-    case("graph-least-privilege", "consent beyond the tools", on(GRANT, append("claimValues", "Mail.Send")),
-         "not declared 'Mail.Send'", ("dev",)),
-    case("graph-least-privilege", "consent swapped for a broader scope", on(GRANT, replace_item(
-        "claimValues", "Calendars.Read", "Calendars.ReadWrite")), "claimValues", ("dev",)),
-    case("graph-least-privilege", "consent for one user only", on(GRANT, set_at("userObjectId", FOREIGN)),
-         "for user", ("dev",)),
-    case("graph-least-privilege", "consent where an administrator consents",
-         configured(grantAdminConsent="false"), "leaves consent to an administrator", ("dev",)),
+    case("graph-least-privilege", "consent granted from the pipeline", added(
+        SP, "consent", both(set_at("claimValues", ["User.Read"]), set_at("servicePrincipalObjectId", FOREIGN)),
+        CONSENT_GRANT), "administrator's step"),
 ]
 
 PER_USER = "office365-peruser"
@@ -875,6 +882,9 @@ DIAGNOSTICS = [
 INVENTORY = [
     case("resource-inventory", "an application password", added(
         FIC, "ci-secret", None, "azuread:index/applicationPassword:ApplicationPassword"), "not a resource type"),
+    case("resource-inventory", "a consent grant", added(SP, "consent", None, CONSENT_GRANT), "not a resource type"),
+    case("resource-inventory", "users assigned by the pipeline", added(SP, "assign", assignment(FOREIGN),
+                                                                        APP_ROLE_ASSIGNMENT), "not a resource type"),
     case("resource-inventory", "an extra app owner resource", added(
         APP, "owner", None, "azuread:index/applicationOwner:ApplicationOwner"), "not a resource type"),
     case("resource-inventory", "a directory role", added(

@@ -154,9 +154,9 @@ def test_the_catalog_comes_from_agent_obo_catalog_when_set(plans, monkeypatch, t
     (tmp_path / "tools.yaml").write_text(yaml.safe_dump(document))
     cli_environment(monkeypatch, plans["dev"])
     monkeypatch.setenv(CATALOG_ENV, str(tmp_path / "tools.yaml"))
-    assert "Files.ReadWrite" in declared().graph_scopes
+    assert "Files.ReadWrite" in declared().catalog.per_user_scopes()
     monkeypatch.delenv(CATALOG_ENV)
-    assert "Files.ReadWrite" not in declared().graph_scopes
+    assert "Files.ReadWrite" not in declared().catalog.per_user_scopes()
 
 
 def test_settings_the_pack_does_not_know_are_noted_not_guessed(plans):
@@ -178,7 +178,8 @@ def test_the_pack_configuration_pins_the_security_settings_of_both_stacks():
     for stack in ("dev", "prod"):
         pinned = pack_config_for(stack)["stack-declarations"]["pinned"]
         assert {"tenantId", "assignmentRequired", "allowedUsers", "allowedGroups", "appOwners", "excludedPaths",
-                "additionalTokenAudiences", "grantAdminConsent", "hostStorageAuthentication"} <= set(pinned)
+                "additionalTokenAudiences", "delegateToolScopesToChatApp", "hostStorageAuthentication",
+                "verificationUsers"} <= set(pinned)
 
 
 # --- the stack's explicit relaxations ------------------------------------------------------------------
@@ -408,7 +409,7 @@ def test_verdict_section_lists_each_policy_with_its_violations_and_notes():
     ]
     assert verdict_section(results) == "\n".join([
         "Policies:",
-        "  PASS  identity-labels",
+        "  PASS  identity-labels (known values; 1 not checked until known, see notes)",
         "        note: can't run during preview",
         "  FAIL  site-hardening (2 violations)",
         "        logic-app-site: httpsOnly is False. Remediation: set httpsOnly to true.",

@@ -15,7 +15,7 @@ from offline import engine, runner
 from offline.mocks import AzureMocks
 from offline.plan import Plan
 from offline.runner import run_stack
-from policy.connections import CONNECTION_ACCESS_POLICY
+from policy.connections import CONNECTIONS_AS_DECLARED
 from policy.harness import run_policies
 from tests.conftest import run_with
 from tests.test_foundation import app_settings
@@ -109,23 +109,24 @@ def test_the_policy_pack_passes_every_first_preview_and_says_what_it_could_not_c
     per_user = [r.name for r in first_preview.all(CONNECTION) if r.input("properties.features")]
     assert per_user
     for connection in per_user:  # a generation id no one knows before it exists
-        assert f"{connection}: not known yet, so not checked in this preview: resourceName" in said["identity-labels"]
-        assert f"the name of connection {connection}, and so which access policy is its " \
-               f"({connection}-site-access)" in said["connection-access-policy"]
-        assert f"{connection}-site-access properties.principal.identity.objectId" in said["connection-access-policy"]
-    assert "registration.clientId" in said["easy-auth"]
-    assert "office365-peruser_connectionRuntimeUrl" in said["site-hardening"]
-    if first_preview.stack == "prod":  # declares protectStatefulResources: its locks' scopes are resource ids
-        assert "the scopes of" in said["delete-locks"]
+        assert f"the {connection} connection's name" in said["connections-as-declared"]
+    assert "the connection's name suffix" in said["identity-labels"]
+    # Access policies are matched to connections by dependency; whom they admit is the site's principal.
+    assert "the site's principal id" in said["connection-access-policy"]
+    assert "the chat app's client id" in said["easy-auth"]
+    assert "the value of app setting office365-peruser_connectionRuntimeUrl" in said["site-hardening"]
+    # Locks are matched to what they lock by dependency, known before anything exists.
+    assert said["delete-locks"] == ""
     # Values the stack file and the catalog decide are known in a first preview: checked, nothing to say.
-    assert said["storage-hardening"] == said["model-local-auth"] == said["required-tags"] == ""
+    assert said["storage-hardening"] == said["model-hardening"] == said["required-tags"] == ""
 
 
 def test_a_first_preview_still_catches_a_wrong_principal_on_a_connection_it_cannot_name(first_preview):
-    from tests.test_policy_pack import replaced, set_at
+    from tests.policy_mutations import replaced, set_at
 
+    # The principal's type is the access policy's own input, judged before it is created (connections-as-declared).
     plan = replaced(first_preview, "office365-peruser-site-access", set_at("properties.principal.type", "User"))
-    [result] = run_policies(plan, [CONNECTION_ACCESS_POLICY])
+    [result] = run_policies(plan, [CONNECTIONS_AS_DECLARED])
     assert [v.urn.rsplit("::", 1)[-1] for v in result.violations] == ["office365-peruser-site-access"]
 
 
@@ -268,4 +269,6 @@ def test_every_switch_plans_under_a_first_preview_as_it_deploys(overrides):
     assert shape(previewed) == shape(deployed)
     for key, value in previewed.stack_outputs.items():
         assert agrees(value, deployed.stack_outputs[key]), key
-    assert [r.name for r in run_policies(previewed) if r.violations] == []
+    # The switches differ from what the pack pins for dev: judged as a stack whose pins approve them.
+    approved = {"stack-declarations": {"pinned": {}}}
+    assert [r.name for r in run_policies(previewed, config=approved) if r.violations] == []
