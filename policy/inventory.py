@@ -6,7 +6,8 @@ resource, a generic ARM resource of any type at all: each would be one added lin
 each could grant what every other policy guards. So the pack allows exactly the types the program
 creates, and the generic ARM resource only as a connection or a connection's access policy; anything
 new is a reviewed change of this list. Consent grants and app role assignments are not on it: an
-administrator gives those (make grant-sign-in), never the pipeline.
+administrator gives those (make grant-sign-in), never the pipeline; nor is a resource group: the
+bootstrap creates the environment's.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ DYNAMIC_RESOURCE = "pulumi-python:dynamic:Resource"
 
 # Each type the program creates, and what for.
 ALLOWED_TYPES = {
-    "azure-native:resources:ResourceGroup": "the environment's resource group",
     "azure-native:operationalinsights:Workspace": "run history and audit logs",
     "azure-native:applicationinsights:Component": "tool telemetry",
     "azure-native:managedidentity:UserAssignedIdentity": "the runtime identity",

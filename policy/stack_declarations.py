@@ -7,9 +7,10 @@ audiences, admin consent, host storage, run-history protection...). A stack file
 attacker or a tired operator, then fails here: changing a pinned setting takes a reviewed change of the
 pack as well (two files, two reviews; CI judges pull requests with the base branch's pack).
 
-It is judged on the resource group, the first resource every run registers, so a violation stops
-`pulumi up` before anything is created or changed (stack policies only run once every resource has
-been registered). Source for the pattern: Pulumi's guidance on policy configuration per stack
+It is judged on the Log Analytics workspace, the first resource every run registers, so a violation
+stops `pulumi up` before anything is created or changed (stack policies only run once every resource
+has been registered), and again on the site, which every stack has, so removing one of the two does
+not skip it. Source for the pattern: Pulumi's guidance on policy configuration per stack
 (www.pulumi.com/docs/using-pulumi/crossguard/configuration/).
 """
 
@@ -23,8 +24,9 @@ from agent_obo.settings import RULES
 from policy.checks import Check
 from policy.declared import Declared
 from policy.easy_auth import unsafe_excluded_paths
+from policy.resource_types import LOG_ANALYTICS_WORKSPACE, SITE
 
-RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
+ANCHORS = frozenset({LOG_ANALYTICS_WORKSPACE, SITE})
 POLICY_NAME = "stack-declarations"
 
 
@@ -33,7 +35,7 @@ def _comparable(value: Any) -> Any:
 
 
 def validate_stack_declarations(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != RESOURCE_GROUP:
+    if args.resource_type not in ANCHORS:
         return
     check = Check(report_violation)
     stack = check.declared()

@@ -140,8 +140,9 @@ def pinned_access_key(plan: Plan) -> dict:
 
 def test_access_key_stack_passes_the_pack_once_the_pack_pins_it(access_key_plan):
     assert not any(verdicts(access_key_plan, pinned_access_key(access_key_plan)).values())
-    # The stack file alone cannot switch to keys: the pack pins the managed identity mode.
-    assert verdicts(access_key_plan) == {**{name: 0 for name in verdicts(access_key_plan)}, "stack-declarations": 1}
+    # The stack file alone cannot switch to keys: the pack pins the managed identity mode (judged on the
+    # workspace and on the site: stack-declarations' two anchors).
+    assert verdicts(access_key_plan) == {**{name: 0 for name in verdicts(access_key_plan)}, "stack-declarations": 2}
 
 
 def test_shared_keys_fail_on_a_stack_that_does_not_declare_them(access_key_plan):

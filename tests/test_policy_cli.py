@@ -103,7 +103,7 @@ def test_the_served_pack_passes_the_stack_and_catches_a_change_as_the_harness_do
 def test_a_pack_started_without_the_stacks_config_blocks_everything(plans):
     process, stub = serve({"PULUMI_STACK": "dev", "PULUMI_PROJECT": "agent-obo", "PULUMI_DRY_RUN": "true"})
     try:
-        resource = plans["dev"].one("azure-native:resources:ResourceGroup")
+        resource = plans["dev"].one("azure-native:operationalinsights:Workspace")
         response = stub.Analyze(analyzer_pb2.AnalyzeRequest(type=resource.type, urn=resource.urn, name=resource.name,
                                                             properties=harness.engine_struct(resource)))
         assert "stack-declarations" in {d.policyName for d in response.diagnostics}

@@ -61,7 +61,7 @@ def test_a_first_preview_notes_what_it_cannot_see_and_blocks_nothing(first_previ
 
 def test_each_policy_meets_what_it_judges_in_both_stacks(plans):
     judged = {
-        "stack-declarations": "azure-native:resources:ResourceGroup",
+        "stack-declarations": "azure-native:operationalinsights:Workspace",
         "easy-auth": "azure-native:web:WebAppAuthSettingsV2WithoutSecrets",
         "easy-auth-binding": "azure-native:web:WebApp",
         "app-registration": "azuread:index/application:Application",
