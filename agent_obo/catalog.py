@@ -26,6 +26,8 @@ CATALOG_PATH = Path(__file__).resolve().parent.parent / "catalog" / "tools.yaml"
 PER_USER = "per-user"
 APP_ONLY = "app-only"
 IDENTITIES = (PER_USER, APP_ONLY)
+# How a connection's name states its identity mode (`connection_key`).
+CONNECTION_SUFFIXES = {PER_USER: "peruser", APP_ONLY: "apponly"}
 ACCESS = ("read", "write")
 DATA = ("user", "shared")
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -39,6 +41,13 @@ OPERATION_PATH = re.compile(r"/[^\x00-\x1f\x7f]*")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # The model reads each description to pick a tool, so it must say whose identity the tool uses.
 IDENTITY_WORDING = {PER_USER: "signed-in user", APP_ONLY: "as the app"}
+
+
+def connection_key(api_name: str, identity: str) -> str:
+    """The one name of the connection for a connector and an identity mode (`office365-peruser`): its key
+    in connections.json, its Pulumi logical name and an app-only connection's Azure name. One connection
+    per pair, so the name says which identity every tool on it runs with."""
+    return f"{api_name}-{CONNECTION_SUFFIXES[identity]}"
 
 
 @dataclass(frozen=True)
@@ -67,8 +76,8 @@ class Tool:
 
     @property
     def connection_reference(self) -> str:
-        """The key of its connection in connections.json: the connector and the identity mode."""
-        return f"{self.connector.api_name}-{self.identity.replace('-', '')}"
+        """The key of the connection it runs on (`connection_key`)."""
+        return connection_key(self.connector.api_name, self.identity)
 
 
 @dataclass(frozen=True)

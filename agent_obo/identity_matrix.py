@@ -6,15 +6,18 @@ tool runs as whom is one glance away.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from agent_obo.catalog import Catalog
-from agent_obo.tool_connections import connection_specs
+from agent_obo.tool_connections import ConnectionSpec, connection_specs
 
 COLUMNS = ("tool", "identity", "connection", "connector", "authentication", "scopes", "access")
 DOC_PATH = "docs/identity-matrix.md"
 
 
-def identity_matrix(catalog: Catalog) -> list[dict[str, str]]:
-    by_reference = {spec.reference: spec for spec in connection_specs(catalog)}
+def identity_matrix(catalog: Catalog, connections: Iterable[ConnectionSpec]) -> list[dict[str, str]]:
+    """One row per tool; `connections` are the catalog's (connection_specs), computed once per run."""
+    by_reference = {spec.reference: spec for spec in connections}
     rows = []
     for tool in catalog.tools:
         spec = by_reference[tool.connection_reference]
@@ -31,7 +34,7 @@ def identity_matrix(catalog: Catalog) -> list[dict[str, str]]:
 
 
 def identity_matrix_markdown(catalog: Catalog) -> str:
-    rows = identity_matrix(catalog)
+    rows = identity_matrix(catalog, connection_specs(catalog))
     lines = [
         "# Identity matrix",
         "",

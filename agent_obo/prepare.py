@@ -151,7 +151,7 @@ def prepare() -> Deployment:
         catalog=catalog,
         connections=connections,
         graph_scopes=graph_scopes,
-        identity_matrix=identity_matrix(catalog),
+        identity_matrix=identity_matrix(catalog, connections),
         package=build_package(files),
         queries=queries,
         app_settings=app_settings,

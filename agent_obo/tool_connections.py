@@ -29,11 +29,10 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from agent_obo.catalog import APP_ONLY, PER_USER, Catalog
+from agent_obo.catalog import APP_ONLY, PER_USER, Catalog, connection_key
 from agent_obo.connectors import Connector
 
 LABELS = {PER_USER: "[per-user]", APP_ONLY: "[app-only]"}
-SUFFIXES = {PER_USER: "peruser", APP_ONLY: "apponly"}
 # Per-user connections: the designer's dynamic connection (../shared/AZURE_CONTRACTS.md section 4,
 # LogicAppsUX libs/logic-apps-shared base/connection.ts); the typed 2016-06-01 API has no `features`.
 PER_USER_API_VERSION = "2018-07-01-preview"
@@ -64,7 +63,7 @@ class ConnectionSpec:
         stable across scope changes. A per-user connection's Azure name ends in a random generation id
         instead (components/tool_connections.py): renewed whenever its scopes change, or on demand, so
         that a new connection never collides with the one it replaces."""
-        return f"{self.connector.api_name}-{SUFFIXES[self.identity]}"
+        return connection_key(self.connector.api_name, self.identity)
 
     @property
     def per_user(self) -> bool:

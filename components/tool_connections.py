@@ -70,10 +70,13 @@ class ToolConnections(pulumi.ComponentResource):
         for spec in args.specs:
             azure_name: pulumi.Input[str] = spec.reference
             if spec.per_user:
-                # Azure cannot re-scope or convert a per-user connection in place, so new scopes mean a
-                # new connection, created before the old one is deleted: under a new name, renewed
-                # with the scope set (keepers) or on demand (`pulumi up --replace` this resource,
-                # `make recreate-connections`).
+                # New scopes mean a new connection: Azure cannot re-scope a per-user connection in place
+                # (learn.microsoft.com/azure/logic-apps/set-up-on-behalf-of-user-flow). This generation
+                # alone carries it: renewed with the scope set (keepers) or on demand (`make
+                # recreate-connections`), it renames the connection, and a new name is a new resource,
+                # created before the old one is deleted without colliding with it; the access policy
+                # lives under `connections/<name>` and follows by its own path. No replacement_trigger
+                # or replace_with besides: they would state the same decision a second time.
                 generation = RandomId(f"{spec.reference}-generation", byte_length=4,
                                       keepers={"scope-fingerprint": spec.fingerprint},
                                       opts=pulumi.ResourceOptions(parent=self))
@@ -91,12 +94,7 @@ class ToolConnections(pulumi.ComponentResource):
                 resource_group_name=args.resource_group_name,
                 properties=spec.properties(args.subscription_id, args.location),
                 tags=spec.tags(args.tags),
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    # New scopes, new connection (learn.microsoft.com/azure/logic-apps/
-                    # set-up-on-behalf-of-user-flow); the name change above already implies it.
-                    replacement_trigger=spec.fingerprint if spec.per_user else None,
-                ),
+                opts=pulumi.ResourceOptions(parent=self),
             )
             self.connections[spec.reference] = connection
             self.azure_names[spec.reference] = azure_name
@@ -146,7 +144,7 @@ class ConnectionAccess(pulumi.ComponentResource):
                 resource_group_name=args.resource_group_name,
                 properties={"principal": {"type": "ActiveDirectory", "identity": {
                     "tenantId": args.tenant_id, "objectId": args.site_principal_id}}},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[connection], replace_with=[connection]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[connection]),
             )
         # The app-only blob tool reads the runbooks container with the site's managed identity:
         # reading that one container is all it may do.

@@ -23,10 +23,10 @@ from pulumi_policy import (
 )
 
 from agent_obo.catalog import APP_ONLY, PER_USER
+from agent_obo.catalog import CONNECTION_SUFFIXES as NAME_SUFFIXES
 from agent_obo.connectors import CONNECTORS
 from agent_obo.tool_connections import DYNAMIC_USER_INVOKED, PER_USER_API_VERSION, ConnectionSpec
 from agent_obo.tool_connections import LABELS as DISPLAY_NAME_PREFIXES
-from agent_obo.tool_connections import SUFFIXES as NAME_SUFFIXES
 from components.tool_connections import ACCESS_POLICY_API_VERSION
 from policy.checks import Check
 from policy.declared import Declared

@@ -62,8 +62,8 @@ def test_every_per_user_connector_resolves_to_its_connections_and_policies(plan)
         for policy in recreation.policies:
             assert policy.input("resourceType") == "accessPolicies", policy.urn
             assert policy.input("parentResourcePath") in parents, policy.urn
-            # The program replaces a policy with its connection: the same pair this script targets.
-            assert set(policy.replace_with) & {c.urn for c in recreation.connections}, policy.urn
+            # Its path names the connection's generation: renewing it replaces the policy with the connection.
+            assert set(policy.property_dependencies["parentResourcePath"]) & {g.urn for g in recreation.generations}
         # Renewing the generation renames the connection: created before the old one is deleted.
         for generation, connection in zip(recreation.generations, recreation.connections, strict=True):
             assert generation.type == "random:index/randomId:RandomId"

@@ -156,10 +156,8 @@ def test_per_user_connections_are_named_by_a_generation_renewed_with_their_scope
             assert connection.input("resourceName") == f"{spec.reference}-{generation.outputs['hex']}"
             assert generation.urn in connection.dependencies
             assert connection.input("tags.scopes") == " ".join(spec.scopes)
-            assert connection.replacement_trigger == spec.fingerprint
         else:
             assert connection.input("resourceName") == spec.reference
-            assert connection.replacement_trigger is None
     assert len(generations) == len([s for s in connection_specs(enabled(plan)) if s.per_user])
 
 
@@ -172,8 +170,10 @@ def test_every_connection_has_an_access_policy_for_the_sites_system_identity(pla
         assert policy.input("resourceName") == principal
         assert policy.input("properties") == {"principal": {"type": "ActiveDirectory", "identity": {
             "tenantId": TENANT_ID, "objectId": principal}}}
-        assert connection.urn in policy.replace_with
         assert connection.urn in policy.dependencies
+        # Under the connection's Azure name: a renamed (new) connection gets a new policy.
+        generations = [urn for urn in connection.dependencies if "randomId:RandomId" in urn]
+        assert policy.property_dependencies.get("parentResourcePath", []) == generations
 
 
 def test_the_app_only_blob_tool_may_read_the_runbooks_container_only(plan):
@@ -267,7 +267,7 @@ def test_graph_scopes_are_the_sign_in_scopes_and_the_tools_keep_theirs_in_the_ma
 
 
 def test_identity_matrix_is_an_output_and_a_current_doc(plan):
-    assert plan.stack_outputs["identityMatrix"] == identity_matrix(enabled(plan))
+    assert plan.stack_outputs["identityMatrix"] == identity_matrix(enabled(plan), connection_specs(enabled(plan)))
     assert (PROJECT_DIR / DOC_PATH).read_text() == identity_matrix_markdown(CATALOG), "run `make docs`"
 
 
@@ -312,7 +312,6 @@ def test_a_scope_change_replaces_that_per_user_connection_and_its_policy_only(pl
     generation = "office365-peruser-generation"
     assert after.one("random:index/randomId:RandomId", generation).input("keepers") != \
         before.one("random:index/randomId:RandomId", generation).input("keepers")  # a new random name
-    assert new["office365-peruser"].replacement_trigger != old["office365-peruser"].replacement_trigger
     assert new["office365-peruser"].delete_before_replace is False  # ...new one first, then the old one
     for name in old:
         if name != "office365-peruser":
