@@ -375,3 +375,45 @@ DIAGNOSTICS = StackValidationPolicy(
     url="https://learn.microsoft.com/azure/logic-apps/monitor-workflows-collect-diagnostic-data",
     remediation_steps="Keep the site's diagnostic setting (components/logic_app.py).",
 )
+
+
+# --- audit-alerts ----------------------------------------------------------------------------------
+
+ACTION_GROUP = "azure-native:monitor:ActionGroup"
+# Every other way an action group can carry an alert (and the query results in it) out of the tenant's mailboxes.
+_OTHER_RECEIVERS = ("webhookReceivers", "logicAppReceivers", "azureFunctionReceivers", "automationRunbookReceivers",
+                    "eventHubReceivers", "itsmReceivers", "smsReceivers", "voiceReceivers", "azureAppPushReceivers",
+                    "armRoleReceivers", "incidentReceivers")
+
+
+def validate_audit_alerts(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != ACTION_GROUP:
+        return
+    check = Check(report_violation)
+    stack = check.declared()
+    if stack is not None:
+        props = plain(args.props)
+        receivers = lookup(props, "emailReceivers")
+        if check.known(receivers, "emailReceivers"):
+            addresses = [lookup(r, "emailAddress") for r in known_list(receivers)]
+            check.same_set(addresses, stack.settings.audit.alert_email_receivers, "the alerts' e-mail receivers",
+                           "send the audit alerts only to agent-obo:alertEmailReceivers.")
+        for kind in _OTHER_RECEIVERS:
+            value = lookup(props, kind)
+            if check.known(value, kind) and value not in (MISSING, []):
+                check.fail(f"The action group sends alerts to {kind} {value!r}: alert payloads (query results with "
+                           "users' ids and tools) leave for a receiver the stack does not declare.",
+                           f"remove {kind}; alerts go to agent-obo:alertEmailReceivers only.")
+    check.done()
+
+
+AUDIT_ALERTS = ResourceValidationPolicy(
+    name="audit-alerts",
+    description=("The audit alerts reach exactly the stack's alertEmailReceivers by e-mail and nothing else "
+                 "(no webhook, function, Logic App, runbook, Event Hub, ITSM, SMS, voice or push receiver): "
+                 "an alert carries query results about who ran which tool."),
+    validate=validate_audit_alerts,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    url="https://learn.microsoft.com/azure/azure-monitor/alerts/action-groups",
+    remediation_steps="Set receivers only through agent-obo:alertEmailReceivers (components/audit_monitoring.py).",
+)

@@ -17,6 +17,7 @@ from policy.declared import policy_entry
 from policy.easy_auth import EASY_AUTH, EASY_AUTH_BINDING
 from policy.graph import GRAPH_LEAST_PRIVILEGE
 from policy.hardening import (
+    AUDIT_ALERTS,
     DIAGNOSTICS,
     MODEL_HARDENING,
     SITE_HARDENING,
@@ -60,6 +61,7 @@ POLICIES: list[Policy] = [
     STORAGE_HARDENING,
     MODEL_HARDENING,
     DIAGNOSTICS,
+    AUDIT_ALERTS,
     # Networking and resilience, as each stack declares them
     PRIVATE_NETWORKING,
     ZONE_REDUNDANCY,

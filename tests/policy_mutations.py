@@ -921,6 +921,13 @@ def audit_removed(files: dict[str, Any]) -> None:
     agent(files)["tools"]["get_my_recent_mail"]["actions"].pop("Audit_get_my_recent_mail")
 
 
+ALERTS = [
+    case("audit-alerts", "alerts to an outside mailbox", on("audit-monitoring-action-group", append(
+        "emailReceivers", {"name": "x", "emailAddress": "someone@example.net"})), "not declared 'someone@example.net'"),
+    case("audit-alerts", "alerts to a webhook", on("audit-monitoring-action-group", set_at(
+        "webhookReceivers", [{"name": "hook", "serviceUri": "https://evil.example/hook"}])), "webhookReceivers"),
+]
+
 RUN_HISTORY_AND_RESILIENCE = [
     case("tool-run-history", "a tool's mail in run history", on(PACKAGE, repacked(unsecured_tool)), "does not secure"),
     case("tool-run-history", "a tool without its audit record", on(PACKAGE, repacked(audit_removed)),
@@ -949,6 +956,6 @@ TAGS = [
 CASES: list[Case] = [
     *STACK_DECLARATIONS, *EASY_AUTH, *EASY_AUTH_BINDING, *APP_REGISTRATION, *APP_REGISTRATION_BINDING,
     *GRAPH_CASES, *IDENTITY_LABELS, *CONNECTIONS, *CONNECTION_ACCESS, *WORKFLOW, *ROLES, *ROLE_PRINCIPALS,
-    *SITE_CASES, *SITE_SETTINGS, *STORAGE_CASES, *MODEL_CASES, *DIAGNOSTICS, *RUN_HISTORY_AND_RESILIENCE, *INVENTORY,
-    *TAGS,
+    *SITE_CASES, *SITE_SETTINGS, *STORAGE_CASES, *MODEL_CASES, *DIAGNOSTICS, *ALERTS, *RUN_HISTORY_AND_RESILIENCE,
+    *INVENTORY, *TAGS,
 ]
