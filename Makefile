@@ -37,10 +37,11 @@ $(KQL_CHECK)/node_modules/.installed: $(KQL_CHECK)/package-lock.json
 kql-check: $(KQL_CHECK)/node_modules/.installed  ## install the KQL checker the tests use (Node.js, npm)
 
 PREVIEW ?=
+CATALOG ?=
 BASE ?= HEAD
 
 plan: venv  ## offline preview of one stack, deterministic: make plan STACK=prod [PREVIEW=first | PREVIEW=update BASE=main]; STACK=bootstrap plans bootstrap/
-	$(PY) -m offline.preview $(STACK) $(if $(PREVIEW),--preview $(PREVIEW)) $(if $(filter update,$(PREVIEW)),--base $(BASE))
+	$(PY) -m offline.preview $(STACK) $(if $(PREVIEW),--preview $(PREVIEW)) $(if $(filter update,$(PREVIEW)),--base $(BASE)) $(if $(CATALOG),--catalog $(CATALOG))
 
 plan-bootstrap: venv  ## offline preview of the bootstrap program (bootstrap/): state backend and pipeline identities
 	$(PY) -m offline.preview bootstrap

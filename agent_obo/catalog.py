@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent_obo.argument_schema import schema_problem
 from agent_obo.connectors import CONNECTORS, Connector
 from agent_obo.errors import SettingsError
 from agent_obo.settings import RULES
@@ -288,16 +289,12 @@ def _parse_operation(value: Any, label: str, problems: list[str]) -> Operation |
 
 
 def _check_arguments(arguments: Any, operation: Operation | None, label: str, problems: list[str]) -> None:
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-
     if not isinstance(arguments, Mapping) or arguments.get("type") != "object":
         problems.append(f"{label}.arguments = {shown(arguments)}: allowed: a JSON schema of type object")
         return
-    try:
-        Draft202012Validator.check_schema(arguments)
-    except SchemaError as error:
-        problems.append(f"{label}.arguments: not a valid JSON schema: {error.message}")
+    problem = schema_problem(arguments)
+    if problem:
+        problems.append(f"{label}.arguments: not a valid JSON schema: {problem}")
         return
     properties = arguments.get("properties", {})
     for name in arguments.get("required", []):

@@ -85,6 +85,23 @@ class Names:
         return f"agent-obo-{self.environment}-verify"
 
 
+# The Azure (or Entra) type each name is for: prepare() checks every one against that type's naming rule
+# (agent_obo/azure_limits.py), and a test fails when a name is added here without its type.
+NAME_TYPES = {
+    "resource_group": "Microsoft.Resources/resourceGroups",
+    "log_analytics": "Microsoft.OperationalInsights/workspaces",
+    "application_insights": "Microsoft.Insights/components",
+    "runtime_identity": "Microsoft.ManagedIdentity/userAssignedIdentities",
+    "storage_account": "Microsoft.Storage/storageAccounts",
+    "plan": "Microsoft.Web/serverfarms",
+    "logic_app": "Microsoft.Web/sites",
+    "content_share": "Microsoft.Storage/storageAccounts/fileServices/shares",
+    "openai_account": "Microsoft.CognitiveServices/accounts",
+    "app_registration": "Entra/applications",
+    "verification_client": "Entra/applications",
+}
+
+
 def names_for(subscription_id: str, environment: str, location: str) -> Names:
     digest = hashlib.sha256(f"{subscription_id}/agent-obo/{environment}/{location}".encode()).hexdigest()
     return Names(environment=environment, suffix=digest[:6])

@@ -15,12 +15,13 @@ from pulumi_azure_native import authorization, resources
 from agent_obo import catalog as catalog_file
 from agent_obo import monitoring_queries, workflow_files
 from agent_obo.app_settings import AppSettings, site_app_settings
+from agent_obo.azure_limits import name_problem, tag_problems
 from agent_obo.catalog import Catalog, load_catalog
 from agent_obo.errors import SettingsError
 from agent_obo.graph_scopes import GraphScopes, resolve_graph_scopes
 from agent_obo.identity_matrix import identity_matrix
 from agent_obo.monitoring_queries import Query, load_queries
-from agent_obo.naming import Names, names_for
+from agent_obo.naming import NAME_TYPES, Names, names_for
 from agent_obo.package import Package, build_package
 from agent_obo.settings import Settings, load_settings, read_secret_config_keys, read_stack_config
 from agent_obo.stack_files import check_project_files
@@ -109,6 +110,21 @@ def _check_tenant(settings: Settings, signed_in: dict[str, str]) -> None:
         raise SettingsError("signed in to another tenant than the stack declares", problems)
 
 
+def check_azure_limits(names: Names, settings: Settings, connections: list[ConnectionSpec]) -> None:
+    """Every name the program derives and every tag it sets, against Azure's limits (azure_limits.py)."""
+    named = [(f"Azure name {prop}", arm_type, getattr(names, prop)) for prop, arm_type in NAME_TYPES.items()]
+    named += [(f"connection {spec.reference}", "Microsoft.Web/connections", spec.longest_name) for spec in connections]
+    named.append(("agent-obo:modelDeploymentName", "Microsoft.CognitiveServices/accounts/deployments",
+                  settings.model.deployment_name))
+    problems = [f"{where} = {value!r}: {problem}" for where, arm_type, value in named
+                if (problem := name_problem(arm_type, value))]
+    tagged = [("every resource's tags", settings.tags)]
+    tagged += [(f"connection {spec.reference}'s tags", spec.tags(settings.tags)) for spec in connections]
+    problems += [f"{where}: {problem}" for where, tags in tagged for problem in tag_problems(tags)]
+    if problems:
+        raise SettingsError("names or tags would not fit Azure's limits", problems)
+
+
 def prepare() -> Deployment:
     stack = pulumi.get_stack()
     check_project_files(stack)
@@ -140,6 +156,7 @@ def prepare() -> Deployment:
                                      tenant_id=entra.tenant_id, resource_group_name=names.resource_group,
                                      content_share_name=names.content_share)
     check_references(files, app_settings.names)
+    check_azure_limits(names, settings, connections)
     return Deployment(
         settings=settings,
         names=names,

@@ -10,6 +10,7 @@ its config from the same functions, so both paths refuse the same files.
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from collections.abc import Mapping
@@ -19,10 +20,26 @@ from typing import Any
 from agent_obo.errors import SettingsError
 from agent_obo.yaml_files import PROJECT_DIR, display_path, read_mapping
 
+_PROJECT_FILES: dict[tuple[Path, int, int], dict[str, Any]] = {}
+
 
 def project_file(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    """Pulumi.yaml: the project's name, runtime and declared settings."""
+    """Pulumi.yaml: the project's name, runtime and declared settings (read once per version of the file)."""
     path = project_dir / "Pulumi.yaml"
+    try:
+        stat = path.stat()
+        key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = None
+    if key in _PROJECT_FILES:
+        return copy.deepcopy(_PROJECT_FILES[key])
+    document = _read_project_file(path)
+    if key is not None:
+        _PROJECT_FILES[key] = copy.deepcopy(document)
+    return document
+
+
+def _read_project_file(path: Path) -> dict[str, Any]:
     document = read_mapping(path, "the Pulumi project file", empty_ok=False)
     name = document.get("name")
     if not isinstance(name, str) or not name:

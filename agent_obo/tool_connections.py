@@ -26,11 +26,15 @@ since each Microsoft tool's output deploys).
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agent_obo.azure_limits import MAX_TAG_VALUE, MAX_TAGS
 from agent_obo.catalog import APP_ONLY, PER_USER, Catalog, connection_key
 from agent_obo.connectors import Connector
+from agent_obo.errors import SettingsError
 
 LABELS = {PER_USER: "[per-user]", APP_ONLY: "[app-only]"}
 # Per-user connections: the designer's dynamic connection (../shared/AZURE_CONTRACTS.md section 4,
@@ -42,6 +46,8 @@ PER_USER_API_VERSION = "2018-07-01-preview"
 MANAGED_IDENTITY_API_VERSION = "2018-07-01-preview"
 APP_ONLY_API_VERSION = "2016-06-01"  # app-only OAuth (a service account): the connection API's stable version
 DYNAMIC_USER_INVOKED = "DynamicUserInvoked"
+# A per-user connection's name ends in a random generation id of this many bytes (components/tool_connections.py).
+GENERATION_BYTES = 4
 
 
 def scope_fingerprint(scopes: tuple[str, ...]) -> str:
@@ -64,6 +70,12 @@ class ConnectionSpec:
         instead (components/tool_connections.py): renewed whenever its scopes change, or on demand, so
         that a new connection never collides with the one it replaces."""
         return connection_key(self.connector.api_name, self.identity)
+
+    @property
+    def longest_name(self) -> str:
+        """Its Azure name (components/tool_connections.py), for a per-user one in the form every
+        generation takes: what the naming rules are checked on."""
+        return f"{self.reference}-{'f' * 2 * GENERATION_BYTES}" if self.per_user else self.reference
 
     @property
     def per_user(self) -> bool:
@@ -126,17 +138,28 @@ class ConnectionSpec:
         names = ("connectionId", "connectionRuntimeUrl") + (("dynamicConnectionProxyUrl",) if self.per_user else ())
         return tuple(self.setting(name) for name in names)
 
-    def tags(self, base: dict[str, str]) -> dict[str, str]:
-        return {
-            **base,
-            "identity-mode": self.identity,
-            "tools": " ".join(self.tools),
-            "scope-fingerprint": self.fingerprint,
-            "scopes": " ".join(self.scopes) if self.scopes else "none",
-            "authentication": self.authentication,
-            "write-tools": " ".join(self.write_tools) if self.write_tools else "none",
-            "justified-exceptions": " ".join(self.exceptions) if self.exceptions else "none",
-        }
+    def tags(self, base: Mapping[str, str]) -> dict[str, str]:
+        """The connection's tags, always inside Azure's limits (agent_obo/azure_limits.py): each list is
+        split over continuation tags (`tools`, `tools-2`, ...) where it outgrows one tag value; when
+        that would pass the limit on tags, `tools` (listed whole by the identityMatrix output) becomes
+        a count and a digest; the lists the policy pack reads stay whole, or the program stops."""
+        fixed = {**base, "identity-mode": self.identity, "scope-fingerprint": self.fingerprint,
+                 "authentication": self.authentication}
+        lists = {"scopes": self.scopes, "write-tools": self.write_tools, "justified-exceptions": self.exceptions}
+        tags = {**fixed, **list_tag("tools", self.tools)}
+        for name, items in lists.items():
+            tags.update(list_tag(name, items))
+        if len(tags) > MAX_TAGS:
+            digest = hashlib.sha256(" ".join(self.tools).encode()).hexdigest()[:12]
+            tags = {**fixed, "tools": f"{len(self.tools)} tools, sha256 {digest}; the identityMatrix output lists them"}
+            for name, items in lists.items():
+                tags.update(list_tag(name, items))
+        if len(tags) > MAX_TAGS:
+            raise SettingsError(f"connection {self.reference} needs more tags than Azure allows", [
+                f"connection {self.reference}: its write-tools and justified-exceptions lists need {len(tags)} tags "
+                f"with the stack's own; Azure allows at most {MAX_TAGS} per resource (tag values at most "
+                f"{MAX_TAG_VALUE} characters); allowed: fewer or shorter-named tools on this connector and identity"])
+        return tags
 
     def properties(self, subscription_id: str, location: str) -> dict[str, Any]:
         """Microsoft.Web/connections properties (../shared/AZURE_CONTRACTS.md section 4)."""
@@ -171,6 +194,37 @@ class ConnectionSpec:
             entry["connectionProperties"] = {"authentication": {
                 "type": "ManagedServiceIdentity", "audience": self.connector.managed_identity.audience}}
         return entry
+
+
+def list_tag(name: str, items: Sequence[str]) -> dict[str, str]:
+    """A list as space-separated words in tag `name`, continued in `name-2`, `name-3`, ... so that no
+    value passes Azure's limit; "none" for an empty list. Tool and scope names never contain a space."""
+    chunks: list[str] = []
+    for item in items:
+        if chunks and len(chunks[-1]) + 1 + len(item) <= MAX_TAG_VALUE:
+            chunks[-1] += " " + item
+        else:
+            chunks.append(item)
+    chunks = chunks or ["none"]
+    return {(name if index == 0 else f"{name}-{index + 1}"): chunk for index, chunk in enumerate(chunks)}
+
+
+CONTINUATION = re.compile(r"-([2-9]|[1-9][0-9]+)")
+
+
+def joined_list_tag(tags: Mapping[str, Any], name: str) -> Any:
+    """The words of a list tag and its continuations, in order, as one space-separated value (what
+    `list_tag` split); None when the tag is absent. Reads every `name-<n>` present, gaps or not."""
+    if name not in tags:
+        return None
+    parts = [(1, tags[name])]
+    parts += [(int(key[len(name) + 1:]), value) for key, value in tags.items()
+              if key.startswith(name) and CONTINUATION.fullmatch(key[len(name):])]
+    values = [value for _, value in sorted(parts, key=lambda part: part[0])]
+    if not all(isinstance(value, str) for value in values):
+        return next(value for value in values if not isinstance(value, str))  # an unknown part: the whole is unknown
+    words = [word for value in values for word in value.split() if word != "none"]
+    return " ".join(words) if words else "none"
 
 
 def managed_api_id(subscription_id: str, location: str, api_name: str) -> str:

@@ -21,7 +21,7 @@ from pulumi.output import UNKNOWN
 from pulumi_azure_native import authorization, resources
 from pulumi_random import RandomId
 
-from agent_obo.tool_connections import ConnectionSpec
+from agent_obo.tool_connections import GENERATION_BYTES, ConnectionSpec
 from components.role_ids import STORAGE_BLOB_DATA_READER, role_definition_id
 
 ACCESS_POLICY_API_VERSION = "2016-06-01"
@@ -77,7 +77,7 @@ class ToolConnections(pulumi.ComponentResource):
                 # created before the old one is deleted without colliding with it; the access policy
                 # lives under `connections/<name>` and follows by its own path. No replacement_trigger
                 # or replace_with besides: they would state the same decision a second time.
-                generation = RandomId(f"{spec.reference}-generation", byte_length=4,
+                generation = RandomId(f"{spec.reference}-generation", byte_length=GENERATION_BYTES,
                                       keepers={"scope-fingerprint": spec.fingerprint},
                                       opts=pulumi.ResourceOptions(parent=self))
                 self.generations[spec.reference] = generation

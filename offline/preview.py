@@ -17,6 +17,7 @@ import base64
 import gc
 import io
 import json
+import os
 import shutil
 import sys
 import zipfile
@@ -28,7 +29,6 @@ gc.disable()
 
 from agent_obo.errors import SettingsError  # noqa: E402 - the SDK loads from here on, without collections
 from agent_obo.yaml_files import display_path  # noqa: E402
-from offline.baseline import baseline_plan  # noqa: E402
 from offline.identity_report import identity_section  # noqa: E402
 from offline.plan import Plan  # noqa: E402
 from offline.report import render_text, to_json  # noqa: E402
@@ -80,10 +80,18 @@ def write_build(plan: Plan, build_dir: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("stack", help="stack name: Pulumi.<stack>.yaml")
-    parser.add_argument("--build-dir", type=Path, default=PROJECT_DIR / "build")
+    parser.add_argument("--build-dir", type=Path, help="default: build/, or build/catalog-<name>/ with --catalog")
     parser.add_argument("--preview", choices=["first", "update"], help="answer as this kind of preview does")
     parser.add_argument("--base", default="HEAD", help="update previews: the git ref the stack was deployed from")
+    parser.add_argument("--catalog", type=Path, help="plan with this tool catalog instead of catalog/tools.yaml "
+                        "(scale tests and make benchmark: offline/large_catalog.py)")
     args = parser.parse_args(argv)
+    build_dir = args.build_dir or PROJECT_DIR / "build"
+    if args.catalog:
+        from agent_obo import catalog
+
+        catalog.CATALOG_PATH = args.catalog.resolve()
+        build_dir = args.build_dir or PROJECT_DIR / "build" / f"catalog-{args.catalog.stem}"
     try:
         project_dir = project_of(args.stack)
     except SettingsError as error:
@@ -91,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     baseline = None
     if args.preview == "update":
+        from offline.baseline import baseline_plan
+
         try:
             baseline = baseline_plan(args.stack, args.base)
         except ValueError as error:
@@ -109,10 +119,15 @@ def main(argv: list[str] | None = None) -> int:
         verdicts = (f"Policies: not run; the policy pack guards the {MAIN_PROJECT} stacks, and "
                     f"{display_path(project_dir)}/ is deployed by hand (docs/operations.md)")
     print(render_text(plan, extra_sections=[identity_section(plan), verdicts]))
-    written = write_build(plan, args.build_dir / args.stack)
+    written = write_build(plan, build_dir / args.stack)
     print("\nWrote " + ", ".join(display_path(p) for p in written))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Everything is written; skip the interpreter's teardown, which frees the SDK's thousands of types
+    # one by one (about a third of a second, for nothing: the process ends here).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

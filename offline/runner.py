@@ -249,6 +249,9 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path,
         # The invokes ran on the loop's executor threads, each with a loop of its own: end them all
         # now rather than in garbage collection at interpreter exit.
         loop.run_until_complete(loop.shutdown_default_executor())
+        # Running the loop once more can track new outputs on it: clear again, or the next run waits on
+        # a task of this closed loop (an intermittent "Event loop is closed", or a hang).
+        SETTINGS.outputs.clear()
         loop.close()
         asyncio.set_event_loop(None)
 

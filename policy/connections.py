@@ -30,7 +30,7 @@ from agent_obo.tool_connections import LABELS as DISPLAY_NAME_PREFIXES
 from components.tool_connections import ACCESS_POLICY_API_VERSION
 from policy.checks import Check
 from policy.declared import Declared
-from policy.props import MISSING, UNKNOWN, is_known, lookup, plain, props_of, violation, words
+from policy.props import MISSING, UNKNOWN, is_known, list_tag, lookup, plain, props_of, violation, words
 from policy.resource_types import GENERIC_RESOURCE, SITE
 
 PER_USER_CAPABLE_CONNECTORS = frozenset(name for name, connector in CONNECTORS.items() if connector.per_user_capable)
@@ -134,8 +134,8 @@ def _check_labels(props: dict[str, Any], labels: dict[str, Any], report_violatio
                 f"Connector {connector.group(1)!r} does not support per-user (on-behalf-of) connections.",
                 f"run its tools app-only, or use one of {', '.join(sorted(PER_USER_CAPABLE_CONNECTORS))}."),
                 None)
-        write_tools = lookup(props, "tags.write-tools")
-        exceptions = lookup(props, "tags.justified-exceptions")
+        write_tools = list_tag(props, "write-tools")
+        exceptions = list_tag(props, "justified-exceptions")
         if is_known(write_tools) and exceptions is not UNKNOWN:
             unjustified = sorted(words(write_tools) - words(exceptions))
             if unjustified:
@@ -239,9 +239,18 @@ def _check_connection(check: Check, props: dict[str, Any], stack: Declared) -> N
                 f"the {where} authenticates otherwise than its connector's declared way.",
                 "use the managed identity parameter set only on connectors that support it "
                 "(agent_obo/connectors.py).")
-    for key in _DERIVED_TAGS:
-        check.equal(props, f"tags.{key}", spec.tags({})[key], f"the {where}'s tag disagrees with the catalog.",
-                    f"tag it as agent_obo/tool_connections.py derives it ({spec.tags({})[key]!r}).")
+    # Every derived tag, a list's continuation tags (tools-2, write-tools-3, ...) included, with the stack's
+    # own tags as the program adds them (they decide how long lists are split).
+    derived = spec.tags(stack.settings.tags)
+    for key, value in derived.items():
+        if key in _DERIVED_TAGS or key.rsplit("-", 1)[0] in _DERIVED_TAGS:
+            check.equal(props, f"tags.{key}", value, f"the {where}'s tag disagrees with the catalog.",
+                        f"tag it as agent_obo/tool_connections.py derives it ({value!r}).")
+    tags = lookup(props, "tags")
+    for key in sorted(tags) if isinstance(tags, dict) else []:
+        if key not in derived and key.rsplit("-", 1)[0] in _DERIVED_TAGS:
+            check.fail(f"The {where} carries tag {key!r}, which the catalog does not derive.",
+                       "remove it: list tags continue only as agent_obo/tool_connections.py splits them.")
     name = lookup(props, "resourceName")
     if check.known(name, f"the {where}'s name"):
         if spec.per_user and not (isinstance(name, str) and re.fullmatch(re.escape(spec.reference) + r"-[0-9a-f]+",

@@ -91,6 +91,19 @@ def resource_name(props: dict[str, Any], input_key: str) -> Any:
     return name if isinstance(name, str) else lookup(props, input_key)
 
 
+def list_tag(props: Any, name: str) -> Any:
+    """A list tag the program split over continuation tags (`write-tools`, `write-tools-2`, ...;
+    agent_obo/tool_connections.py `list_tag`), read back whole: the joined value, MISSING or UNKNOWN.
+    Every continuation counts, so nothing can hide in `write-tools-7`."""
+    from agent_obo.tool_connections import joined_list_tag
+
+    tags = lookup(props, "tags")
+    if not isinstance(tags, dict):
+        return tags if tags is UNKNOWN else MISSING
+    value = joined_list_tag(tags, name)
+    return MISSING if value is None else value
+
+
 def is_known(value: Any) -> bool:
     return value is not MISSING and value is not UNKNOWN
 
