@@ -31,6 +31,9 @@ TAG_NAME = re.compile(r"[^<>%&\\?/\x00-\x1f\x7f]+")
 
 GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _ALNUM_HYPHEN_ENDS = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+# Most Microsoft.Network entities: alphanumerics, '_', '.', '-'; start alphanumeric, end alphanumeric or '_'.
+_NETWORK = r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?"
+_NETWORK_WORDS = "letters, digits, '_', '.' and '-', starting alphanumeric, ending alphanumeric or '_'"
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,20 @@ NAME_RULES: dict[str, NameRule] = {
         "key vault", 3, 24, r"[A-Za-z](?:[A-Za-z0-9]|-(?!-))*[A-Za-z0-9]",
         "letters, digits and single '-', starting with a letter, ending alphanumeric"),
     "Microsoft.KeyVault/vaults/keys": NameRule("key vault key", 1, 127, r"[A-Za-z0-9-]+", "letters, digits and '-'"),
+    "Microsoft.Network/virtualNetworks": NameRule("virtual network", 2, 64, _NETWORK, _NETWORK_WORDS),
+    "Microsoft.Network/virtualNetworks/subnets": NameRule("subnet", 1, 80, _NETWORK, _NETWORK_WORDS),
+    "Microsoft.Network/networkSecurityGroups": NameRule("network security group", 1, 80, _NETWORK, _NETWORK_WORDS),
+    "Microsoft.Network/privateEndpoints": NameRule("private endpoint", 2, 64, _NETWORK, _NETWORK_WORDS),
+    "Microsoft.Network/privateEndpoints/privateDnsZoneGroups": NameRule(
+        "private DNS zone group", 1, 80, _NETWORK, _NETWORK_WORDS),
+    "Microsoft.Network/privateDnsZones": NameRule(
+        "private DNS zone", 1, 63, r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+){1,33}",
+        "2-34 labels of letters, digits, '_' and '-', separated by '.'"),
+    "Microsoft.Network/privateDnsZones/virtualNetworkLinks": NameRule(
+        "virtual network link", 1, 80, _NETWORK, _NETWORK_WORDS),
+    "Microsoft.Authorization/locks": NameRule(
+        "management lock", 1, 90, r"[A-Za-z0-9._()-]*[A-Za-z0-9_()-]",
+        "letters, digits, '.', '_', '-', '(' and ')', not ending in '.'"),
     "Entra/applications": NameRule("Entra application display", 1, 256, r"[^\x00-\x1f\x7f]+", "printable text"),
     "Entra/federatedIdentityCredentials": NameRule(
         "Entra federated identity credential", 3, 120, r"[A-Za-z0-9][A-Za-z0-9_-]*",

@@ -97,6 +97,8 @@ NAME_TYPES = {
     "logic_app": "Microsoft.Web/sites",
     "content_share": "Microsoft.Storage/storageAccounts/fileServices/shares",
     "openai_account": "Microsoft.CognitiveServices/accounts",
+    "virtual_network": "Microsoft.Network/virtualNetworks",
+    "network_security_group": "Microsoft.Network/networkSecurityGroups",
     "app_registration": "Entra/applications",
     "verification_client": "Entra/applications",
 }

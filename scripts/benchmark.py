@@ -1,12 +1,13 @@
-"""Warm wall time of `make plan`, against merely importing the SDK modules the program uses.
+"""Time of `make plan`, against merely importing the SDK modules the program uses.
 
 Each command runs as a fresh process (what a user waits for), after one warm-up run each so that
 bytecode caches and the file system cache are warm; the commands take turns, run after run, so a
-busy machine slows all of them alike. The verdict compares CPU time (user + system, best run), which a
-busy machine disturbs far less than wall time; wall times, best and median, are printed beside it. The SDK modules are read
-from the program's own imports, and each is touched so that pulumi_azure_native's lazy modules
-really load. Two plans are measured: the stack with catalog/tools.yaml, and the same stack with a
-generated 100-tool catalog (offline/large_catalog.py), which shows how the plan grows with a catalog.
+busy machine slows all of them alike. The verdict compares CPU time (user + system, best run), which
+a busy machine disturbs far less than wall time; wall times, best and median, are printed beside
+it. The SDK modules are read from the program's own imports, and each is touched so that
+pulumi_azure_native's lazy modules really load. Two plans are measured: the stack with
+catalog/tools.yaml, and the same stack with a generated 100-tool catalog (offline/large_catalog.py),
+which shows how the plan grows with a catalog.
 
     make benchmark            # or: .venv/bin/python scripts/benchmark.py --runs 7 --stack prod
 """

@@ -25,6 +25,7 @@ from agent_obo.tool_connections import joined_list_tag, list_tag
 from offline.large_catalog import large_catalog, large_catalog_yaml
 from offline.plan import Plan
 from offline.runner import PROJECT_DIR, run_stack, stack_config, stack_file
+from policy.declared import pack_config_for
 from policy.harness import run_policies
 
 # Each registered type: the input that names it in Azure and the naming rule it falls under.
@@ -55,6 +56,17 @@ NAMED_BY: dict[str, tuple[str, str] | None] = {
     "azuread:index/application:Application": ("displayName", "Entra/applications"),
     "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential": (
         "displayName", "Entra/federatedIdentityCredentials"),
+    "azure-native:network:VirtualNetwork": ("virtualNetworkName", "Microsoft.Network/virtualNetworks"),
+    "azure-native:network:Subnet": ("subnetName", "Microsoft.Network/virtualNetworks/subnets"),
+    "azure-native:network:NetworkSecurityGroup": ("networkSecurityGroupName",
+                                                  "Microsoft.Network/networkSecurityGroups"),
+    "azure-native:network:PrivateEndpoint": ("privateEndpointName", "Microsoft.Network/privateEndpoints"),
+    "azure-native:network:PrivateDnsZoneGroup": ("privateDnsZoneGroupName",
+                                                 "Microsoft.Network/privateEndpoints/privateDnsZoneGroups"),
+    "azure-native:privatedns:PrivateZone": ("privateZoneName", "Microsoft.Network/privateDnsZones"),
+    "azure-native:privatedns:VirtualNetworkLink": ("virtualNetworkLinkName",
+                                                   "Microsoft.Network/privateDnsZones/virtualNetworkLinks"),
+    "azure-native:authorization:ManagementLockByScope": ("lockName", "Microsoft.Authorization/locks"),
     # Generic resources: by their resourceType (below).
     "azure-native:resources:Resource": None,
     "azure-native:authorization:RoleAssignment": None,  # a GUID azure-native generates
@@ -139,7 +151,10 @@ def test_a_hundred_tools_on_one_connector_fit_azure_limits(hundred_tools):
 
 
 def test_a_hundred_tools_pass_the_policy_pack(hundred_tools):
-    failed = [r for r in run_policies(hundred_tools) if not r.passed]
+    """With the per-user writes' exceptions approved, as a team would approve them in policy/config."""
+    justified = [tool["name"] for tool in large_catalog(100)["tools"] if tool.get("justification")]
+    config = {**pack_config_for("dev"), "connections-as-declared": {"approvedExceptions": justified}}
+    failed = [r for r in run_policies(hundred_tools, config=config) if not r.passed]
     assert failed == [], [(r.name, r.violations) for r in failed]
 
 
@@ -147,6 +162,16 @@ def test_every_derived_name_has_a_rule():
     properties = {name for name, value in vars(Names).items() if isinstance(value, property)}
     assert properties == set(NAME_TYPES), "a name without its Azure type in agent_obo/naming.py NAME_TYPES"
     assert set(NAME_TYPES.values()) <= set(NAME_RULES)
+
+
+def test_names_fit_with_the_longest_environment():
+    """The stack name is 2-8 characters: every derived name fits at 8."""
+    names = Names(environment="abcdefgh", suffix="abcdef")
+    for prop, arm_type in NAME_TYPES.items():
+        assert name_problem(arm_type, getattr(names, prop)) is None, prop
+    assert name_problem("Microsoft.Web/serverfarms", names.plan_for(zone_redundant=True)) is None
+    for target, group in (("st", "blob"), ("st", "queue"), ("st", "table"), ("oai", "account")):
+        assert name_problem("Microsoft.Network/privateEndpoints", names.private_endpoint(target, group)) is None
 
 
 # --- values that cannot fit stop the program, naming the value and the limit -------------------------
@@ -228,10 +253,10 @@ def test_an_unjustified_write_hidden_in_a_continuation_tag_is_caught(plans):
     assert any("send_my_mail" in v.message for v in results["identity-labels"].violations)
 
 
-def test_a_broad_scope_hidden_in_a_continuation_tag_is_caught(plans):
+def test_a_continuation_tag_the_catalog_does_not_derive_is_caught(plans):
     plan = _with_tags(plans["dev"], "office365-peruser", {"scopes-2": "Mail.ReadWrite.All"})
     results = {r.name: r for r in run_policies(plan)}
-    assert not results["graph-least-privilege"].passed
+    assert any("scopes-2" in v.message for v in results["connections-as-declared"].violations)
 
 
 def test_registration_type_map_is_complete_for_the_large_catalog(hundred_tools):
