@@ -19,8 +19,8 @@ from pathlib import Path
 from agent_obo.errors import SettingsError
 
 QUERIES_DIR = Path(__file__).resolve().parent.parent / "monitoring" / "queries"
-NAME = re.compile(r"^[a-z][a-z0-9-]{2,40}$")
-HEADER = re.compile(r"^//\s*([a-z]+):\s*(.*?)\s*$")
+NAME = re.compile(r"^[a-z][a-z0-9-]{2,40}\Z")
+HEADER = re.compile(r"^//\s*([a-z]+):\s*(.*?)\s*\Z")
 VISUALIZATIONS = ("table", "barchart", "timechart")
 # Durations a log alert accepts for its frequency and window (Azure Monitor scheduled query rules).
 DURATIONS = {"PT1M": 1, "PT5M": 5, "PT10M": 10, "PT15M": 15, "PT30M": 30, "PT45M": 45, "PT1H": 60,

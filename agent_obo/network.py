@@ -49,10 +49,10 @@ PRIVATE_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.
 
 SUBNET_ID = re.compile(
     r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[\w.()-]{1,90}/providers/Microsoft\.Network/"
-    r"virtualNetworks/[A-Za-z0-9][\w.-]{0,62}/subnets/[A-Za-z0-9][\w.-]{0,78}$")
+    r"virtualNetworks/[A-Za-z0-9][\w.-]{0,62}/subnets/[A-Za-z0-9][\w.-]{0,78}\Z")
 DNS_ZONE_ID = re.compile(
     r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[\w.()-]{1,90}/providers/Microsoft\.Network/"
-    r"privateDnsZones/(?P<zone>[a-z0-9.-]+)$", re.IGNORECASE)
+    r"privateDnsZones/(?P<zone>[a-z0-9.-]+)\Z", re.IGNORECASE)
 SUBNET_ID_HINT = ("/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/"
                   "subnets/<subnet>")
 DNS_ZONE_ID_HINT = "/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/privateDnsZones/<zone>"

@@ -60,7 +60,7 @@ CONNECTED = "Connected"
 DEFAULT_TIMEOUT_SECONDS = 300.0  # the designer's popup waits as long
 LOOPBACK_HOSTS = frozenset({LOOPBACK, "localhost", "::1"})
 CONNECTION_ID = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/(?P<group>[^/]+)"
-                           r"/providers/Microsoft\.Web/connections/(?P<name>[^/]+)$", re.IGNORECASE)
+                           r"/providers/Microsoft\.Web/connections/(?P<name>[^/]+)\Z", re.IGNORECASE)
 ENTRY_KEYS = ("connection", "azureName", "resourceId", "connector", "identityMode", "signsIn")
 
 

@@ -45,7 +45,7 @@ URL = "https://learn.microsoft.com/entra/identity-platform/security-best-practic
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"  # workload identity federation's audience
 DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"  # "default access" of an app without app roles
 USER_IMPERSONATION = "user_impersonation"
-_CALLBACK = re.compile(r"^https://[a-z0-9.-]+/\.auth/login/aad/callback$")
+_CALLBACK = re.compile(r"^https://[a-z0-9.-]+/\.auth/login/aad/callback\Z")
 
 
 def validate_app_registration(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:

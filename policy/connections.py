@@ -40,9 +40,9 @@ CONNECTIONS_POLICY = "connections-as-declared"
 
 # --- identity-labels -------------------------------------------------------------------------------
 
-_NAME_LABEL = re.compile(r"(?:^|-)(peruser|apponly)(?=-|$)")
+_NAME_LABEL = re.compile(r"(?:^|-)(peruser|apponly)(?=-|\Z)")
 _IDENTITY_BY_SUFFIX = {suffix: identity for identity, suffix in NAME_SUFFIXES.items()}
-_MANAGED_API = re.compile(r"/managedApis/([^/]+)$", re.IGNORECASE)
+_MANAGED_API = re.compile(r"/managedApis/([^/]+)\Z", re.IGNORECASE)
 
 
 def is_connection(props: dict[str, Any]) -> bool:
@@ -169,7 +169,7 @@ IDENTITY_LABELS = ResourceValidationPolicy(
 # The identity-bearing tags a connection carries (ConnectionSpec.tags), compared with what the catalog derives.
 _DERIVED_TAGS = ("identity-mode", "tools", "scope-fingerprint", "scopes", "authentication", "write-tools",
                  "justified-exceptions")
-_API_ID = re.compile(r"^/subscriptions/[^/]+/providers/Microsoft\.Web/locations/([^/]+)/managedApis/([^/]+)$",
+_API_ID = re.compile(r"^/subscriptions/[^/]+/providers/Microsoft\.Web/locations/([^/]+)/managedApis/([^/]+)\Z",
                      re.IGNORECASE)
 
 

@@ -41,10 +41,10 @@ _CERTIFICATE_FIELDS = ("clientSecretCertificateThumbprint", "clientSecretCertifi
 # `enabled: false` (configure-authentication-file-based).
 _OTHER_PROVIDERS = ("apple", "azureStaticWebApps", "facebook", "gitHub", "google", "legacyMicrosoftAccount",
                     "twitter")
-GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", re.IGNORECASE)
 # An excluded path the pack accepts: under the runtime's own APIs, no traversal, no encoding, a wildcard
 # only as the last character.
-_SAFE_EXCLUDED_PATH = re.compile(r"^/runtime/(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*/)*(?:[A-Za-z0-9_-]+|\*)?$")
+_SAFE_EXCLUDED_PATH = re.compile(r"^/runtime/(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*/)*(?:[A-Za-z0-9_-]+|\*)?\Z")
 
 
 def unsafe_excluded_paths(paths: tuple[str, ...]) -> list[str]:

@@ -30,8 +30,8 @@ URL = "https://learn.microsoft.com/entra/identity-platform/permissions-consent-o
 GRAPH_POLICY = "graph-least-privilege"
 # Tenant-wide write or management, and directory-wide reads: data far beyond "the signed-in user's own".
 _BROAD_SCOPE = re.compile(
-    r"(\.ReadWrite\.All|\.FullControl\.All|\.Manage\.All)$|^Directory\.|^(RoleManagement|AppRoleAssignment|"
-    r"DelegatedPermissionGrant|Policy|Application)\.|^(User|Group|GroupMember|AuditLog)\.Read\.All$")
+    r"(\.ReadWrite\.All|\.FullControl\.All|\.Manage\.All)\Z|^Directory\.|^(RoleManagement|AppRoleAssignment|"
+    r"DelegatedPermissionGrant|Policy|Application)\.|^(User|Group|GroupMember|AuditLog)\.Read\.All\Z")
 
 
 def is_broad_scope(scope: str) -> bool:

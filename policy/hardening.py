@@ -57,11 +57,11 @@ _SECRET_VALUE = re.compile(
     r"client_secret=|[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}",  # the last: an Entra client secret's shape
     re.IGNORECASE)
 _SECRET_NAME = re.compile(
-    r"^MICROSOFT_PROVIDER_AUTHENTICATION_SECRET$|(?:^|_)CLIENT_?SECRET$|(?:^|_)PASSWORD$|(?:^|_)ACCOUNT_?KEY$",
+    r"^MICROSOFT_PROVIDER_AUTHENTICATION_SECRET\Z|(?:^|_)CLIENT_?SECRET\Z|(?:^|_)PASSWORD\Z|(?:^|_)ACCOUNT_?KEY\Z",
     re.IGNORECASE)
 _STORAGE_CONNECTION_STRING = re.compile(
     r"^DefaultEndpointsProtocol=https;AccountName=[a-z0-9]{3,24};AccountKey=[A-Za-z0-9+/=]+;"
-    r"EndpointSuffix=core\.windows\.net$")
+    r"EndpointSuffix=core\.windows\.net\Z")
 
 
 def declared_public_network_access(stack: Declared) -> str:

@@ -76,13 +76,13 @@ def allowed_grants(stack: Declared) -> dict[str, list[Grant]]:
 
 
 _ROLE_DEFINITION = re.compile(r"^(?:/subscriptions/[^/]+)?/providers/Microsoft\.Authorization/roleDefinitions/"
-                              r"([0-9a-fA-F-]{36})$")
+                              r"([0-9a-fA-F-]{36})\Z")
 _RESOURCE_GROUP = r"^/subscriptions/[^/]+/resourceGroups/[^/]+"
 _SCOPES = {
-    ACCOUNT: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)$", re.IGNORECASE),
+    ACCOUNT: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)\Z", re.IGNORECASE),
     CONTAINER: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)"
-                                            r"/blobServices/default/containers/([^/]+)$", re.IGNORECASE),
-    MODEL: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.CognitiveServices/accounts/([^/]+)$", re.IGNORECASE),
+                                            r"/blobServices/default/containers/([^/]+)\Z", re.IGNORECASE),
+    MODEL: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.CognitiveServices/accounts/([^/]+)\Z", re.IGNORECASE),
 }
 
 
