@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agent_obo.errors import SettingsError
+from agent_obo.json_files import read_json
 from agent_obo.settings import ModelSettings
 from agent_obo.workflow_tools import secure_data
 
@@ -31,9 +32,10 @@ def _dump(document: Any) -> bytes:
 
 def read_project(source: Path = WORKFLOWS_DIR) -> dict[str, Any]:
     """Every JSON file of the project folder, by its path inside the package."""
-    documents = {name: json.loads((source / name).read_text("utf-8")) for name in PROJECT_FILES}
+    documents = {name: read_json(source / name, f"workflow project file {name}") for name in PROJECT_FILES}
     for workflow in sorted(p.parent.name for p in source.glob("*/workflow.json")):
-        documents[f"{workflow}/workflow.json"] = json.loads((source / workflow / "workflow.json").read_text("utf-8"))
+        documents[f"{workflow}/workflow.json"] = read_json(source / workflow / "workflow.json",
+                                                           f"workflow {workflow}")
     return documents
 
 

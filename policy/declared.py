@@ -35,6 +35,7 @@ from typing import Any
 import pulumi.runtime
 
 from agent_obo.catalog import CATALOG_PATH, Catalog, load_catalog
+from agent_obo.json_files import read_json
 from agent_obo.errors import SettingsError
 from agent_obo.graph_scopes import required_scope_names
 from agent_obo.settings import PROJECT, RULES, Settings, load_settings
@@ -64,8 +65,8 @@ def pack_config_for(stack: str) -> dict[str, Any]:
     if not path.exists():
         return {}
     try:
-        document = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
+        document = read_json(path, "the pack's configuration")
+    except SettingsError as error:
         raise Undeclared(f"the pack's configuration {path} cannot be read: {error}") from None
     if not isinstance(document, dict):
         raise Undeclared(f"the pack's configuration {path} is not a JSON object")

@@ -205,3 +205,48 @@ def test_a_missing_stack_file_names_the_known_stacks():
 
 def test_yaml_files_module_names_project_paths_relative():
     assert yaml_files.display_path(PROJECT_DIR / "catalog" / "tools.yaml") == "catalog/tools.yaml"
+
+
+# --- the repository's JSON files: the same strictness ----------------------------------------------------
+
+BAD_JSON = {
+    "a key twice": ('{"a": 1, "b": {"c": 1, "c": 2}}', "'c' is set twice"),
+    "NaN": ('{"a": NaN}', "NaN is not a JSON number"),
+    "a syntax error": ('{"a": 1,}', "line 1, column 9"),
+}
+
+
+@pytest.mark.parametrize("text, words", BAD_JSON.values(), ids=list(BAD_JSON))
+def test_bad_json_is_refused_naming_the_file(text, words):
+    from agent_obo.json_files import parse_json
+
+    with pytest.raises(SettingsError) as raised:
+        parse_json(text, "workflows/x.json", "a workflow file")
+    assert "workflows/x.json" in str(raised.value) and words in str(raised.value)
+
+
+def test_a_duplicate_key_in_a_workflow_stops_the_program(tmp_path):
+    from unittest import mock
+
+    from agent_obo import workflow_files
+
+    copy = tmp_path / "workflows"
+    shutil.copytree(workflow_files.WORKFLOWS_DIR, copy)
+    path = copy / "obo-agent" / "workflow.json"
+    text = path.read_text("utf-8")
+    path.write_text(text.replace('"kind": "Agent"\n}', '"kind": "Agent",\n  "kind": "Stateful"\n}'), "utf-8")
+    assert '"kind": "Stateful"' in path.read_text("utf-8")
+    with mock.patch.object(workflow_files, "WORKFLOWS_DIR", copy):
+        result = run_stack("dev")
+    assert isinstance(result.error, SettingsError) and "'kind' is set twice" in str(result.error)
+    assert result.plan.registrations == []
+
+
+def test_a_duplicate_key_in_the_pack_s_configuration_fails_closed(tmp_path):
+    from unittest import mock
+
+    from policy import declared
+
+    (tmp_path / "dev.json").write_text('{"stack-declarations": {}, "stack-declarations": {"pinned": {}}}')
+    with mock.patch.object(declared, "CONFIG_DIR", tmp_path), pytest.raises(declared.Undeclared, match="set twice"):
+        declared.pack_config_for("dev")

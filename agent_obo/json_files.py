@@ -1,0 +1,63 @@
+"""The one way this project reads a JSON file it keeps in the repository (the workflow project's files,
+the policy pack's per-stack configuration): strictly, like its YAML (agent_obo/yaml_files.py).
+
+JSON keeps the last of two equal keys silently, as YAML does: a reviewer could read one value of
+`runAfter` or `approvedExceptions` while another applies. A key set twice in one object, NaN or
+Infinity (not JSON, but Python's reader takes them), bytes that are not UTF-8 and syntax errors stop
+the run, naming the file and where.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from agent_obo.errors import SettingsError
+from agent_obo.yaml_files import display_path
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _Duplicate(key)
+        document[key] = value
+    return document
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(text: str, shown: str, what: str) -> Any:
+    try:
+        return json.loads(text, object_pairs_hook=_object, parse_constant=_constant)
+    except _Duplicate as duplicate:
+        raise SettingsError(f"{what} is not allowed as written", [
+            f"{shown}: key {duplicate.args[0]!r} is set twice in one object; JSON would silently keep only "
+            "the last one: set each key once"]) from None
+    except json.JSONDecodeError as error:
+        raise SettingsError(f"{what} is not valid JSON", [
+            f"{shown} line {error.lineno}, column {error.colno}: {error.msg}"]) from None
+    except ValueError as error:
+        raise SettingsError(f"{what} is not valid JSON", [f"{shown}: {error}"]) from None
+
+
+def read_json(path: Path, what: str) -> Any:
+    shown = display_path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SettingsError(f"{what} not found", [f"{shown}: no such file"]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise SettingsError(f"{what} is not UTF-8", [
+            f"{shown} line {line}: byte 0x{data[error.start]:02x} is not UTF-8; allowed: UTF-8 text"]) from None
+    return parse_json(text.removeprefix("\ufeff"), shown, what)
