@@ -35,9 +35,9 @@ from typing import Any
 import pulumi.runtime
 
 from agent_obo.catalog import CATALOG_PATH, Catalog, load_catalog
-from agent_obo.json_files import read_json
 from agent_obo.errors import SettingsError
 from agent_obo.graph_scopes import required_scope_names
+from agent_obo.json_files import read_json
 from agent_obo.settings import PROJECT, RULES, Settings, load_settings
 from agent_obo.tool_connections import ConnectionSpec, connection_specs
 
