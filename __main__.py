@@ -3,6 +3,7 @@
 import pulumi
 
 from agent_obo import app_settings as site_setting
+from agent_obo.entra import issuer
 from agent_obo.network import MODEL_ZONE, SITE_ZONE, STORAGE_ZONES, required_zones
 from agent_obo.prepare import prepare
 from agent_obo.workflow_files import AGENT_WORKFLOW
@@ -12,7 +13,6 @@ from components.audit_monitoring import AuditMonitoring, AuditMonitoringArgs
 from components.chat_app_registration import (
     ChatAppRegistration,
     ChatAppRegistrationArgs,
-    issuer,
     user_impersonation_scope_id,
 )
 from components.delete_locks import DeleteLocks, DeleteLocksArgs

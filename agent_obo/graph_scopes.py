@@ -20,7 +20,12 @@ from agent_obo.catalog import PER_USER, Catalog
 from agent_obo.errors import SettingsError
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-SIGN_IN_SCOPES = ("User.Read", "openid", "profile", "offline_access")
+# What every sign-in asks for (Easy Auth's login parameters): an OpenID Connect id token with the user's
+# profile, and a refresh token (offline_access) so the token store can renew the user's tokens.
+LOGIN_SCOPES = ("openid", "profile", "offline_access")
+# What the chat app requests and an administrator consents to when it delegates no tool scopes: sign-in,
+# and reading the signed-in user's own profile (Microsoft's agent Easy Auth guide asks for User.Read).
+SIGN_IN_SCOPES = ("User.Read", *LOGIN_SCOPES)
 
 
 @dataclass(frozen=True)

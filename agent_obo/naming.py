@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-WORKLOAD = "agentobo"
+from agent_obo.settings import PROJECT
+
+# The project's name as every Azure name carries it: without the hyphen, which storage accounts do not allow.
+WORKLOAD = PROJECT.replace("-", "")
 
 
 @dataclass(frozen=True)
@@ -78,11 +81,11 @@ class Names:
 
     @property
     def app_registration(self) -> str:
-        return f"agent-obo-{self.environment}-chat"
+        return f"{PROJECT}-{self.environment}-chat"
 
     @property
     def verification_client(self) -> str:
-        return f"agent-obo-{self.environment}-verify"
+        return f"{PROJECT}-{self.environment}-verify"
 
 
 # The Azure (or Entra) type each name is for: prepare() checks every one against that type's naming rule
@@ -105,5 +108,5 @@ NAME_TYPES = {
 
 
 def names_for(subscription_id: str, environment: str, location: str) -> Names:
-    digest = hashlib.sha256(f"{subscription_id}/agent-obo/{environment}/{location}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{subscription_id}/{PROJECT}/{environment}/{location}".encode()).hexdigest()
     return Names(environment=environment, suffix=digest[:6])

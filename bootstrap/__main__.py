@@ -14,16 +14,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pulumi
 import pulumi_azuread as azuread
 from bootstrap_settings import PREVIEW_SUFFIX, load_settings, names_for
-from pipeline_identity import (
-    GRAPH_APP_ID,
-    EnvironmentPipeline,
-    EnvironmentPipelineArgs,
-    GraphServicePrincipal,
-)
+from pipeline_identity import EnvironmentPipeline, EnvironmentPipelineArgs, GraphServicePrincipal
 from pulumi_azure_native import authorization
 from state_backend import BOOTSTRAP_STATE, PulumiStateBackend, PulumiStateBackendArgs
 
 from agent_obo.environments import environments
+from agent_obo.graph_scopes import GRAPH_APP_ID
 
 settings = load_settings(pulumi.Config(), environments())
 client = authorization.get_client_config()

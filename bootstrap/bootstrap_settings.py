@@ -15,12 +15,16 @@ from dataclasses import dataclass
 import pulumi
 
 from agent_obo.environments import Environment
+from agent_obo.naming import WORKLOAD
+from agent_obo.settings import PROJECT
 
 # GitHub owner, repository and environment names as they appear in OpenID Connect subjects;
 # ':' would change a subject's meaning and whitespace never appears in one.
 _GITHUB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _OBJECT_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-WORKLOAD = "agentobo"
+# This program's project (bootstrap/Pulumi.yaml `name`), which manages what it tags.
+BOOTSTRAP_PROJECT = f"{PROJECT}-bootstrap"
+MANAGED_BY = f"pulumi:{BOOTSTRAP_PROJECT}"
 # A pull request's preview of environment <env> runs in the GitHub environment <env>-preview.
 PREVIEW_SUFFIX = "-preview"
 # Settings earlier versions read, and why they are gone: a stack file that still sets one is told.
@@ -66,13 +70,12 @@ class BootstrapSettings:
 
     @property
     def tags(self) -> dict[str, str]:
-        return {"owner": self.owner, "workload": "agent-obo", "purpose": "pulumi-state-and-pipeline",
-                "managed-by": "pulumi:agent-obo-bootstrap"}
+        return {"owner": self.owner, "workload": PROJECT, "purpose": "pulumi-state-and-pipeline",
+                "managed-by": MANAGED_BY}
 
     def environment_tags(self, environment: str) -> dict[str, str]:
         """The tags the program gives every resource of the environment (agent_obo/settings.py)."""
-        return {"environment": environment, "project": "agent-obo", "owner": self.owner,
-                "managed-by": "pulumi:agent-obo-bootstrap"}
+        return {"environment": environment, "project": PROJECT, "owner": self.owner, "managed-by": MANAGED_BY}
 
 
 def load_settings(config: pulumi.Config, environments: list[Environment]) -> BootstrapSettings:
@@ -134,5 +137,5 @@ class BootstrapNames:
 
 
 def names_for(subscription_id: str, location: str) -> BootstrapNames:
-    digest = hashlib.sha256(f"{subscription_id}/agent-obo-bootstrap/{location}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{subscription_id}/{BOOTSTRAP_PROJECT}/{location}".encode()).hexdigest()
     return BootstrapNames(suffix=digest[:6])

@@ -30,31 +30,34 @@ import pulumi
 import pulumi_azuread as azuread
 from pulumi_azure_native import authorization, managedidentity, resources
 
+from agent_obo.entra import TOKEN_EXCHANGE_AUDIENCE
 from components.role_ids import (
+    COGNITIVE_SERVICES_OPENAI_USER,
     CONTRIBUTOR,
     KEY_VAULT_CRYPTO_USER,
     LOCKS_CONTRIBUTOR,
     READER,
     ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR,
     STORAGE_BLOB_DATA_CONTRIBUTOR,
+    STORAGE_BLOB_DATA_OWNER,
     STORAGE_BLOB_DATA_READER,
+    STORAGE_QUEUE_DATA_CONTRIBUTOR,
+    STORAGE_TABLE_DATA_CONTRIBUTOR,
     role_definition_id,
 )
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
-TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
-GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 
-# The roles the agent-obo program assigns (components/role_ids.py); tests/test_bootstrap.py checks
-# this list against every stack's plan, so a new role in the program cannot be forgotten here.
-PROGRAM_ASSIGNED_ROLES = {
-    "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
-    "Storage Blob Data Reader": STORAGE_BLOB_DATA_READER,
-    "Storage Blob Data Contributor": STORAGE_BLOB_DATA_CONTRIBUTOR,
-    "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
-    "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
-    "Cognitive Services OpenAI User": "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
-}
+# The roles the agent-obo program assigns; tests/test_bootstrap.py checks this list against every
+# stack's plan, so a new role in the program cannot be forgotten here.
+PROGRAM_ASSIGNED_ROLES = (
+    STORAGE_BLOB_DATA_OWNER,
+    STORAGE_BLOB_DATA_READER,
+    STORAGE_BLOB_DATA_CONTRIBUTOR,
+    STORAGE_QUEUE_DATA_CONTRIBUTOR,
+    STORAGE_TABLE_DATA_CONTRIBUTOR,
+    COGNITIVE_SERVICES_OPENAI_USER,
+)
 # Every principal the program assigns a role to is a managed identity, or the deploy identity itself.
 PROGRAM_PRINCIPAL_TYPES = ("ServicePrincipal",)
 
@@ -108,7 +111,7 @@ def deploy_grants(environment: str, group_id: pulumi.Input[str], state_container
         RoleGrant("group-role-assignments", ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR, group_id,
                   f"pulumi up of {environment}: assign only the program's data roles, only to service "
                   "principals (condition)",
-                  condition=constrained_assignment_condition(PROGRAM_ASSIGNED_ROLES.values(), PROGRAM_PRINCIPAL_TYPES)),
+                  condition=constrained_assignment_condition(PROGRAM_ASSIGNED_ROLES, PROGRAM_PRINCIPAL_TYPES)),
     ]
     if delete_locks:
         grants.append(RoleGrant("group-locks", LOCKS_CONTRIBUTOR, group_id,

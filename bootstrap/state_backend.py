@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import authorization, keyvault, resources, storage
 
+from agent_obo.settings import PROJECT
 from components.role_ids import KEY_VAULT_CRYPTO_USER, STORAGE_BLOB_DATA_CONTRIBUTOR, role_definition_id
+from components.storage_hardening import HARDENED_ACCOUNT
 
 # The bootstrap's own state: only the state operators reach it.
 BOOTSTRAP_STATE = "bootstrap"
@@ -73,16 +75,11 @@ class PulumiStateBackend(pulumi.ComponentResource):
             account_name=args.storage_account_name,
             resource_group_name=group_name,
             location=args.location,
-            kind=storage.Kind.STORAGE_V2,
             # Zone-redundant: the state survives the loss of a datacenter in the region.
             sku=storage.SkuArgs(name=storage.SkuName.STANDARD_ZRS),
-            minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
-            enable_https_traffic_only=True,
-            allow_blob_public_access=False,
             # Entra ID only: no account key can read or overwrite the state.
             allow_shared_key_access=False,
-            default_to_o_auth_authentication=True,
-            allow_cross_tenant_replication=False,
+            **HARDENED_ACCOUNT,
             tags=args.tags,
             opts=precious,
         )
@@ -159,7 +156,7 @@ class PulumiStateBackend(pulumi.ComponentResource):
                 # an assignment whose principalType does not match the principal.
                 principal_type=authorization.PrincipalType.GROUP,
                 role_definition_id=role_definition_id(args.subscription_id, role_id),
-                description=f"agent-obo state operator: {role} for pulumi runs by hand",
+                description=f"{PROJECT} state operator: {role} for pulumi runs by hand",
                 opts=child,
             )
             for principal_id in args.operator_principal_ids

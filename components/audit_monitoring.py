@@ -16,6 +16,8 @@ import pulumi
 from pulumi_azure_native import applicationinsights, monitor
 
 from agent_obo.monitoring_queries import TROUBLESHOOTING, Query
+from agent_obo.naming import WORKLOAD
+from agent_obo.settings import PROJECT
 
 # Workbook content (github.com/microsoft/Application-Insights-Workbooks, schema/workbook.json):
 # item type 1 is Markdown text, 9 parameters, 3 a Log Analytics query.
@@ -28,11 +30,11 @@ VISUALIZATION = {"table": "table", "barchart": "barchart", "timechart": "timecha
 def workbook_content(queries: list[Query], workspace_id: str, environment: str) -> str:
     items: list[dict] = [
         {"type": 1, "name": "intro", "content": {"json": (
-            f"## agent-obo {environment}: audit and troubleshooting\n"
+            f"## {PROJECT} {environment}: audit and troubleshooting\n"
             "Who ran which tool under which identity, and why tools failed. Users appear by Entra object id; "
             "no payload is recorded. docs/audit-and-troubleshooting.md maps each problem to its fix.")}},
         {"type": 9, "name": "parameters", "content": {"version": "KqlParameterItem/1.0", "parameters": [{
-            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://agent-obo/{environment}/workbook/{TIME_RANGE}")),
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://{PROJECT}/{environment}/workbook/{TIME_RANGE}")),
             "version": "KqlParameterItem/1.0", "name": TIME_RANGE, "label": "Time range", "type": 4,
             "isRequired": True, "value": {"durationMs": DAY_MS},
             "typeSettings": {"selectableValues": [{"durationMs": hours * 60 * 60 * 1000}
@@ -72,7 +74,7 @@ class AuditMonitoring(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.action_group = monitor.ActionGroup(
             f"{name}-action-group",
-            action_group_name=f"ag-agentobo-{args.environment}-audit",
+            action_group_name=f"ag-{WORKLOAD}-{args.environment}-audit",
             # At most 12 characters: shown as the sender of the alert e-mails and texts.
             group_short_name=f"obo-{args.environment}",
             enabled=True,
@@ -87,12 +89,12 @@ class AuditMonitoring(pulumi.ComponentResource):
         self.workbook = applicationinsights.Workbook(
             f"{name}-workbook",
             # A workbook's name must be a GUID: stable per environment, so it is never replaced.
-            resource_name_=str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://agent-obo/{args.environment}/workbook")),
+            resource_name_=str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://{PROJECT}/{args.environment}/workbook")),
             resource_group_name=args.resource_group_name,
             location=args.location,
             kind="shared",
             category="workbook",
-            display_name=f"agent-obo {args.environment}: audit and troubleshooting",
+            display_name=f"{PROJECT} {args.environment}: audit and troubleshooting",
             description="Who ran which tool under which identity, and the module's troubleshooting table as "
                         "queries (monitoring/queries in the repository).",
             source_id=args.workspace_id,
@@ -108,11 +110,11 @@ class AuditMonitoring(pulumi.ComponentResource):
                 continue
             self.alerts[query.name] = monitor.ScheduledQueryRule(
                 f"{name}-alert-{query.name}",
-                rule_name=f"alert-agentobo-{args.environment}-{query.name}",
+                rule_name=f"alert-{WORKLOAD}-{args.environment}-{query.name}",
                 resource_group_name=args.resource_group_name,
                 location=args.location,
                 kind="LogAlert",
-                display_name=f"agent-obo {args.environment}: {query.title}",
+                display_name=f"{PROJECT} {args.environment}: {query.title}",
                 description=f"More than {query.alert.threshold} rows of monitoring/queries/{query.name}.kql in "
                             f"{query.alert.window}. docs/audit-and-troubleshooting.md says what to do.",
                 severity=query.alert.severity,

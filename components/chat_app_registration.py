@@ -21,27 +21,26 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_azuread as azuread
 
+from agent_obo.entra import (
+    DEFAULT_ACCESS_ROLE_ID,
+    LOGIN_AUTHORITY,
+    TOKEN_EXCHANGE_AUDIENCE,
+    USER_IMPERSONATION,
+    issuer,
+)
 from agent_obo.graph_scopes import GRAPH_APP_ID, GraphScopes
-
-# The app has no app roles: assigning a user or group gives the default access role.
-DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"
-TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
-USER_IMPERSONATION = "user_impersonation"
+from agent_obo.settings import PROJECT
 
 
 def user_impersonation_scope_id(environment: str) -> str:
     """Stable per environment, so re-running never re-creates the scope (its id is its identity)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://agent-obo/{environment}/{USER_IMPERSONATION}"))
-
-
-def issuer(tenant_id: str) -> str:
-    return f"https://login.microsoftonline.com/{tenant_id}/v2.0"
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://{PROJECT}/{environment}/{USER_IMPERSONATION}"))
 
 
 def admin_consent_url(tenant_id: str, client_id: pulumi.Input[str]) -> pulumi.Output[str]:
     """Consents, tenant-wide, to the app's configured permissions (its required resource access)."""
     return pulumi.Output.concat(
-        "https://login.microsoftonline.com/", tenant_id, "/adminconsent?client_id=", client_id)
+        LOGIN_AUTHORITY, "/", tenant_id, "/adminconsent?client_id=", client_id)
 
 
 @dataclass
@@ -73,7 +72,7 @@ class ChatAppRegistration(pulumi.ComponentResource):
             sign_in_audience="AzureADMyOrg",
             owners=owners,
             prevent_duplicate_names=True,
-            notes=f"agent-obo {args.environment}: chat sign-in (Easy Auth) for the Logic Apps agent. "
+            notes=f"{PROJECT} {args.environment}: chat sign-in (Easy Auth) for the Logic Apps agent. "
                   "Managed by Pulumi; change it in the repository, not in the portal.",
             api=azuread.ApplicationApiArgs(
                 requested_access_token_version=2,
@@ -126,7 +125,7 @@ class ChatAppRegistration(pulumi.ComponentResource):
             client_id=self.client_id,
             app_role_assignment_required=args.assignment_required,
             owners=owners,
-            notes=f"agent-obo {args.environment}: who may sign in to the agent's chat.",
+            notes=f"{PROJECT} {args.environment}: who may sign in to the agent's chat.",
             opts=stateful,
         )
         self.admin_consent_url = admin_consent_url(args.tenant_id, self.client_id)

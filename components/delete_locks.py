@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import authorization
 
-LOCK_NAME = "agent-obo-do-not-delete"
+from agent_obo.settings import PROJECT
+
+LOCK_NAME = f"{PROJECT}-do-not-delete"
 
 
 @dataclass
@@ -36,7 +38,7 @@ class DeleteLocks(pulumi.ComponentResource):
                 lock_name=LOCK_NAME,
                 scope=scope,
                 level=authorization.LockLevel.CAN_NOT_DELETE,
-                notes=("Stateful resource of agent-obo (run history, audit trail or model quota). Remove only "
+                notes=(f"Stateful resource of {PROJECT} (run history, audit trail or model quota). Remove only "
                        "through make destroy STACK=<stack> UNPROTECT=1."),
                 opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=args.after),
             )

@@ -15,10 +15,11 @@ from pulumi_azure_native import web
 
 from agent_obo.app_settings import ALLOWED_TENANTS_SETTING, FIC_CLIENT_ID_SETTING
 
+# Every scope asked at sign-in is one the chat app requests, so one the tenant consented to.
+from agent_obo.graph_scopes import LOGIN_SCOPES
+
 # Set on the site by agent_obo/app_settings.py; Easy Auth reads the first as its client secret setting.
 __all__ = ["ALLOWED_TENANTS_SETTING", "FIC_CLIENT_ID_SETTING", "LOGIN_SCOPES", "EasyAuth", "EasyAuthArgs"]
-# Refresh tokens need offline_access; every scope asked at sign-in is one the tenant consented to.
-LOGIN_SCOPES = ("openid", "profile", "offline_access")
 
 
 @dataclass

@@ -20,7 +20,8 @@ from agent_obo.app_settings import EXTENSION_BUNDLE_ID, EXTENSION_BUNDLE_VERSION
 from components.role_ids import COGNITIVE_SERVICES_OPENAI_USER, role_definition_id
 
 # Re-exported for the tests and the policy pack; agent_obo/app_settings.py decides every app setting.
-__all__ = ["EXTENSION_BUNDLE_ID", "EXTENSION_BUNDLE_VERSION", "HEALTH_CHECK_PATH", "LogicApp", "LogicAppArgs"]
+__all__ = ["EXTENSION_BUNDLE_ID", "EXTENSION_BUNDLE_VERSION", "HEALTH_CHECK_PATH", "ZONE_REDUNDANT_MINIMUM_INSTANCES",
+           "LogicApp", "LogicAppArgs"]
 
 # App Service pings this path on every instance and replaces instances that fail
 # (learn.microsoft.com/azure/app-service/monitor-instances-health-check). The site root is the

@@ -7,6 +7,8 @@ STORAGE_QUEUE_DATA_CONTRIBUTOR = "974c5e8b-45b9-4653-ba55-5f855dd0fb88"
 STORAGE_TABLE_DATA_CONTRIBUTOR = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
 COGNITIVE_SERVICES_OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
 # What the bootstrap gives the pipeline identities and the state operators (bootstrap/).
+OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
@@ -22,10 +24,10 @@ def role_definition_id(subscription_id: str, role_id: str) -> str:
 # (learn.microsoft.com/azure/role-based-access-control/built-in-roles): `make plan` shows each role
 # assignment by name, and a test fails when a plan assigns a role missing here.
 BUILT_IN_ROLE_NAMES = {
-    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+    OWNER: "Owner",
     CONTRIBUTOR: "Contributor",
     READER: "Reader",
-    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
+    USER_ACCESS_ADMINISTRATOR: "User Access Administrator",
     ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR: "Role Based Access Control Administrator",
     LOCKS_CONTRIBUTOR: "Locks Contributor",
     STORAGE_BLOB_DATA_OWNER: "Storage Blob Data Owner",

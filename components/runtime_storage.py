@@ -33,6 +33,7 @@ from components.role_ids import (
     STORAGE_TABLE_DATA_CONTRIBUTOR,
     role_definition_id,
 )
+from components.storage_hardening import HARDENED_ACCOUNT
 
 PACKAGE_CONTAINER = "workflow-packages"
 # Shared operations runbooks that the app-only get_shared_runbook tool reads (catalog/tools.yaml).
@@ -77,18 +78,13 @@ class RuntimeStorage(pulumi.ComponentResource):
             account_name=args.account_name,
             resource_group_name=args.resource_group_name,
             location=args.location,
-            kind=storage.Kind.STORAGE_V2,
             sku=storage.SkuArgs(name=storage.SkuName.STANDARD_ZRS if args.zone_redundant
                                 else storage.SkuName.STANDARD_LRS),
             public_network_access=_public_network_access(args),
             network_rule_set=_network_rule_set(args),
-            minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
-            enable_https_traffic_only=True,
-            allow_blob_public_access=False,
             # Only the accessKey mode needs account keys (its content share cannot use an identity).
             allow_shared_key_access=args.uses_access_key,
-            default_to_o_auth_authentication=True,
-            allow_cross_tenant_replication=False,
+            **HARDENED_ACCOUNT,
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )

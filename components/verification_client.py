@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azuread as azuread
 
-from components.chat_app_registration import DEFAULT_ACCESS_ROLE_ID
+from agent_obo.entra import DEFAULT_ACCESS_ROLE_ID
+from agent_obo.settings import PROJECT
 
 
 @dataclass
@@ -46,7 +47,7 @@ class VerificationClient(pulumi.ComponentResource):
             prevent_duplicate_names=True,
             # Device-code sign-in for the two test users; this app has no secret and no redirect URI.
             fallback_public_client_enabled=True,
-            notes=f"agent-obo {args.environment}: the two-user check (ops/verify_two_users.py) only. Managed "
+            notes=f"{PROJECT} {args.environment}: the two-user check (ops/verify_two_users.py) only. Managed "
                   "by Pulumi; remove agent-obo:verificationUsers to delete it.",
             required_resource_accesses=[azuread.ApplicationRequiredResourceAccessArgs(
                 resource_app_id=args.agent_client_id,
@@ -61,7 +62,7 @@ class VerificationClient(pulumi.ComponentResource):
             client_id=self.client_id,
             app_role_assignment_required=True,
             owners=args.owners,
-            notes=f"agent-obo {args.environment}: only the assigned test users may sign in.",
+            notes=f"{PROJECT} {args.environment}: only the assigned test users may sign in.",
             opts=child,
         )
         # Assigning the test users needs a tenant-wide Entra write right no deployer holds: an

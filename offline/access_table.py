@@ -14,6 +14,7 @@ import re
 import sys
 from collections.abc import Sequence
 
+from agent_obo.naming import WORKLOAD
 from offline.identity_report import ROLE_ASSIGNMENT, _label, _scope, identities, role_name
 from offline.plan import Plan
 from offline.runner import PROJECT_DIR, run_stack, stacks
@@ -32,11 +33,11 @@ Row = tuple[str, str, str, str]
 
 def generic(text: str, environment: str | None) -> str:
     """Names without the environment, the subscription-derived suffix and the example repository."""
-    text = re.sub(r"(agentobo-[a-z0-9-]*?)[0-9a-f]{6}\b", r"\1…", text)  # id-agentobo-dev-008208
-    text = re.sub(r"(stagentobo[a-z0-9]*?)[0-9a-f]{6}\b", r"\1…", text)  # stagentobodev008208
+    text = re.sub(rf"({WORKLOAD}-[a-z0-9-]*?)[0-9a-f]{{6}}\b", r"\1…", text)  # id-agentobo-dev-008208
+    text = re.sub(rf"(st{WORKLOAD}[a-z0-9]*?)[0-9a-f]{{6}}\b", r"\1…", text)  # stagentobodev008208
     text = re.sub(r"repo:[^:`]+:", "repo:<owner>/<repo>:", text)
     if environment:
-        text = text.replace(f"stagentobo{environment}", "stagentobo<env>")
+        text = text.replace(f"st{WORKLOAD}{environment}", f"st{WORKLOAD}<env>")
         text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(environment)}(?![a-z0-9])", "<env>", text)
     return text
 

@@ -3,7 +3,8 @@
 Each resource gets the ARM id and the computed outputs its provider reports (names as the
 providers spell them), derived deterministically from its inputs, so two runs of the same program
 give the same plan. The Graph service principal knows the real ids of the delegated scopes this
-project may use; any other scope name is unknown, exactly like a misspelled one in a real tenant.
+project may use (the policy pack's table, policy/graph_permissions.py); any other scope name is unknown,
+exactly like a misspelled one in a real tenant.
 """
 
 from __future__ import annotations
@@ -15,37 +16,17 @@ from typing import Any
 
 import pulumi
 
+from agent_obo.graph_scopes import GRAPH_APP_ID
+from policy.graph_permissions import DELEGATED_SCOPE_IDS
+
 SUBSCRIPTION_ID = "3c1f8a52-6b0e-4d7f-9a24-8e5b1c0d7f36"
 TENANT_ID = "9b2e4f10-7c3a-4a58-b1d6-2f8e0c5a9d47"
 DEPLOYER_OBJECT_ID = "c4a7e2d9-1f35-4b8e-a6c0-7d9f3b2e5a18"
 DEPLOYER_CLIENT_ID = "e81f3c6a-2d47-4b95-8a1e-5c0d9f7b3a62"
-GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 GRAPH_SERVICE_PRINCIPAL_OBJECT_ID = "5d8c1e3f-9a27-4b60-8e4d-1f7a2c9b0e53"
 
-# Microsoft Graph delegated permission ids (the same in every tenant).
-GRAPH_DELEGATED_SCOPES = {
-    "User.Read": "e1fe6dd8-ba31-4d61-89e7-88639da4683d",
-    "User.ReadBasic.All": "b340eb25-3456-403f-be2f-af7a0d370277",
-    "User.Read.All": "a154be20-db9c-4678-8ab7-66f6cc099a59",
-    "openid": "37f7f235-527c-4136-accd-4a02d197296e",
-    "profile": "14dad69e-099b-42c9-810b-d002981feec1",
-    "email": "64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0",
-    "offline_access": "7427e0e9-2fba-42fe-b0c0-848c9e6a8182",
-    "Calendars.Read": "465a38f9-76ea-45b9-9f34-9e8b0d4b0b42",
-    "Calendars.ReadWrite": "1ec239c2-d7c9-4623-a91a-a9775856bb36",
-    "Mail.Read": "570282fd-fa5c-430d-a7fd-fc8dc98a9dca",
-    "Mail.ReadWrite": "024d486e-b451-40bb-833d-3e66d98c5c73",
-    "Mail.Send": "e383f46e-2787-4529-855e-0e479a3ffac0",
-    "Files.Read": "10465720-29dd-4523-a11a-6a75c743c9d9",
-    "Files.Read.All": "df85f4d6-205c-4ac5-a5ea-6bf408dba283",
-    "Files.ReadWrite": "5c28f0bf-8a70-41f1-8ab2-9032436ddb65",
-    "Files.ReadWrite.All": "863451e7-0667-486c-a5d6-d135439485f0",
-    "Sites.Read.All": "205e70e5-aba6-4c52-a976-6d2d46c48043",
-    "Directory.Read.All": "06da0dbc-49e2-44d2-8312-53f166ab848a",
-    "Directory.ReadWrite.All": "c5366453-9fb0-48a5-a156-24f0c49a4b84",
-    "ChannelMessage.Send": "ebf0f66e-9fb1-49e4-a278-222f76911cf4",
-    "Team.ReadBasic.All": "485be79e-c497-4b35-9400-0e3fa7f2a5d4",
-}
+# Microsoft Graph delegated permission ids (the same in every tenant): the pack's reviewed table.
+GRAPH_DELEGATED_SCOPES = DELEGATED_SCOPE_IDS
 
 # Microsoft Graph application permissions (app roles) the bootstrap gives pipeline identities, and the
 # tenant-wide write ones it must never give: their real ids (learn.microsoft.com/graph/permissions-reference).

@@ -28,6 +28,7 @@ from pathlib import Path
 gc.disable()
 
 from agent_obo.errors import SettingsError  # noqa: E402 - the SDK loads from here on, without collections
+from agent_obo.settings import PROJECT  # noqa: E402
 from agent_obo.yaml_files import display_path  # noqa: E402
 from offline.identity_report import identity_section  # noqa: E402
 from offline.plan import Plan  # noqa: E402
@@ -35,7 +36,7 @@ from offline.report import render_text, to_json  # noqa: E402
 from offline.runner import PROJECT_DIR, project_settings, run_stack, stacks  # noqa: E402
 
 PACKAGE_TYPE = "pulumi-python:dynamic:Resource"
-MAIN_PROJECT = "agent-obo"  # the project the policy pack guards
+MAIN_PROJECT = PROJECT  # the project the policy pack guards
 
 
 def project_of(stack: str, root: Path = PROJECT_DIR) -> Path:

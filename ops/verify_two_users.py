@@ -35,6 +35,8 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
+from agent_obo.entra import USER_IMPERSONATION, authority
+
 DEFAULT_QUESTION = "What are my next three calendar events?"
 DEFAULT_TIMEOUT_SECONDS = 120.0
 # A chat answer is a few kilobytes; the cap keeps a misbehaving endpoint from filling memory.
@@ -519,9 +521,9 @@ def sign_in(user_label: str, tenant_id: str, client_id: str, identifier_uri: str
         flush=True,
     )
     app = msal.PublicClientApplication(
-        client_id=client_id, authority=f"https://login.microsoftonline.com/{tenant_id}"
+        client_id=client_id, authority=authority(tenant_id)
     )
-    scope = f"{identifier_uri.rstrip('/')}/user_impersonation"
+    scope = f"{identifier_uri.rstrip('/')}/{USER_IMPERSONATION}"
     try:
         flow = app.initiate_device_flow(scopes=[scope])
         if "user_code" not in flow:

@@ -23,6 +23,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from agent_obo.entra import DEFAULT_ACCESS_ROLE_ID, TOKEN_EXCHANGE_AUDIENCE, USER_IMPERSONATION
 from components.chat_app_registration import user_impersonation_scope_id
 from policy.checks import Check
 from policy.declared import Declared
@@ -42,9 +43,6 @@ from policy.resource_types import (
 from policy.stack_identities import stack_identities
 
 URL = "https://learn.microsoft.com/entra/identity-platform/security-best-practices-for-app-registration"
-TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"  # workload identity federation's audience
-DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"  # "default access" of an app without app roles
-USER_IMPERSONATION = "user_impersonation"
 _CALLBACK = re.compile(r"^https://[a-z0-9.-]+/\.auth/login/aad/callback\Z")
 
 
@@ -242,7 +240,7 @@ APP_REGISTRATION = ResourceValidationPolicy(
     description=("The chat app registration is single-tenant with no password, certificate or other credential, no "
                  "implicit access tokens or public-client flows, only Easy Auth's callback as redirect, one exposed "
                  "scope and no app roles; its federated credential trusts exactly the runtime's managed identity "
-                 "(this tenant's issuer, api://AzureADTokenExchange); its service principal requires assignment "
+                 "(this tenant's issuer, the token exchange audience); its service principal requires assignment "
                  "where the stack says so; owners are the deployer and the declared appOwners; only declared users "
                  "and groups are assigned."),
     validate=validate_app_registration,

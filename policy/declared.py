@@ -35,6 +35,7 @@ from typing import Any
 import pulumi.runtime
 
 from agent_obo.catalog import CATALOG_PATH, Catalog, load_catalog
+from agent_obo.entra import issuer
 from agent_obo.errors import SettingsError
 from agent_obo.graph_scopes import required_scope_names
 from agent_obo.json_files import read_json
@@ -99,8 +100,8 @@ class Declared:
 
     @property
     def issuer(self) -> str:
-        """Tokens of this tenant only, v2.0 (components/chat_app_registration.py issuer)."""
-        return f"https://login.microsoftonline.com/{self.tenant_id}/v2.0"
+        """Tokens of this tenant only, v2.0."""
+        return issuer(self.tenant_id)
 
     def connection(self, connector: str, identity: str) -> ConnectionSpec | None:
         for spec in self.connections:

@@ -23,6 +23,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from agent_obo.app_settings import FIC_CLIENT_ID_SETTING
 from policy.checks import Check
 from policy.declared import Declared
 from policy.props import MISSING, UNKNOWN, known_list, lookup, plain, props_of
@@ -30,11 +31,6 @@ from policy.resource_types import APPLICATION, AUTH_SETTINGS_TYPES, AUTH_SETTING
 
 URL = "https://learn.microsoft.com/azure/app-service/configure-authentication-provider-aad"
 AAD = "identityProviders.azureActiveDirectory"
-# Secretless sign-in: the app setting whose value is the client id of the managed identity whose federated
-# credential stands in for a client secret (configure-authentication-provider-aad, "Use a managed identity
-# instead of a secret").
-FIC_CLIENT_ID_SETTING = "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID"
-ALLOWED_TENANTS_SETTING = "WEBSITE_AUTH_AAD_ALLOWED_TENANTS"
 _CERTIFICATE_FIELDS = ("clientSecretCertificateThumbprint", "clientSecretCertificateSubjectAlternativeName",
                        "clientSecretCertificateIssuer")
 # Every provider authsettingsV2 knows besides Microsoft Entra; a configured provider is enabled unless it says

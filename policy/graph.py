@@ -20,9 +20,10 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
+from agent_obo.graph_scopes import GRAPH_APP_ID
 from policy.checks import Check
 from policy.declared import Declared
-from policy.graph_permissions import DELEGATED_SCOPE_IDS, GRAPH_APP_ID, SCOPE_NAMES_BY_ID
+from policy.graph_permissions import DELEGATED_SCOPE_IDS, SCOPE_NAMES_BY_ID
 from policy.props import MISSING, known_list, lookup, plain
 from policy.resource_types import APPLICATION, CONSENT_GRANT
 

@@ -7,8 +7,6 @@ than asking the tenant, so a scope it does not know is a question for a reviewer
 
 from __future__ import annotations
 
-GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
-
 DELEGATED_SCOPE_IDS = {
     "User.Read": "e1fe6dd8-ba31-4d61-89e7-88639da4683d",
     "User.ReadBasic.All": "b340eb25-3456-403f-be2f-af7a0d370277",

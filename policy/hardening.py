@@ -26,10 +26,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from agent_obo.app_settings import site_app_settings
+from agent_obo.app_settings import ALLOWED_TENANTS_SETTING, FIC_CLIENT_ID_SETTING, site_app_settings
 from policy.checks import Check
 from policy.declared import Declared
-from policy.easy_auth import ALLOWED_TENANTS_SETTING, FIC_CLIENT_ID_SETTING
 from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, plain, props_of
 from policy.resource_types import (
     APP_SETTINGS_TYPES,

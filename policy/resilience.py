@@ -15,6 +15,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from components.logic_app import ZONE_REDUNDANT_MINIMUM_INSTANCES
 from policy.network import declared
 from policy.props import MISSING, UNKNOWN, lookup, not_yet_checked, plain, props_of, resource_name, violation
 from policy.resource_types import (
@@ -26,8 +27,6 @@ from policy.resource_types import (
     WORKSPACE,
 )
 
-# components/logic_app.py ZONE_REDUNDANT_MINIMUM_INSTANCES (Learn: Reliability in Azure Logic Apps).
-ZONE_REDUNDANT_MINIMUM_INSTANCES = 3
 ZONE_REDUNDANT_STORAGE_SKUS = frozenset({"Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS", "Premium_ZRS"})
 
 

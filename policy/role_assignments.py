@@ -26,6 +26,19 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from components.role_ids import (
+    BUILT_IN_ROLE_NAMES,
+    COGNITIVE_SERVICES_OPENAI_USER,
+    CONTRIBUTOR,
+    OWNER,
+    ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR,
+    STORAGE_BLOB_DATA_CONTRIBUTOR,
+    STORAGE_BLOB_DATA_OWNER,
+    STORAGE_BLOB_DATA_READER,
+    STORAGE_QUEUE_DATA_CONTRIBUTOR,
+    STORAGE_TABLE_DATA_CONTRIBUTOR,
+    USER_ACCESS_ADMINISTRATOR,
+)
 from components.runtime_storage import PACKAGE_CONTAINER, RUNBOOKS_CONTAINER
 from policy.checks import Check
 from policy.declared import Declared
@@ -36,42 +49,38 @@ from policy.stack_identities import StackIdentities, stack_identities
 URL = "https://learn.microsoft.com/azure/role-based-access-control/best-practices"
 
 # Built-in roles that let their holder grant access or change everything: never from this program.
-PRIVILEGED_ROLES = {
-    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
-    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
-    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
-    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
-}
+PRIVILEGED_ROLES = {role: BUILT_IN_ROLE_NAMES[role] for role in (
+    OWNER, CONTRIBUTOR, USER_ACCESS_ADMINISTRATOR, ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR)}
 RUNTIME, SITE_IDENTITY, DEPLOYER = "the runtime identity", "the site's identity", "the deployer"
 ACCOUNT, CONTAINER, MODEL = "storage account", "blob container", "model account"
 
 
 @dataclass(frozen=True)
 class Grant:
-    role: str
+    role_id: str  # a built-in role (components/role_ids.py)
     scope: str  # ACCOUNT, CONTAINER or MODEL
     principal: str  # RUNTIME, SITE_IDENTITY or DEPLOYER
     container: str | None = None
+
+    @property
+    def role(self) -> str:
+        return BUILT_IN_ROLE_NAMES[self.role_id]
 
 
 def allowed_grants(stack: Declared) -> dict[str, list[Grant]]:
     """Role definition id -> who may hold it, where. The host's storage roles exist only where the stack declares
     identity-based host storage (components/runtime_storage.py)."""
-    blob_reader = [Grant("Storage Blob Data Reader", CONTAINER, SITE_IDENTITY, RUNBOOKS_CONTAINER)]
+    blob_reader = [Grant(STORAGE_BLOB_DATA_READER, CONTAINER, SITE_IDENTITY, RUNBOOKS_CONTAINER)]
     grants: dict[str, list[Grant]] = {
-        "ba92f5b4-2d11-453d-a403-e96b0029c9fe": [
-            Grant("Storage Blob Data Contributor", CONTAINER, DEPLOYER, PACKAGE_CONTAINER)],
-        "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd": [Grant("Cognitive Services OpenAI User", MODEL, SITE_IDENTITY)],
-        "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": blob_reader,
+        STORAGE_BLOB_DATA_CONTRIBUTOR: [Grant(STORAGE_BLOB_DATA_CONTRIBUTOR, CONTAINER, DEPLOYER, PACKAGE_CONTAINER)],
+        COGNITIVE_SERVICES_OPENAI_USER: [Grant(COGNITIVE_SERVICES_OPENAI_USER, MODEL, SITE_IDENTITY)],
+        STORAGE_BLOB_DATA_READER: blob_reader,
     }
     if stack.settings.uses_access_key:
-        blob_reader.append(Grant("Storage Blob Data Reader", CONTAINER, RUNTIME, PACKAGE_CONTAINER))
+        blob_reader.append(Grant(STORAGE_BLOB_DATA_READER, CONTAINER, RUNTIME, PACKAGE_CONTAINER))
     else:
-        grants.update({
-            "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": [Grant("Storage Blob Data Owner", ACCOUNT, RUNTIME)],
-            "974c5e8b-45b9-4653-ba55-5f855dd0fb88": [Grant("Storage Queue Data Contributor", ACCOUNT, RUNTIME)],
-            "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": [Grant("Storage Table Data Contributor", ACCOUNT, RUNTIME)],
-        })
+        grants.update({role: [Grant(role, ACCOUNT, RUNTIME)] for role in (
+            STORAGE_BLOB_DATA_OWNER, STORAGE_QUEUE_DATA_CONTRIBUTOR, STORAGE_TABLE_DATA_CONTRIBUTOR)})
     return grants
 
 

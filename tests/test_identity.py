@@ -7,10 +7,10 @@ import json
 import pytest
 
 from agent_obo.catalog import load_catalog
+from agent_obo.entra import DEFAULT_ACCESS_ROLE_ID, TOKEN_EXCHANGE_AUDIENCE
 from agent_obo.errors import SettingsError
 from agent_obo.excluded_paths import EXCLUDABLE_PREFIXES, is_excludable
 from agent_obo.graph_scopes import GRAPH_APP_ID, SIGN_IN_SCOPES
-from components.chat_app_registration import DEFAULT_ACCESS_ROLE_ID, TOKEN_EXCHANGE_AUDIENCE
 from components.easy_auth import ALLOWED_TENANTS_SETTING, FIC_CLIENT_ID_SETTING, LOGIN_SCOPES
 from offline.mocks import (
     DEPLOYER_OBJECT_ID,
