@@ -17,13 +17,14 @@ PACK_DIR = Path(__file__).resolve().parent
 ROOT = PACK_DIR if (PACK_DIR / "policy" / "pack.py").is_file() else PACK_DIR.parent
 sys.path[:] = [str(ROOT)] + [entry for entry in sys.path if Path(entry or ".").resolve() != PACK_DIR]
 
-from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402 - imported from the fixed path
+from pulumi_policy import PolicyPack  # noqa: E402 - imported from the fixed path
 
 from policy.declared import Undeclared, pack_config_for  # noqa: E402
+from policy.define import ENFORCEMENT_LEVEL  # noqa: E402
 from policy.pack import PACK_NAME, POLICIES, relax  # noqa: E402
 
 # An unreadable configuration leaves every policy mandatory; stack-declarations reports why.
 with contextlib.suppress(Undeclared):
     relax(POLICIES, pack_config_for(os.environ.get("PULUMI_STACK", "")))
 
-PolicyPack(name=PACK_NAME, enforcement_level=EnforcementLevel.MANDATORY, policies=POLICIES)
+PolicyPack(name=PACK_NAME, enforcement_level=ENFORCEMENT_LEVEL, policies=POLICIES)

@@ -14,19 +14,16 @@ import re
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyResource,
-    ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from agent_obo.entra import DEFAULT_ACCESS_ROLE_ID, TOKEN_EXCHANGE_AUDIENCE, USER_IMPERSONATION
 from components.chat_app_registration import user_impersonation_scope_id
 from policy.checks import Check
 from policy.declared import Declared
+from policy.define import resource_policy, stack_policy
 from policy.easy_auth import GUID
 from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, plain, props_of
 from policy.resource_types import (
@@ -46,9 +43,14 @@ URL = "https://learn.microsoft.com/entra/identity-platform/security-best-practic
 _CALLBACK = re.compile(r"^https://[a-z0-9.-]+/\.auth/login/aad/callback\Z")
 
 
-def validate_app_registration(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+def validate_app_registration(args: ResourceValidationArgs, check: Check) -> None:
+    """The chat app registration is single-tenant with no password, certificate or other credential, no implicit access
+    tokens or public-client flows, only Easy Auth's callback as redirect, one exposed scope and no app roles; its
+    federated credential trusts exactly the runtime's managed identity (this tenant's issuer, the token exchange
+    audience); its service principal requires assignment where the stack says so; owners are the deployer and the
+    declared appOwners; only declared users and groups are assigned."""
     if args.resource_type in ENTRA_CREDENTIAL_TYPES:
-        Check(report_violation).fail(
+        check.fail(
             f"{args.resource_type.rsplit(':', 1)[-1]} gives an app or service principal a secret or a credential "
             "the stack does not declare: whoever holds it signs in as the app.",
             "remove it; Easy Auth signs in with the runtime identity's federated credential.")
@@ -58,11 +60,9 @@ def validate_app_registration(args: ResourceValidationArgs, report_violation: Re
               APP_ROLE_ASSIGNMENT: _check_assignment, APP_PRE_AUTHORIZED: _check_pre_authorized}
     if args.resource_type not in checks:
         return
-    check = Check(report_violation)
     stack = check.declared()
     if stack is not None:
         checks[args.resource_type](check, plain(args.props), stack)
-    check.done()
 
 
 def _check_owners(check: Check, props: dict[str, Any], stack: Declared, what: str) -> None:
@@ -235,18 +235,10 @@ def _check_assignment(check: Check, props: dict[str, Any], stack: Declared) -> N
                    "assign only the declared users and groups.")
 
 
-APP_REGISTRATION = ResourceValidationPolicy(
-    name="app-registration",
-    description=("The chat app registration is single-tenant with no password, certificate or other credential, no "
-                 "implicit access tokens or public-client flows, only Easy Auth's callback as redirect, one exposed "
-                 "scope and no app roles; its federated credential trusts exactly the runtime's managed identity "
-                 "(this tenant's issuer, the token exchange audience); its service principal requires assignment "
-                 "where the stack says so; owners are the deployer and the declared appOwners; only declared users "
-                 "and groups are assigned."),
-    validate=validate_app_registration,
-    enforcement_level=EnforcementLevel.MANDATORY,
+APP_REGISTRATION = resource_policy(
+    "app-registration", validate_app_registration,
     url=URL,
-    remediation_steps="Change sign-in in the stack's settings; components/chat_app_registration.py creates the rest.",
+    remediation="Change sign-in in the stack's settings; components/chat_app_registration.py creates the rest.",
 )
 
 
@@ -256,8 +248,12 @@ def _outputs(resources: list[PolicyResource], resource_type: str) -> list[tuple[
     return [(r, props_of(r)) for r in resources if r.resource_type == resource_type]
 
 
-def validate_app_registration_binding(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    check = Check(report_violation)
+def validate_app_registration_binding(args: StackValidationArgs, check: Check) -> None:
+    """The chat app's pieces belong to it and to this stack: one chat app registration (and the verification client only
+    where verificationUsers is declared), one service principal each with its declared assignment rule, the
+    identifier URI api://<its client id>, exactly one federated credential whose subject is the runtime identity the
+    site carries (and no other identity on the site), assignments of the declared principals only, the consent grant
+    for the chat app only, and a pre-authorization of the verification client only."""
     stack = check.declared()
     if stack is None:
         return
@@ -271,7 +267,6 @@ def validate_app_registration_binding(args: StackValidationArgs, report_violatio
                    f"it declares one chat app and {wanted} verification client.",
                    "register only the chat app (components/chat_app_registration.py) and, with verificationUsers, "
                    "its verification client.")
-        check.done()
         return
     client_id = lookup(chat[0][1], "clientId")
     verification_id = lookup(verification[0][1], "clientId") if verification else None
@@ -379,7 +374,6 @@ def validate_app_registration_binding(args: StackValidationArgs, report_violatio
     assigned = [lookup(p, "principalObjectId") for _, p in _outputs(resources, APP_ROLE_ASSIGNMENT)]
     if len([a for a in assigned if is_known(a)]) != len({a for a in assigned if is_known(a)}) and not verification:
         check.fail("A principal is assigned to the chat app twice.", "assign each declared user and group once.")
-    check.done()
 
 
 def _check_site_identity(check: Check, resources: list[PolicyResource], runtime: tuple[Any, ...]) -> None:
@@ -400,16 +394,8 @@ def _check_site_identity(check: Check, resources: list[PolicyResource], runtime:
                        site.urn)
 
 
-APP_REGISTRATION_BINDING = StackValidationPolicy(
-    name="app-registration-binding",
-    description=("The chat app's pieces belong to it and to this stack: one chat app registration (and the "
-                 "verification client only where verificationUsers is declared), one service principal each with its "
-                 "declared assignment rule, the identifier URI api://<its client id>, exactly one federated credential "
-                 "whose subject is the runtime identity the site carries (and no other identity on the site), "
-                 "assignments of the declared principals only, the consent grant for the chat app only, and a "
-                 "pre-authorization of the verification client only."),
-    validate=validate_app_registration_binding,
-    enforcement_level=EnforcementLevel.MANDATORY,
+APP_REGISTRATION_BINDING = stack_policy(
+    "app-registration-binding", validate_app_registration_binding,
     url="https://learn.microsoft.com/entra/workload-id/workload-identity-federation-create-trust",
-    remediation_steps="Create the registration only with components/chat_app_registration.py.",
+    remediation="Create the registration only with components/chat_app_registration.py.",
 )

@@ -13,13 +13,9 @@ import re
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyResource,
-    ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from agent_obo.catalog import APP_ONLY, PER_USER
@@ -30,7 +26,8 @@ from agent_obo.tool_connections import LABELS as DISPLAY_NAME_PREFIXES
 from components.tool_connections import ACCESS_POLICY_API_VERSION
 from policy.checks import Check
 from policy.declared import Declared
-from policy.props import MISSING, UNKNOWN, is_known, list_tag, lookup, plain, props_of, violation, words
+from policy.define import resource_policy, stack_policy
+from policy.props import MISSING, UNKNOWN, is_known, list_tag, lookup, plain, props_of, words
 from policy.resource_types import GENERIC_RESOURCE, SITE
 
 PER_USER_CAPABLE_CONNECTORS = frozenset(name for name, connector in CONNECTORS.items() if connector.per_user_capable)
@@ -73,93 +70,82 @@ def connection_identity_labels(props: dict[str, Any]) -> dict[str, Any]:
     return labels
 
 
-def validate_identity_labels(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != GENERIC_RESOURCE:
-        return
+def validate_identity_labels(args: ResourceValidationArgs, check: Check) -> None:
+    """Every managed API connection states one identity (per-user or app-only) the same way in its name, display name
+    and identity-mode tag, and is configured as that identity: otherwise a tool silently acts as the app where the
+    user's permissions were expected, or the reverse (module 05, 'mixed identity confusion'). Per-user connections
+    need DynamicUserInvoked, a per-user-capable connector, and no unjustified write tools."""
     props = plain(args.props)
     if not is_connection(props):
         return
     labels = connection_identity_labels(props)
-    check = Check(report_violation)
     for where, label in labels.items():
         check.known(label, f"the connection's {where}")
-    try:
-        _check_labels(props, labels, report_violation)
-    finally:
-        check.done()
+    _check_labels(props, labels, check)
 
 
-def _check_labels(props: dict[str, Any], labels: dict[str, Any], report_violation: ReportViolation) -> None:
+def _check_labels(props: dict[str, Any], labels: dict[str, Any], check: Check) -> None:
     missing = [where for where, label in labels.items() if label is MISSING]
     unclear = {where: label for where, label in labels.items()
                if is_known(label) and label not in (PER_USER, APP_ONLY)}
     stated = {label for label in labels.values() if label in (PER_USER, APP_ONLY)}
     if missing:
-        report_violation(violation(
+        check.fail(
             f"Connection states no identity in its {', '.join(missing)}.",
             "label every connection three ways: name suffix -peruser/-apponly, display name prefix "
-            "[per-user]/[app-only] and tag identity-mode (agent_obo/tool_connections.py does this)."), None)
+            "[per-user]/[app-only] and tag identity-mode (agent_obo/tool_connections.py does this).")
     for where, label in unclear.items():
-        report_violation(violation(
+        check.fail(
             f"Connection {where} {label} names no identity or more than one.",
-            "use exactly one of -peruser/-apponly, [per-user]/[app-only], identity-mode per-user/app-only."),
-            None)
+            "use exactly one of -peruser/-apponly, [per-user]/[app-only], identity-mode per-user/app-only.")
     if len(stated) > 1:
-        report_violation(violation(
+        check.fail(
             "Connection labels disagree: " + ", ".join(f"{where} says {label}" for where, label in labels.items()
                                                        if label in stated) + ".",
             "a connection cannot change identity: create a new connection with the intended identity and "
-            "label all three places the same."), None)
+            "label all three places the same.")
     if len(stated) != 1 or missing or unclear:
         return
     identity = stated.pop()
     features = lookup(props, "properties.features")
     if identity == PER_USER:
         if features is MISSING or (is_known(features) and features != DYNAMIC_USER_INVOKED):
-            report_violation(violation(
+            check.fail(
                 f"Per-user connection has features {features!r}, not {DYNAMIC_USER_INVOKED!r}: it would run "
                 "with the identity of whoever created it, for every chat user.",
                 f"set properties.features to {DYNAMIC_USER_INVOKED!r} with api-version {PER_USER_API_VERSION} "
-                "(an app-only connection cannot be converted: create a new one)."), None)
+                "(an app-only connection cannot be converted: create a new one).")
         api_version = lookup(props, "apiVersion")
         if is_known(api_version) and api_version != PER_USER_API_VERSION:
-            report_violation(violation(
+            check.fail(
                 f"Per-user connection uses api-version {api_version!r}: only {PER_USER_API_VERSION} keeps "
                 "properties.features.",
-                f"set apiVersion to {PER_USER_API_VERSION}."), None)
+                f"set apiVersion to {PER_USER_API_VERSION}.")
         api_id = lookup(props, "properties.api.id")
         connector = _MANAGED_API.search(api_id) if isinstance(api_id, str) else None
         if connector and connector.group(1).lower() not in PER_USER_CAPABLE_CONNECTORS:
-            report_violation(violation(
+            check.fail(
                 f"Connector {connector.group(1)!r} does not support per-user (on-behalf-of) connections.",
-                f"run its tools app-only, or use one of {', '.join(sorted(PER_USER_CAPABLE_CONNECTORS))}."),
-                None)
+                f"run its tools app-only, or use one of {', '.join(sorted(PER_USER_CAPABLE_CONNECTORS))}.")
         write_tools = list_tag(props, "write-tools")
         exceptions = list_tag(props, "justified-exceptions")
         if is_known(write_tools) and exceptions is not UNKNOWN:
             unjustified = sorted(words(write_tools) - words(exceptions))
             if unjustified:
-                report_violation(violation(
+                check.fail(
                     f"Write tools {', '.join(unjustified)} run per-user without a justified exception.",
                     "run writes app-only after the user's explicit confirmation, or add a justification to "
-                    "the tool in catalog/tools.yaml (it is then listed in tag justified-exceptions)."), None)
+                    "the tool in catalog/tools.yaml (it is then listed in tag justified-exceptions).")
     elif is_known(features) and features == DYNAMIC_USER_INVOKED:
-        report_violation(violation(
+        check.fail(
             f"App-only connection carries features {DYNAMIC_USER_INVOKED!r}, which makes it per-user.",
-            "remove properties.features, or label the connection per-user everywhere."), None)
+            "remove properties.features, or label the connection per-user everywhere.")
 
 
-IDENTITY_LABELS = ResourceValidationPolicy(
-    name="identity-labels",
-    description=("Every managed API connection states one identity (per-user or app-only) the same way in its "
-                 "name, display name and identity-mode tag, and is configured as that identity: otherwise a "
-                 "tool silently acts as the app where the user's permissions were expected, or the reverse "
-                 "(module 05, 'mixed identity confusion'). Per-user connections need DynamicUserInvoked, a "
-                 "per-user-capable connector, and no unjustified write tools."),
-    validate=validate_identity_labels,
-    enforcement_level=EnforcementLevel.MANDATORY,
+IDENTITY_LABELS = resource_policy(
+    "identity-labels", validate_identity_labels, judges=(GENERIC_RESOURCE,),
     url=OBO_URL,
-    remediation_steps="Label and configure connections as agent_obo/tool_connections.py does.",
+    remediation="Label and configure connections as agent_obo/tool_connections.py does.",
 )
 
 
@@ -187,20 +173,21 @@ def connection_spec_of(props: dict[str, Any], stack: Declared) -> ConnectionSpec
     return stack.connection(match.group(2).lower(), mode) if match else None
 
 
-def validate_connections_as_declared(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != GENERIC_RESOURCE:
-        return
+def validate_connections_as_declared(args: ResourceValidationArgs, check: Check) -> None:
+    """Every managed API connection is one the tool catalog declares for the stack's enabled tools (connector and
+    identity), created exactly as agent_obo derives it: per-user (DynamicUserInvoked) only for the catalog's per-user
+    tools and nowhere else, with the declared tools, scopes, write tools and exceptions in its tags, in the stack's
+    region, and an identity exception only where the pack approves it for the stack; every access policy admits one
+    Entra principal of the stack's tenant."""
     props = plain(args.props)
     if not (is_connection(props) or is_access_policy(props)):
         return
-    check = Check(report_violation)
     stack = check.declared()
     if stack is not None:
         if is_connection(props):
             _check_connection(check, props, stack)
         else:
             _check_access_policy(check, props, stack)
-    check.done()
 
 
 def _check_connection(check: Check, props: dict[str, Any], stack: Declared) -> None:
@@ -291,17 +278,10 @@ def _check_access_policy(check: Check, props: dict[str, Any], stack: Declared) -
                    "principal it admits.", "name the access policy after its principal's object id.")
 
 
-CONNECTIONS_AS_DECLARED = ResourceValidationPolicy(
-    name=CONNECTIONS_POLICY,
-    description=("Every managed API connection is one the tool catalog declares for the stack's enabled tools "
-                 "(connector and identity), created exactly as agent_obo derives it: per-user (DynamicUserInvoked) "
-                 "only for the catalog's per-user tools and nowhere else, with the declared tools, scopes, write tools "
-                 "and exceptions in its tags, in the stack's region, and an identity exception only where the pack "
-                 "approves it for the stack; every access policy admits one Entra principal of the stack's tenant."),
-    validate=validate_connections_as_declared,
-    enforcement_level=EnforcementLevel.MANDATORY,
+CONNECTIONS_AS_DECLARED = resource_policy(
+    CONNECTIONS_POLICY, validate_connections_as_declared, judges=(GENERIC_RESOURCE,),
     url=OBO_URL,
-    remediation_steps="Change tools and identities in catalog/tools.yaml; never create or edit connections by hand.",
+    remediation="Change tools and identities in catalog/tools.yaml; never create or edit connections by hand.",
 )
 
 
@@ -330,8 +310,10 @@ def site_principals(resources: list[PolicyResource]) -> list[Any]:
     return [lookup(props_of(r), "identity.principalId") for r in resources if r.resource_type == SITE]
 
 
-def validate_connection_access_policy(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    check = Check(report_violation)
+def validate_connection_access_policy(args: StackValidationArgs, check: Check) -> None:
+    """The stack has exactly the connections the catalog declares, and each has exactly one access policy, for the
+    stack's own site: without one the Logic Apps runtime cannot call the connection, and a policy for any other
+    principal lets it act through the connection, as the app or as every signed-in user."""
     stack = check.declared()
     if stack is None:
         return
@@ -373,17 +355,10 @@ def validate_connection_access_policy(args: StackValidationArgs, report_violatio
             check.fail(f"Access policy {resource.name!r} lets principal {object_id!r} call a connection: it is not "
                        "the stack's site, so someone else can act through the connection.",
                        "admit only the site's system-assigned identity.", resource.urn)
-    check.done()
 
 
-CONNECTION_ACCESS_POLICY = StackValidationPolicy(
-    name="connection-access-policy",
-    description=("The stack has exactly the connections the catalog declares, and each has exactly one access "
-                 "policy, for the stack's own site: without one the Logic Apps runtime cannot call the connection, "
-                 "and a policy for any other principal lets it act through the connection, as the app or as every "
-                 "signed-in user."),
-    validate=validate_connection_access_policy,
-    enforcement_level=EnforcementLevel.MANDATORY,
+CONNECTION_ACCESS_POLICY = stack_policy(
+    "connection-access-policy", validate_connection_access_policy,
     url="https://learn.microsoft.com/azure/logic-apps/logic-apps-securing-a-logic-app",
-    remediation_steps="Create one accessPolicies child per connection for the site's managed identity.",
+    remediation="Create one accessPolicies child per connection for the site's managed identity.",
 )

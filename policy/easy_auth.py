@@ -15,17 +15,14 @@ import re
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
-    ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from agent_obo.app_settings import FIC_CLIENT_ID_SETTING
 from policy.checks import Check
 from policy.declared import Declared
+from policy.define import resource_policy, stack_policy
 from policy.props import MISSING, UNKNOWN, known_list, lookup, plain, props_of
 from policy.resource_types import APPLICATION, AUTH_SETTINGS_TYPES, AUTH_SETTINGS_V1_TYPES, SITE
 
@@ -58,20 +55,23 @@ def _words(parameters: Any) -> set[str] | None:
     return scopes
 
 
-def validate_easy_auth(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+def validate_easy_auth(args: ResourceValidationArgs, check: Check) -> None:
+    """Easy Auth on the logic app is exactly what the stack declares: sign-in required for every path but the declared
+    excluded ones (under /runtime/, no wildcard or traversal beyond them), only the Microsoft Entra provider, tokens
+    issued by the stack's tenant for the chat app's audience (and the declared extra audiences) from the chat app
+    itself, the declared users and groups, the token store on, HTTPS required, and a federated credential instead of
+    a client secret."""
     if args.resource_type in AUTH_SETTINGS_V1_TYPES:
-        Check(report_violation).fail(
+        check.fail(
             f"{args.resource_type.rsplit(':', 1)[-1]} writes the legacy authsettings (v1), which override or "
             "conflict with the site's authsettingsV2.", "configure Easy Auth only through authsettingsV2 "
             "(components/easy_auth.py).")
         return
     if args.resource_type not in AUTH_SETTINGS_TYPES:
         return
-    check = Check(report_violation)
     stack = check.declared()
     if stack is not None:
         _check_settings(check, plain(args.props), stack)
-    check.done()
 
 
 def _check_settings(check: Check, props: dict[str, Any], stack: Declared) -> None:
@@ -196,24 +196,19 @@ def _check_disabled(check: Check, provider: Any, name: str) -> None:
                    "provider can sign in.", f"remove identityProviders.{name}; only Microsoft Entra signs users in.")
 
 
-EASY_AUTH = ResourceValidationPolicy(
-    name="easy-auth",
-    description=("Easy Auth on the logic app is exactly what the stack declares: sign-in required for every path "
-                 "but the declared excluded ones (under /runtime/, no wildcard or traversal beyond them), only the "
-                 "Microsoft Entra provider, tokens issued by the stack's tenant for the chat app's audience (and the "
-                 "declared extra audiences) from the chat app itself, the declared users and groups, the token "
-                 "store on, HTTPS required, and a federated credential instead of a client secret."),
-    validate=validate_easy_auth,
-    enforcement_level=EnforcementLevel.MANDATORY,
+EASY_AUTH = resource_policy(
+    "easy-auth", validate_easy_auth,
     url=URL,
-    remediation_steps="Configure authsettingsV2 only through components/easy_auth.py and the stack's sign-in settings.",
+    remediation="Configure authsettingsV2 only through components/easy_auth.py and the stack's sign-in settings.",
 )
 
 
 # --- the binding: one authsettingsV2 per site, for the chat app ------------------------------------
 
-def validate_easy_auth_binding(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    check = Check(report_violation)
+def validate_easy_auth_binding(args: StackValidationArgs, check: Check) -> None:
+    """Every site of the stack has exactly one authsettingsV2, bound to it, and Easy Auth trusts the chat app
+    registration of this stack: a second or misdirected settings resource, or another app's client id, leaves the
+    agent open or lets another app's tokens in."""
     sites = [r for r in args.resources if r.resource_type == SITE]
     auth = [r for r in args.resources if r.resource_type in AUTH_SETTINGS_TYPES]
     apps = [props_of(r) for r in args.resources if r.resource_type == APPLICATION]
@@ -246,16 +241,10 @@ def validate_easy_auth_binding(args: StackValidationArgs, report_violation: Repo
         elif any(a not in public_ids for a in others):
             check.fail(f"Easy Auth accepts requests from {sorted(set(others) - public_ids)}, which is not a client app "
                        "of this stack.", "allow only the chat app and the stack's verification client.", settings.urn)
-    check.done()
 
 
-EASY_AUTH_BINDING = StackValidationPolicy(
-    name="easy-auth-binding",
-    description=("Every site of the stack has exactly one authsettingsV2, bound to it, and Easy Auth trusts the "
-                 "chat app registration of this stack: a second or misdirected settings resource, or another "
-                 "app's client id, leaves the agent open or lets another app's tokens in."),
-    validate=validate_easy_auth_binding,
-    enforcement_level=EnforcementLevel.MANDATORY,
+EASY_AUTH_BINDING = stack_policy(
+    "easy-auth-binding", validate_easy_auth_binding,
     url=URL,
-    remediation_steps="Create Easy Auth with components/easy_auth.py, from the site and the chat app's outputs.",
+    remediation="Create Easy Auth with components/easy_auth.py, from the site and the chat app's outputs.",
 )

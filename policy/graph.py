@@ -14,15 +14,13 @@ import re
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
-    ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 
 from agent_obo.graph_scopes import GRAPH_APP_ID
 from policy.checks import Check
 from policy.declared import Declared
+from policy.define import resource_policy
 from policy.graph_permissions import DELEGATED_SCOPE_IDS, SCOPE_NAMES_BY_ID
 from policy.props import MISSING, known_list, lookup, plain
 from policy.resource_types import APPLICATION, CONSENT_GRANT
@@ -39,10 +37,13 @@ def is_broad_scope(scope: str) -> bool:
     return bool(_BROAD_SCOPE.search(scope))
 
 
-def validate_graph_least_privilege(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type not in (APPLICATION, CONSENT_GRANT):
-        return
-    check = Check(report_violation)
+def validate_graph_least_privilege(args: ResourceValidationArgs, check: Check) -> None:
+    """The chat app requests exactly the Microsoft Graph delegated scopes the catalog and settings derive (as a set, by
+    permission id: the sign-in scopes, plus the per-user tools' where the stack declares
+    delegateToolScopesToChatApp), from Microsoft Graph and no other resource application, with no application
+    permissions; the program grants no consent (an administrator does); and no scope is tenant- or directory-wide
+    unless the stack's policy config allows it. Every extra scope is data any signed-in user's token can reach
+    through the agent."""
     stack = check.declared()
     if stack is not None:
         props = plain(args.props)
@@ -54,7 +55,6 @@ def validate_graph_least_privilege(args: ResourceValidationArgs, report_violatio
             _check_requested(check, props, stack)
         else:
             _check_grant(check, props, stack)
-    check.done()
 
 
 def _check_declared_scopes(check: Check, stack: Declared, allowed_broad: set[str]) -> None:
@@ -152,17 +152,9 @@ def _check_grant(check: Check, props: dict[str, Any], stack: Declared) -> None:
                "make grant-sign-in.")
 
 
-GRAPH_LEAST_PRIVILEGE = ResourceValidationPolicy(
-    name=GRAPH_POLICY,
-    description=("The chat app requests exactly the Microsoft Graph delegated scopes the catalog and settings derive "
-                 "(as a set, by permission id: the sign-in scopes, plus the per-user tools' where the stack declares "
-                 "delegateToolScopesToChatApp), from Microsoft Graph and no other resource application, with no "
-                 "application permissions; the program grants no consent (an administrator does); and no scope is "
-                 "tenant- or directory-wide unless the stack's policy config allows it. Every extra scope is data "
-                 "any signed-in user's token can reach through the agent."),
-    validate=validate_graph_least_privilege,
-    enforcement_level=EnforcementLevel.MANDATORY,
+GRAPH_LEAST_PRIVILEGE = resource_policy(
+    GRAPH_POLICY, validate_graph_least_privilege, judges=(APPLICATION, CONSENT_GRANT),
     url=URL,
-    remediation_steps=("Derive scopes from catalog/tools.yaml; approve a reviewed broad scope in "
+    remediation=("Derive scopes from catalog/tools.yaml; approve a reviewed broad scope in "
                        'policy/config/<stack>.json ({"graph-least-privilege": {"allowedBroadScopes": [...]}}).'),
 )

@@ -18,17 +18,14 @@ import re
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
-    ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from agent_obo.app_settings import ALLOWED_TENANTS_SETTING, FIC_CLIENT_ID_SETTING, site_app_settings
 from policy.checks import Check
 from policy.declared import Declared
+from policy.define import resource_policy, stack_policy
 from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, plain, props_of
 from policy.resource_types import (
     APP_SETTINGS_TYPES,
@@ -86,26 +83,25 @@ def _tls_at_least_1_2(version: Any) -> bool:
 
 # --- site-hardening --------------------------------------------------------------------------------
 
-def validate_site_hardening(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type not in SITE_TYPES | PUBLISHING_CREDENTIAL_TYPES | APP_SETTINGS_TYPES:
-        return
-    check = Check(report_violation)
+def validate_site_hardening(args: ResourceValidationArgs, check: Check) -> None:
+    """The logic app site serves HTTPS only with TLS 1.2 or later, has FTP, basic publishing credentials and remote
+    debugging off, no wildcard CORS, public network access as declared, its system-assigned identity and exactly one
+    user-assigned identity, and app settings without keys, passwords, SAS signatures or client secrets (but the host
+    storage connection string of a stack that declares hostStorageAuthentication accessKey), with Easy Auth's tenant
+    restriction and secretless credential as declared."""
     props = plain(args.props)
     if args.resource_type in APP_SETTINGS_TYPES:
         stack = check.declared()
         if stack is not None:
             validate_app_settings(check, lookup(props, "properties"), stack)
-        check.done()
         return
     if args.resource_type in PUBLISHING_CREDENTIAL_TYPES:
         check.equal(props, "allow", False, "a username and password can deploy code to the agent "
                     f"({args.resource_type.rsplit(':', 1)[-1]}).", "set allow to false; deploy with Entra identities.")
-        check.done()
         return
     stack = check.declared()
     if stack is not None:
         _check_site(check, props, stack)
-    check.done()
 
 
 def _check_site(check: Check, props: dict[str, Any], stack: Declared) -> None:
@@ -199,18 +195,10 @@ def validate_app_settings(check: Check, settings: Any, stack: Declared) -> None:
                        "configure Easy Auth only in authsettingsV2 (components/easy_auth.py).")
 
 
-SITE_HARDENING = ResourceValidationPolicy(
-    name="site-hardening",
-    description=("The logic app site serves HTTPS only with TLS 1.2 or later, has FTP, basic publishing credentials "
-                 "and remote debugging off, no wildcard CORS, public network access as declared, its system-assigned "
-                 "identity and exactly one user-assigned identity, and app settings without keys, passwords, SAS "
-                 "signatures or client secrets (but the host storage connection string of a stack that declares "
-                 "hostStorageAuthentication accessKey), with Easy Auth's tenant restriction and secretless "
-                 "credential as declared."),
-    validate=validate_site_hardening,
-    enforcement_level=EnforcementLevel.MANDATORY,
+SITE_HARDENING = resource_policy(
+    "site-hardening", validate_site_hardening, judges=SITE_TYPES | PUBLISHING_CREDENTIAL_TYPES | APP_SETTINGS_TYPES,
     url="https://learn.microsoft.com/azure/app-service/overview-security",
-    remediation_steps="Harden the site as components/logic_app.py does.",
+    remediation="Harden the site as components/logic_app.py does.",
 )
 
 
@@ -226,8 +214,10 @@ _SITE_SETTINGS = (
 )
 
 
-def validate_site_settings_bound(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    check = Check(report_violation)
+def validate_site_settings_bound(args: StackValidationArgs, check: Check) -> None:
+    """Every site has exactly one FTP and one SCM basic-publishing-credential setting and exactly one app settings
+    resource bound to it, and none is bound to anything else: Azure turns basic authentication on for a new site, and
+    a second or misdirected settings resource replaces what the checked one wrote."""
     for site in (r for r in args.resources if r.resource_type == SITE):
         for kind, problem, remedy in _SITE_SETTINGS:
             # Bound through the site's name output: a literal name could be another site's.
@@ -241,26 +231,22 @@ def validate_site_settings_bound(args: StackValidationArgs, report_violation: Re
             if not any(d.resource_type == SITE for d in resource.property_dependencies.get("name", [])):
                 check.fail(f"{resource.name!r} ({kind.rsplit(':', 1)[-1]}) is not bound to a site of this stack.",
                            f"{remedy}, whose name is the site's name output.", resource.urn)
-    check.done()
 
 
-SITE_SETTINGS_BOUND = StackValidationPolicy(
-    name="site-settings-bound",
-    description=("Every site has exactly one FTP and one SCM basic-publishing-credential setting and exactly one app "
-                 "settings resource bound to it, and none is bound to anything else: Azure turns basic "
-                 "authentication on for a new site, and a second or misdirected settings resource replaces what "
-                 "the checked one wrote."),
-    validate=validate_site_settings_bound,
-    enforcement_level=EnforcementLevel.MANDATORY,
+SITE_SETTINGS_BOUND = stack_policy(
+    "site-settings-bound", validate_site_settings_bound,
     url="https://learn.microsoft.com/azure/app-service/configure-basic-auth-disable",
-    remediation_steps="Add WebAppFtpAllowed/WebAppScmAllowed (allow=false) and AppSettings for every site.",
+    remediation="Add WebAppFtpAllowed/WebAppScmAllowed (allow=false) and AppSettings for every site.",
 )
 
 
 # --- storage-hardening -----------------------------------------------------------------------------
 
-def validate_storage_hardening(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    check = Check(report_violation)
+def validate_storage_hardening(args: ResourceValidationArgs, check: Check) -> None:
+    """The runtime's storage account accepts only HTTPS with TLS 1.2, no anonymous blob access, no cross-tenant
+    replication, no SFTP or local users, public network access as declared, and no account keys unless the stack
+    declares hostStorageAuthentication accessKey; its containers are private: it holds the workflow package and run
+    history, so a leaked key or a public container exposes or replaces what the agent runs."""
     if args.resource_type == BLOB_CONTAINER:
         public = lookup(plain(args.props), "publicAccess")
         if check.known(public, "publicAccess") and public not in (MISSING, "None"):
@@ -270,7 +256,6 @@ def validate_storage_hardening(args: ResourceValidationArgs, report_violation: R
         stack = check.declared()
         if stack is not None:
             _check_account(check, plain(args.props), stack)
-    check.done()
 
 
 def _check_account(check: Check, props: dict[str, Any], stack: Declared) -> None:
@@ -294,26 +279,19 @@ def _check_account(check: Check, props: dict[str, Any], stack: Declared) -> None
                     "set allowSharedKeyAccess to false; the runtime reaches storage with its identity.")
 
 
-STORAGE_HARDENING = ResourceValidationPolicy(
-    name="storage-hardening",
-    description=("The runtime's storage account accepts only HTTPS with TLS 1.2, no anonymous blob access, no "
-                 "cross-tenant replication, no SFTP or local users, public network access as declared, and no "
-                 "account keys unless the stack declares hostStorageAuthentication accessKey; its containers are "
-                 "private: it holds the workflow package and run history, so a leaked key or a public container "
-                 "exposes or replaces what the agent runs."),
-    validate=validate_storage_hardening,
-    enforcement_level=EnforcementLevel.MANDATORY,
+STORAGE_HARDENING = resource_policy(
+    "storage-hardening", validate_storage_hardening,
     url="https://learn.microsoft.com/azure/storage/common/shared-key-authorization-prevent",
-    remediation_steps="Harden the account as components/runtime_storage.py does.",
+    remediation="Harden the account as components/runtime_storage.py does.",
 )
 
 
 # --- model-hardening -------------------------------------------------------------------------------
 
-def validate_model_hardening(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MODEL_ACCOUNT:
-        return
-    check = Check(report_violation)
+def validate_model_hardening(args: ResourceValidationArgs, check: Check) -> None:
+    """The agent's model account accepts Microsoft Entra tokens only (local auth off, a custom subdomain) and is no more
+    public than declared: an API key works for anyone who holds it, from anywhere, with no user or app identity in
+    the logs."""
     stack = check.declared()
     if stack is not None:
         props = plain(args.props)
@@ -325,25 +303,20 @@ def validate_model_hardening(args: ResourceValidationArgs, report_violation: Rep
             check.fail("properties.customSubDomainName is not set: Microsoft Entra tokens work only on a custom "
                        "subdomain, so callers would need API keys.", "set customSubDomainName.")
         _check_public_access(check, props, "properties.publicNetworkAccess", stack, "The model account's")
-    check.done()
 
 
-MODEL_HARDENING = ResourceValidationPolicy(
-    name="model-hardening",
-    description=("The agent's model account accepts Microsoft Entra tokens only (local auth off, a custom subdomain) "
-                 "and is no more public than declared: an API key works for anyone who holds it, from anywhere, "
-                 "with no user or app identity in the logs."),
-    validate=validate_model_hardening,
-    enforcement_level=EnforcementLevel.MANDATORY,
+MODEL_HARDENING = resource_policy(
+    "model-hardening", validate_model_hardening, judges=(MODEL_ACCOUNT,),
     url="https://learn.microsoft.com/azure/ai-services/disable-local-auth",
-    remediation_steps="Set properties.disableLocalAuth=true and a custom subdomain on every model account.",
+    remediation="Set properties.disableLocalAuth=true and a custom subdomain on every model account.",
 )
 
 
 # --- diagnostics -----------------------------------------------------------------------------------
 
-def validate_diagnostics(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    check = Check(report_violation)
+def validate_diagnostics(args: StackValidationArgs, check: Check) -> None:
+    """Every site sends its WorkflowRuntime logs to the stack's own Log Analytics workspace through a diagnostic setting
+    bound to it: the audit trail of which tool ran, as whom, for which user."""
     workspaces = [r for r in args.resources if r.resource_type == LOG_ANALYTICS_WORKSPACE]
     settings = [r for r in args.resources if r.resource_type == DIAGNOSTIC_SETTING]
     for site in (r for r in args.resources if r.resource_type == SITE):
@@ -362,17 +335,12 @@ def validate_diagnostics(args: StackValidationArgs, report_violation: ReportViol
                        "which tool ran under which identity goes unrecorded.",
                        "add a diagnostic setting for the site with WorkflowRuntime logs enabled to the stack's "
                        "workspace (components/logic_app.py).", site.urn)
-    check.done()
 
 
-DIAGNOSTICS = StackValidationPolicy(
-    name="diagnostics",
-    description=("Every site sends its WorkflowRuntime logs to the stack's own Log Analytics workspace through a "
-                 "diagnostic setting bound to it: the audit trail of which tool ran, as whom, for which user."),
-    validate=validate_diagnostics,
-    enforcement_level=EnforcementLevel.MANDATORY,
+DIAGNOSTICS = stack_policy(
+    "diagnostics", validate_diagnostics,
     url="https://learn.microsoft.com/azure/logic-apps/monitor-workflows-collect-diagnostic-data",
-    remediation_steps="Keep the site's diagnostic setting (components/logic_app.py).",
+    remediation="Keep the site's diagnostic setting (components/logic_app.py).",
 )
 
 
@@ -385,10 +353,10 @@ _OTHER_RECEIVERS = ("webhookReceivers", "logicAppReceivers", "azureFunctionRecei
                     "armRoleReceivers", "incidentReceivers")
 
 
-def validate_audit_alerts(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != ACTION_GROUP:
-        return
-    check = Check(report_violation)
+def validate_audit_alerts(args: ResourceValidationArgs, check: Check) -> None:
+    """The audit alerts reach exactly the stack's alertEmailReceivers by e-mail and nothing else (no webhook, function,
+    Logic App, runbook, Event Hub, ITSM, SMS, voice or push receiver): an alert carries query results about who ran
+    which tool."""
     stack = check.declared()
     if stack is not None:
         props = plain(args.props)
@@ -403,16 +371,10 @@ def validate_audit_alerts(args: ResourceValidationArgs, report_violation: Report
                 check.fail(f"The action group sends alerts to {kind} {value!r}: alert payloads (query results with "
                            "users' ids and tools) leave for a receiver the stack does not declare.",
                            f"remove {kind}; alerts go to agent-obo:alertEmailReceivers only.")
-    check.done()
 
 
-AUDIT_ALERTS = ResourceValidationPolicy(
-    name="audit-alerts",
-    description=("The audit alerts reach exactly the stack's alertEmailReceivers by e-mail and nothing else "
-                 "(no webhook, function, Logic App, runbook, Event Hub, ITSM, SMS, voice or push receiver): "
-                 "an alert carries query results about who ran which tool."),
-    validate=validate_audit_alerts,
-    enforcement_level=EnforcementLevel.MANDATORY,
+AUDIT_ALERTS = resource_policy(
+    "audit-alerts", validate_audit_alerts, judges=(ACTION_GROUP,),
     url="https://learn.microsoft.com/azure/azure-monitor/alerts/action-groups",
-    remediation_steps="Set receivers only through agent-obo:alertEmailReceivers (components/audit_monitoring.py).",
+    remediation="Set receivers only through agent-obo:alertEmailReceivers (components/audit_monitoring.py).",
 )

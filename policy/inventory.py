@@ -16,10 +16,11 @@ import base64
 import binascii
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import ResourceValidationArgs
 
 from components.runtime_storage import PACKAGE_CONTAINER
 from policy.checks import Check
+from policy.define import resource_policy
 from policy.props import MISSING, lookup, plain
 from policy.resource_types import GENERIC_RESOURCE
 
@@ -73,8 +74,11 @@ PACKAGE_BLOB_INPUTS = frozenset({"__provider", "blob_endpoint", "container", "bl
 PACKAGE_PROVIDER_NAMES = (b"components.package_blob", b"PackageBlobProvider")
 
 
-def validate_inventory(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    check = Check(report_violation)
+def validate_inventory(args: ResourceValidationArgs, check: Check) -> None:
+    """Every resource in the plan is of a type the program declares (the generic ARM resource only as a connection or a
+    connection's access policy, the dynamic resource only as the workflow package upload): an Entra secret, a custom
+    role, a federated credential on the runtime identity or a second site added in one line would otherwise pass
+    every policy written for the known types."""
     if args.resource_type not in ALLOWED_TYPES:
         check.fail(f"{args.resource_type} is not a resource type this program declares: no policy of the pack "
                    "knows what it may grant.", "create only the declared types; a new type needs a reviewed change "
@@ -83,7 +87,6 @@ def validate_inventory(args: ResourceValidationArgs, report_violation: ReportVio
         _check_generic(check, plain(args.props))
     elif args.resource_type == DYNAMIC_RESOURCE:
         _check_dynamic(check, plain(args.props))
-    check.done()
 
 
 def _check_generic(check: Check, props: dict[str, Any]) -> None:
@@ -119,15 +122,9 @@ def _check_dynamic(check: Check, props: dict[str, Any]) -> None:
                    "upload the package only with components.package_blob.PackageBlob.")
 
 
-RESOURCE_INVENTORY = ResourceValidationPolicy(
-    name="resource-inventory",
-    description=("Every resource in the plan is of a type the program declares (the generic ARM resource only as a "
-                 "connection or a connection's access policy, the dynamic resource only as the workflow package "
-                 "upload): an Entra secret, a custom role, a federated credential on the runtime identity or a "
-                 "second site added in one line would otherwise pass every policy written for the known types."),
-    validate=validate_inventory,
-    enforcement_level=EnforcementLevel.MANDATORY,
+RESOURCE_INVENTORY = resource_policy(
+    "resource-inventory", validate_inventory,
     # Azure Policy's own "Allowed resource types" built-in does the same for a subscription.
     url="https://learn.microsoft.com/azure/governance/policy/samples/built-in-policies#general",
-    remediation_steps="Create only the declared resource types; extend policy/inventory.py in a reviewed change.",
+    remediation="Create only the declared resource types; extend policy/inventory.py in a reviewed change.",
 )

@@ -12,15 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyResource,
-    ReportViolation,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
+from policy.checks import Check
 from policy.declared import stack_declaration
-from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, props_of, resource_name, violation
+from policy.define import stack_policy
+from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, props_of, resource_name
 from policy.resource_types import (
     APP_SETTINGS_TYPES,
     DNS_ZONE_GROUP,
@@ -83,7 +82,13 @@ def _endpoint_groups(resources: list[tuple[PolicyResource, dict[str, Any]]]) -> 
     return reached
 
 
-def validate_private_networking(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+def validate_private_networking(args: StackValidationArgs, check: Check) -> None:
+    """On a stack that declares privateNetworking, the runtime storage (users' run history, the workflow package) and
+    the model accept no public traffic and are reached through private endpoints that register in private DNS; the
+    site is integrated with the network and routes all outbound traffic through it (and its content share, when there
+    is one). With publicIngress false the site itself is private too. Learn:
+    secure-single-tenant-workflow-virtual-network-private-endpoint,
+    deploy-single-tenant-logic-apps-private-storage-account."""
     if not declared(args, "privateNetworking", True):
         return
     public_ingress = declared(args, "publicIngress", False)
@@ -97,10 +102,10 @@ def validate_private_networking(args: StackValidationArgs, report_violation: Rep
     def needs(target: str, groups: tuple[str, ...], resource: PolicyResource, what: str) -> None:
         missing = sorted(set(groups) - reached.get(target, set()))
         if judge_endpoints and missing:
-            report_violation(violation(
+            check.fail(
                 f"{what} has no private endpoint (with a private DNS zone group) for {', '.join(missing)}: with "
                 "public access off the site cannot reach it.",
-                "add a private endpoint per sub-resource with a DNS zone group (components/private_network.py)."),
+                "add a private endpoint per sub-resource with a DNS zone group (components/private_network.py).",
                 resource.urn)
 
     for resource, props in resources:
@@ -110,75 +115,66 @@ def validate_private_networking(args: StackValidationArgs, report_violation: Rep
             action = lookup(props, "networkRuleSet.defaultAction")
             bypass = lookup(props, "networkRuleSet.bypass")
             if public is not UNKNOWN and action is not UNKNOWN and public != "Disabled" and action != "Deny":
-                report_violation(violation(
+                check.fail(
                     f"Storage account is reachable from any network (publicNetworkAccess {public!r}, default action "
                     f"{action!r}) on a stack that declares privateNetworking.",
                     "set publicNetworkAccess 'Disabled', or networkRuleSet.defaultAction 'Deny' with only the "
                     "deploying "
-                    "IPs (storageFirewallIpRanges)."), resource.urn)
+                    "IPs (storageFirewallIpRanges).", resource.urn)
             if is_known(bypass) and bypass != "None":
-                report_violation(violation(
+                check.fail(
                     f"Storage firewall lets {bypass!r} through: nothing in this stack needs a trusted-service bypass.",
-                    "set networkRuleSet.bypass to 'None'."), resource.urn)
+                    "set networkRuleSet.bypass to 'None'.", resource.urn)
             if isinstance(name, str):
                 needs(f"storageaccounts/{name.lower()}", STORAGE_GROUPS + (("file",) if content_share else ()),
                       resource, f"Storage account {name!r}")
         elif resource.resource_type == MODEL_ACCOUNT:
             public = lookup(props, "properties.publicNetworkAccess")
             if public is not UNKNOWN and public != "Disabled":
-                report_violation(violation(
+                check.fail(
                     f"Model account public network access is {public!r} on a stack that declares privateNetworking.",
                     "set properties.publicNetworkAccess to 'Disabled'; the site calls it through its private "
-                    "endpoint."),
-                    resource.urn)
+                    "endpoint.", resource.urn)
             if isinstance(name, str):
                 needs(f"accounts/{name.lower()}", ("account",), resource, f"Model account {name!r}")
         elif resource.resource_type == WEB_APP:
             site = lookup(props, "name")
-            _check_site_network(resource, props, app_settings.get(site, {}), public_ingress, report_violation)
+            _check_site_network(resource, props, app_settings.get(site, {}), public_ingress, check)
             if not public_ingress and isinstance(site, str):
                 needs(f"sites/{site.lower()}", ("sites",), resource, f"Site {site!r}")
 
 
 def _check_site_network(resource: PolicyResource, props: dict[str, Any], settings: dict[str, Any],
-                        public_ingress: bool, report_violation: ReportViolation) -> None:
+                        public_ingress: bool, check: Check) -> None:
     subnet = lookup(props, "virtualNetworkSubnetId")
     if subnet is MISSING:
-        report_violation(violation(
+        check.fail(
             "The site is not integrated with the stack's network: it cannot reach private endpoints.",
-            "set virtualNetworkSubnetId to the integration subnet."), resource.urn)
+            "set virtualNetworkSubnetId to the integration subnet.", resource.urn)
     route_all = lookup(props, "siteConfig.vnetRouteAllEnabled")
     application = lookup(props, "outboundVnetRouting.applicationTraffic")
     everything = lookup(props, "outboundVnetRouting.allTraffic")
     if UNKNOWN not in (route_all, application, everything) and True not in (route_all, application, everything):
-        report_violation(violation(
+        check.fail(
             "The site's outbound traffic is not routed through its network: only private addresses would be.",
-            "set outboundVnetRouting.applicationTraffic (and siteConfig.vnetRouteAllEnabled) to true."), resource.urn)
+            "set outboundVnetRouting.applicationTraffic (and siteConfig.vnetRouteAllEnabled) to true.", resource.urn)
     if "WEBSITE_CONTENTSHARE" in settings:
         share_traffic = lookup(props, "outboundVnetRouting.contentShareTraffic")
         if settings.get("WEBSITE_CONTENTOVERVNET") not in ("1", UNKNOWN) or share_traffic is False:
-            report_violation(violation(
+            check.fail(
                 "The site mounts its content share over the public endpoint of a private storage account.",
                 "set app setting WEBSITE_CONTENTOVERVNET=1 and outboundVnetRouting.contentShareTraffic=true (Learn: "
-                "deploy Standard logic apps to private storage accounts)."), resource.urn)
+                "deploy Standard logic apps to private storage accounts).", resource.urn)
     if not public_ingress:
         public = lookup(props, "publicNetworkAccess")
         if public is not UNKNOWN and public != "Disabled":
-            report_violation(violation(
+            check.fail(
                 f"The site's public network access is {public!r} on a stack that declares publicIngress false.",
-                "set publicNetworkAccess to 'Disabled'; users reach it through its private endpoint."), resource.urn)
+                "set publicNetworkAccess to 'Disabled'; users reach it through its private endpoint.", resource.urn)
 
 
-PRIVATE_NETWORKING = StackValidationPolicy(
-    name="private-networking",
-    description=("On a stack that declares privateNetworking, the runtime storage (users' run history, the workflow "
-                 "package) and the model accept no public traffic and are reached through private endpoints that "
-                 "register in private DNS; the site is integrated with the network and routes all outbound traffic "
-                 "through it (and its content share, when there is one). With publicIngress false the site itself "
-                 "is private too. Learn: secure-single-tenant-workflow-virtual-network-private-endpoint, "
-                 "deploy-single-tenant-logic-apps-private-storage-account."),
-    validate=validate_private_networking,
-    enforcement_level=EnforcementLevel.MANDATORY,
+PRIVATE_NETWORKING = stack_policy(
+    "private-networking", validate_private_networking,
     url="https://learn.microsoft.com/azure/logic-apps/secure-single-tenant-workflow-virtual-network-private-endpoint",
-    remediation_steps="Build the network as components/private_network.py does; see README 'Private networking'.",
+    remediation="Build the network as components/private_network.py does; see README 'Private networking'.",
 )

@@ -7,17 +7,15 @@ managed identity on the model account.
 from __future__ import annotations
 
 from pulumi_policy import (
-    EnforcementLevel,
-    ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from components.logic_app import ZONE_REDUNDANT_MINIMUM_INSTANCES
+from policy.checks import Check
+from policy.define import resource_policy, stack_policy
 from policy.network import declared
-from policy.props import MISSING, UNKNOWN, lookup, not_yet_checked, plain, props_of, resource_name, violation
+from policy.props import MISSING, UNKNOWN, lookup, not_yet_checked, plain, props_of, resource_name
 from policy.resource_types import (
     LOCK,
     MODEL_ACCOUNT,
@@ -30,86 +28,76 @@ from policy.resource_types import (
 ZONE_REDUNDANT_STORAGE_SKUS = frozenset({"Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS", "Premium_ZRS"})
 
 
-def validate_zone_redundancy(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+def validate_zone_redundancy(args: ResourceValidationArgs, check: Check) -> None:
+    """On a stack that declares zoneRedundant, the Workflow Standard plan is zone redundant with at least three
+    instances, all always ready, and its storage is zone-redundant: a zone outage then leaves the agent running
+    (Learn: Reliability in Azure Logic Apps; Reliability in Azure Functions)."""
     if not declared(args, "zoneRedundant", True):
         return
     props = plain(args.props)
     if args.resource_type == PLAN:
         redundant, capacity = lookup(props, "zoneRedundant"), lookup(props, "sku.capacity")
         if redundant is not UNKNOWN and redundant is not True:
-            report_violation(violation(f"The plan's zoneRedundant is {redundant!r}.",
-                                       "create the plan with zoneRedundant true (it cannot be changed later)."), None)
+            check.fail(f"The plan's zoneRedundant is {redundant!r}.",
+                                       "create the plan with zoneRedundant true (it cannot be changed later).")
         if capacity is not UNKNOWN and not (isinstance(capacity, (int, float))
                                             and capacity >= ZONE_REDUNDANT_MINIMUM_INSTANCES):
-            report_violation(violation(
+            check.fail(
                 f"The zone-redundant plan's sku.capacity is {capacity!r}: fewer than one instance per zone.",
-                f"set sku.capacity to at least {ZONE_REDUNDANT_MINIMUM_INSTANCES}."), None)
+                f"set sku.capacity to at least {ZONE_REDUNDANT_MINIMUM_INSTANCES}.")
     elif args.resource_type == WEB_APP:
         ready = lookup(props, "siteConfig.minimumElasticInstanceCount")
         if ready is not UNKNOWN and not (isinstance(ready, (int, float)) and ready >= ZONE_REDUNDANT_MINIMUM_INSTANCES):
-            report_violation(violation(
+            check.fail(
                 f"The site keeps {ready!r} instances always ready: a zone-redundant plan needs one per zone.",
-                f"set siteConfig.minimumElasticInstanceCount to at least {ZONE_REDUNDANT_MINIMUM_INSTANCES}."), None)
+                f"set siteConfig.minimumElasticInstanceCount to at least {ZONE_REDUNDANT_MINIMUM_INSTANCES}.")
     elif args.resource_type == STORAGE_ACCOUNT:
         sku = lookup(props, "sku.name")
         if sku is not UNKNOWN and sku not in ZONE_REDUNDANT_STORAGE_SKUS:
-            report_violation(violation(
+            check.fail(
                 f"Storage sku {sku!r} keeps the runtime's state in one zone.",
-                "use Standard_ZRS (Learn: a zone-redundant Standard logic app needs zone-redundant storage)."), None)
+                "use Standard_ZRS (Learn: a zone-redundant Standard logic app needs zone-redundant storage).")
 
 
-ZONE_REDUNDANCY = ResourceValidationPolicy(
-    name="zone-redundancy",
-    description=("On a stack that declares zoneRedundant, the Workflow Standard plan is zone redundant with at least "
-                 "three instances, all always ready, and its storage is zone-redundant: a zone outage then leaves "
-                 "the agent running (Learn: Reliability in Azure Logic Apps; Reliability in Azure Functions)."),
-    validate=validate_zone_redundancy,
-    enforcement_level=EnforcementLevel.MANDATORY,
+ZONE_REDUNDANCY = resource_policy(
+    "zone-redundancy", validate_zone_redundancy,
     url="https://learn.microsoft.com/azure/reliability/reliability-logic-apps",
-    remediation_steps="Set zoneRedundant as components/logic_app.py and components/runtime_storage.py do.",
+    remediation="Set zoneRedundant as components/logic_app.py and components/runtime_storage.py do.",
 )
 
 
-def validate_health_check(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != WEB_APP:
-        return
+def validate_health_check(args: ResourceValidationArgs, check: Check) -> None:
+    """Every site has an App Service health check path, so unhealthy instances leave the load balancer and are replaced
+    (learn.microsoft.com/azure/app-service/monitor-instances-health-check)."""
     path = lookup(plain(args.props), "siteConfig.healthCheckPath")
     if path is MISSING or (isinstance(path, str) and not path.startswith("/")):
-        report_violation(violation(
+        check.fail(
             f"The site has no health check path ({path!r}): App Service keeps routing to an instance whose host "
             "has stopped, and never replaces it.",
-            "set siteConfig.healthCheckPath (components/logic_app.py HEALTH_CHECK_PATH)."), None)
+            "set siteConfig.healthCheckPath (components/logic_app.py HEALTH_CHECK_PATH).")
 
 
-HEALTH_CHECK = ResourceValidationPolicy(
-    name="health-check",
-    description=("Every site has an App Service health check path, so unhealthy instances leave the load balancer "
-                 "and are replaced (learn.microsoft.com/azure/app-service/monitor-instances-health-check)."),
-    validate=validate_health_check,
-    enforcement_level=EnforcementLevel.MANDATORY,
+HEALTH_CHECK = resource_policy(
+    "health-check", validate_health_check, judges=(WEB_APP,),
     url="https://learn.microsoft.com/azure/app-service/monitor-instances-health-check",
-    remediation_steps="Set siteConfig.healthCheckPath on every site.",
+    remediation="Set siteConfig.healthCheckPath on every site.",
 )
 
 
-def validate_model_identity(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != MODEL_ACCOUNT:
-        return
+def validate_model_identity(args: ResourceValidationArgs, check: Check) -> None:
+    """The model account has a managed identity of its own, so nothing it calls needs a key."""
     identity = lookup(plain(args.props), "identity.type")
     if identity is not UNKNOWN and not (isinstance(identity, str) and "Assigned" in identity):
-        report_violation(violation(
+        check.fail(
             f"The model account has no managed identity (identity.type {identity!r}): whatever it calls for itself "
             "(customer-managed keys, data sources) would need a key.",
-            "set identity.type to 'SystemAssigned'."), None)
+            "set identity.type to 'SystemAssigned'.")
 
 
-MODEL_IDENTITY = ResourceValidationPolicy(
-    name="model-identity",
-    description="The model account has a managed identity of its own, so nothing it calls needs a key.",
-    validate=validate_model_identity,
-    enforcement_level=EnforcementLevel.MANDATORY,
+MODEL_IDENTITY = resource_policy(
+    "model-identity", validate_model_identity, judges=(MODEL_ACCOUNT,),
     url="https://learn.microsoft.com/azure/ai-services/openai/how-to/managed-identity",
-    remediation_steps="Give the Cognitive Services account a system-assigned identity (components/agent_model.py).",
+    remediation="Give the Cognitive Services account a system-assigned identity (components/agent_model.py).",
 )
 
 # Stateful types a lock must cover, and how their resource ids end.
@@ -117,7 +105,10 @@ _LOCKED_TYPES = {STORAGE_ACCOUNT: ("accountName", "storageaccounts"), MODEL_ACCO
                  WORKSPACE: ("workspaceName", "workspaces")}
 
 
-def validate_delete_locks(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+def validate_delete_locks(args: StackValidationArgs, check: Check) -> None:
+    """On a stack that declares protectStatefulResources, the runtime storage, the model account and the Log Analytics
+    workspace carry CanNotDelete locks, themselves protected in Pulumi state: Azure refuses their deletion from any
+    tool, and only the teardown path lifts the locks."""
     if not declared(args, "protectStatefulResources", True):
         return
     resources = [(resource, props_of(resource)) for resource in args.resources]
@@ -135,26 +126,21 @@ def validate_delete_locks(args: StackValidationArgs, report_violation: ReportVio
         key, segment = _LOCKED_TYPES[resource.resource_type]
         name = resource_name(props, key)
         if isinstance(name, str) and resource.urn not in locked_resources and f"{segment}/{name.lower()}" not in locked:
-            report_violation(violation(
+            check.fail(
                 f"{resource.resource_type.rsplit(':', 1)[-1]} {name!r} has no CanNotDelete lock on a stack that "
                 "declares protectStatefulResources: anyone with delete rights removes its data with one call.",
-                "lock it as components/delete_locks.py does."), resource.urn)
+                "lock it as components/delete_locks.py does.", resource.urn)
     for lock, _ in locks:
         if not lock.opts.protect:
-            report_violation(violation(
+            check.fail(
                 "The delete lock is not protected in Pulumi state: removing it from the program would delete it.",
-                "create locks with protect=True; lift it only through make destroy UNPROTECT=1."), lock.urn)
+                "create locks with protect=True; lift it only through make destroy UNPROTECT=1.", lock.urn)
     # Scopes are resource ids, unknown until the resources exist: say so rather than pass.
     not_yet_checked("delete locks", [f"the scopes of {', '.join(unknown)}, and so what they lock"] if unknown else [])
 
 
-DELETE_LOCKS = StackValidationPolicy(
-    name="delete-locks",
-    description=("On a stack that declares protectStatefulResources, the runtime storage, the model account and the "
-                 "Log Analytics workspace carry CanNotDelete locks, themselves protected in Pulumi state: Azure "
-                 "refuses their deletion from any tool, and only the teardown path lifts the locks."),
-    validate=validate_delete_locks,
-    enforcement_level=EnforcementLevel.MANDATORY,
+DELETE_LOCKS = stack_policy(
+    "delete-locks", validate_delete_locks,
     url="https://learn.microsoft.com/azure/azure-resource-manager/management/lock-resources",
-    remediation_steps="Add DeleteLocks as __main__.py does for protected stacks.",
+    remediation="Add DeleteLocks as __main__.py does for protected stacks.",
 )

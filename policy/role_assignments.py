@@ -18,12 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
-    ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
 from components.role_ids import (
@@ -42,6 +38,7 @@ from components.role_ids import (
 from components.runtime_storage import PACKAGE_CONTAINER, RUNBOOKS_CONTAINER
 from policy.checks import Check
 from policy.declared import Declared
+from policy.define import resource_policy, stack_policy
 from policy.props import MISSING, UNKNOWN, lookup, plain, props_of
 from policy.resource_types import MODEL_ACCOUNT, ROLE_ASSIGNMENT, STORAGE_ACCOUNT
 from policy.stack_identities import StackIdentities, stack_identities
@@ -119,14 +116,14 @@ def matching_grants(stack: Declared, props: dict[str, Any]) -> list[Grant] | Non
     return [g for g in grants if kind and kind[0] == g.scope and (g.container is None or kind[1][-1] == g.container)]
 
 
-def validate_role_assignments(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != ROLE_ASSIGNMENT:
-        return
-    check = Check(report_violation)
+def validate_role_assignments(args: ResourceValidationArgs, check: Check) -> None:
+    """No role assignment from this program grants Owner, Contributor, User Access Administrator or Role Based Access
+    Control Administrator; each one is a data role the stack's identities need, at the narrowest scope that works (a
+    blob container or the storage account, the model account; never a resource group or subscription), as declared
+    for the stack's host storage mode."""
     stack = check.declared()
     if stack is not None:
         _check_assignment(check, plain(args.props), stack)
-    check.done()
 
 
 def _check_assignment(check: Check, props: dict[str, Any], stack: Declared) -> None:
@@ -164,23 +161,20 @@ def _check_assignment(check: Check, props: dict[str, Any], stack: Declared) -> N
             check.fail(f"The role assignment sets {field}, which the stack does not declare.", f"remove {field}.")
 
 
-ROLE_ASSIGNMENTS = ResourceValidationPolicy(
-    name="role-assignments",
-    description=("No role assignment from this program grants Owner, Contributor, User Access Administrator or Role "
-                 "Based Access Control Administrator; each one is a data role the stack's identities need, at the "
-                 "narrowest scope that works (a blob container or the storage account, the model account; never a "
-                 "resource group or subscription), as declared for the stack's host storage mode."),
-    validate=validate_role_assignments,
-    enforcement_level=EnforcementLevel.MANDATORY,
+ROLE_ASSIGNMENTS = resource_policy(
+    "role-assignments", validate_role_assignments, judges=(ROLE_ASSIGNMENT,),
     url=URL,
-    remediation_steps="Assign roles only as components/ do; a new role or scope needs a reviewed change of the pack.",
+    remediation="Assign roles only as components/ do; a new role or scope needs a reviewed change of the pack.",
 )
 
 
 # --- role-assignment-principals: who holds each role, on which of the stack's resources ------------
 
-def validate_role_assignment_principals(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    check = Check(report_violation)
+def validate_role_assignment_principals(args: StackValidationArgs, check: Check) -> None:
+    """Each role assignment goes to the stack's own identity that needs it (the runtime identity for host storage and
+    the package, the site's identity for the model and the runbooks, the deployer for the package upload) and lands
+    on the stack's own storage and model accounts: a foreign principal or account means someone else gets, or gives,
+    data access."""
     stack = check.declared()
     if stack is None:
         return
@@ -209,7 +203,6 @@ def validate_role_assignment_principals(args: StackValidationArgs, report_violat
             _owned(check, assignment, name, accounts, "storage account")
         elif kind and kind[0] == MODEL and not (existing and scope.lower() == existing.lower()):
             _owned(check, assignment, name, models, "model account (or the declared existingModelResourceId)")
-    check.done()
 
 
 def _is(principal: Any, holder: str, identities: StackIdentities, check: Check) -> bool:
@@ -228,14 +221,8 @@ def _owned(check: Check, assignment: Any, name: str | None, owned: set[Any], wha
                    f"assign roles only on the stack's own {what}.", assignment.urn)
 
 
-ROLE_ASSIGNMENT_PRINCIPALS = StackValidationPolicy(
-    name="role-assignment-principals",
-    description=("Each role assignment goes to the stack's own identity that needs it (the runtime identity for host "
-                 "storage and the package, the site's identity for the model and the runbooks, the deployer for the "
-                 "package upload) and lands on the stack's own storage and model accounts: a foreign principal or "
-                 "account means someone else gets, or gives, data access."),
-    validate=validate_role_assignment_principals,
-    enforcement_level=EnforcementLevel.MANDATORY,
+ROLE_ASSIGNMENT_PRINCIPALS = stack_policy(
+    "role-assignment-principals", validate_role_assignment_principals,
     url=URL,
-    remediation_steps="Pass the identities' principal outputs and the stack's resources' ids to role assignments.",
+    remediation="Pass the identities' principal outputs and the stack's resources' ids to role assignments.",
 )

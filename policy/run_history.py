@@ -19,15 +19,14 @@ import zipfile
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
-    ReportViolation,
     ResourceValidationArgs,
-    ResourceValidationPolicy,
 )
 
 from agent_obo.workflow_tools import AUDIT_PREFIX, SECURED, TRACKED_PROPERTIES
+from policy.checks import Check
 from policy.declared import stack_declaration
-from policy.props import UNKNOWN, lookup, not_yet_checked, plain, violation
+from policy.define import resource_policy
+from policy.props import UNKNOWN, lookup, not_yet_checked, plain
 
 PACKAGE_TYPE = "pulumi-python:dynamic:Resource"
 SECURE_AGENT_KEY = "secureAgentRunHistory"
@@ -45,37 +44,37 @@ def _workflows(content: bytes) -> dict[str, dict[str, Any]]:
         return {name: json.loads(archive.read(name)) for name in archive.namelist() if name.endswith("/workflow.json")}
 
 
-def _check_tool(workflow: str, tool_name: str, tool: dict[str, Any], report_violation: ReportViolation) -> None:
+def _check_tool(workflow: str, tool_name: str, tool: dict[str, Any], check: Check) -> None:
     actions = tool.get("actions") or {}
     where = f"{workflow} tool {tool_name!r}"
     for name, action in actions.items():
         if action.get("type") in CALLING_TYPES and not _secured(action):
-            report_violation(violation(
+            check.fail(
                 f"{where}: action {name!r} ({action.get('type')}) does not secure its inputs and outputs; the "
                 "user's data it carries lands in run history and Log Analytics.",
                 "generate tools with agent_obo/workflow_tools.py (runtimeConfiguration.secureData "
-                "inputs and outputs)."), None)
+                "inputs and outputs).")
         if action.get("type") in CALLING_TYPES and action.get("trackedProperties"):
-            report_violation(violation(
+            check.fail(
                 f"{where}: action {name!r} carries tracked properties; a secured action cannot, and they would "
                 "copy what it reads into Log Analytics.",
-                "record the call in the tool's Audit_ action instead."), None)
+                "record the call in the tool's Audit_ action instead.")
     audit = actions.get(AUDIT_PREFIX + tool_name)
     tracked = (audit or {}).get("trackedProperties") or {}
     if not audit or audit.get("type") != "Compose" or set(tracked) != set(TRACKED_PROPERTIES):
-        report_violation(violation(
+        check.fail(
             f"{where}: no {AUDIT_PREFIX}{tool_name} record with the tracked properties "
             f"{', '.join(TRACKED_PROPERTIES)}; nobody could tell who ran it under which identity.",
-            "generate tools with agent_obo/workflow_tools.py."), None)
+            "generate tools with agent_obo/workflow_tools.py.")
     elif "agentParameters" in json.dumps(audit):
-        report_violation(violation(
+        check.fail(
             f"{where}: its audit record reads the model's arguments; the audit trail carries no payload.",
-            "record only tool, identity mode, connection and the requesting user's object id."), None)
+            "record only tool, identity mode, connection and the requesting user's object id.")
 
 
-def validate_tool_run_history(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != PACKAGE_TYPE:
-        return
+def validate_tool_run_history(args: ResourceValidationArgs, check: Check) -> None:
+    """Every agent tool secures what it reads and writes in run history and records who ran it under which identity,
+    without a payload (module 05, 'sensitive data' and 'auditing and logging')."""
     encoded = lookup(plain(args.props), "content_base64")
     if encoded is UNKNOWN:
         not_yet_checked(args.name, ["content_base64 (the workflow package)"])
@@ -84,8 +83,8 @@ def validate_tool_run_history(args: ResourceValidationArgs, report_violation: Re
     try:
         workflows = _workflows(base64.b64decode(encoded, validate=True))
     except (binascii.Error, zipfile.BadZipFile, json.JSONDecodeError, KeyError) as error:
-        report_violation(violation(f"The workflow package cannot be read: {error}.",
-                                   "build it with agent_obo/package.py."), None)
+        check.fail(f"The workflow package cannot be read: {error}.",
+                                   "build it with agent_obo/package.py.")
         return
     secure_conversation = stack_declaration(SECURE_AGENT_KEY) is not False  # the strictest when undeclared
     for path, workflow in sorted(workflows.items()):
@@ -95,25 +94,21 @@ def validate_tool_run_history(args: ResourceValidationArgs, report_violation: Re
         agents = [(n, a) for n, a in (definition.get("actions") or {}).items() if a.get("type") == "Agent"]
         for name, agent in agents:
             for tool_name, tool in sorted((agent.get("tools") or {}).items()):
-                _check_tool(path, tool_name, tool, report_violation)
+                _check_tool(path, tool_name, tool, check)
             if secure_conversation and not _secured(agent):
-                report_violation(violation(
+                check.fail(
                     f"{path}: the Agent action {name!r} does not secure its inputs and outputs; the whole "
                     "conversation, tool results included, is readable in run history.",
-                    "keep agent-obo:secureAgentRunHistory on, or declare it off for the stack."), None)
+                    "keep agent-obo:secureAgentRunHistory on, or declare it off for the stack.")
         for name, trigger in (definition.get("triggers") or {}).items():
             if trigger.get("kind") == "Agent" and secure_conversation and not _secured(trigger):
-                report_violation(violation(
+                check.fail(
                     f"{path}: the chat trigger {name!r} does not secure its inputs and outputs.",
-                    "keep agent-obo:secureAgentRunHistory on, or declare it off for the stack."), None)
+                    "keep agent-obo:secureAgentRunHistory on, or declare it off for the stack.")
 
 
-TOOL_RUN_HISTORY = ResourceValidationPolicy(
-    name="tool-run-history",
-    description=("Every agent tool secures what it reads and writes in run history and records who ran it under "
-                 "which identity, without a payload (module 05, 'sensitive data' and 'auditing and logging')."),
-    validate=validate_tool_run_history,
-    enforcement_level=EnforcementLevel.MANDATORY,
+TOOL_RUN_HISTORY = resource_policy(
+    "tool-run-history", validate_tool_run_history, judges=(PACKAGE_TYPE,),
     url="https://learn.microsoft.com/azure/logic-apps/logic-apps-securing-a-logic-app",
-    remediation_steps="Generate the workflow's tools with agent_obo/workflow_tools.py.",
+    remediation="Generate the workflow's tools with agent_obo/workflow_tools.py.",
 )

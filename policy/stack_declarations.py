@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import ResourceValidationArgs
 
 from agent_obo.settings import RULES
 from policy.checks import Check
 from policy.declared import Declared
+from policy.define import resource_policy
 from policy.easy_auth import unsafe_excluded_paths
 from policy.resource_types import LOG_ANALYTICS_WORKSPACE, SITE
 
@@ -34,10 +35,11 @@ def _comparable(value: Any) -> Any:
     return [_comparable(v) for v in value] if isinstance(value, list | tuple) else value
 
 
-def validate_stack_declarations(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type not in ANCHORS:
-        return
-    check = Check(report_violation)
+def validate_stack_declarations(args: ResourceValidationArgs, check: Check) -> None:
+    """What the stack declares can be determined (the engine hands the pack the stack and its config, the settings are
+    valid, the catalog readable), its excluded paths stay under /runtime/, and every setting the pack pins for the
+    stack (policy/config/<stack>.json) has the pinned value: a stack file cannot loosen sign-in, consent or storage
+    keys on its own."""
     stack = check.declared()
     if stack is not None:
         _check_pins(check, stack)
@@ -47,7 +49,6 @@ def validate_stack_declarations(args: ResourceValidationArgs, report_violation: 
                        "runtime's own APIs.", "exclude only paths under /runtime/ (e.g. /runtime/*).")
         if stack.ignored_settings:
             check.cannot_see("settings this version of the pack does not know: " + ", ".join(stack.ignored_settings))
-    check.done()
 
 
 def _check_pins(check: Check, stack: Declared) -> None:
@@ -72,14 +73,8 @@ def _check_pins(check: Check, stack: Declared) -> None:
                        "the pack first.")
 
 
-STACK_DECLARATIONS = ResourceValidationPolicy(
-    name=POLICY_NAME,
-    description=("What the stack declares can be determined (the engine hands the pack the stack and its config, "
-                 "the settings are valid, the catalog readable), its excluded paths stay under /runtime/, and every "
-                 "setting the pack pins for the stack (policy/config/<stack>.json) has the pinned value: a stack file "
-                 "cannot loosen sign-in, consent or storage keys on its own."),
-    validate=validate_stack_declarations,
-    enforcement_level=EnforcementLevel.MANDATORY,
+STACK_DECLARATIONS = resource_policy(
+    POLICY_NAME, validate_stack_declarations, judges=ANCHORS,
     url="https://www.pulumi.com/docs/using-pulumi/crossguard/configuration/",
-    remediation_steps="Change pinned settings together with policy/config/<stack>.json, in reviewed changes.",
+    remediation="Change pinned settings together with policy/config/<stack>.json, in reviewed changes.",
 )

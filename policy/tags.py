@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import ResourceValidationArgs
 
 from policy.checks import Check
+from policy.define import resource_policy
 from policy.props import MISSING, UNKNOWN, lookup, plain
 from policy.resource_types import GENERIC_RESOURCE
 
@@ -54,11 +55,12 @@ def is_taggable(resource_type: str, props: dict[str, Any]) -> bool:
     return True
 
 
-def validate_required_tags(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+def validate_required_tags(args: ResourceValidationArgs, check: Check) -> None:
+    """Every taggable Azure resource carries the stack's environment, project and owner tags: without them, or with
+    another stack's, a resource cannot be traced to its stack and owner for cost, incident response or clean-up."""
     props = plain(args.props)
     if not is_taggable(args.resource_type, props):
         return
-    check = Check(report_violation)
     tags = lookup(props, "tags")
     stack = check.declared() if check.known(tags, "tags") else None
     if stack is not None:
@@ -75,16 +77,10 @@ def validate_required_tags(args: ResourceValidationArgs, report_violation: Repor
             elif value not in (None, "") and value != declared[name]:
                 check.fail(f"Tag {name} is {value!r}, not the stack's {declared[name]!r}: the resource is "
                            "attributed to another environment or owner.", f"tag it {name}={declared[name]}.")
-    check.done()
 
 
-REQUIRED_TAGS_POLICY = ResourceValidationPolicy(
-    name="required-tags",
-    description=("Every taggable Azure resource carries the stack's environment, project and owner tags: without "
-                 "them, or with another stack's, a resource cannot be traced to its stack and owner for cost, "
-                 "incident response or clean-up."),
-    validate=validate_required_tags,
-    enforcement_level=EnforcementLevel.MANDATORY,
+REQUIRED_TAGS_POLICY = resource_policy(
+    "required-tags", validate_required_tags,
     url="https://learn.microsoft.com/azure/cloud-adoption-framework/ready/azure-best-practices/resource-tagging",
-    remediation_steps="Tag every taggable resource with the stack's environment, project and owner.",
+    remediation="Tag every taggable resource with the stack's environment, project and owner.",
 )

@@ -19,11 +19,12 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import ResourceValidationArgs
 
 from agent_obo.workflow_tools import SECURED, workflow_tools
 from policy.checks import Check
 from policy.declared import Declared
+from policy.define import resource_policy
 from policy.inventory import DYNAMIC_RESOURCE
 from policy.props import lookup, plain
 
@@ -32,19 +33,19 @@ PROJECT_FILES = frozenset({"host.json", "connections.json", "parameters.json"})
 CONNECTION_SECTIONS = frozenset({"agentConnections", "managedApiConnections"})
 
 
-def validate_workflow_package(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != DYNAMIC_RESOURCE:
-        return
+def validate_workflow_package(args: ResourceValidationArgs, check: Check) -> None:
+    """The workflow package the site runs holds exactly the tools and managed connections the catalog derives, each tool
+    on the connection of its declared identity, model connections on the site's managed identity, one chat trigger
+    and one Agent action and nothing else that could reach a service, and the conversation secured in run history as
+    declared."""
     props = plain(args.props)
     content = lookup(props, "content_base64")
-    check = Check(report_violation)
     if check.known(content, "the workflow package"):
         stack = check.declared()
         if stack is not None:
             files = _unzip(check, content)
             if files is not None:
                 _check_package(check, files, stack)
-    check.done()
 
 
 def _unzip(check: Check, content: Any) -> dict[str, Any] | None:
@@ -152,14 +153,8 @@ def _check_secured(check: Check, where: str, part: Any, secure: bool) -> None:
                    "declares secureAgentRunHistory.", "secure its inputs and outputs (agent_obo/workflow_files.py).")
 
 
-WORKFLOW_PACKAGE = ResourceValidationPolicy(
-    name="workflow-package",
-    description=("The workflow package the site runs holds exactly the tools and managed connections the catalog "
-                 "derives, each tool on the connection of its declared identity, model connections on the site's "
-                 "managed identity, one chat trigger and one Agent action and nothing else that could reach a "
-                 "service, and the conversation secured in run history as declared."),
-    validate=validate_workflow_package,
-    enforcement_level=EnforcementLevel.MANDATORY,
+WORKFLOW_PACKAGE = resource_policy(
+    "workflow-package", validate_workflow_package, judges=(DYNAMIC_RESOURCE,),
     url=URL,
-    remediation_steps="Edit tools in catalog/tools.yaml; agent_obo renders the package from it.",
+    remediation="Edit tools in catalog/tools.yaml; agent_obo renders the package from it.",
 )
