@@ -48,28 +48,20 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from ops.consent_redirect import LOOPBACK, ConsentRedirect
-from ops.stack_plans import PlanUnavailable, stack_outputs
+from ops.bearer import ApiError, ConfigurationError, Credential, JsonApi, azure_cli_credential, sign_in
+from ops.consent_redirect import ConsentRedirect
+from ops.stack_plans import ends_without_a_plan, stack_outputs
 
 OUTPUT = "connectionsNeedingAuthorization"
 ARM_URL = "https://management.azure.com"
 API_VERSION = "2016-06-01"  # listConsentLinks and confirmConsentCode (Microsoft.Web 2016-06-01 spec)
 CONNECTED = "Connected"
 DEFAULT_TIMEOUT_SECONDS = 300.0  # the designer's popup waits as long
-LOOPBACK_HOSTS = frozenset({LOOPBACK, "localhost", "::1"})
 CONNECTION_ID = re.compile(r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/(?P<group>[^/]+)"
                            r"/providers/Microsoft\.Web/connections/(?P<name>[^/]+)\Z", re.IGNORECASE)
 ENTRY_KEYS = ("connection", "azureName", "resourceId", "connector", "identityMode", "signsIn")
-
-
-class ConfigurationError(Exception):
-    """Nothing can start: the message says which input is wrong and how to fix it."""
-
-
-class Credential(Protocol):
-    def get_token(self, *scopes: str) -> Any: ...
 
 
 # --- what to authorize ------------------------------------------------------------------------------
@@ -113,78 +105,25 @@ def entries_from(outputs: Mapping[str, Any]) -> list[Entry]:
 
 # --- ARM --------------------------------------------------------------------------------------------
 
-class ArmError(Exception):
-    def __init__(self, status: int | None, code: str, message: str):
-        parts = (str(status or "no response"), code and f"{code}:", message)
-        super().__init__(" ".join(part for part in parts if part))
-        self.status, self.code, self.message = status, code, message
+class ArmError(ApiError):
+    """An error answer of Azure Resource Manager."""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """urllib would re-send the Authorization header to wherever a redirect points."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def check_arm_url(url: str) -> str:
-    parsed = urllib.parse.urlsplit(url)
-    host = (parsed.hostname or "").lower()
-    if (parsed.scheme == "https" and host) or (parsed.scheme == "http" and host in LOOPBACK_HOSTS):
-        return url.rstrip("/")
-    raise ConfigurationError(
-        f"--arm-url {url!r}: a bearer token goes only to https (or http on the loopback interface)")
-
-
-class Arm:
+class Arm(JsonApi):
     """The three connection calls, with the operator's bearer token."""
 
-    def __init__(self, base_url: str, token: str, timeout: float = 60.0):
-        self.base_url, self._token, self._timeout = check_arm_url(base_url), token, timeout
-        handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
-        if (urllib.parse.urlsplit(self.base_url).hostname or "").lower() in LOOPBACK_HOSTS:
-            handlers.append(urllib.request.ProxyHandler({}))  # a proxy must not see loopback traffic
-        self._opener = urllib.request.build_opener(*handlers)
+    error, what = ArmError, "--arm-url"
 
     def get(self, resource_id: str) -> dict[str, Any]:
-        return self._call("GET", resource_id, None)
+        return self.call("GET", self._path(resource_id))
 
     def post(self, resource_id: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", f"{resource_id}/{action}", body)
-
-    def _call(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
-        url = f"{self.base_url}{urllib.parse.quote(path)}?api-version={API_VERSION}"
-        request = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode(),
-                                         headers={"Authorization": f"Bearer {self._token}",
-                                                  "Content-Type": "application/json", "Accept": "application/json"})
-        try:
-            with self._opener.open(request, timeout=self._timeout) as response:
-                text = response.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as error:
-            raise _arm_error(error.code, error.read().decode("utf-8", "replace")) from None
-        except (urllib.error.URLError, OSError) as error:
-            raise ArmError(None, "Unreachable", str(getattr(error, "reason", error))) from None
         # confirmConsentCode may answer with an empty body (LogicAppConnectionAuth.ps1 ignores its errors for it)
-        return json.loads(text) if text.strip() else {}
+        return self.call("POST", self._path(f"{resource_id}/{action}"), body)
 
-
-def _arm_error(status: int, text: str) -> ArmError:
-    try:
-        error = json.loads(text).get("error") or {}
-    except (ValueError, AttributeError):
-        error = {}
-    return ArmError(status, str(error.get("code") or ""), str(error.get("message") or text[:300]))
-
-
-def signed_in_identity(token: str) -> tuple[str, str]:
-    """(objectId, tenantId) of the ARM token's user: the `oid` and `tid` claims, read as the
-    designer reads them (nothing is verified here; ARM verifies the token)."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        return str(claims["oid"]), str(claims["tid"])
-    except (IndexError, ValueError, KeyError, TypeError, binascii.Error):
-        raise ConfigurationError("the ARM token carries no oid/tid claims: sign in as a user with `az login`") from None
+    @staticmethod
+    def _path(path: str) -> str:
+        return f"{urllib.parse.quote(path)}?api-version={API_VERSION}"
 
 
 # --- one connection ---------------------------------------------------------------------------------
@@ -295,29 +234,16 @@ def report(stack: str, outcomes: Sequence[Outcome]) -> str:
     return "\n".join(lines)
 
 
-def azure_cli_credential() -> Credential:
-    from azure.identity import AzureCliCredential  # only when signing in for real
-
-    return AzureCliCredential()
-
-
-def sign_in(credential: Credential, arm_url: str, tenant_id: Any) -> tuple[str, str, str]:
-    """(token, objectId, tenantId) of the operator, refused unless it is the stack's tenant."""
-    from azure.core.exceptions import ClientAuthenticationError
-
-    if not isinstance(tenant_id, str) or not tenant_id:
-        raise ConfigurationError(f"the stack outputs have no tenantId ({tenant_id!r}): run `make up` first")
-    try:
-        token = credential.get_token(f"{check_arm_url(arm_url)}/.default").token
-    except ClientAuthenticationError as problem:
-        raise ConfigurationError(f"no Azure sign-in ({problem}): `az login --tenant {tenant_id}`") from None
-    object_id, token_tenant = signed_in_identity(token)
-    if token_tenant.lower() != tenant_id.lower():
-        raise ConfigurationError(f"you are signed in to tenant {token_tenant}, the stack is in {tenant_id}: "
-                                 f"`az login --tenant {tenant_id}`")
-    return token, object_id, token_tenant
+def operator(credential: Credential, arm_url: str, tenant_id: Any) -> tuple[str, str, str]:
+    """(token, objectId, tenantId) of the operator, refused unless it is the stack's tenant. The designer
+    reads the user from the token's `oid` claim the same way."""
+    token, claims = sign_in(credential, Arm, arm_url, tenant_id)
+    if not isinstance(claims.get("oid"), str):
+        raise ConfigurationError("the ARM token carries no oid claim: sign in as a user with `az login`")
+    return token, claims["oid"], claims["tid"]
 
 
+@ends_without_a_plan
 def main(argv: Sequence[str] | None = None, credential: Credential | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m ops.authorize_connections",
@@ -338,12 +264,9 @@ def main(argv: Sequence[str] | None = None, credential: Credential | None = None
         if not entries:
             print(report(args.stack, []))
             return 0
-        token, object_id, tenant_id = sign_in(credential or azure_cli_credential(), args.arm_url,
-                                              outputs.get("tenantId"))
+        token, object_id, tenant_id = operator(credential or azure_cli_credential(), args.arm_url,
+                                               outputs.get("tenantId"))
         arm = Arm(args.arm_url, token)
-    except PlanUnavailable as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return problem.exit_code
     except (ConfigurationError, OSError, ValueError) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2

@@ -33,38 +33,25 @@ failed, 2 nothing could start (outputs, checkout, sign-in, tenant, the app is no
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
 import json
 import sys
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from agent_obo.graph_scopes import GRAPH_APP_ID
 from offline.plan import Plan
 from offline.runner import RunResult, run_stack
-from ops.stack_plans import PlanUnavailable, plan_for, stack_outputs
+from ops.bearer import ApiError, ConfigurationError, Credential, JsonApi, azure_cli_credential, sign_in
+from ops.stack_plans import ends_without_a_plan, plan_for, stack_outputs
 
 GRAPH_URL = "https://graph.microsoft.com/v1.0"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 ALL_PRINCIPALS = "AllPrincipals"
 APPLICATION = "azuread:index/application:Application"
 DECLARED_ASSIGNMENT_KEYS = ("appRoleId", "assignmentRequired", "users", "groups")
 # What Microsoft Graph calls each kind of principal the stack may declare.
 PRINCIPAL_TYPES = {"users": "#microsoft.graph.user", "groups": "#microsoft.graph.group"}
-
-
-class ConfigurationError(Exception):
-    """Nothing can start: the message says which input is wrong and how to fix it."""
-
-
-class Credential(Protocol):
-    def get_token(self, *scopes: str) -> Any: ...
 
 
 # --- what the stack declares -------------------------------------------------------------------------
@@ -142,37 +129,14 @@ def declared(stack: str, plan: Plan, outputs: Mapping[str, Any]) -> Declared:
 
 # --- Microsoft Graph ---------------------------------------------------------------------------------
 
-class GraphError(Exception):
-    def __init__(self, status: int | None, code: str, message: str):
-        super().__init__(" ".join(part for part in (str(status or "no response"), code and f"{code}:", message)
-                                  if part))
-        self.status, self.code = status, code
+class GraphError(ApiError):
+    """An error answer of Microsoft Graph."""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """urllib would re-send the Authorization header to wherever a redirect points."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def check_graph_url(url: str) -> str:
-    parsed = urllib.parse.urlsplit(url)
-    host = (parsed.hostname or "").lower()
-    if (parsed.scheme == "https" and host) or (parsed.scheme == "http" and host in LOOPBACK_HOSTS):
-        return url.rstrip("/")
-    raise ConfigurationError(f"--graph-url {url!r}: a bearer token goes only to https (or http on loopback)")
-
-
-class Graph:
+class Graph(JsonApi):
     """Microsoft Graph v1.0 with the administrator's bearer token."""
 
-    def __init__(self, base_url: str, token: str, timeout: float = 60.0):
-        self.base_url, self._token, self._timeout = check_graph_url(base_url), token, timeout
-        handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
-        if (urllib.parse.urlsplit(self.base_url).hostname or "").lower() in LOOPBACK_HOSTS:
-            handlers.append(urllib.request.ProxyHandler({}))  # a proxy must not see loopback traffic
-        self._opener = urllib.request.build_opener(*handlers)
+    error, what = GraphError, "--graph-url"
 
     def get(self, path: str) -> dict[str, Any]:
         return self.call("GET", path)
@@ -187,28 +151,6 @@ class Graph:
             if not isinstance(following, str) or not following.startswith(self.base_url + "/"):
                 return items
             page = self.get(following[len(self.base_url):])
-
-    def call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        request = urllib.request.Request(
-            self.base_url + path, method=method, data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {self._token}", "Content-Type": "application/json",
-                     "Accept": "application/json"})
-        try:
-            with self._opener.open(request, timeout=self._timeout) as response:
-                text = response.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as error:
-            raise _graph_error(error.code, error.read().decode("utf-8", "replace")) from None
-        except (urllib.error.URLError, OSError) as error:
-            raise GraphError(None, "Unreachable", str(getattr(error, "reason", error))) from None
-        return json.loads(text) if text.strip() else {}  # PATCH and DELETE answer 204
-
-
-def _graph_error(status: int, text: str) -> GraphError:
-    try:
-        error = json.loads(text).get("error") or {}
-    except (ValueError, AttributeError):
-        error = {}
-    return GraphError(status, str(error.get("code") or ""), str(error.get("message") or text[:300]))
 
 
 def _quoted(value: str) -> str:
@@ -341,34 +283,7 @@ def advice(error: GraphError) -> str:
 
 # --- the command -------------------------------------------------------------------------------------
 
-def token_tenant(token: str) -> str:
-    try:
-        payload = token.split(".")[1]
-        return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["tid"])
-    except (IndexError, ValueError, KeyError, TypeError, binascii.Error):
-        raise ConfigurationError("the Microsoft Graph token carries no tid claim: sign in with `az login`") from None
-
-
-def sign_in(credential: Credential, graph_url: str, tenant_id: str) -> str:
-    from azure.core.exceptions import ClientAuthenticationError
-
-    audience = urllib.parse.urlsplit(check_graph_url(graph_url))
-    try:
-        token = credential.get_token(f"{audience.scheme}://{audience.netloc}/.default").token
-    except ClientAuthenticationError as problem:
-        raise ConfigurationError(f"no Azure sign-in ({problem}): `az login --tenant {tenant_id}`") from None
-    if token_tenant(token).lower() != tenant_id.lower():
-        raise ConfigurationError(f"you are signed in to tenant {token_tenant(token)}, the stack is in "
-                                 f"{tenant_id}: `az login --tenant {tenant_id}`")
-    return token
-
-
-def azure_cli_credential() -> Credential:
-    from azure.identity import AzureCliCredential  # only when signing in for real
-
-    return AzureCliCredential()
-
-
+@ends_without_a_plan
 def main(argv: Sequence[str] | None = None, credential: Credential | None = None,
          run: Callable[[str], RunResult] = run_stack) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.grant_sign_in", description=__doc__.splitlines()[0])
@@ -382,11 +297,9 @@ def main(argv: Sequence[str] | None = None, credential: Credential | None = None
         plan = plan_for(args.stack, run)
         outputs = json.loads(args.outputs.read_text()) if args.outputs else stack_outputs(args.stack)
         stack = declared(args.stack, plan, outputs)
-        graph = Graph(args.graph_url, sign_in(credential or azure_cli_credential(), args.graph_url, stack.tenant_id))
+        token, _ = sign_in(credential or azure_cli_credential(), Graph, args.graph_url, stack.tenant_id)
+        graph = Graph(args.graph_url, token)
         reviews = review(stack, graph)
-    except PlanUnavailable as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return problem.exit_code
     except (ConfigurationError, GraphError, OSError, ValueError) as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 from offline.plan import Plan, Registration
 from offline.runner import run_stack
-from ops.stack_plans import PlanUnavailable, plan_for
+from ops.stack_plans import ends_without_a_plan, plan_for
 from ops.stack_plans import run_pulumi as run_command  # a name of its own here, so tests can replace it
 
 LOCK_TYPE = "azure-native:authorization:ManagementLockByScope"
@@ -56,6 +56,7 @@ def describe(plan: Plan, protected: list[Registration]) -> str:
     return "\n".join(lines)
 
 
+@ends_without_a_plan
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.protected_resources",
                                      description="List a stack's protected resources and how to unprotect them.")
@@ -67,11 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="run `pulumi state unprotect` for each protected resource")
     args = parser.parse_args(argv)
 
-    try:
-        plan = plan_for(args.stack, run_stack)
-    except PlanUnavailable as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return problem.exit_code
+    plan = plan_for(args.stack, run_stack)
     protected = protected_resources(plan)
     print(describe(plan, protected))
 

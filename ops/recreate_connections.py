@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from agent_obo.catalog import PER_USER
 from offline.plan import Plan, Registration
 from offline.runner import run_stack
-from ops.stack_plans import PlanUnavailable, plan_for
+from ops.stack_plans import ends_without_a_plan, plan_for
 from ops.stack_plans import run_pulumi as run_command  # a name of its own here, so tests can replace it
 
 GENERIC_RESOURCE = "azure-native:resources:Resource"
@@ -135,6 +135,7 @@ def describe(recreation: Recreation) -> str:
     return "\n".join(lines)
 
 
+@ends_without_a_plan
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.recreate_connections",
                                      description="Recreate one connector's per-user connections of a stack.")
@@ -143,11 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--execute", action="store_true", help="run the pulumi up instead of printing it")
     args = parser.parse_args(argv)
 
-    try:
-        plan = plan_for(args.stack, run_stack)
-    except PlanUnavailable as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return problem.exit_code
+    plan = plan_for(args.stack, run_stack)
     try:
         recreation = plan_recreation(plan, args.connector)
     except NothingToRecreate as problem:

@@ -3,11 +3,12 @@ running the Pulumi CLI."""
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec
 
 from offline.plan import Plan
 from offline.runner import PROJECT_DIR, RunResult, stacks
@@ -21,6 +22,22 @@ class PlanUnavailable(Exception):
     def __init__(self, message: str, exit_code: int):
         super().__init__(message)
         self.exit_code = exit_code
+
+
+Arguments = ParamSpec("Arguments")
+
+
+def ends_without_a_plan(main: Callable[Arguments, int]) -> Callable[Arguments, int]:
+    """An ops script's `main`: a stack whose plan or outputs cannot be had ends the script with the
+    problem's message and exit code, wherever it is found."""
+    @functools.wraps(main)
+    def run(*args: Arguments.args, **kwargs: Arguments.kwargs) -> int:
+        try:
+            return main(*args, **kwargs)
+        except PlanUnavailable as problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return problem.exit_code
+    return run
 
 
 def plan_for(stack: str, run_stack: Callable[[str], RunResult]) -> Plan:

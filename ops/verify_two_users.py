@@ -36,12 +36,12 @@ from pathlib import Path
 from typing import Any
 
 from agent_obo.entra import USER_IMPERSONATION, authority
+from ops.bearer import ConfigurationError, token_opener, token_url
 
 DEFAULT_QUESTION = "What are my next three calendar events?"
 DEFAULT_TIMEOUT_SECONDS = 120.0
 # A chat answer is a few kilobytes; the cap keeps a misbehaving endpoint from filling memory.
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 # Device-code sign-in goes through the stack's verification client (agent-obo:verificationUsers),
 # never through the chat app, which allows no public-client flows.
 VERIFICATION_CLIENT_OUTPUT = "verificationClientId"
@@ -81,10 +81,6 @@ _CONSENT_SIGN_IN_ERRORS = frozenset({"consent_required", "interaction_required"}
 SignInPrompt = Callable[[Sequence["ConsentLink"]], bool]
 
 
-class ConfigurationError(Exception):
-    """The comparison cannot start: the message says which input is wrong and how to fix it."""
-
-
 @dataclass(frozen=True)
 class Answer:
     """One user's outcome. `diagnosis` is empty when `ok`; `status` is the HTTP status when a
@@ -122,44 +118,8 @@ def build_request(question: str) -> dict[str, Any]:
 
 
 def check_endpoint(endpoint: str) -> str:
-    """Refuse to send a bearer token in clear text: only https, except for loopback hosts where
-    the traffic never leaves the machine (local test servers). Returns the endpoint."""
-    parsed = urllib.parse.urlsplit(endpoint)
-    host = (parsed.hostname or "").lower()
-    if not host:
-        raise ConfigurationError(f"a2aEndpoint {endpoint!r} is not an absolute URL")
-    if parsed.scheme == "https":
-        return endpoint
-    if parsed.scheme == "http" and host in LOOPBACK_HOSTS:
-        return endpoint
-    raise ConfigurationError(
-        f"a2aEndpoint {endpoint!r} must use https: a bearer token is only sent over TLS "
-        f"(plain http is allowed for 127.0.0.1/localhost only)"
-    )
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """urllib re-sends the Authorization header to a redirect target, possibly another host.
-    A redirect is reported as a failure instead, so the token only goes to a2aEndpoint."""
-
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: Any,
-        code: int,
-        msg: str,
-        headers: Any,
-        newurl: str,
-    ) -> None:
-        return None
-
-
-def _opener_for(endpoint: str) -> urllib.request.OpenerDirector:
-    """Loopback hosts bypass any configured proxy: a proxy cannot reach this machine's loopback."""
-    handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
-    if (urllib.parse.urlsplit(endpoint).hostname or "").lower() in LOOPBACK_HOSTS:
-        handlers.append(urllib.request.ProxyHandler({}))
-    return urllib.request.build_opener(*handlers)
+    """The endpoint, where the users' bearer tokens may be sent (ops/bearer.py)."""
+    return token_url(endpoint, "a2aEndpoint")
 
 
 def ask(
@@ -219,7 +179,7 @@ def _call(endpoint: str, token: str, payload: dict[str, Any], timeout: float,
         },
     )
     try:
-        with _opener_for(endpoint).open(request, timeout=timeout) as response:
+        with token_opener(endpoint).open(request, timeout=timeout) as response:
             status = response.status
             body = response.read(MAX_RESPONSE_BYTES).decode("utf-8", errors="replace")
     except urllib.error.HTTPError as error:
