@@ -19,6 +19,7 @@ from components.delete_locks import DeleteLocks, DeleteLocksArgs
 from components.easy_auth import EasyAuth, EasyAuthArgs
 from components.logic_app import LogicApp, LogicAppArgs
 from components.observability import Observability, ObservabilityArgs
+from components.placement import Placement
 from components.private_network import (
     EndpointTarget,
     PrivateEndpoints,
@@ -39,40 +40,38 @@ from components.workflow_package import WorkflowPackage, WorkflowPackageArgs
 
 # Settings, tool catalog, Graph scopes and workflow files are validated here, before any resource.
 deployment = prepare()
-settings, names, tags = deployment.settings, deployment.names, deployment.settings.tags
+settings, names = deployment.settings, deployment.names
 sign_in = settings.sign_in
 net = settings.network  # None: public endpoints
 
 # The environment's resource group exists already: the bootstrap creates it (agent_obo/prepare.py).
 group = deployment.resource_group
+# Every component's resources: in that group, in the stack's region, with the stack's tags.
+placement = Placement(group.name, settings.location, settings.tags)
 
 observability = Observability("observability", ObservabilityArgs(
-    resource_group_name=group.name, location=settings.location, workspace_name=names.log_analytics,
-    application_insights_name=names.application_insights, retention_in_days=settings.log_retention_days,
-    tags=tags))
+    placement=placement, workspace_name=names.log_analytics, application_insights_name=names.application_insights,
+    retention_in_days=settings.log_retention_days))
 
 runtime_identity = RuntimeIdentity("runtime-identity", RuntimeIdentityArgs(
-    resource_group_name=group.name, location=settings.location, name=names.runtime_identity, tags=tags))
+    placement=placement, name=names.runtime_identity))
 
 runtime_storage = RuntimeStorage("runtime-storage", RuntimeStorageArgs(
-    resource_group_name=group.name, location=settings.location, account_name=names.storage_account,
-    subscription_id=deployment.subscription_id, runtime_principal_id=runtime_identity.principal_id,
-    protect=settings.protect_stateful_resources, tags=tags,
+    placement=placement, account_name=names.storage_account, subscription_id=deployment.subscription_id,
+    runtime_principal_id=runtime_identity.principal_id, protect=settings.protect_stateful_resources,
     content_share_name=names.content_share if settings.uses_access_key else None,
     zone_redundant=settings.zone_redundant, private=net is not None,
     firewall_ip_ranges=net.storage_firewall_ip_ranges if net else ()))
 
 model = AgentModel("agent-model", AgentModelArgs(
-    resource_group_name=group.name, location=settings.location, account_name=names.openai_account,
-    model=settings.model, tags=tags, private=net is not None))
+    placement=placement, account_name=names.openai_account, model=settings.model, private=net is not None))
 
 private_network = private_endpoints = None
 if net is not None:
     zones = required_zones(settings.uses_access_key, settings.model.creates_account, net.public_ingress)
     private_network = PrivateNetwork("network", PrivateNetworkArgs(
-        resource_group_name=group.name, location=settings.location, settings=net,
-        virtual_network_name=names.virtual_network, network_security_group_name=names.network_security_group,
-        zones=sorted(set(zones.values())), tags=tags))
+        placement=placement, settings=net, virtual_network_name=names.virtual_network,
+        network_security_group_name=names.network_security_group, zones=sorted(set(zones.values()))))
     targets = [EndpointTarget(f"st-{group_id}", names.private_endpoint("st", group_id), runtime_storage.account.id,
                               group_id, zone)
                for group_id, zone in STORAGE_ZONES.items() if group_id in zones]
@@ -80,13 +79,11 @@ if net is not None:
         targets.append(EndpointTarget("oai-account", names.private_endpoint("oai", MODEL_ZONE[0]), model.resource_id,
                                       *MODEL_ZONE))
     private_endpoints = PrivateEndpoints("private-endpoints", PrivateEndpointsArgs(
-        resource_group_name=group.name, location=settings.location,
-        subnet_id=private_network.private_endpoint_subnet_id,
-        zone_ids=private_network.zone_ids, targets=targets, tags=tags, depends_on=private_network.zone_links))
+        placement=placement, subnet_id=private_network.private_endpoint_subnet_id,
+        zone_ids=private_network.zone_ids, targets=targets, depends_on=private_network.zone_links))
 
 tool_connections = ToolConnections("tool-connections", ToolConnectionsArgs(
-    specs=deployment.connections, resource_group_name=group.name, location=settings.location,
-    subscription_id=deployment.subscription_id, tags=tags))
+    placement=placement, specs=deployment.connections, subscription_id=deployment.subscription_id))
 
 package = WorkflowPackage("workflow-package", WorkflowPackageArgs(
     package=deployment.package, blob_endpoint=runtime_storage.blob_endpoint,
@@ -95,12 +92,12 @@ package = WorkflowPackage("workflow-package", WorkflowPackageArgs(
     deployer_principal_type=deployment.deployer_principal_type))
 
 logic_app = LogicApp("logic-app", LogicAppArgs(
-    resource_group_name=group.name, location=settings.location, subscription_id=deployment.subscription_id,
-    plan_name=names.plan_for(settings.zone_redundant), site_name=names.logic_app, plan_sku=settings.plan_sku,
+    placement=placement, subscription_id=deployment.subscription_id, plan_name=names.plan_for(settings.zone_redundant),
+    site_name=names.logic_app, plan_sku=settings.plan_sku,
     maximum_elastic_worker_count=settings.maximum_elastic_worker_count,
     always_ready_instances=settings.always_ready_instances, runtime_identity_id=runtime_identity.id,
     log_analytics_workspace_id=observability.workspace_id, model_resource_id=model.resource_id,
-    agent_workflow=AGENT_WORKFLOW, tags=tags, content_share=runtime_storage.content_share,
+    agent_workflow=AGENT_WORKFLOW, content_share=runtime_storage.content_share,
     host_storage_access=runtime_storage.runtime_role_assignments,
     zone_redundant=settings.zone_redundant, public_ingress=net.public_ingress if net else True,
     integration_subnet_id=private_network.integration_subnet_id if private_network else None,
@@ -124,20 +121,18 @@ logic_app = LogicApp("logic-app", LogicAppArgs(
 site_endpoint = None
 if private_network is not None and net is not None and not net.public_ingress:
     site_endpoint = PrivateEndpoints("site-endpoint", PrivateEndpointsArgs(
-        resource_group_name=group.name, location=settings.location,
-        subnet_id=private_network.private_endpoint_subnet_id,
-        zone_ids=private_network.zone_ids, tags=tags, depends_on=private_network.zone_links,
+        placement=placement, subnet_id=private_network.private_endpoint_subnet_id,
+        zone_ids=private_network.zone_ids, depends_on=private_network.zone_links,
         targets=[EndpointTarget("site-sites", names.private_endpoint("logic", SITE_ZONE[0]), logic_app.id,
                                 *SITE_ZONE)]))
 
 connection_access = ConnectionAccess("connection-access", ConnectionAccessArgs(
-    connections=tool_connections, resource_group_name=group.name, location=settings.location,
-    subscription_id=deployment.subscription_id, tenant_id=deployment.tenant_id,
-    site_principal_id=logic_app.system_principal_id,
+    placement=placement, connections=tool_connections, subscription_id=deployment.subscription_id,
+    tenant_id=deployment.tenant_id, site_principal_id=logic_app.system_principal_id,
     runbooks_container_id=runtime_storage.runbooks_container.id))
 
 app_settings = AppSettings("app-settings", AppSettingsArgs(
-    site_name=logic_app.name, resource_group_name=group.name, settings=logic_app.app_settings,
+    placement=placement, site_name=logic_app.name, settings=logic_app.app_settings,
     after=[*connection_access.policies.values(), *connection_access.data_access, logic_app.model_access,
            *runtime_storage.runtime_role_assignments]))
 
@@ -159,7 +154,7 @@ verification_client = VerificationClient("verification-client", VerificationClie
 )) if settings.audit.verification_users else None
 
 easy_auth = EasyAuth("easy-auth", EasyAuthArgs(
-    site_name=logic_app.name, resource_group_name=group.name, client_id=app_registration.client_id,
+    placement=placement, site_name=logic_app.name, client_id=app_registration.client_id,
     identifier_uri=app_registration.identifier_uri, issuer=issuer(deployment.tenant_id),
     unauthenticated_action=sign_in.unauthenticated_action, excluded_paths=list(sign_in.excluded_paths),
     additional_audiences=list(sign_in.additional_token_audiences),
@@ -168,9 +163,8 @@ easy_auth = EasyAuth("easy-auth", EasyAuthArgs(
     depends_on=[app_registration.federated_credential, app_settings.settings]))
 
 audit_monitoring = AuditMonitoring("audit-monitoring", AuditMonitoringArgs(
-    resource_group_name=group.name, location=settings.location, environment=settings.environment,
-    workspace_id=observability.workspace_id, queries=deployment.queries,
-    email_receivers=list(settings.audit.alert_email_receivers), tags=tags,
+    placement=placement, environment=settings.environment, workspace_id=observability.workspace_id,
+    queries=deployment.queries, email_receivers=list(settings.audit.alert_email_receivers),
     depends_on=[logic_app.diagnostics]))
 
 if settings.protect_stateful_resources:

@@ -31,32 +31,20 @@ import pulumi_azuread as azuread
 from pulumi_azure_native import authorization, managedidentity, resources
 
 from agent_obo.entra import TOKEN_EXCHANGE_AUDIENCE
-from components.role_ids import (
-    COGNITIVE_SERVICES_OPENAI_USER,
-    CONTRIBUTOR,
-    KEY_VAULT_CRYPTO_USER,
-    LOCKS_CONTRIBUTOR,
-    READER,
-    ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR,
-    STORAGE_BLOB_DATA_CONTRIBUTOR,
-    STORAGE_BLOB_DATA_OWNER,
-    STORAGE_BLOB_DATA_READER,
-    STORAGE_QUEUE_DATA_CONTRIBUTOR,
-    STORAGE_TABLE_DATA_CONTRIBUTOR,
-    role_definition_id,
-)
+from components import role_ids
+from components.role_ids import role_definition_id
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
 # The roles the agent-obo program assigns; tests/test_bootstrap.py checks this list against every
 # stack's plan, so a new role in the program cannot be forgotten here.
 PROGRAM_ASSIGNED_ROLES = (
-    STORAGE_BLOB_DATA_OWNER,
-    STORAGE_BLOB_DATA_READER,
-    STORAGE_BLOB_DATA_CONTRIBUTOR,
-    STORAGE_QUEUE_DATA_CONTRIBUTOR,
-    STORAGE_TABLE_DATA_CONTRIBUTOR,
-    COGNITIVE_SERVICES_OPENAI_USER,
+    role_ids.STORAGE_BLOB_DATA_OWNER,
+    role_ids.STORAGE_BLOB_DATA_READER,
+    role_ids.STORAGE_BLOB_DATA_CONTRIBUTOR,
+    role_ids.STORAGE_QUEUE_DATA_CONTRIBUTOR,
+    role_ids.STORAGE_TABLE_DATA_CONTRIBUTOR,
+    role_ids.COGNITIVE_SERVICES_OPENAI_USER,
 )
 # Every principal the program assigns a role to is a managed identity, or the deploy identity itself.
 PROGRAM_PRINCIPAL_TYPES = ("ServicePrincipal",)
@@ -106,20 +94,20 @@ class RoleGrant:
 def deploy_grants(environment: str, group_id: pulumi.Input[str], state_container_id: pulumi.Input[str],
                   secrets_key_id: pulumi.Input[str], delete_locks: bool) -> list[RoleGrant]:
     grants = [
-        RoleGrant("group-contributor", CONTRIBUTOR, group_id,
+        RoleGrant("group-contributor", role_ids.CONTRIBUTOR, group_id,
                   f"pulumi up of {environment}: create, change and delete the environment's resources"),
-        RoleGrant("group-role-assignments", ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR, group_id,
+        RoleGrant("group-role-assignments", role_ids.ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR, group_id,
                   f"pulumi up of {environment}: assign only the program's data roles, only to service "
                   "principals (condition)",
                   condition=constrained_assignment_condition(PROGRAM_ASSIGNED_ROLES, PROGRAM_PRINCIPAL_TYPES)),
     ]
     if delete_locks:
-        grants.append(RoleGrant("group-locks", LOCKS_CONTRIBUTOR, group_id,
+        grants.append(RoleGrant("group-locks", role_ids.LOCKS_CONTRIBUTOR, group_id,
                                 f"pulumi up of {environment}: the delete locks on its stateful resources"))
     return [*grants,
-            RoleGrant("state-blobs", STORAGE_BLOB_DATA_CONTRIBUTOR, state_container_id,
+            RoleGrant("state-blobs", role_ids.STORAGE_BLOB_DATA_CONTRIBUTOR, state_container_id,
                       f"Pulumi state of {environment}: read and write its checkpoints"),
-            RoleGrant("secrets-key", KEY_VAULT_CRYPTO_USER, secrets_key_id,
+            RoleGrant("secrets-key", role_ids.KEY_VAULT_CRYPTO_USER, secrets_key_id,
                       f"Pulumi secrets of {environment}: encrypt and decrypt its data key")]
 
 
@@ -128,10 +116,10 @@ def preview_grants(environment: str, group_id: pulumi.Input[str], state_containe
     """A preview reads what is deployed and the last checkpoint, writes neither (it takes no stack
     lock), and decrypts the stack's own config to evaluate the program."""
     return [
-        RoleGrant("group-reader", READER, group_id, f"pulumi preview of {environment}: read what is deployed"),
-        RoleGrant("state-blobs", STORAGE_BLOB_DATA_READER, state_container_id,
+        RoleGrant("group-reader", role_ids.READER, group_id, f"pulumi preview of {environment}: read what is deployed"),
+        RoleGrant("state-blobs", role_ids.STORAGE_BLOB_DATA_READER, state_container_id,
                   f"Pulumi state of {environment}: read its checkpoints"),
-        RoleGrant("secrets-key", KEY_VAULT_CRYPTO_USER, secrets_key_id,
+        RoleGrant("secrets-key", role_ids.KEY_VAULT_CRYPTO_USER, secrets_key_id,
                   f"Pulumi secrets of {environment}: decrypt its data key to read its config"),
     ]
 

@@ -13,20 +13,21 @@ import pulumi
 from pulumi_azure_native import cognitiveservices
 
 from agent_obo.settings import ModelSettings
+from components.placement import Placement
 
 
 @dataclass
 class AgentModelArgs:
-    resource_group_name: pulumi.Input[str]
-    location: str
+    placement: Placement
     account_name: str
     model: ModelSettings
-    tags: dict[str, str]
     # privateNetworking: the account answers only through its private endpoint.
     private: bool = False
 
 
 class AgentModel(pulumi.ComponentResource):
+    """The agent's model: a keyless Azure OpenAI account and deployment, or the existing endpoint given."""
+
     endpoint: pulumi.Output[str]
     resource_id: pulumi.Output[str]
 
@@ -38,12 +39,9 @@ class AgentModel(pulumi.ComponentResource):
             self.endpoint = pulumi.Output.from_input(model.existing_endpoint)
             self.resource_id = pulumi.Output.from_input(model.existing_resource_id)
         else:
-            child = pulumi.ResourceOptions(parent=self)
             self.account = cognitiveservices.Account(
                 f"{name}-account",
                 account_name=args.account_name,
-                resource_group_name=args.resource_group_name,
-                location=args.location,
                 kind="OpenAI",
                 sku=cognitiveservices.SkuArgs(name="S0"),
                 # Its own identity, for what the account calls on its behalf (customer-managed keys,
@@ -58,14 +56,12 @@ class AgentModel(pulumi.ComponentResource):
                         default_action=cognitiveservices.NetworkRuleAction.DENY, ip_rules=[],
                         virtual_network_rules=[]) if args.private else None,
                 ),
-                tags=args.tags,
-                opts=child,
+                **args.placement.located(self),
             )
             self.deployment = cognitiveservices.Deployment(
                 f"{name}-deployment",
                 deployment_name=model.deployment_name,
                 account_name=self.account.name,
-                resource_group_name=args.resource_group_name,
                 sku=cognitiveservices.SkuArgs(name=model.deployment_sku, capacity=model.capacity),
                 properties=cognitiveservices.DeploymentPropertiesArgs(
                     model=cognitiveservices.DeploymentModelArgs(
@@ -73,8 +69,8 @@ class AgentModel(pulumi.ComponentResource):
                     ),
                     version_upgrade_option=cognitiveservices.DeploymentModelVersionUpgradeOption.NO_AUTO_UPGRADE,
                 ),
-                tags=args.tags,
-                opts=child,
+                tags=dict(args.placement.tags),
+                **args.placement.in_group(self),
             )
             self.endpoint = self.account.properties.endpoint
             self.resource_id = self.account.id

@@ -28,24 +28,27 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import web
 
+from components.placement import Placement
+
 
 @dataclass
 class AppSettingsArgs:
+    placement: Placement
     site_name: pulumi.Input[str]
-    resource_group_name: pulumi.Input[str]
     settings: Mapping[str, pulumi.Input[str]]
     # What must exist before any setting routes traffic: access policies, role assignments.
     after: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
 class AppSettings(pulumi.ComponentResource):
+    """Every app setting of the site, as one resource written after the access the settings route to."""
+
     def __init__(self, name: str, args: AppSettingsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo:runtime:AppSettings", name, None, opts)
         self.settings = web.WebAppApplicationSettings(
             f"{name}-appsettings",
             name=args.site_name,
-            resource_group_name=args.resource_group_name,
             properties=dict(args.settings),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
+            **args.placement.in_group(self, depends_on=list(args.after)),
         )
         self.register_outputs({"names": sorted(args.settings)})

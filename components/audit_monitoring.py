@@ -18,6 +18,7 @@ from pulumi_azure_native import applicationinsights, monitor
 from agent_obo.monitoring_queries import TROUBLESHOOTING, Query
 from agent_obo.naming import WORKLOAD
 from agent_obo.settings import PROJECT
+from components.placement import Placement
 
 # Workbook content (github.com/microsoft/Application-Insights-Workbooks, schema/workbook.json):
 # item type 1 is Markdown text, 9 parameters, 3 a Log Analytics query.
@@ -57,41 +58,35 @@ def workbook_content(queries: list[Query], workspace_id: str, environment: str) 
 
 @dataclass
 class AuditMonitoringArgs:
-    resource_group_name: pulumi.Input[str]
-    location: str
+    placement: Placement
     environment: str
     workspace_id: pulumi.Input[str]
     queries: list[Query]
     email_receivers: list[str]
-    tags: dict[str, str]
     # The alerts read tables the site's diagnostic settings create: create those first.
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
 class AuditMonitoring(pulumi.ComponentResource):
+    """The audit workbook, an alert rule per alerting query, and the action group the alerts go to."""
+
     def __init__(self, name: str, args: AuditMonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo:monitoring:AuditMonitoring", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         self.action_group = monitor.ActionGroup(
             f"{name}-action-group",
             action_group_name=f"ag-{WORKLOAD}-{args.environment}-audit",
             # At most 12 characters: shown as the sender of the alert e-mails and texts.
             group_short_name=f"obo-{args.environment}",
             enabled=True,
-            location="global",
-            resource_group_name=args.resource_group_name,
             email_receivers=[monitor.MicrosoftCommonEmailReceiverArgs(
                 name=f"email-{index}", email_address=address, use_common_alert_schema=True)
                 for index, address in enumerate(args.email_receivers, start=1)],
-            tags=args.tags,
-            opts=child,
+            **args.placement.located_globally(self),
         )
         self.workbook = applicationinsights.Workbook(
             f"{name}-workbook",
             # A workbook's name must be a GUID: stable per environment, so it is never replaced.
             resource_name_=str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://{PROJECT}/{args.environment}/workbook")),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
             kind="shared",
             category="workbook",
             display_name=f"{PROJECT} {args.environment}: audit and troubleshooting",
@@ -100,10 +95,8 @@ class AuditMonitoring(pulumi.ComponentResource):
             source_id=args.workspace_id,
             serialized_data=pulumi.Output.from_input(args.workspace_id).apply(
                 lambda workspace_id: workbook_content(args.queries, workspace_id, args.environment)),
-            tags=args.tags,
-            opts=child,
+            **args.placement.located(self),
         )
-        alerting = pulumi.ResourceOptions(parent=self, depends_on=args.depends_on)
         self.alerts: dict[str, monitor.ScheduledQueryRule] = {}
         for query in args.queries:
             if query.alert is None:
@@ -111,8 +104,6 @@ class AuditMonitoring(pulumi.ComponentResource):
             self.alerts[query.name] = monitor.ScheduledQueryRule(
                 f"{name}-alert-{query.name}",
                 rule_name=f"alert-{WORKLOAD}-{args.environment}-{query.name}",
-                resource_group_name=args.resource_group_name,
-                location=args.location,
                 kind="LogAlert",
                 display_name=f"{PROJECT} {args.environment}: {query.title}",
                 description=f"More than {query.alert.threshold} rows of monitoring/queries/{query.name}.kql in "
@@ -132,8 +123,7 @@ class AuditMonitoring(pulumi.ComponentResource):
                 )]),
                 actions=monitor.ActionsArgs(action_groups=[self.action_group.id]),
                 auto_mitigate=True,
-                tags=args.tags,
-                opts=alerting,
+                **args.placement.located(self, depends_on=args.depends_on),
             )
         self.register_outputs({
             "actionGroupId": self.action_group.id,

@@ -60,6 +60,8 @@ class ChatAppRegistrationArgs:
 
 
 class ChatAppRegistration(pulumi.ComponentResource):
+    """The chat app registration, its service principal and the federated credential Easy Auth signs in with."""
+
     def __init__(self, name: str, args: ChatAppRegistrationArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo:identity:ChatAppRegistration", name, None, opts)
         # The deployer stays an owner, or the next `pulumi up` could no longer manage the app.

@@ -30,6 +30,8 @@ class DeleteLocksArgs:
 
 
 class DeleteLocks(pulumi.ComponentResource):
+    """A protected CanNotDelete lock on each target, created after everything else the stack creates."""
+
     def __init__(self, name: str, args: DeleteLocksArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo:protection:DeleteLocks", name, None, opts)
         self.locks = {

@@ -17,6 +17,7 @@ from agent_obo.app_settings import ALLOWED_TENANTS_SETTING, FIC_CLIENT_ID_SETTIN
 
 # Every scope asked at sign-in is one the chat app requests, so one the tenant consented to.
 from agent_obo.graph_scopes import LOGIN_SCOPES
+from components.placement import Placement
 
 # Set on the site by agent_obo/app_settings.py; Easy Auth reads the first as its client secret setting.
 __all__ = ["ALLOWED_TENANTS_SETTING", "FIC_CLIENT_ID_SETTING", "LOGIN_SCOPES", "EasyAuth", "EasyAuthArgs"]
@@ -24,8 +25,8 @@ __all__ = ["ALLOWED_TENANTS_SETTING", "FIC_CLIENT_ID_SETTING", "LOGIN_SCOPES", "
 
 @dataclass
 class EasyAuthArgs:
+    placement: Placement
     site_name: pulumi.Input[str]
-    resource_group_name: pulumi.Input[str]
     client_id: pulumi.Input[str]
     identifier_uri: pulumi.Input[str]
     issuer: str
@@ -53,7 +54,6 @@ class EasyAuth(pulumi.ComponentResource):
         self.settings = web.WebAppAuthSettingsV2WithoutSecrets(
             f"{name}-authsettings",
             name=args.site_name,
-            resource_group_name=args.resource_group_name,
             platform=web.AuthPlatformArgs(enabled=True, runtime_version="~1"),
             global_validation=web.GlobalValidationArgs(
                 require_authentication=True,
@@ -85,6 +85,6 @@ class EasyAuth(pulumi.ComponentResource):
             ),
             login=web.LoginArgs(token_store=web.TokenStoreArgs(enabled=True)),
             http_settings=web.HttpSettingsArgs(require_https=True),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
+            **args.placement.in_group(self, depends_on=args.depends_on),
         )
         self.register_outputs({"issuer": args.issuer, "unauthenticatedAction": args.unauthenticated_action})

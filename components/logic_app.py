@@ -17,6 +17,7 @@ import pulumi
 from pulumi_azure_native import authorization, monitor, web
 
 from agent_obo.app_settings import EXTENSION_BUNDLE_ID, EXTENSION_BUNDLE_VERSION
+from components.placement import Placement
 from components.role_ids import COGNITIVE_SERVICES_OPENAI_USER, role_definition_id
 
 # Re-exported for the tests and the policy pack; agent_obo/app_settings.py decides every app setting.
@@ -36,8 +37,7 @@ ZONE_REDUNDANT_MINIMUM_INSTANCES = 3
 
 @dataclass
 class LogicAppArgs:
-    resource_group_name: pulumi.Input[str]
-    location: str
+    placement: Placement
     subscription_id: str
     plan_name: str
     site_name: str
@@ -48,7 +48,6 @@ class LogicAppArgs:
     log_analytics_workspace_id: pulumi.Input[str]
     model_resource_id: pulumi.Input[str]
     agent_workflow: str
-    tags: dict[str, str]
     # Every app setting of the site, from agent_obo/app_settings.py's table (AppSettings.resolve);
     # components/app_settings.py applies them.
     app_settings: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -89,8 +88,6 @@ class LogicApp(pulumi.ComponentResource):
         self.plan = web.AppServicePlan(
             f"{name}-plan",
             name=args.plan_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
             kind="elastic",
             # Zone redundancy is fixed when a plan is created; the name changes with it, so
             # switching creates a new plan, moves the site, then deletes the old one.
@@ -100,15 +97,12 @@ class LogicApp(pulumi.ComponentResource):
                 if args.zone_redundant else None),
             zone_redundant=args.zone_redundant,
             maximum_elastic_worker_count=args.maximum_elastic_worker_count,
-            tags=args.tags,
-            opts=child,
+            **args.placement.located(self),
         )
         self.app_settings = dict(args.app_settings)
         self.site = web.WebApp(
             f"{name}-site",
             name=args.site_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
             kind="functionapp,workflowapp",
             server_farm_id=self.plan.id,
             https_only=True,
@@ -133,24 +127,19 @@ class LogicApp(pulumi.ComponentResource):
                 functions_runtime_scale_monitoring_enabled=True,
                 # No app_settings: components/app_settings.py applies them all, in order.
             ),
-            tags=args.tags,
             # The content share must exist before the host mounts it, the host may reach its storage
             # only once the runtime identity holds its roles there, and (privateNetworking) only through
             # the private endpoints and their DNS records.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[
+            **args.placement.located(self, depends_on=[
                 *([args.content_share] if args.content_share else []), *args.host_storage_access,
                 *args.network_dependencies]),
         )
         # Basic (user name and password) publishing credentials off for FTP and for SCM/Kudu:
         # deployments go through the package blob, with Entra identities only.
         self.ftp_basic_auth = web.WebAppFtpAllowed(
-            f"{name}-ftp-basic-auth", name=self.site.name, resource_group_name=args.resource_group_name,
-            allow=False, opts=child,
-        )
+            f"{name}-ftp-basic-auth", name=self.site.name, allow=False, **args.placement.in_group(self))
         self.scm_basic_auth = web.WebAppScmAllowed(
-            f"{name}-scm-basic-auth", name=self.site.name, resource_group_name=args.resource_group_name,
-            allow=False, opts=child,
-        )
+            f"{name}-scm-basic-auth", name=self.site.name, allow=False, **args.placement.in_group(self))
         self.diagnostics = monitor.DiagnosticSetting(
             f"{name}-diagnostics",
             name="workflow-runtime-to-log-analytics",

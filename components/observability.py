@@ -11,42 +11,37 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import applicationinsights, operationalinsights
 
+from components.placement import Placement
+
 
 @dataclass
 class ObservabilityArgs:
-    resource_group_name: pulumi.Input[str]
-    location: str
+    placement: Placement
     workspace_name: str
     application_insights_name: str
     retention_in_days: int
-    tags: dict[str, str]
 
 
 class Observability(pulumi.ComponentResource):
+    """The Log Analytics workspace and the Application Insights component that sends to it."""
+
     def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo:monitoring:Observability", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         self.workspace = operationalinsights.Workspace(
             f"{name}-workspace",
             workspace_name=args.workspace_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
             sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
             retention_in_days=args.retention_in_days,
-            tags=args.tags,
-            opts=child,
+            **args.placement.located(self),
         )
         self.application_insights = applicationinsights.Component(
             f"{name}-appinsights",
             resource_name_=args.application_insights_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
             kind="web",
             application_type="web",
             ingestion_mode="LogAnalytics",
             workspace_resource_id=self.workspace.id,
-            tags=args.tags,
-            opts=child,
+            **args.placement.located(self),
         )
         self.workspace_id = self.workspace.id
         # Not a secret: "connection strings aren't considered a security token or key" (learn.microsoft.com/

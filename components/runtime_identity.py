@@ -14,25 +14,24 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import managedidentity
 
+from components.placement import Placement
+
 
 @dataclass
 class RuntimeIdentityArgs:
-    resource_group_name: pulumi.Input[str]
-    location: str
+    placement: Placement
     name: str
-    tags: dict[str, str]
 
 
 class RuntimeIdentity(pulumi.ComponentResource):
+    """The user-assigned identity the runtime reaches its storage, its package and Easy Auth with."""
+
     def __init__(self, name: str, args: RuntimeIdentityArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo:identity:RuntimeIdentity", name, None, opts)
         self.identity = managedidentity.UserAssignedIdentity(
             name,
             resource_name_=args.name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            **args.placement.located(self),
         )
         self.id = self.identity.id
         self.principal_id = self.identity.principal_id

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import authorization, storage
 
+from components.placement import Placement
 from components.role_ids import (
     STORAGE_BLOB_DATA_OWNER,
     STORAGE_BLOB_DATA_READER,
@@ -48,13 +49,11 @@ RUNTIME_DATA_ROLES = {
 
 @dataclass
 class RuntimeStorageArgs:
-    resource_group_name: pulumi.Input[str]
-    location: str
+    placement: Placement
     account_name: str
     subscription_id: str
     runtime_principal_id: pulumi.Input[str]
     protect: bool
-    tags: dict[str, str]
     # accessKey only: the Azure Files share that holds the site's content (WEBSITE_CONTENTSHARE).
     content_share_name: str | None = None
     # Zone-redundant storage: Learn requires it for a zone-redundant Standard logic app.
@@ -70,14 +69,13 @@ class RuntimeStorageArgs:
 
 
 class RuntimeStorage(pulumi.ComponentResource):
+    """The hardened storage account, its containers, and the runtime identity's access to it."""
+
     def __init__(self, name: str, args: RuntimeStorageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo:runtime:RuntimeStorage", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         self.account = storage.StorageAccount(
             f"{name}-account",
             account_name=args.account_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
             sku=storage.SkuArgs(name=storage.SkuName.STANDARD_ZRS if args.zone_redundant
                                 else storage.SkuName.STANDARD_LRS),
             public_network_access=_public_network_access(args),
@@ -85,17 +83,15 @@ class RuntimeStorage(pulumi.ComponentResource):
             # Only the accessKey mode needs account keys (its content share cannot use an identity).
             allow_shared_key_access=args.uses_access_key,
             **HARDENED_ACCOUNT,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            **args.placement.located(self, protect=args.protect),
         )
         self.package_container, self.runbooks_container = (
             storage.BlobContainer(
                 f"{name}-{suffix}",
                 container_name=container,
                 account_name=self.account.name,
-                resource_group_name=args.resource_group_name,
                 public_access=storage.PublicAccess.NONE,
-                opts=child,
+                **args.placement.in_group(self),
             )
             for suffix, container in (("packages", PACKAGE_CONTAINER), ("runbooks", RUNBOOKS_CONTAINER))
         )
@@ -112,10 +108,9 @@ class RuntimeStorage(pulumi.ComponentResource):
                 f"{name}-content-share",
                 share_name=args.content_share_name,
                 account_name=self.account.name,
-                resource_group_name=args.resource_group_name,
-                opts=child,
+                **args.placement.in_group(self),
             )
-            self.connection_string = _connection_string(self.account.name, args.resource_group_name)
+            self.connection_string = _connection_string(self.account.name, args.placement.resource_group_name)
         else:
             self.runtime_role_assignments = [
                 self._runtime_role(name, role, role_id, self.account.id, args,

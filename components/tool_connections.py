@@ -22,6 +22,7 @@ from pulumi_azure_native import authorization, resources
 from pulumi_random import RandomId
 
 from agent_obo.tool_connections import GENERATION_BYTES, ConnectionSpec
+from components.placement import Placement
 from components.role_ids import STORAGE_BLOB_DATA_READER, role_definition_id
 
 ACCESS_POLICY_API_VERSION = "2016-06-01"
@@ -51,14 +52,14 @@ def computed_property(reference: str, key: str) -> Callable[[Mapping[str, Any] |
 
 @dataclass
 class ToolConnectionsArgs:
+    placement: Placement
     specs: list[ConnectionSpec]
-    resource_group_name: pulumi.Input[str]
-    location: str
     subscription_id: str
-    tags: dict[str, str]
 
 
 class ToolConnections(pulumi.ComponentResource):
+    """One managed API connection per connection spec; a per-user one renamed with each new generation."""
+
     def __init__(self, name: str, args: ToolConnectionsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo:tools:ToolConnections", name, None, opts)
         self.specs = {spec.reference: spec for spec in args.specs}
@@ -90,11 +91,10 @@ class ToolConnections(pulumi.ComponentResource):
                 resource_name_=azure_name,
                 api_version=spec.api_version,
                 kind="V2",  # Standard logic apps call only V2 connections (connectionRuntimeUrl)
-                location=args.location,
-                resource_group_name=args.resource_group_name,
-                properties=spec.properties(args.subscription_id, args.location),
-                tags=spec.tags(args.tags),
-                opts=pulumi.ResourceOptions(parent=self),
+                location=args.placement.location,
+                properties=spec.properties(args.subscription_id, args.placement.location),
+                tags=spec.tags(args.placement.tags),
+                **args.placement.in_group(self),
             )
             self.connections[spec.reference] = connection
             self.azure_names[spec.reference] = azure_name
@@ -113,9 +113,8 @@ class ToolConnections(pulumi.ComponentResource):
 
 @dataclass
 class ConnectionAccessArgs:
+    placement: Placement
     connections: ToolConnections
-    resource_group_name: pulumi.Input[str]
-    location: str
     subscription_id: str
     tenant_id: str
     site_principal_id: pulumi.Input[str]
@@ -140,11 +139,10 @@ class ConnectionAccess(pulumi.ComponentResource):
                 resource_type="accessPolicies",
                 resource_name_=args.site_principal_id,
                 api_version=ACCESS_POLICY_API_VERSION,
-                location=args.location,
-                resource_group_name=args.resource_group_name,
+                location=args.placement.location,
                 properties={"principal": {"type": "ActiveDirectory", "identity": {
                     "tenantId": args.tenant_id, "objectId": args.site_principal_id}}},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[connection]),
+                **args.placement.in_group(self, depends_on=[connection]),
             )
         # The app-only blob tool reads the runbooks container with the site's managed identity:
         # reading that one container is all it may do.

@@ -36,6 +36,8 @@ class VerificationClientArgs:
 
 
 class VerificationClient(pulumi.ComponentResource):
+    """The two-user check's public client, pre-authorized by the chat app for user_impersonation only."""
+
     def __init__(self, name: str, args: VerificationClientArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo:identity:VerificationClient", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

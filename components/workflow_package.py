@@ -29,6 +29,8 @@ class WorkflowPackageArgs:
 
 
 class WorkflowPackage(pulumi.ComponentResource):
+    """The workflow package blob, uploaded with the deployer's own identity once it may write there."""
+
     def __init__(self, name: str, args: WorkflowPackageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo:workflows:WorkflowPackage", name, None, opts)
         # Whoever runs `pulumi up` writes the package with their own Entra identity, so they need

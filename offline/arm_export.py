@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offline.plan import Plan, Registration, is_secret_value
+from offline.plan import KEEP, Plan, Registration, is_secret_value, rebuilt
 from offline.runner import PROJECT_DIR, run_stack
 
 SECRET = "[secret]"
@@ -113,21 +113,11 @@ TYPES: dict[str, ArmType] = {
 def _all_secret(value: Any) -> Any:
     """A secret's shape without its values: a secret map (Pulumi marks a whole top-level input secret when
     any part of it is) keeps its keys, every value becomes "[secret]"."""
-    if isinstance(value, dict):
-        return {key: _all_secret(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_all_secret(item) for item in value]
-    return SECRET
+    return rebuilt(value, lambda part: KEEP if isinstance(part, (dict, list)) else SECRET)
 
 
 def _masked(value: Any) -> Any:
-    if is_secret_value(value):
-        return _all_secret(value.get("value"))
-    if isinstance(value, dict):
-        return {key: _masked(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    return value
+    return rebuilt(value, lambda part: _all_secret(part.get("value")) if is_secret_value(part) else KEEP)
 
 
 def _renamed(value: Any, renames: dict[str, str]) -> Any:

@@ -6,7 +6,7 @@ again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,15 +18,25 @@ def is_secret_value(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE
 
 
+KEEP = object()  # what a `rebuilt` replacement answers for a part it leaves as it is
+
+
+def rebuilt(value: Any, replacement: Callable[[Any], Any]) -> Any:
+    """`value` (JSON-like: dicts, lists, scalars) with every part `replacement` answers for replaced by its
+    answer; every other dict and list is rebuilt the same way, every other scalar kept."""
+    replaced = replacement(value)
+    if replaced is not KEEP:
+        return replaced
+    if isinstance(value, dict):
+        return {key: rebuilt(item, replacement) for key, item in value.items()}
+    if isinstance(value, list):
+        return [rebuilt(item, replacement) for item in value]
+    return value
+
+
 def unwrap_secrets(value: Any) -> Any:
     """The engine's view: secret markers removed, values kept (what a policy pack sees)."""
-    if is_secret_value(value):
-        return unwrap_secrets(value.get("value"))
-    if isinstance(value, dict):
-        return {key: unwrap_secrets(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [unwrap_secrets(item) for item in value]
-    return value
+    return rebuilt(value, lambda part: unwrap_secrets(part.get("value")) if is_secret_value(part) else KEEP)
 
 
 def secret_paths(value: Any, path: str = "") -> list[str]:

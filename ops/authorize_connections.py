@@ -47,12 +47,11 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ops.bearer import ApiError, ConfigurationError, Credential, JsonApi, azure_cli_credential, sign_in
 from ops.consent_redirect import ConsentRedirect
-from ops.stack_plans import ends_without_a_plan, stack_outputs
+from ops.stack_plans import deployed_outputs, ends_without_a_plan, stack_parser
 
 OUTPUT = "connectionsNeedingAuthorization"
 ARM_URL = "https://management.azure.com"
@@ -245,12 +244,8 @@ def operator(credential: Credential, arm_url: str, tenant_id: Any) -> tuple[str,
 
 @ends_without_a_plan
 def main(argv: Sequence[str] | None = None, credential: Credential | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m ops.authorize_connections",
-        description="Authorize a deployed stack's per-user and OAuth app-only connections.")
-    parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
-    parser.add_argument("--outputs", type=Path, help="`pulumi stack output --json` saved to a file, instead of "
-                        "running the pulumi CLI")
+    parser = stack_parser("ops.authorize_connections",
+                          "Authorize a deployed stack's per-user and OAuth app-only connections.", reads_outputs=True)
     parser.add_argument("--redirect-port", type=int, default=0, help="loopback port for the sign-in redirect "
                         "(default: any free one; fix it to forward it over ssh)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS,
@@ -259,7 +254,7 @@ def main(argv: Sequence[str] | None = None, credential: Credential | None = None
     args = parser.parse_args(argv)
 
     try:
-        outputs = json.loads(args.outputs.read_text()) if args.outputs else stack_outputs(args.stack)
+        outputs = deployed_outputs(args)
         entries = entries_from(outputs)
         if not entries:
             print(report(args.stack, []))

@@ -37,14 +37,13 @@ import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from agent_obo.graph_scopes import GRAPH_APP_ID
 from offline.plan import Plan
 from offline.runner import RunResult, run_stack
 from ops.bearer import ApiError, ConfigurationError, Credential, JsonApi, azure_cli_credential, sign_in
-from ops.stack_plans import ends_without_a_plan, plan_for, stack_outputs
+from ops.stack_plans import deployed_outputs, ends_without_a_plan, plan_for, stack_parser
 
 GRAPH_URL = "https://graph.microsoft.com/v1.0"
 ALL_PRINCIPALS = "AllPrincipals"
@@ -286,16 +285,13 @@ def advice(error: GraphError) -> str:
 @ends_without_a_plan
 def main(argv: Sequence[str] | None = None, credential: Credential | None = None,
          run: Callable[[str], RunResult] = run_stack) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.grant_sign_in", description=__doc__.splitlines()[0])
-    parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
-    parser.add_argument("--outputs", type=Path, help="`pulumi stack output --json` saved to a file, instead of "
-                        "running the pulumi CLI")
+    parser = stack_parser("ops.grant_sign_in", __doc__.splitlines()[0], reads_outputs=True)
     parser.add_argument("--execute", action="store_true", help="make the changes (default: only list them)")
     parser.add_argument("--graph-url", default=GRAPH_URL, help=argparse.SUPPRESS)  # tests: a fake Graph on loopback
     args = parser.parse_args(argv)
     try:
         plan = plan_for(args.stack, run)
-        outputs = json.loads(args.outputs.read_text()) if args.outputs else stack_outputs(args.stack)
+        outputs = deployed_outputs(args)
         stack = declared(args.stack, plan, outputs)
         token, _ = sign_in(credential or azure_cli_credential(), Graph, args.graph_url, stack.tenant_id)
         graph = Graph(args.graph_url, token)

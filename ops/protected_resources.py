@@ -23,14 +23,13 @@ plan failed, 2 no such stack, else the exit code of the `pulumi state unprotect`
 
 from __future__ import annotations
 
-import argparse
 import shlex
 import sys
 from collections.abc import Sequence
 
 from offline.plan import Plan, Registration
 from offline.runner import run_stack
-from ops.stack_plans import ends_without_a_plan, plan_for
+from ops.stack_plans import ends_without_a_plan, plan_for, stack_parser
 from ops.stack_plans import run_pulumi as run_command  # a name of its own here, so tests can replace it
 
 LOCK_TYPE = "azure-native:authorization:ManagementLockByScope"
@@ -58,9 +57,7 @@ def describe(plan: Plan, protected: list[Registration]) -> str:
 
 @ends_without_a_plan
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.protected_resources",
-                                     description="List a stack's protected resources and how to unprotect them.")
-    parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
+    parser = stack_parser("ops.protected_resources", "List a stack's protected resources and how to unprotect them.")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--refuse-if-protected", action="store_true",
                       help="exit 1 when the stack protects anything (make destroy without UNPROTECT=1)")

@@ -20,7 +20,6 @@ connector has nothing to recreate (the message lists what there is), else pulumi
 
 from __future__ import annotations
 
-import argparse
 import shlex
 import sys
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ from dataclasses import dataclass
 from agent_obo.catalog import PER_USER
 from offline.plan import Plan, Registration
 from offline.runner import run_stack
-from ops.stack_plans import ends_without_a_plan, plan_for
+from ops.stack_plans import ends_without_a_plan, plan_for, stack_parser
 from ops.stack_plans import run_pulumi as run_command  # a name of its own here, so tests can replace it
 
 GENERIC_RESOURCE = "azure-native:resources:Resource"
@@ -137,9 +136,7 @@ def describe(recreation: Recreation) -> str:
 
 @ends_without_a_plan
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.recreate_connections",
-                                     description="Recreate one connector's per-user connections of a stack.")
-    parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
+    parser = stack_parser("ops.recreate_connections", "Recreate one connector's per-user connections of a stack.")
     parser.add_argument("connector", nargs="?", help="managed connector name, e.g. office365")
     parser.add_argument("--execute", action="store_true", help="run the pulumi up instead of printing it")
     args = parser.parse_args(argv)

@@ -3,11 +3,13 @@ running the Pulumi CLI."""
 
 from __future__ import annotations
 
+import argparse
 import functools
 import json
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ParamSpec
 
 from offline.plan import Plan
@@ -25,6 +27,28 @@ class PlanUnavailable(Exception):
 
 
 Arguments = ParamSpec("Arguments")
+
+
+def stack_parser(module: str, description: str, *, reads_outputs: bool = False) -> argparse.ArgumentParser:
+    """An ops script's command line, `python -m <module> <stack>`; with `reads_outputs`, `--outputs FILE`
+    stands in for the deployed stack's outputs (deployed_outputs)."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=description)
+    parser.add_argument("stack", help="stack name (Pulumi.<stack>.yaml)")
+    if reads_outputs:
+        parser.add_argument("--outputs", type=Path, help="`pulumi stack output --json` saved to a file, instead "
+                            "of running the pulumi CLI")
+    return parser
+
+
+def deployed_outputs(args: argparse.Namespace) -> dict[str, Any]:
+    """The outputs of the stack a stack_parser(reads_outputs=True) command line names: its --outputs file,
+    or what the pulumi CLI answers."""
+    if args.outputs is None:
+        return stack_outputs(args.stack)
+    outputs = json.loads(args.outputs.read_text())
+    if not isinstance(outputs, dict):
+        raise PlanUnavailable(f"{args.outputs} holds {type(outputs).__name__}, not the object of a stack's outputs", 2)
+    return outputs
 
 
 def ends_without_a_plan(main: Callable[Arguments, int]) -> Callable[Arguments, int]:

@@ -317,9 +317,7 @@ def validate_app_registration_binding(args: StackValidationArgs, check: Check) -
         if chat[0][0] not in resource.property_dependencies.get("applicationId", [chat[0][0]]):
             check.fail("The federated credential is not on the chat app.", "put it on the chat app.", resource.urn)
         subject = lookup(props, "subject")
-        if subject is UNKNOWN or UNKNOWN in identities.runtime:
-            check.cannot_see("the runtime identity's principal id")
-        elif subject not in identities.runtime:
+        if check.outside(subject, identities.runtime, "the runtime identity's principal id"):
             check.fail(f"The federated credential trusts {subject!r}, not the stack's runtime identity: another "
                        "identity can sign in as the chat app.", "set subject to the runtime identity's principal id.",
                        resource.urn)
@@ -343,9 +341,7 @@ def validate_app_registration_binding(args: StackValidationArgs, check: Check) -
                        "verification users.", resource.urn)
     for resource, props in _outputs(resources, CONSENT_GRANT):
         target = lookup(props, "servicePrincipalObjectId")
-        if target is UNKNOWN or UNKNOWN in sp_ids["chat"]:
-            check.cannot_see("the chat app's service principal")
-        elif target not in sp_ids["chat"]:
+        if check.outside(target, sp_ids["chat"], "the chat app's service principal"):
             check.fail(f"{resource.name!r} (servicePrincipalObjectId {target!r}) is not for the chat app's service "
                        "principal: another app gets consent.", "grant consent only to the chat app.", resource.urn)
     grants = _outputs(resources, CONSENT_GRANT)

@@ -10,7 +10,7 @@ real values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from pulumi_policy import ReportViolation
@@ -68,6 +68,13 @@ class Check:
             self.cannot_see(what)
             return False
         return True
+
+    def outside(self, value: Any, allowed: Collection[Any], what: str) -> bool:
+        """True when `value` is known not to be one of `allowed`; when either is not known yet, noted, and False."""
+        if value is UNKNOWN or UNKNOWN in allowed:
+            self.cannot_see(what)
+            return False
+        return value not in allowed
 
     def equal(self, props: Any, path: str, expected: Any, problem: str, remediation: str) -> None:
         """The value at `path` is exactly `expected` (a missing value is compared as MISSING)."""

@@ -349,9 +349,7 @@ def validate_connection_access_policy(args: StackValidationArgs, check: Check) -
             check.fail(f"Access policy {resource.name!r} belongs to no connection of this stack.",
                        "create access policies only with ConnectionAccess, after their connection.", resource.urn)
         object_id = lookup(props, "properties.principal.identity.objectId")
-        if object_id is UNKNOWN or UNKNOWN in principals:
-            check.cannot_see("the site's principal id")
-        elif object_id not in principals:
+        if check.outside(object_id, principals, "the site's principal id"):
             check.fail(f"Access policy {resource.name!r} lets principal {object_id!r} call a connection: it is not "
                        "the stack's site, so someone else can act through the connection.",
                        "admit only the site's system-assigned identity.", resource.urn)

@@ -228,9 +228,7 @@ def validate_easy_auth_binding(args: StackValidationArgs, check: Check) -> None:
             check.fail(f"authsettingsV2 {settings.name!r} is not bound to a site of this stack.",
                        "pass the site's name output as its name.", settings.urn)
         client_id = lookup(props_of(settings), f"{AAD}.registration.clientId")
-        if client_id is UNKNOWN or UNKNOWN in client_ids:
-            check.cannot_see("the chat app's client id")
-        elif client_id not in client_ids:
+        if check.outside(client_id, client_ids, "the chat app's client id"):
             check.fail(f"Easy Auth accepts client id {client_id!r}, which is not the chat app registration of this "
                        "stack: another app's tokens would sign users in.",
                        "pass the chat app's client_id output to components/easy_auth.py.", settings.urn)

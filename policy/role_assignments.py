@@ -22,19 +22,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from components.role_ids import (
-    BUILT_IN_ROLE_NAMES,
-    COGNITIVE_SERVICES_OPENAI_USER,
-    CONTRIBUTOR,
-    OWNER,
-    ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR,
-    STORAGE_BLOB_DATA_CONTRIBUTOR,
-    STORAGE_BLOB_DATA_OWNER,
-    STORAGE_BLOB_DATA_READER,
-    STORAGE_QUEUE_DATA_CONTRIBUTOR,
-    STORAGE_TABLE_DATA_CONTRIBUTOR,
-    USER_ACCESS_ADMINISTRATOR,
-)
+from components import role_ids
 from components.runtime_storage import PACKAGE_CONTAINER, RUNBOOKS_CONTAINER
 from policy.checks import Check
 from policy.declared import Declared
@@ -46,8 +34,9 @@ from policy.stack_identities import StackIdentities, stack_identities
 URL = "https://learn.microsoft.com/azure/role-based-access-control/best-practices"
 
 # Built-in roles that let their holder grant access or change everything: never from this program.
-PRIVILEGED_ROLES = {role: BUILT_IN_ROLE_NAMES[role] for role in (
-    OWNER, CONTRIBUTOR, USER_ACCESS_ADMINISTRATOR, ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR)}
+PRIVILEGED_ROLES = {role: role_ids.BUILT_IN_ROLE_NAMES[role] for role in (
+    role_ids.OWNER, role_ids.CONTRIBUTOR, role_ids.USER_ACCESS_ADMINISTRATOR,
+    role_ids.ROLE_BASED_ACCESS_CONTROL_ADMINISTRATOR)}
 RUNTIME, SITE_IDENTITY, DEPLOYER = "the runtime identity", "the site's identity", "the deployer"
 ACCOUNT, CONTAINER, MODEL = "storage account", "blob container", "model account"
 
@@ -61,24 +50,26 @@ class Grant:
 
     @property
     def role(self) -> str:
-        return BUILT_IN_ROLE_NAMES[self.role_id]
+        return role_ids.BUILT_IN_ROLE_NAMES[self.role_id]
 
 
 def allowed_grants(stack: Declared) -> dict[str, list[Grant]]:
     """Role definition id -> who may hold it, where. The host's storage roles exist only where the stack declares
     identity-based host storage (components/runtime_storage.py)."""
-    blob_reader = [Grant(STORAGE_BLOB_DATA_READER, CONTAINER, SITE_IDENTITY, RUNBOOKS_CONTAINER)]
-    grants: dict[str, list[Grant]] = {
-        STORAGE_BLOB_DATA_CONTRIBUTOR: [Grant(STORAGE_BLOB_DATA_CONTRIBUTOR, CONTAINER, DEPLOYER, PACKAGE_CONTAINER)],
-        COGNITIVE_SERVICES_OPENAI_USER: [Grant(COGNITIVE_SERVICES_OPENAI_USER, MODEL, SITE_IDENTITY)],
-        STORAGE_BLOB_DATA_READER: blob_reader,
-    }
+    grants = [
+        Grant(role_ids.STORAGE_BLOB_DATA_CONTRIBUTOR, CONTAINER, DEPLOYER, PACKAGE_CONTAINER),
+        Grant(role_ids.COGNITIVE_SERVICES_OPENAI_USER, MODEL, SITE_IDENTITY),
+        Grant(role_ids.STORAGE_BLOB_DATA_READER, CONTAINER, SITE_IDENTITY, RUNBOOKS_CONTAINER),
+    ]
     if stack.settings.uses_access_key:
-        blob_reader.append(Grant(STORAGE_BLOB_DATA_READER, CONTAINER, RUNTIME, PACKAGE_CONTAINER))
+        grants.append(Grant(role_ids.STORAGE_BLOB_DATA_READER, CONTAINER, RUNTIME, PACKAGE_CONTAINER))
     else:
-        grants.update({role: [Grant(role, ACCOUNT, RUNTIME)] for role in (
-            STORAGE_BLOB_DATA_OWNER, STORAGE_QUEUE_DATA_CONTRIBUTOR, STORAGE_TABLE_DATA_CONTRIBUTOR)})
-    return grants
+        grants += [Grant(role, ACCOUNT, RUNTIME) for role in (role_ids.STORAGE_BLOB_DATA_OWNER,
+                   role_ids.STORAGE_QUEUE_DATA_CONTRIBUTOR, role_ids.STORAGE_TABLE_DATA_CONTRIBUTOR)]
+    by_role: dict[str, list[Grant]] = {}
+    for grant in grants:
+        by_role.setdefault(grant.role_id, []).append(grant)
+    return by_role
 
 
 _ROLE_DEFINITION = re.compile(r"^(?:/subscriptions/[^/]+)?/providers/Microsoft\.Authorization/roleDefinitions/"
