@@ -91,8 +91,8 @@ class AppSettings:
 
 def site_app_settings(settings: Settings, connections: Sequence[ConnectionSpec], *, subscription_id: str,
                       tenant_id: str, resource_group_name: str, content_share_name: str) -> AppSettings:
-    """The table: the Logic Apps runtime's own settings (labs logicapp.bicep, ../shared/AZURE_CONTRACTS.md
-    section 1), host storage by mode, the model, the tool connections, Easy Auth, and what
+    """The table: the Logic Apps runtime's own settings (github.com/Azure/logicapps-labs,
+    samples/shared/modules/logicapp.bicep), host storage by mode, the model, the tool connections, Easy Auth, and what
     workflows/parameters.json reads."""
     if settings.uses_access_key:
         # Learn's connection string plus the content share (create-single-tenant-workflows-azure-portal,

@@ -1,8 +1,8 @@
 """What each managed connector the catalog may use supports, and how it authenticates.
 
 Per-user (on-behalf-of) connections exist only for Microsoft connectors that allow dynamic,
-delegated connections (learn.microsoft.com/azure/logic-apps/set-up-on-behalf-of-user-flow and
-../shared/seed/on-behalf-of-module-05.md, "Limitations"); everything else runs app-only, with the
+delegated connections (learn.microsoft.com/azure/logic-apps/set-up-on-behalf-of-user-flow; the course
+module's "Limitations", docs/course-module.md); everything else runs app-only, with the
 managed identity where the connector supports it, otherwise with a service account that must
 authorize the connection once after deployment.
 """

@@ -37,8 +37,8 @@ from agent_obo.connectors import Connector
 from agent_obo.errors import SettingsError
 
 LABELS = {PER_USER: "[per-user]", APP_ONLY: "[app-only]"}
-# Per-user connections: the designer's dynamic connection (../shared/AZURE_CONTRACTS.md section 4,
-# LogicAppsUX libs/logic-apps-shared base/connection.ts); the typed 2016-06-01 API has no `features`.
+# Per-user connections: the designer's dynamic connection, undocumented (github.com/Azure/LogicAppsUX,
+# libs/logic-apps-shared, base/connection.ts); the typed 2016-06-01 API has no `features`.
 PER_USER_API_VERSION = "2018-07-01-preview"
 # App-only with the managed identity: Learn's Standard multi-authentication example
 # (learn.microsoft.com/azure/logic-apps/create-managed-service-identity, "parameterValueSet") creates
@@ -162,7 +162,9 @@ class ConnectionSpec:
         return tags
 
     def properties(self, subscription_id: str, location: str) -> dict[str, Any]:
-        """Microsoft.Web/connections properties (../shared/AZURE_CONTRACTS.md section 4)."""
+        """Microsoft.Web/connections properties: the designer's (LogicAppsUX base/connection.ts) for a per-user
+        connection, Learn's managedIdentityAuth parameter set (create-managed-service-identity) for one that
+        signs in with the managed identity."""
         properties: dict[str, Any] = {
             "api": {"id": managed_api_id(subscription_id, location, self.connector.api_name)},
             "displayName": self.display_name,

@@ -3,7 +3,8 @@
 Single tenant; `api://<client id>` is the token audience; `user_impersonation` is its delegated scope;
 its Microsoft Graph delegated scopes are derived by agent_obo.graph_scopes (sign-in only, unless the
 stack delegates the tools' scopes). No client secret exists: Easy Auth signs in with a federated
-credential that trusts the runtime's user-assigned identity (../shared/AZURE_CONTRACTS.md section 5).
+credential that trusts the runtime's user-assigned identity (learn.microsoft.com/azure/app-service/
+configure-authentication-provider-aad, "Use a managed identity instead of a secret").
 
 Consent and user or group assignment are an administrator's step, never the deployer's: granting
 either needs a tenant-wide Entra write right (DelegatedPermissionGrant.ReadWrite.All,

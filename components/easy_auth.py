@@ -2,8 +2,8 @@
 
 Every request needs a Microsoft Entra sign-in except the runtime's own monitoring APIs; the token
 store keeps each user's token, which the per-user connections act with. Settings follow
-../shared/AZURE_CONTRACTS.md section 6 (learn.microsoft.com/azure/logic-apps/
-set-up-authentication-agent-workflows, .../app-service/configure-authentication-provider-aad).
+learn.microsoft.com/azure/logic-apps/set-up-authentication-agent-workflows and
+learn.microsoft.com/azure/app-service/configure-authentication-provider-aad.
 """
 
 from __future__ import annotations

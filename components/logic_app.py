@@ -168,8 +168,8 @@ class LogicApp(pulumi.ComponentResource):
         self.name = self.site.name
         self.id = self.site.id
         self.default_host_name = self.site.default_host_name
-        # The agent's endpoints (../shared/AZURE_CONTRACTS.md section 2, LogicAppsUX
-        # WorkflowAndArtifacts.tsx), on the host name Azure gave the site.
+        # The agent's endpoints (github.com/Azure/LogicAppsUX, WorkflowAndArtifacts.tsx), on the host
+        # name Azure gave the site.
         base = pulumi.Output.concat("https://", self.default_host_name)
         self.chat_client_url = pulumi.Output.concat(base, "/api/agentsChat/", args.agent_workflow, "/IFrame")
         self.a2a_endpoint = pulumi.Output.concat(base, "/api/Agents/", args.agent_workflow)

@@ -6,8 +6,8 @@ and the app-only managed-identity tools the data access they need. The app setti
 traffic to a connection are written only after its access policy (components/app_settings.py).
 
 The typed web.Connection (API 2016-06-01) has no `kind`, `features` or `parameterValueSet`, and no
-access-policy resource exists, so both are generic ARM resources (../shared/AZURE_CONTRACTS.md
-section 4).
+access-policy resource exists (pulumi-azure-native's web.Connection schema), so both are generic ARM
+resources; the access policy's shape is Microsoft's (github.com/Azure/logicapps, connectors-template.json).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from components.role_ids import STORAGE_BLOB_DATA_READER, role_definition_id
 
 ACCESS_POLICY_API_VERSION = "2016-06-01"
 # What Azure adds to a connection's `properties` once it exists: the runtime URL of every V2 connection,
-# and the per-user proxy of a DynamicUserInvoked one (../shared/AZURE_CONTRACTS.md section 4).
+# and the per-user proxy of a DynamicUserInvoked one (LogicAppsUX base/connection.ts; undocumented).
 COMPUTED_PROPERTIES = {False: ("connectionRuntimeUrl",), True: ("connectionRuntimeUrl", "dynamicConnectionProxyUrl")}
 
 
