@@ -32,6 +32,7 @@ from pulumi_azure_native import authorization, managedidentity, resources
 
 from agent_obo.entra import TOKEN_EXCHANGE_AUDIENCE
 from components import role_ids
+from components.placement import Placement
 from components.role_ids import role_definition_id
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
@@ -138,15 +139,13 @@ class GraphServicePrincipal:
 
 @dataclass
 class PipelineIdentityArgs:
+    placement: Placement  # the bootstrap's own group, where no pipeline identity holds a role
     identity_name: str
-    resource_group_name: pulumi.Input[str]
-    location: str
     subscription_id: str
     subjects: list[str]
     grants: list[RoleGrant]
     graph: GraphServicePrincipal
     graph_permissions: tuple[str, ...]
-    tags: dict[str, str] = field(default_factory=dict)
 
 
 class PipelineIdentity(pulumi.ComponentResource):
@@ -156,8 +155,7 @@ class PipelineIdentity(pulumi.ComponentResource):
         super().__init__("agent-obo-bootstrap:pipeline:PipelineIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.identity = managedidentity.UserAssignedIdentity(
-            name, resource_name_=args.identity_name, resource_group_name=args.resource_group_name,
-            location=args.location, tags=args.tags, opts=child)
+            name, resource_name_=args.identity_name, **args.placement.located(self))
 
         # Azure refuses concurrent writes of federated credentials on one identity
         # (ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity): chain them.
@@ -168,11 +166,10 @@ class PipelineIdentity(pulumi.ComponentResource):
                 f"{name}-{credential_name(subject)}",
                 federated_identity_credential_resource_name=credential_name(subject),
                 resource_name_=self.identity.name,
-                resource_group_name=args.resource_group_name,
                 issuer=GITHUB_ISSUER,
                 subject=subject,
                 audiences=[TOKEN_EXCHANGE_AUDIENCE],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=previous),
+                **args.placement.in_group(self, depends_on=previous),
             )
             self.federated_credentials.append(credential)
             previous = [credential]
@@ -245,10 +242,11 @@ class EnvironmentPipeline(pulumi.ComponentResource):
                                     args.delete_locks),
             "preview": preview_grants(args.environment, self.group.id, args.state_container_id, args.secrets_key_id),
         }
+        placement = Placement(args.identity_group_name, args.location, args.tags)
         identities = {role: PipelineIdentity(f"{name}-{role}", PipelineIdentityArgs(
-            identity_name=identity_name, resource_group_name=args.identity_group_name, location=args.location,
-            subscription_id=args.subscription_id, subjects=[subject], grants=grants[role], graph=args.graph,
-            graph_permissions=GRAPH_PERMISSIONS[role], tags=args.tags), opts=pulumi.ResourceOptions(parent=self))
+            placement=placement, identity_name=identity_name, subscription_id=args.subscription_id,
+            subjects=[subject], grants=grants[role], graph=args.graph, graph_permissions=GRAPH_PERMISSIONS[role]),
+            opts=pulumi.ResourceOptions(parent=self))
             for role, identity_name, subject in (("deploy", args.deploy_identity_name, args.deploy_subject),
                                                  ("preview", args.preview_identity_name, args.preview_subject))}
         self.deploy, self.preview = identities["deploy"], identities["preview"]

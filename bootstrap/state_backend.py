@@ -18,6 +18,7 @@ import pulumi
 from pulumi_azure_native import authorization, keyvault, resources, storage
 
 from agent_obo.settings import PROJECT
+from components.placement import Placement
 from components.role_ids import KEY_VAULT_CRYPTO_USER, STORAGE_BLOB_DATA_CONTRIBUTOR, role_definition_id
 from components.storage_hardening import HARDENED_ACCOUNT
 
@@ -63,30 +64,26 @@ class PulumiStateBackend(pulumi.ComponentResource):
     def __init__(self, name: str, args: PulumiStateBackendArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo-bootstrap:state:PulumiStateBackend", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        precious = pulumi.ResourceOptions(parent=self, protect=True)
-
         self.resource_group = resources.ResourceGroup(
             f"{name}-group", resource_group_name=args.resource_group_name, location=args.location,
             tags=args.tags, opts=child)
         group_name = self.resource_group.name
+        # Everything else in that group and region, tagged; what holds the state is protected.
+        place = Placement(group_name, args.location, args.tags)
 
         self.account = storage.StorageAccount(
             f"{name}-account",
             account_name=args.storage_account_name,
-            resource_group_name=group_name,
-            location=args.location,
             # Zone-redundant: the state survives the loss of a datacenter in the region.
             sku=storage.SkuArgs(name=storage.SkuName.STANDARD_ZRS),
             # Entra ID only: no account key can read or overwrite the state.
             allow_shared_key_access=False,
             **HARDENED_ACCOUNT,
-            tags=args.tags,
-            opts=precious,
+            **place.located(self, protect=True),
         )
         self.blob_service = storage.BlobServiceProperties(
             f"{name}-blob-service",
             account_name=self.account.name,
-            resource_group_name=group_name,
             blob_services_name="default",
             # Every checkpoint Pulumi overwrites stays as an earlier version; a deleted blob or
             # container can be undeleted for soft_delete_days.
@@ -94,7 +91,7 @@ class PulumiStateBackend(pulumi.ComponentResource):
             delete_retention_policy=storage.DeleteRetentionPolicyArgs(enabled=True, days=args.soft_delete_days),
             container_delete_retention_policy=storage.DeleteRetentionPolicyArgs(
                 enabled=True, days=args.soft_delete_days),
-            opts=child,
+            **place.in_group(self),
         )
         holders = [*args.environments, BOOTSTRAP_STATE]
         self.containers = {
@@ -102,9 +99,8 @@ class PulumiStateBackend(pulumi.ComponentResource):
                 f"{name}-container-{holder}",
                 container_name=state_container(holder),
                 account_name=self.account.name,
-                resource_group_name=group_name,
                 public_access=storage.PublicAccess.NONE,
-                opts=precious,
+                **place.in_group(self, protect=True),
             )
             for holder in holders
         }
@@ -112,8 +108,6 @@ class PulumiStateBackend(pulumi.ComponentResource):
         self.vault = keyvault.Vault(
             f"{name}-vault",
             vault_name=args.key_vault_name,
-            resource_group_name=group_name,
-            location=args.location,
             properties=keyvault.VaultPropertiesArgs(
                 tenant_id=args.tenant_id,
                 sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName.STANDARD),
@@ -124,15 +118,13 @@ class PulumiStateBackend(pulumi.ComponentResource):
                 soft_delete_retention_in_days=VAULT_SOFT_DELETE_DAYS,
                 enable_purge_protection=True,
             ),
-            tags=args.tags,
-            opts=precious,
+            **place.located(self, protect=True),
         )
         self.keys = {
             holder: keyvault.Key(
                 f"{name}-secrets-key-{holder}",
                 key_name=secrets_key(holder),
                 vault_name=self.vault.name,
-                resource_group_name=group_name,
                 properties=keyvault.KeyPropertiesArgs(
                     kty=keyvault.JsonWebKeyType.RSA,
                     key_size=SECRETS_KEY_SIZE,
@@ -141,8 +133,8 @@ class PulumiStateBackend(pulumi.ComponentResource):
                     # key version, so rotating means `pulumi stack change-secrets-provider` per stack.
                     key_ops=[keyvault.JsonWebKeyOperation.ENCRYPT, keyvault.JsonWebKeyOperation.DECRYPT],
                 ),
-                tags=args.tags,
-                opts=precious,
+                tags=dict(place.tags),
+                **place.in_group(self, protect=True),
             )
             for holder in holders
         }
