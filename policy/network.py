@@ -25,8 +25,8 @@ from policy.resource_types import (
     DNS_ZONE_GROUP,
     MODEL_ACCOUNT,
     PRIVATE_ENDPOINT,
+    SITE,
     STORAGE_ACCOUNT,
-    WEB_APP,
 )
 
 STORAGE_GROUPS = ("blob", "queue", "table")
@@ -44,7 +44,7 @@ def _site_app_settings(resources: list[tuple[PolicyResource, dict[str, Any]]]) -
     found: dict[Any, dict[str, Any]] = {}
     for resource, props in resources:
         name = lookup(props, "name")
-        if resource.resource_type == WEB_APP:
+        if resource.resource_type == SITE:
             found.setdefault(name, {}).update(
                 {lookup(s, "name"): lookup(s, "value") for s in known_list(lookup(props, "siteConfig.appSettings"))
                  if isinstance(s, dict)})
@@ -137,7 +137,7 @@ def validate_private_networking(args: StackValidationArgs, check: Check) -> None
                     "endpoint.", resource.urn)
             if isinstance(name, str):
                 needs(f"accounts/{name.lower()}", ("account",), resource, f"Model account {name!r}")
-        elif resource.resource_type == WEB_APP:
+        elif resource.resource_type == SITE:
             site = lookup(props, "name")
             _check_site_network(resource, props, app_settings.get(site, {}), public_ingress, check)
             if not public_ingress and isinstance(site, str):

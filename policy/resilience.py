@@ -18,11 +18,11 @@ from policy.network import declared
 from policy.props import MISSING, UNKNOWN, lookup, not_yet_checked, plain, props_of, resource_name
 from policy.resource_types import (
     LOCK,
+    LOG_ANALYTICS_WORKSPACE,
     MODEL_ACCOUNT,
     PLAN,
+    SITE,
     STORAGE_ACCOUNT,
-    WEB_APP,
-    WORKSPACE,
 )
 
 ZONE_REDUNDANT_STORAGE_SKUS = frozenset({"Standard_ZRS", "Standard_GZRS", "Standard_RAGZRS", "Premium_ZRS"})
@@ -45,7 +45,7 @@ def validate_zone_redundancy(args: ResourceValidationArgs, check: Check) -> None
             check.fail(
                 f"The zone-redundant plan's sku.capacity is {capacity!r}: fewer than one instance per zone.",
                 f"set sku.capacity to at least {ZONE_REDUNDANT_MINIMUM_INSTANCES}.")
-    elif args.resource_type == WEB_APP:
+    elif args.resource_type == SITE:
         ready = lookup(props, "siteConfig.minimumElasticInstanceCount")
         if ready is not UNKNOWN and not (isinstance(ready, (int, float)) and ready >= ZONE_REDUNDANT_MINIMUM_INSTANCES):
             check.fail(
@@ -78,7 +78,7 @@ def validate_health_check(args: ResourceValidationArgs, check: Check) -> None:
 
 
 HEALTH_CHECK = resource_policy(
-    "health-check", validate_health_check, judges=(WEB_APP,),
+    "health-check", validate_health_check, judges=(SITE,),
     url="https://learn.microsoft.com/azure/app-service/monitor-instances-health-check",
     remediation="Set siteConfig.healthCheckPath on every site.",
 )
@@ -102,7 +102,7 @@ MODEL_IDENTITY = resource_policy(
 
 # Stateful types a lock must cover, and how their resource ids end.
 _LOCKED_TYPES = {STORAGE_ACCOUNT: ("accountName", "storageaccounts"), MODEL_ACCOUNT: ("accountName", "accounts"),
-                 WORKSPACE: ("workspaceName", "workspaces")}
+                 LOG_ANALYTICS_WORKSPACE: ("workspaceName", "workspaces")}
 
 
 def validate_delete_locks(args: StackValidationArgs, check: Check) -> None:

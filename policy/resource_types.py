@@ -48,16 +48,10 @@ BLOB_CONTAINER = "azure-native:storage:BlobContainer"
 MODEL_ACCOUNT = "azure-native:cognitiveservices:Account"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 
-# The site's app settings as their own resource (Microsoft.Web/sites/config/appsettings: a name -> value map).
-APP_SETTINGS_TYPES = frozenset({
-    "azure-native:web:WebAppApplicationSettings", "azure-native:web:WebAppApplicationSettingsSlot",
-})
 APP_PRE_AUTHORIZED = "azuread:index/applicationPreAuthorized:ApplicationPreAuthorized"
 
 # Networking and resilience (policy/network.py, policy/resilience.py)
 PLAN = "azure-native:web:AppServicePlan"
-WEB_APP = SITE
-WORKSPACE = LOG_ANALYTICS_WORKSPACE
 PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
 DNS_ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
 LOCK = "azure-native:authorization:ManagementLockByScope"
