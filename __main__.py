@@ -39,13 +39,13 @@ from components.verification_client import VerificationClient, VerificationClien
 from components.workflow_package import WorkflowPackage, WorkflowPackageArgs
 
 # Settings, tool catalog, Graph scopes and workflow files are validated here, before any resource.
-deployment = prepare()
-settings, names = deployment.settings, deployment.names
+decisions = prepare()
+settings, names = decisions.settings, decisions.names
 sign_in = settings.sign_in
 net = settings.network  # None: public endpoints
 
 # The environment's resource group exists already: the bootstrap creates it (agent_obo/prepare.py).
-group = deployment.resource_group
+group = decisions.resource_group
 # Every component's resources: in that group, in the stack's region, with the stack's tags.
 placement = Placement(group.name, settings.location, settings.tags)
 
@@ -57,11 +57,11 @@ runtime_identity = RuntimeIdentity("runtime-identity", RuntimeIdentityArgs(
     placement=placement, name=names.runtime_identity))
 
 runtime_storage = RuntimeStorage("runtime-storage", RuntimeStorageArgs(
-    placement=placement, account_name=names.storage_account, subscription_id=deployment.subscription_id,
+    placement=placement, account_name=names.storage_account, subscription_id=decisions.subscription_id,
     runtime_principal_id=runtime_identity.principal_id, protect=settings.protect_stateful_resources,
     content_share_name=names.content_share if settings.uses_access_key else None,
     zone_redundant=settings.zone_redundant, private=net is not None,
-    firewall_ip_ranges=net.storage_firewall_ip_ranges if net else ()))
+    firewall_ip_ranges=net.storage_firewall_ip_ranges if net else (), tool_containers=decisions.tool_containers))
 
 model = AgentModel("agent-model", AgentModelArgs(
     placement=placement, account_name=names.openai_account, model=settings.model, private=net is not None))
@@ -83,16 +83,16 @@ if net is not None:
         zone_ids=private_network.zone_ids, targets=targets, depends_on=private_network.zone_links))
 
 tool_connections = ToolConnections("tool-connections", ToolConnectionsArgs(
-    placement=placement, specs=deployment.connections, subscription_id=deployment.subscription_id))
+    placement=placement, specs=decisions.connections, subscription_id=decisions.subscription_id))
 
 package = WorkflowPackage("workflow-package", WorkflowPackageArgs(
-    package=deployment.package, blob_endpoint=runtime_storage.blob_endpoint,
+    package=decisions.package, blob_endpoint=runtime_storage.blob_endpoint,
     container_name=runtime_storage.package_container.name, container_id=runtime_storage.package_container.id,
-    subscription_id=deployment.subscription_id, deployer_object_id=deployment.deployer_object_id,
-    deployer_principal_type=deployment.deployer_principal_type))
+    subscription_id=decisions.subscription_id, deployer_object_id=decisions.deployer_object_id,
+    deployer_principal_type=decisions.deployer_principal_type))
 
 logic_app = LogicApp("logic-app", LogicAppArgs(
-    placement=placement, subscription_id=deployment.subscription_id, plan_name=names.plan_for(settings.zone_redundant),
+    placement=placement, subscription_id=decisions.subscription_id, plan_name=names.plan_for(settings.zone_redundant),
     site_name=names.logic_app, plan_sku=settings.plan_sku,
     maximum_elastic_worker_count=settings.maximum_elastic_worker_count,
     always_ready_instances=settings.always_ready_instances, runtime_identity_id=runtime_identity.id,
@@ -102,7 +102,7 @@ logic_app = LogicApp("logic-app", LogicAppArgs(
     zone_redundant=settings.zone_redundant, public_ingress=net.public_ingress if net else True,
     integration_subnet_id=private_network.integration_subnet_id if private_network else None,
     network_dependencies=[private_endpoints] if private_endpoints else [],
-    app_settings=deployment.app_settings.resolve({
+    app_settings=decisions.app_settings.resolve({
         site_setting.RUNTIME_IDENTITY_ID: runtime_identity.id,
         site_setting.RUNTIME_IDENTITY_CLIENT_ID: runtime_identity.client_id,
         **({site_setting.HOST_STORAGE_CONNECTION_STRING: runtime_storage.connection_string}
@@ -110,7 +110,7 @@ logic_app = LogicApp("logic-app", LogicAppArgs(
                site_setting.BLOB_ENDPOINT: runtime_storage.blob_endpoint,
                site_setting.QUEUE_ENDPOINT: runtime_storage.queue_endpoint,
                site_setting.TABLE_ENDPOINT: runtime_storage.table_endpoint}),
-        site_setting.RUNBOOKS_STORAGE_ACCOUNT: runtime_storage.account_name,
+        site_setting.STORAGE_ACCOUNT_NAME: runtime_storage.account_name,
         site_setting.APPLICATION_INSIGHTS_CONNECTION_STRING: observability.connection_string,
         site_setting.PACKAGE_URL: package.url,
         site_setting.MODEL_ENDPOINT: model.endpoint,
@@ -127,9 +127,10 @@ if private_network is not None and net is not None and not net.public_ingress:
                                 *SITE_ZONE)]))
 
 connection_access = ConnectionAccess("connection-access", ConnectionAccessArgs(
-    placement=placement, connections=tool_connections, subscription_id=deployment.subscription_id,
-    tenant_id=deployment.tenant_id, site_principal_id=logic_app.system_principal_id,
-    runbooks_container_id=runtime_storage.runbooks_container.id))
+    placement=placement, connections=tool_connections, subscription_id=decisions.subscription_id,
+    tenant_id=decisions.tenant_id, site_principal_id=logic_app.system_principal_id,
+    container_grants=decisions.container_grants,
+    container_ids={name: container.id for name, container in runtime_storage.tool_containers.items()}))
 
 app_settings = AppSettings("app-settings", AppSettingsArgs(
     placement=placement, site_name=logic_app.name, settings=logic_app.app_settings,
@@ -137,17 +138,17 @@ app_settings = AppSettings("app-settings", AppSettingsArgs(
            *runtime_storage.runtime_role_assignments]))
 
 app_registration = ChatAppRegistration("chat-app", ChatAppRegistrationArgs(
-    display_name=names.app_registration, environment=settings.environment, tenant_id=deployment.tenant_id,
+    display_name=names.app_registration, environment=settings.environment, tenant_id=decisions.tenant_id,
     site_host_name=logic_app.default_host_name,
-    deployer_object_id=deployment.deployer_object_id, additional_owners=list(sign_in.app_owners),
-    graph_scopes=deployment.graph_scopes, runtime_identity_principal_id=runtime_identity.principal_id,
+    deployer_object_id=decisions.deployer_object_id, additional_owners=list(sign_in.app_owners),
+    graph_scopes=decisions.graph_scopes, runtime_identity_principal_id=runtime_identity.principal_id,
     assignment_required=sign_in.assignment_required, protect=settings.protect_stateful_resources,
     allowed_users=list(sign_in.allowed_users), allowed_groups=list(sign_in.allowed_groups)))
 
 # Part 4's two-user check signs users in through a client of its own, only where a stack asks for it.
 verification_client = VerificationClient("verification-client", VerificationClientArgs(
     display_name=names.verification_client, environment=settings.environment,
-    owners=[deployment.deployer_object_id], agent_application_id=app_registration.application.id,
+    owners=[decisions.deployer_object_id], agent_application_id=app_registration.application.id,
     agent_client_id=app_registration.client_id,
     user_impersonation_scope_id=user_impersonation_scope_id(settings.environment),
     users=list(settings.audit.verification_users),
@@ -155,7 +156,7 @@ verification_client = VerificationClient("verification-client", VerificationClie
 
 easy_auth = EasyAuth("easy-auth", EasyAuthArgs(
     placement=placement, site_name=logic_app.name, client_id=app_registration.client_id,
-    identifier_uri=app_registration.identifier_uri, issuer=issuer(deployment.tenant_id),
+    identifier_uri=app_registration.identifier_uri, issuer=issuer(decisions.tenant_id),
     unauthenticated_action=sign_in.unauthenticated_action, excluded_paths=list(sign_in.excluded_paths),
     additional_audiences=list(sign_in.additional_token_audiences),
     allowed_users=list(sign_in.allowed_users), allowed_groups=list(sign_in.allowed_groups),
@@ -164,7 +165,7 @@ easy_auth = EasyAuth("easy-auth", EasyAuthArgs(
 
 audit_monitoring = AuditMonitoring("audit-monitoring", AuditMonitoringArgs(
     placement=placement, environment=settings.environment, workspace_id=observability.workspace_id,
-    queries=deployment.queries, email_receivers=list(settings.audit.alert_email_receivers),
+    queries=decisions.queries, email_receivers=list(settings.audit.alert_email_receivers),
     depends_on=[logic_app.diagnostics]))
 
 if settings.protect_stateful_resources:
@@ -182,14 +183,14 @@ pulumi.export("logicAppHostName", logic_app.default_host_name)
 pulumi.export("chatClientUrl", logic_app.chat_client_url)
 pulumi.export("a2aEndpoint", logic_app.a2a_endpoint)
 pulumi.export("agentCardUrl", logic_app.agent_card_url)
-pulumi.export("tenantId", deployment.tenant_id)
+pulumi.export("tenantId", decisions.tenant_id)
 pulumi.export("clientId", app_registration.client_id)
 pulumi.export("identifierUri", app_registration.identifier_uri)
-pulumi.export("graphScopes", list(deployment.graph_scopes.names))
+pulumi.export("graphScopes", list(decisions.graph_scopes.names))
 # An administrator's step (make grant-sign-in): consent to graphScopes, assign signInAssignments.
 pulumi.export("adminConsentUrl", app_registration.admin_consent_url)
 pulumi.export("signInAssignments", app_registration.sign_in_assignments)
-pulumi.export("identityMatrix", deployment.identity_matrix)
+pulumi.export("identityMatrix", decisions.identity_matrix)
 pulumi.export("connectionsNeedingAuthorization", tool_connections.needing_authorization)
 pulumi.export("modelEndpoint", model.endpoint)
 pulumi.export("modelDeployment", model.deployment_name)

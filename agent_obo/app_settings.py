@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from agent_obo.catalog import Catalog
 from agent_obo.settings import Settings
 from agent_obo.tool_connections import ConnectionSpec
 
@@ -34,6 +35,7 @@ class Source:
 
     key: str
     description: str  # what it is, for messages and the plan
+    optional: bool = False  # offered whether or not a setting reads it (which settings exist varies per stack)
 
 
 RUNTIME_IDENTITY_ID = Source("runtime-identity-id", "the runtime identity's resource id")
@@ -43,7 +45,8 @@ QUEUE_ENDPOINT = Source("queue-endpoint", "the runtime storage account's queue e
 TABLE_ENDPOINT = Source("table-endpoint", "the runtime storage account's table endpoint")
 HOST_STORAGE_CONNECTION_STRING = Source("host-storage-connection-string",
                                         "the runtime storage account's connection string (a secret)")
-RUNBOOKS_STORAGE_ACCOUNT = Source("runbooks-storage-account", "the runtime storage account's name")
+# Read only where an enabled tool declares a container (agent_obo/tool_inputs.py).
+STORAGE_ACCOUNT_NAME = Source("storage-account-name", "the runtime storage account's name", optional=True)
 APPLICATION_INSIGHTS_CONNECTION_STRING = Source("application-insights-connection-string",
                                                 "Application Insights' connection string")
 PACKAGE_URL = Source("package-url", "the workflow package blob's URL")
@@ -83,17 +86,30 @@ class AppSettings:
         unused value, so the table and what the components provide cannot drift apart."""
         needed = {entry for entry in self.entries.values() if isinstance(entry, Source)}
         missing = sorted(source.description for source in needed - set(values))
-        unused = sorted(source.description for source in set(values) - needed)
+        unused = sorted(source.description for source in set(values) - needed if not source.optional)
         if missing or unused:
             raise ValueError(f"app settings: no value for {missing}; values no setting uses: {unused}")
         return {name: values[entry] if isinstance(entry, Source) else entry for name, entry in self.entries.items()}
 
 
-def site_app_settings(settings: Settings, connections: Sequence[ConnectionSpec], *, subscription_id: str,
-                      tenant_id: str, resource_group_name: str, content_share_name: str) -> AppSettings:
+def tool_app_settings(catalog: Catalog, settings: Settings) -> dict[str, str | Source]:
+    """What the enabled tools' parameters read (agent_obo/tool_inputs.py): each tool setting's value,
+    and the runtime storage account's name for each tool that declares a container."""
+    entries: dict[str, str | Source] = {}
+    for tool in catalog.tools:
+        if tool.storage:
+            entries[tool.storage.app_setting] = STORAGE_ACCOUNT_NAME
+        for setting in tool.settings:
+            entries[setting.app_setting] = settings.tool_settings[setting.name]
+    return entries
+
+
+def site_app_settings(settings: Settings, catalog: Catalog, connections: Sequence[ConnectionSpec], *,
+                      subscription_id: str, tenant_id: str, resource_group_name: str,
+                      content_share_name: str) -> AppSettings:
     """The table: the Logic Apps runtime's own settings (github.com/Azure/logicapps-labs,
     samples/shared/modules/logicapp.bicep), host storage by mode, the model, the tool connections, Easy Auth, and what
-    workflows/parameters.json reads."""
+    the enabled tools' parameters read."""
     if settings.uses_access_key:
         # Learn's connection string plus the content share (create-single-tenant-workflows-azure-portal,
         # deploy-single-tenant-logic-apps-private-storage-account); components/runtime_storage.py says why.
@@ -135,13 +151,11 @@ def site_app_settings(settings: Settings, connections: Sequence[ConnectionSpec],
         **{name: connection_source(name) for spec in connections for name in spec.app_setting_names()},
         FIC_CLIENT_ID_SETTING: RUNTIME_IDENTITY_CLIENT_ID,
         ALLOWED_TENANTS_SETTING: tenant_id,
-        # Read by workflows/parameters.json.
-        "RUNBOOKS_STORAGE_ACCOUNT": RUNBOOKS_STORAGE_ACCOUNT,
-        "OPERATIONS_TEAM_ID": settings.operations.team_id,
-        "OPERATIONS_CHANNEL_ID": settings.operations.channel_id,
     }
-    clashes = sorted(set(entries) & set(added))
+    # Every tool's app setting starts with TOOL_ (agent_obo/tool_inputs.py), so it cannot clash with these.
+    tools = tool_app_settings(catalog, settings)
+    clashes = sorted(set(entries) & set(added) | (set(entries) | set(added)) & set(tools))
     if clashes:
         raise ValueError(f"app settings defined twice: {', '.join(clashes)}")
-    entries.update(sorted(added.items()))
+    entries.update(sorted({**added, **tools}.items()))
     return AppSettings(entries)

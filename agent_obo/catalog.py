@@ -1,12 +1,22 @@
 """The tool catalog (catalog/tools.yaml): what each tool is and which identity it runs with.
 
-Loading checks every entry and the rules that keep a "my data" tool from ever running with a shared
-identity; every problem is reported at once, naming the tool, the field, the value and what is
-allowed, before any resource is registered.
+Loading checks the catalog in two layers and reports every problem at once, naming the tool, the
+field, the value and what is allowed, before any resource is registered:
+- its shape, against catalog/tools.schema.json (types, allowed values, required and unknown
+  fields, patterns; editors read the same schema), with agent_obo/json_schema.py;
+- the rules between fields, here: a "my data" tool never runs with a shared identity, writes are
+  confirmed and guarded (agent_obo/write_guard.py), per-user tools run on connectors that support
+  it and list their scopes, the arguments are a valid schema the operation matches, and what a
+  tool declares for the stack (its settings and storage, agent_obo/tool_inputs.py) fits the rest.
+
+The schema always comes from this checkout, never from beside the catalog being read: the policy
+pack reads a pull request's catalog as data (policy/declared.py), and that data cannot bring a
+looser schema along.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -18,28 +28,29 @@ from typing import Any
 from agent_obo.argument_schema import schema_problem
 from agent_obo.connectors import CONNECTORS, Connector
 from agent_obo.errors import SettingsError
-from agent_obo.settings import RULES
-from agent_obo.write_guard import WriteGuard, check_write_guard, needs_guard, parse_write_guard
+from agent_obo.json_files import read_json
+from agent_obo.json_schema import Failure, Schema
+from agent_obo.settings import REMOVED_SETTINGS, RULES
+from agent_obo.tool_inputs import HOST_CONTAINER_PREFIXES, READ, RESERVED_CONTAINERS, StorageAccess, ToolSetting
+from agent_obo.workflow_references import expressions, references
+from agent_obo.write_guard import WriteGuard, check_write_guard, needs_guard, write_guard_from
 from agent_obo.yaml_files import display_path, read_mapping
 
 CATALOG_PATH = Path(__file__).resolve().parent.parent / "catalog" / "tools.yaml"
+SCHEMA_PATH = CATALOG_PATH.with_name("tools.schema.json")
+SCHEMA_DOCUMENT: dict[str, Any] = read_json(SCHEMA_PATH, "the tool catalog's schema")
+SCHEMA = Schema(SCHEMA_DOCUMENT)
+_TOOL = SCHEMA_DOCUMENT["$defs"]["tool"]["properties"]
 
 PER_USER = "per-user"
 APP_ONLY = "app-only"
-IDENTITIES = (PER_USER, APP_ONLY)
+IDENTITIES: tuple[str, ...] = tuple(_TOOL["identity"]["enum"])
+ACCESS: tuple[str, ...] = tuple(_TOOL["access"]["enum"])
+DATA: tuple[str, ...] = tuple(_TOOL["data"]["enum"])
+FIELDS = frozenset(_TOOL)
 # How a connection's name states its identity mode (`connection_key`).
 CONNECTION_SUFFIXES = {PER_USER: "peruser", APP_ONLY: "apponly"}
-ACCESS = ("read", "write")
-DATA = ("user", "shared")
-METHODS = ("get", "post", "put", "patch", "delete")
-# Matched against whole values (re.fullmatch): `$` would accept a name ending in a newline.
-NAME = re.compile(r"[a-z][a-z0-9_]{2,63}")
-SCOPE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,127}")
 AGENT_PARAMETER = re.compile(r"agentParameters\('([^']+)'\)")
-FIELDS = {"name", "description", "connector", "operation", "arguments", "identity", "data", "access",
-          "scopes", "requires_confirmation", "justification", "requires_settings", "write_guard"}
-OPERATION_PATH = re.compile(r"/[^\x00-\x1f\x7f]*")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # The model reads each description to pick a tool, so it must say whose identity the tool uses.
 IDENTITY_WORDING = {PER_USER: "signed-in user", APP_ONLY: "as the app"}
 
@@ -58,6 +69,11 @@ class Operation:
     queries: Mapping[str, Any] = field(default_factory=dict)
     body: Any = None
 
+    def parameters_read(self) -> set[str]:
+        """The names it reads with @parameters('x') (agent_obo/workflow_references.py reads them so)."""
+        return {name for text in _strings([self.path, self.queries, self.body]) for expression in expressions(text)
+                for function, name in references(expression) if function == "parameters" and name}
+
 
 @dataclass(frozen=True)
 class Tool:
@@ -72,8 +88,9 @@ class Tool:
     scopes: tuple[str, ...]
     requires_confirmation: bool
     justification: str
-    requires_settings: tuple[str, ...]
     write_guard: WriteGuard | None = None  # every app-only write has one (agent_obo/write_guard.py)
+    settings: tuple[ToolSetting, ...] = ()  # its own stack settings (agent_obo/tool_inputs.py)
+    storage: StorageAccess | None = None  # the runtime storage container the app's identity reaches for it
 
     @property
     def connection_reference(self) -> str:
@@ -102,6 +119,16 @@ class Catalog:
         return tuple(sorted({scope for tool in self.tools if tool.identity == PER_USER for scope in tool.scopes}))
 
 
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
 def shown(value: Any) -> str:
     """A value as it appears in a message: JSON, whatever YAML made of it."""
     return json.dumps(value, default=str, ensure_ascii=False)
@@ -122,15 +149,10 @@ def non_json_values(value: Any, where: str) -> list[tuple[str, str]]:
             if not isinstance(key, str):
                 found.append((where, f"key {key!r} is not text; allowed: text keys (quote it)"))
             else:
-                found += non_json_values(item, f"{where}.{key}")
+                found += non_json_values(item, f"{where}.{key}" if where else key)
         return found
     return [(where, f"{shown(value)} is a YAML {type(value).__name__}, which JSON cannot hold; allowed: text "
                     "(quote it), numbers, true/false, lists and mappings")]
-
-
-def optional_settings() -> tuple[str, ...]:
-    """The stack settings a tool can require: those that may be left empty."""
-    return tuple(sorted(key for key, rule in RULES.items() if rule.may_be_empty or rule.kind == "array"))
 
 
 def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
@@ -138,160 +160,116 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
     return parse_catalog(document, source=display_path(path))
 
 
-def parse_catalog(document: Mapping[str, Any], source: str = "catalog/tools.yaml") -> Catalog:
-    problems: list[str] = []
-    entries = document.get("tools") if isinstance(document, Mapping) else None
-    if not isinstance(entries, list) or not entries:
-        raise SettingsError(f"{source} is invalid", [f"{source}: `tools` must be a non-empty list of tools"])
-    for unknown in sorted(set(document) - {"tools"}, key=str):
-        problems.append(f"{source}: top-level key {unknown!r} is not read by the program; allowed: tools")
-    problems += [f"{source} {where}: {why}" for where, why in non_json_values(entries, "tools")]
+# --- layer 1: the shape (catalog/tools.schema.json) --------------------------------------------------
+
+def _tool_label(entries: list[Any], index: int) -> str:
+    entry = entries[index]
+    name = entry.get("name") if isinstance(entry, Mapping) else None
+    return f"tool {name!r}" if isinstance(name, str) else f"tools[{index}]"
+
+
+def _shape_problem(failure: Failure, entries: list[Any], source: str) -> str:
+    path = failure.path
+    if len(path) < 2:  # the document itself, or its `tools`
+        if failure.kind == "unknown":
+            return f"{source}: top-level key {path[0]!r} is not read by the program; allowed: tools"
+        return f"{source}: `tools` must be a non-empty list of tools"
+    index = path[1]
+    assert isinstance(index, int)
+    where = _tool_label(entries, index) + "".join(f".{part}" if isinstance(part, str) else f"[{part}]"
+                                                  for part in path[2:])
+    if failure.kind == "missing":
+        return f"{where}: missing; {failure.allowed}"
+    if failure.kind == "unknown":
+        return f"{where} = {shown(failure.value)}: unknown field; {failure.allowed}"
+    if failure.kind == "key":
+        return f"{where}: key {shown(failure.key)} not allowed; {failure.allowed}"
+    return f"{where} = {shown(failure.value)}: {failure.allowed}"
+
+
+def parse_catalog(document: Any, source: str = "catalog/tools.yaml") -> Catalog:
+    if not isinstance(document, Mapping):
+        raise SettingsError(f"catalog {source} is invalid", [f"{source}: `tools` must be a non-empty list of tools"])
+    problems = [f"{source} {where}: {why}" for where, why in non_json_values(dict(document), "")]
     if problems:
         raise SettingsError(f"catalog {source} is invalid", problems)
-    tools = []
-    for index, entry in enumerate(entries):
-        tool = _parse_tool(entry, f"tools[{index}]", problems)
-        if tool is not None:
-            tools.append(tool)
-    seen: dict[str, int] = {}
-    for tool in tools:
-        seen[tool.name] = seen.get(tool.name, 0) + 1
-    for name, count in sorted(seen.items()):
-        if count > 1:
-            problems.append(f"tool {name!r}: name used by {count} tools; allowed: each name once")
+    failures = SCHEMA.failures(dict(document))
+    entries = document.get("tools")
+    if any(len(failure.path) < 2 for failure in failures) or not isinstance(entries, list):
+        raise SettingsError(f"catalog {source} is invalid",
+                            list(dict.fromkeys(_shape_problem(f, [], source) for f in failures if len(f.path) < 2)))
+    problems = list(dict.fromkeys(_shape_problem(failure, entries, source) for failure in failures))
+    misshapen = {failure.path[1] for failure in failures}
+    tools = [tool for index, entry in enumerate(entries) if index not in misshapen
+             if (tool := _parse_tool(entry, _tool_label(entries, index), problems)) is not None]
+    problems += _catalog_problems(tools)
     if problems:
         raise SettingsError(f"catalog {source} is invalid", problems)
     return Catalog(tuple(tools))
 
 
-def _parse_tool(entry: Any, where: str, problems: list[str]) -> Tool | None:
-    if not isinstance(entry, Mapping):
-        problems.append(f"{where}: must be a mapping of tool fields")
-        return None
-    # Values straight from YAML: Any until checked below.
-    name: Any = entry.get("name")
-    label = f"tool {name!r}" if isinstance(name, str) else where
+# --- layer 2: the rules between fields ----------------------------------------------------------------
+
+def _parse_tool(entry: Mapping[str, Any], label: str, problems: list[str]) -> Tool | None:
+    """A tool whose shape is valid, checked against the rules its fields must keep together."""
     before = len(problems)
 
     def bad(field_name: str, value: Any, allowed: str) -> None:
         problems.append(f"{label}.{field_name} = {shown(value)}: {allowed}")
 
-    for unknown in sorted(set(entry) - FIELDS, key=str):
-        bad(unknown, entry[unknown], f"unknown field; allowed fields: {', '.join(sorted(FIELDS))}")
-    if not isinstance(name, str) or not NAME.fullmatch(name):
-        bad("name", name, "allowed: 3-64 lower-case letters, digits or '_', starting with a letter")
-    identity: Any = entry.get("identity")
-    access: Any = entry.get("access")
-    data: Any = entry.get("data")
-    if identity not in IDENTITIES:
-        bad("identity", identity, "allowed values: " + ", ".join(IDENTITIES))
-    if access not in ACCESS:
-        bad("access", access, "allowed values: " + ", ".join(ACCESS))
-    if data not in DATA:
-        bad("data", data, "allowed values: user (the signed-in user's own data), shared")
-
-    description: Any = entry.get("description")
-    if not isinstance(description, str) or not 20 <= len(description.strip()) <= 300:
-        bad("description", description, "allowed: 20-300 characters saying what data the tool touches")
-    elif CONTROL.search(description.replace("\n", " ")):
-        bad("description", description, "allowed: printable text (line breaks allowed, no other control characters)")
-    elif isinstance(identity, str) and identity in IDENTITY_WORDING and IDENTITY_WORDING[identity] not in description:
-        bad("description", description, f"a {identity} tool's description must say "
-                                        f"{IDENTITY_WORDING[identity]!r} so the model knows whose identity it uses")
-
-    connector_name = entry.get("connector")
-    connector = CONNECTORS.get(connector_name) if isinstance(connector_name, str) else None
-    if connector is None:
-        bad("connector", entry.get("connector"), "allowed values: " + ", ".join(sorted(CONNECTORS)))
-    elif identity == PER_USER and not connector.per_user_capable:
+    name, identity, access, data = entry["name"], entry["identity"], entry["access"], entry["data"]
+    description: str = entry["description"].strip()
+    if IDENTITY_WORDING[identity] not in description:
+        bad("description", entry["description"], f"a {identity} tool's description must say "
+                                                 f"{IDENTITY_WORDING[identity]!r} so the model knows whose "
+                                                 "identity it uses")
+    connector = CONNECTORS[entry["connector"]]
+    if identity == PER_USER and not connector.per_user_capable:
         capable = ", ".join(sorted(c.api_name for c in CONNECTORS.values() if c.per_user_capable))
         bad("identity", identity, f"connector {connector.api_name!r} ({connector.display_name}) does not support "
                                   f"per-user (delegated) connections; per-user needs one of: {capable}")
 
     scopes = entry.get("scopes", [])
-    if not isinstance(scopes, list) or not all(isinstance(s, str) and SCOPE.fullmatch(s) for s in scopes):
-        bad("scopes", scopes, "allowed: a list of Microsoft Graph delegated scope names such as Calendars.Read")
-        scopes = []
-    elif identity == PER_USER and not scopes:
+    if identity == PER_USER and not scopes:
         bad("scopes", scopes, "a per-user tool must list the delegated scopes it needs (least privilege)")
     elif identity == APP_ONLY and scopes:
         bad("scopes", scopes, "an app-only tool uses no delegated scopes; leave it empty")
-    elif len(set(scopes)) != len(scopes):
-        bad("scopes", scopes, "lists a scope twice; each scope once")
 
-    justification = entry.get("justification", "")
-    if not isinstance(justification, str) or CONTROL.search(justification.replace("\n", " ")):
-        bad("justification", justification, "allowed: text explaining the exception")
-        justification = ""
+    justification = entry.get("justification", "").strip()
     confirmation = entry.get("requires_confirmation", False)
-    if not isinstance(confirmation, bool):
-        bad("requires_confirmation", confirmation, "allowed: true or false")
     if access == "write" and confirmation is not True:
         bad("requires_confirmation", confirmation, "a write tool must require the user's explicit confirmation")
-    if data == "user" and access == "read" and identity == APP_ONLY and not justification.strip():
+    if data == "user" and access == "read" and identity == APP_ONLY and not justification:
         bad("identity", identity, "reads of the signed-in user's own data run per-user; "
                                   "an app-only exception needs a non-empty `justification`")
-    if access == "write" and identity == PER_USER and not justification.strip():
+    if access == "write" and identity == PER_USER and not justification:
         bad("identity", identity, "writes run app-only after confirmation; "
                                   "a per-user exception needs a non-empty `justification`")
 
-    operation = _parse_operation(entry.get("operation"), label, problems)
-    guard = parse_write_guard(entry["write_guard"], label, problems) if "write_guard" in entry else None
+    raw_operation = entry["operation"]
+    operation = Operation(method=raw_operation["method"], path=raw_operation["path"],
+                          queries=dict(raw_operation.get("queries", {})), body=raw_operation.get("body"))
+    guard = write_guard_from(entry["write_guard"]) if "write_guard" in entry else None
     check_write_guard(identity, access, "write_guard" in entry, guard, "arguments" in entry,
-                      [operation.path, operation.queries, operation.body] if operation else entry.get("operation"),
-                      label, problems)
+                      [operation.path, operation.queries, operation.body], label, problems)
     if guard is not None and needs_guard(identity, access):
         arguments = guard.arguments()
     else:
         arguments = entry.get("arguments", {"type": "object", "properties": {}})
     _check_arguments(arguments, operation, label, problems)
-    settings = entry.get("requires_settings", [])
-    optional = optional_settings()
-    if not isinstance(settings, list) or not all(isinstance(s, str) and s in optional for s in settings):
-        bad("requires_settings", settings, "allowed: a list of the stack settings that may be left empty, "
-                                           f"by name without namespace: {', '.join(optional)}")
-        settings = []
-    elif len(set(settings)) != len(settings):
-        bad("requires_settings", settings, "lists a setting twice; each setting once")
+    settings = _settings(entry.get("settings", {}), operation, label, problems)
+    storage = _storage(entry.get("storage"), connector, identity, access, operation, label, problems)
+    _check_parameters_read(operation, settings, storage, label, problems)
 
-    if len(problems) > before or connector is None or operation is None:
+    if len(problems) > before:
         return None
-    return Tool(name=name, description=description.strip(), connector=connector, operation=operation,
+    return Tool(name=name, description=description, connector=connector, operation=operation,
                 arguments=arguments, identity=identity, data=data, access=access, scopes=tuple(scopes),
-                requires_confirmation=confirmation, justification=justification.strip(),
-                requires_settings=tuple(settings), write_guard=guard)
+                requires_confirmation=confirmation, justification=justification, write_guard=guard,
+                settings=settings, storage=storage)
 
 
-def _parse_operation(value: Any, label: str, problems: list[str]) -> Operation | None:
-    if not isinstance(value, Mapping):
-        problems.append(f"{label}.operation = {shown(value)}: allowed: a mapping with method, path, "
-                        "optional queries and body")
-        return None
-    method: Any = value.get("method")
-    path: Any = value.get("path")
-    queries: Any = value.get("queries", {})
-    ok = True
-    if method not in METHODS:
-        problems.append(f"{label}.operation.method = {shown(method)}: allowed values: {', '.join(METHODS)}")
-        ok = False
-    if not isinstance(path, str) or not OPERATION_PATH.fullmatch(path):
-        problems.append(f"{label}.operation.path = {shown(path)}: allowed: the connector operation's "
-                        "path, starting with /, on one line")
-        ok = False
-    if not isinstance(queries, Mapping):
-        problems.append(f"{label}.operation.queries = {shown(queries)}: allowed: a mapping of query names")
-        ok = False
-    unknown = sorted(set(value) - {"method", "path", "queries", "body"}, key=str)
-    if unknown:
-        problems.append(f"{label}.operation: unknown fields {unknown}; allowed: method, path, queries, body")
-        ok = False
-    return Operation(method=method, path=path, queries=dict(queries), body=value.get("body")) if ok else None
-
-
-def _check_arguments(arguments: Any, operation: Operation | None, label: str, problems: list[str]) -> None:
-    if not isinstance(arguments, Mapping) or arguments.get("type") != "object":
-        problems.append(f"{label}.arguments = {shown(arguments)}: allowed: a JSON schema of type object")
-        return
+def _check_arguments(arguments: Any, operation: Operation, label: str, problems: list[str]) -> None:
     problem = schema_problem(arguments)
     if problem:
         problems.append(f"{label}.arguments: not a valid JSON schema: {problem}")
@@ -303,7 +281,100 @@ def _check_arguments(arguments: Any, operation: Operation | None, label: str, pr
     for name, schema in properties.items():
         if not isinstance(schema, Mapping) or not schema.get("description"):
             problems.append(f"{label}.arguments.properties.{name}: needs a description for the model")
-    if operation is not None:
-        used = set(AGENT_PARAMETER.findall(json.dumps([operation.path, operation.queries, operation.body])))
-        for name in sorted(used - set(properties)):
-            problems.append(f"{label}.operation uses agentParameters({name!r}), which its arguments do not define")
+    used = set(AGENT_PARAMETER.findall(json.dumps([operation.path, operation.queries, operation.body])))
+    for name in sorted(used - set(properties)):
+        problems.append(f"{label}.operation uses agentParameters({name!r}), which its arguments do not define")
+
+
+def _settings(declared: Mapping[str, Any], operation: Operation, label: str,
+              problems: list[str]) -> tuple[ToolSetting, ...]:
+    settings = []
+    for name, spec in declared.items():
+        where = f"{label}.settings.{name}"
+        setting = ToolSetting(name=name, description=spec["description"].strip(), pattern=spec["pattern"],
+                              example=spec["example"], required=spec.get("required", True))
+        if name in RULES or name in REMOVED_SETTINGS:
+            problems.append(f"{where}: a setting of the project (Pulumi.yaml) has this name; allowed: a name of "
+                            "the tool's own")
+        try:
+            rule = setting.rule()
+        except re.error as error:
+            problems.append(f"{where}.pattern = {shown(setting.pattern)}: not a regular expression Python "
+                            f"accepts ({error}); allowed: a pattern the whole value must match")
+        else:
+            if not rule.accepts(setting.example):
+                problems.append(f"{where}.example = {shown(setting.example)}: the pattern refuses it (matched whole, "
+                                "no space at either end, no control characters); allowed: a value the pattern accepts")
+        if name not in operation.parameters_read():
+            problems.append(f"{where}: declared, but the operation never reads @parameters('{name}'); "
+                            "allowed: the settings the operation reads")
+        settings.append(setting)
+    return tuple(settings)
+
+
+def _storage(declared: Mapping[str, Any] | None, connector: Connector, identity: str, access: str,
+             operation: Operation, label: str, problems: list[str]) -> StorageAccess | None:
+    if declared is None:
+        return None
+    storage = StorageAccess(container=declared["container"], access=declared["access"])
+    where = f"{label}.storage"
+    if identity != APP_ONLY:
+        problems.append(f"{where} = {shown(declared)}: only app-only tools declare storage: the site's identity "
+                        "reaches the container, and a per-user tool acts as the signed-in user")
+    if not connector.reads_blob_containers:
+        readers = ", ".join(sorted(c.api_name for c in CONNECTORS.values() if c.reads_blob_containers))
+        problems.append(f"{where} = {shown(declared)}: connector {connector.api_name!r} does not read blob containers "
+                        f"with the app's managed identity; storage needs one of: {readers}")
+    if access == READ and storage.access != READ:
+        problems.append(f"{where}.access = {shown(storage.access)}: a read tool reaches its container read-only; "
+                        "allowed: read")
+    if storage.container in RESERVED_CONTAINERS or storage.container.startswith(HOST_CONTAINER_PREFIXES):
+        reserved = [*RESERVED_CONTAINERS, *(prefix + "*" for prefix in HOST_CONTAINER_PREFIXES)]
+        problems.append(f"{where}.container = {shown(storage.container)}: the workflow package's or the Functions "
+                        f"host's own container; allowed: a container of the tool's own, not {', '.join(reserved)}")
+    if storage.parameter not in operation.parameters_read():
+        problems.append(f"{where}: declared, but the operation never reads @parameters('{storage.parameter}'), "
+                        "the storage account's name")
+    return storage
+
+
+def _check_parameters_read(operation: Operation, settings: tuple[ToolSetting, ...], storage: StorageAccess | None,
+                           label: str, problems: list[str]) -> None:
+    """A tool reads only the parameters it declares, so it carries everything it needs from the stack."""
+    own = sorted({setting.name for setting in settings} | ({storage.parameter} if storage else set()))
+    for name in sorted(operation.parameters_read() - set(own)):
+        close = difflib.get_close_matches(name, own, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        problems.append(f"{label}.operation reads @parameters({name!r}), which the tool does not declare; {hint}"
+                        f"allowed: its settings and its storage account ({', '.join(own) or 'none declared'})")
+
+
+def _catalog_problems(tools: list[Tool]) -> list[str]:
+    """The rules between tools."""
+    problems = []
+    seen: dict[str, int] = {}
+    for tool in tools:
+        seen[tool.name] = seen.get(tool.name, 0) + 1
+    for name, count in sorted(seen.items()):
+        if count > 1:
+            problems.append(f"tool {name!r}: name used by {count} tools; allowed: each name once")
+    declarations: dict[str, tuple[str, ToolSetting]] = {}
+    parameters: dict[str, str] = {}  # each parameter a tool declares -> "setting" or "storage"
+    app_settings: dict[str, str] = {}  # each derived app setting -> its parameter
+    for tool in tools:
+        for setting in tool.settings:
+            first = declarations.setdefault(setting.name, (tool.name, setting))
+            if first[1] != setting:
+                problems.append(f"tool {tool.name!r}.settings.{setting.name}: declared differently by tool "
+                                f"{first[0]!r}; allowed: one declaration, the same in every tool that uses the setting")
+        derived = [(setting.name, setting.app_setting, "setting") for setting in tool.settings]
+        if tool.storage:
+            derived.append((tool.storage.parameter, tool.storage.app_setting, "storage"))
+        for parameter, app_setting, what in derived:
+            if parameters.setdefault(parameter, what) != what:
+                problems.append(f"tool {tool.name!r}: parameter {parameter!r} is both a setting and a storage "
+                                "account's name; allowed: a setting name that does not end in StorageAccount")
+            if app_settings.setdefault(app_setting, parameter) != parameter:
+                problems.append(f"tool {tool.name!r}: {parameter!r} and {app_settings[app_setting]!r} both become app "
+                                f"setting {app_setting}; allowed: names that differ by more than letter case")
+    return list(dict.fromkeys(problems))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+STORAGE_AUDIENCE = "https://storage.azure.com/"
+
 
 @dataclass(frozen=True)
 class ManagedIdentityAuth:
@@ -27,6 +29,11 @@ class Connector:
     per_user_capable: bool
     managed_identity: ManagedIdentityAuth | None = None
 
+    @property
+    def reads_blob_containers(self) -> bool:
+        """It reaches blob containers with the app's managed identity: a tool on it may declare `storage`."""
+        return self.managed_identity is not None and self.managed_identity.audience == STORAGE_AUDIENCE
+
 
 CONNECTORS: dict[str, Connector] = {c.api_name: c for c in (
     Connector("office365", "Office 365 Outlook", per_user_capable=True),
@@ -35,7 +42,7 @@ CONNECTORS: dict[str, Connector] = {c.api_name: c for c in (
     Connector("sharepointonline", "SharePoint", per_user_capable=True),
     Connector("teams", "Microsoft Teams", per_user_capable=True),
     Connector("azureblob", "Azure Blob Storage", per_user_capable=False,
-              managed_identity=ManagedIdentityAuth("managedIdentityAuth", "https://storage.azure.com/")),
+              managed_identity=ManagedIdentityAuth("managedIdentityAuth", STORAGE_AUDIENCE)),
     Connector("servicebus", "Service Bus", per_user_capable=False,
               managed_identity=ManagedIdentityAuth("managedIdentityAuth", "https://servicebus.azure.net")),
     Connector("salesforce", "Salesforce", per_user_capable=False),

@@ -1,7 +1,8 @@
 """The identity matrix: every tool with the identity it runs as and the connection that carries it.
 
 Exported as a stack output and generated into docs/identity-matrix.md (`make docs`), so that which
-tool runs as whom is one glance away.
+tool runs as whom is one glance away; the document adds what the tools need from the stack (their
+settings, and the containers the app's identity reaches for them), from the same catalog.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Iterable
 
 from agent_obo.catalog import Catalog
 from agent_obo.tool_connections import ConnectionSpec, connection_specs
+from agent_obo.tool_inputs import container_grants, settings_of
 
 COLUMNS = ("tool", "identity", "connection", "connector", "authentication", "scopes", "access")
 DOC_PATH = "docs/identity-matrix.md"
@@ -47,6 +49,23 @@ def identity_matrix_markdown(catalog: Catalog) -> str:
     ]
     lines += ["| " + " | ".join(f"`{row[c]}`" if c in ("tool", "connection") else row[c] for c in COLUMNS) + " |"
               for row in rows]
+    lines += ["", "## What the app's identity reaches for its tools", "",
+              "Each tool's `storage` in the catalog: a blob container of the runtime storage account, created by",
+              "the program, on which the site's system-assigned identity holds one data role, for enabled tools only.",
+              "", "| container | role of the site's identity | connection | tools |", "|---|---|---|---|"]
+    lines += [f"| `{grant.container}` | Storage Blob Data {'Reader' if grant.access == 'read' else 'Contributor'} | "
+              f"`{grant.connection}` | {', '.join(f'`{tool}`' for tool in grant.tools)} |"
+              for grant in container_grants(catalog)]
+    users = {name: [tool.name for tool in catalog.tools if any(s.name == name for s in tool.settings)]
+             for name in settings_of(catalog)}
+    lines += ["", "## Tool settings", "",
+              "Each tool's `settings` in the catalog: set as `agent-obo:<name>` in `Pulumi.<stack>.yaml`, checked",
+              "whole against the pattern before anything is deployed, and carried to the site in app setting",
+              "`TOOL_<NAME>`. A required one must be set while a tool that declares it is enabled.", "",
+              "| setting | what it is | such as | required | app setting | tools |", "|---|---|---|---|---|---|"]
+    lines += [f"| `{name}` | {setting.description} | `{setting.example}` | {'yes' if setting.required else 'no'} | "
+              f"`{setting.app_setting}` | {', '.join(f'`{tool}`' for tool in users[name])} |"
+              for name, setting in settings_of(catalog).items()]
     return "\n".join(lines) + "\n"
 
 

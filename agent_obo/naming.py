@@ -14,6 +14,8 @@ from agent_obo.settings import PROJECT
 
 # The project's name as every Azure name carries it: without the hyphen, which storage accounts do not allow.
 WORKLOAD = PROJECT.replace("-", "")
+# The runtime storage account's container for the workflow package (components/runtime_storage.py).
+PACKAGE_CONTAINER = "workflow-packages"
 
 
 @dataclass(frozen=True)

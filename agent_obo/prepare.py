@@ -26,6 +26,7 @@ from agent_obo.package import Package, build_package
 from agent_obo.settings import Settings, load_settings, read_secret_config_keys, read_stack_config
 from agent_obo.stack_files import check_project_files
 from agent_obo.tool_connections import ConnectionSpec, connection_specs
+from agent_obo.tool_inputs import ContainerGrant, container_grants, parameters_json, setting_rules, tool_containers
 from agent_obo.workflow_files import render_project
 from agent_obo.workflow_references import check_references
 from agent_obo.workflow_tools import workflow_tools
@@ -52,7 +53,9 @@ def environment_group(name: str, location: str) -> ResourceGroup:
 
 
 @dataclass(frozen=True)
-class Deployment:
+class Decisions:
+    """What prepare() decided, for __main__.py to wire: no resource exists yet."""
+
     settings: Settings
     names: Names
     resource_group: ResourceGroup  # created by the bootstrap, never by the program
@@ -62,6 +65,8 @@ class Deployment:
     deployer_principal_type: str  # "User" or "ServicePrincipal": role assignments must say which
     catalog: Catalog  # the tools enabled in this environment
     connections: list[ConnectionSpec]
+    tool_containers: tuple[str, ...]  # runtime storage containers of every catalog tool, enabled or not
+    container_grants: list[ContainerGrant]  # the site's identity on the containers of the enabled tools
     graph_scopes: GraphScopes
     identity_matrix: list[dict[str, str]]
     package: Package  # the rendered workflow project, zipped
@@ -71,29 +76,29 @@ class Deployment:
 
 def _check_required_settings(catalog: Catalog, settings: Settings) -> None:
     problems = [
-        f"agent-obo:{key} = {settings.raw.get(key)!r}: required while tool {tool.name!r} is enabled; set it, "
-        f"or switch the tool off with agent-obo:disabledTools"
-        for tool in catalog.tools for key in tool.requires_settings if not settings.is_set(key)
+        f"agent-obo:{setting.name} = {settings.tool_settings[setting.name]!r}: required while tool {tool.name!r} is "
+        f"enabled ({setting.description}, such as {setting.example}); set it, or switch the tool off with "
+        "agent-obo:disabledTools"
+        for tool in catalog.tools for setting in tool.settings
+        if setting.required and not settings.tool_settings[setting.name]
     ]
     if problems:
         raise SettingsError("enabled tools need settings that are not set", problems)
 
 
-# Managed connectors that would read the runtime storage account (the runbooks container) from
-# Microsoft's multitenant connector service: with privateNetworking the account refuses public
-# traffic, and Learn says managed connectors cannot pass a storage firewall in the same region
-# (connectors-create-api-azureblobstorage, "Access storage accounts behind firewalls").
-CONNECTORS_READING_RUNTIME_STORAGE = ("azureblob",)
-
-
 def _check_private_network_reach(catalog: Catalog, settings: Settings) -> None:
+    """A tool's `storage` is read by its managed connector from Microsoft's multitenant connector service:
+    with privateNetworking the account refuses public traffic, and Learn says managed connectors cannot
+    pass a storage firewall in the same region (connectors-create-api-azureblobstorage, "Access storage
+    accounts behind firewalls")."""
     if settings.network is None:
         return
     problems = [
-        f"tool {tool.name!r} (connector {tool.connector.api_name}): its managed connector reads the runtime storage "
-        "from Microsoft's connector service, which the storage firewall of agent-obo:privateNetworking = true "
-        "refuses; switch the tool off with agent-obo:disabledTools, or set privateNetworking to false"
-        for tool in catalog.tools if tool.connector.api_name in CONNECTORS_READING_RUNTIME_STORAGE
+        f"tool {tool.name!r} (connector {tool.connector.api_name}): its managed connector reads blob container "
+        f"{tool.storage.container} of the runtime storage from Microsoft's connector service, which the storage "
+        "firewall of agent-obo:privateNetworking = true refuses; switch the tool off with agent-obo:disabledTools, "
+        "or set privateNetworking to false"
+        for tool in catalog.tools if tool.storage
     ]
     if problems:
         raise SettingsError("enabled tools cannot reach a private runtime storage account", problems)
@@ -110,10 +115,13 @@ def _check_tenant(settings: Settings, signed_in: dict[str, str]) -> None:
         raise SettingsError("signed in to another tenant than the stack declares", problems)
 
 
-def check_azure_limits(names: Names, settings: Settings, connections: list[ConnectionSpec]) -> None:
+def check_azure_limits(names: Names, settings: Settings, connections: list[ConnectionSpec],
+                       containers: tuple[str, ...] = ()) -> None:
     """Every name the program derives and every tag it sets, against Azure's limits (azure_limits.py)."""
     named = [(f"Azure name {prop}", arm_type, getattr(names, prop)) for prop, arm_type in NAME_TYPES.items()]
     named += [(f"connection {spec.reference}", "Microsoft.Web/connections", spec.longest_name) for spec in connections]
+    named += [(f"tool container {container}", "Microsoft.Storage/storageAccounts/blobServices/containers", container)
+              for container in containers]
     named.append(("agent-obo:modelDeploymentName", "Microsoft.CognitiveServices/accounts/deployments",
                   settings.model.deployment_name))
     problems = [f"{where} = {value!r}: {problem}" for where, arm_type, value in named
@@ -125,12 +133,13 @@ def check_azure_limits(names: Names, settings: Settings, connections: list[Conne
         raise SettingsError("names or tags would not fit Azure's limits", problems)
 
 
-def prepare() -> Deployment:
+def prepare() -> Decisions:
     stack = pulumi.get_stack()
     check_project_files(stack)
     raw_config = read_stack_config()
-    settings = load_settings(raw_config, stack, read_secret_config_keys(raw_config))
     full_catalog = load_catalog(catalog_file.CATALOG_PATH)
+    settings = load_settings(raw_config, stack, read_secret_config_keys(raw_config),
+                             tool_settings=setting_rules(full_catalog))
     catalog = full_catalog.without(settings.disabled_tools)
     queries = load_queries(monitoring_queries.QUERIES_DIR)
     _check_required_settings(catalog, settings)
@@ -144,6 +153,7 @@ def prepare() -> Deployment:
         catalog_tools=full_catalog.names(),
         source=workflow_files.WORKFLOWS_DIR,
         secure_agent_run_history=settings.audit.secure_agent_run_history,
+        tool_parameters=parameters_json(catalog),
     )
     azure = authorization.get_client_config()
     entra = azuread.get_client_config()
@@ -152,12 +162,13 @@ def prepare() -> Deployment:
     deployer_as_service_principal = azuread.get_service_principals(object_ids=[entra.object_id], ignore_missing=True)
     names = names_for(azure.subscription_id, settings.environment, settings.location)
     group = environment_group(names.resource_group, settings.location)
-    app_settings = site_app_settings(settings, connections, subscription_id=azure.subscription_id,
+    app_settings = site_app_settings(settings, catalog, connections, subscription_id=azure.subscription_id,
                                      tenant_id=entra.tenant_id, resource_group_name=names.resource_group,
                                      content_share_name=names.content_share)
     check_references(files, app_settings.names)
-    check_azure_limits(names, settings, connections)
-    return Deployment(
+    containers = tool_containers(full_catalog)
+    check_azure_limits(names, settings, connections, containers)
+    return Decisions(
         settings=settings,
         names=names,
         resource_group=group,
@@ -167,6 +178,8 @@ def prepare() -> Deployment:
         deployer_principal_type="ServicePrincipal" if deployer_as_service_principal.service_principals else "User",
         catalog=catalog,
         connections=connections,
+        tool_containers=containers,
+        container_grants=container_grants(catalog),
         graph_scopes=graph_scopes,
         identity_matrix=identity_matrix(catalog, connections),
         package=build_package(files),

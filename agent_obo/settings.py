@@ -4,6 +4,10 @@ Defaults, types and descriptions live in Pulumi.yaml (the CLI applies the defaul
 what Pulumi.yaml cannot say: allowed values, ranges, patterns and cross-field rules. Every problem
 is collected and reported at once, naming the key, the bad value and what is allowed, before the
 program registers any resource.
+
+A tool's own settings are declared with the tool in catalog/tools.yaml (agent_obo/tool_inputs.py), not
+in Pulumi.yaml: `load_settings` takes their rules, checks them the same way, and treats one the stack
+does not set as empty (whether an enabled tool needs it is agent_obo/prepare.py's rule).
 """
 
 from __future__ import annotations
@@ -137,10 +141,6 @@ RULES: dict[str, Rule] = {
     "additionalTokenAudiences": Rule("array", pattern=re.compile(r"(api://|https://)[!-~]+"),
                                      hint="non-empty api:// or https:// audience URIs"),
     "delegateToolScopesToChatApp": Rule("boolean"),
-    "operationsTeamId": _text(GUID, "the Microsoft Teams team id (a GUID) of the operations team",
-                              may_be_empty=True),
-    "operationsChannelId": _text(r"19:[A-Za-z0-9_-]+@thread\.(tacv2|skype)",
-                                 "a Teams channel id such as 19:abc123@thread.tacv2", may_be_empty=True),
     "disabledTools": Rule("array", pattern=re.compile(r"[a-z][a-z0-9_]{2,63}"),
                           hint="names of tools in catalog/tools.yaml"),
     "secureAgentRunHistory": Rule("boolean"),
@@ -188,12 +188,6 @@ class SignInSettings:
 
 
 @dataclass(frozen=True)
-class OperationsChannel:
-    team_id: str
-    channel_id: str
-
-
-@dataclass(frozen=True)
 class AuditSettings:
     secure_agent_run_history: bool  # secure data on the chat trigger and the Agent action
     alert_email_receivers: tuple[str, ...]  # the alerts' action group
@@ -216,7 +210,7 @@ class Settings:
     network: NetworkSettings | None  # None: public endpoints (privateNetworking false)
     model: ModelSettings
     sign_in: SignInSettings
-    operations: OperationsChannel
+    tool_settings: Mapping[str, str]  # every tool setting of the catalog by name; "" where the stack sets none
     disabled_tools: tuple[str, ...]
     audit: AuditSettings
     raw: dict[str, Any]  # every validated value by setting name, for rules that name settings
@@ -371,9 +365,11 @@ def _namespace_problems(raw_config: Mapping[str, Any], problems: _Problems) -> N
                                       f"{', '.join(PROVIDER_NAMESPACES + OTHER_NAMESPACES)}")
 
 
-def load_settings(raw_config: Mapping[str, Any], stack: str, secret_keys: Collection[str] = ()) -> Settings:
+def load_settings(raw_config: Mapping[str, Any], stack: str, secret_keys: Collection[str] = (), *,
+                  tool_settings: Mapping[str, Rule]) -> Settings:
     """Validates the stack's raw config (keys `agent-obo:<name>`, values as the CLI passes them);
-    values of `secret_keys` never appear in a message."""
+    values of `secret_keys` never appear in a message. `tool_settings`: the rules of the settings the
+    catalog's tools declare (agent_obo/tool_inputs.py setting_rules)."""
     problems = _Problems(secret_keys)
     if not ENVIRONMENT.fullmatch(stack):
         problems.items.append(
@@ -387,12 +383,12 @@ def load_settings(raw_config: Mapping[str, Any], stack: str, secret_keys: Collec
         if key.startswith(prefix) and key[len(prefix):] in REMOVED_SETTINGS:
             name = key[len(prefix):]
             problems.add(name, raw_config[key], f"no longer a setting; {REMOVED_SETTINGS[name]}")
-        elif key.startswith(prefix) and key[len(prefix):] not in RULES:
+        elif key.startswith(prefix) and key[len(prefix):] not in RULES and key[len(prefix):] not in tool_settings:
             name = key[len(prefix):]
-            close = difflib.get_close_matches(name.strip(), RULES, n=1)
+            known = sorted({*RULES, *tool_settings})
+            close = difflib.get_close_matches(name.strip(), known, n=1)
             hint = f"did you mean {prefix}{close[0]}? " if close else ""
-            problems.add(name, raw_config[key], f"unknown setting; {hint}known settings: "
-                         + ", ".join(sorted(RULES)))
+            problems.add(name, raw_config[key], f"unknown setting; {hint}known settings: " + ", ".join(known))
 
     values: dict[str, Any] = {}
     for key, rule in RULES.items():
@@ -402,12 +398,18 @@ def load_settings(raw_config: Mapping[str, Any], stack: str, secret_keys: Collec
                                   f"(`pulumi config set {key} <value>`); {rule.describe()}")
             continue
         values[key] = _parse(key, raw_config[full], rule, problems)
+    for key, rule in tool_settings.items():
+        full = prefix + key
+        if full in problems.secret_keys:
+            problems.add(key, "", "set as a secret, but a tool setting becomes a plain app setting of the site; "
+                                  "allowed: a value that is not a secret (keep secrets out of tool settings)")
+        values[key] = _parse(key, raw_config[full], rule, problems) if full in raw_config else ""
 
     if not problems.items:
         _cross_field_rules(values, problems)
     if problems.items:
         raise SettingsError(f"stack {stack!r} has invalid settings", problems.items)
-    return _build(values, stack)
+    return _build(values, stack, tuple(tool_settings))
 
 
 # Learn, Reliability in Azure Logic Apps (Workflow Service Plan): a zone-redundant plan needs at
@@ -453,7 +455,7 @@ def _cross_field_rules(v: dict[str, Any], problems: _Problems) -> None:
                          "allowed: users that may sign in")
 
 
-def _build(v: dict[str, Any], stack: str) -> Settings:
+def _build(v: dict[str, Any], stack: str, tool_settings: tuple[str, ...]) -> Settings:
     return Settings(
         environment=stack,
         location=v["location"],
@@ -487,7 +489,7 @@ def _build(v: dict[str, Any], stack: str) -> Settings:
             additional_token_audiences=v["additionalTokenAudiences"],
             delegate_tool_scopes=v["delegateToolScopesToChatApp"],
         ),
-        operations=OperationsChannel(team_id=v["operationsTeamId"], channel_id=v["operationsChannelId"]),
+        tool_settings={key: v[key] for key in tool_settings},
         disabled_tools=v["disabledTools"],
         audit=AuditSettings(
             secure_agent_run_history=v["secureAgentRunHistory"],

@@ -4,7 +4,8 @@ workflows/ holds the hand-written parts (host.json, parameters.json, each workfl
 instructions, the model entry of connections.json). Rendering fills in, per stack, the parts that
 other sources of truth decide and nothing else:
 - the Agent action's model fields, from the stack settings;
-- the Agent action's `tools`, and `managedApiConnections` in connections.json, from the tool catalog.
+- the Agent action's `tools`, `managedApiConnections` in connections.json and the tools' parameters
+  in parameters.json (agent_obo/tool_inputs.py), from the tool catalog.
 The same inputs always render the same bytes.
 """
 
@@ -107,9 +108,10 @@ def check_entry_agent_runs_after_trigger(workflow: Mapping[str, Any], agent_name
 
 def render_project(model: ModelSettings, tools: Mapping[str, Any], managed_connections: Mapping[str, Any],
                    catalog_tools: Iterable[str] = (), source: Path = WORKFLOWS_DIR,
-                   secure_agent_run_history: bool = True) -> dict[str, bytes]:
-    """`tools` and `managed_connections` are generated from the enabled catalog; `catalog_tools`
-    names every tool of the catalog, enabled or not."""
+                   secure_agent_run_history: bool = True,
+                   tool_parameters: Mapping[str, Any] | None = None) -> dict[str, bytes]:
+    """`tools`, `managed_connections` and `tool_parameters` are generated from the enabled catalog;
+    `catalog_tools` names every tool of the catalog, enabled or not."""
     documents = copy.deepcopy(read_project(source))
     workflow = documents[f"{AGENT_WORKFLOW}/workflow.json"]
     if workflow.get("kind") != "Agent":
@@ -131,4 +133,11 @@ def render_project(model: ModelSettings, tools: Mapping[str, Any], managed_conne
     action["tools"] = dict(tools)
     secure_conversation(workflow, secure_agent_run_history)
     documents["connections.json"]["managedApiConnections"] = dict(managed_connections)
+    parameters_file = documents["parameters.json"]
+    clashes = sorted(set(parameters_file) & set(tool_parameters or {}))
+    if clashes:
+        raise SettingsError("workflows/parameters.json declares parameters the catalog's tools declare", [
+            f"workflows/parameters.json {name!r}: also derived from a setting or the storage of a tool of "
+            "catalog/tools.yaml; allowed: declare it in one place (the tool)" for name in clashes])
+    parameters_file.update(tool_parameters or {})
     return {path: _dump(document) for path, document in sorted(documents.items())}

@@ -21,8 +21,9 @@ What remains possible for a steered model: a false status drawn from the allow-l
 the user whose conversation was steered (the audit trail and the channel both show who). That is
 the trade chosen over an approval card (docs/audit-and-troubleshooting.md explains why).
 
-These rules are kept apart from the catalog's field parsing so that they survive a change of the
-catalog's shape (for example to a JSON Schema).
+The guard's shape (at most four choices, 2-30 keys each, and labels of letters, digits, spaces and
+`, . ; ( ) + -` only: no markup, quotes, links or expressions) is part of the catalog's schema
+(catalog/tools.schema.json, `$defs/write_guard`), checked before the rules here.
 """
 
 from __future__ import annotations
@@ -33,12 +34,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-# Matched against whole values (re.fullmatch): `$` would accept a value ending in a newline.
-CHOICE_NAME = re.compile(r"[a-z][A-Za-z0-9]{0,31}")
-CHOICE_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
-# Labels become message text: no markup, quotes, expression, link or mention characters.
-CHOICE_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ,.;()+-]{0,99}")
-MIN_VALUES, MAX_VALUES, MAX_CHOICES = 2, 30, 4
 PLACEHOLDER = re.compile(r"\{(choice:[^{}]*|requester)\}")
 CHOICE_PLACEHOLDER = re.compile(r"\{choice:([^{}]*)\}")
 REQUESTER = "{requester}"
@@ -113,40 +108,10 @@ def needs_guard(identity: str, access: str) -> bool:
     return identity == "app-only" and access == "write"
 
 
-def parse_write_guard(value: Any, label: str, problems: list[str]) -> WriteGuard | None:
-    """`write_guard: {choices: {<name>: {description, values: {<key>: <label>}}}}`."""
-    where = f"{label}.write_guard"
-    if not isinstance(value, Mapping) or set(value) != {"choices"} or not isinstance(value["choices"], Mapping):
-        problems.append(f"{where} = {json.dumps(value)}: allowed: a mapping with `choices`, each choice a "
-                        "mapping of description and values")
-        return None
-    choices, before = [], len(problems)
-    if not 1 <= len(value["choices"]) <= MAX_CHOICES:
-        problems.append(f"{where}.choices: {len(value['choices'])} choices; allowed: 1 to {MAX_CHOICES}")
-    for name, spec in value["choices"].items():
-        at = f"{where}.choices.{name}"
-        if not isinstance(name, str) or not CHOICE_NAME.fullmatch(name):
-            problems.append(f"{at}: choice name {name!r} not allowed; allowed: a camelCase argument name")
-            continue
-        if not isinstance(spec, Mapping) or set(spec) != {"description", "values"}:
-            problems.append(f"{at} = {json.dumps(spec)}: allowed: exactly `description` and `values`")
-            continue
-        description, values = spec["description"], spec["values"]
-        if not isinstance(description, str) or not 10 <= len(description.strip()) <= 200:
-            problems.append(f"{at}.description = {json.dumps(description)}: allowed: 10-200 characters for the model")
-        if not isinstance(values, Mapping) or not MIN_VALUES <= len(values) <= MAX_VALUES:
-            problems.append(f"{at}.values = {json.dumps(values)}: allowed: {MIN_VALUES} to {MAX_VALUES} "
-                            "allow-listed keys, each with the label the write uses")
-            continue
-        for key, text in values.items():
-            if not isinstance(key, str) or not CHOICE_KEY.fullmatch(key):
-                problems.append(f"{at}.values: key {key!r} not allowed; allowed: 1-40 lower-case letters, "
-                                "digits or '-'")
-            if not isinstance(text, str) or not CHOICE_LABEL.fullmatch(text):
-                problems.append(f"{at}.values.{key} = {json.dumps(text)}: allowed: 1-100 letters, digits, spaces "
-                                "and , . ; ( ) + - (no markup, quotes, links or expressions)")
-        choices.append(Choice(name, str(description).strip(), tuple((str(k), str(v)) for k, v in values.items())))
-    return WriteGuard(tuple(choices)) if len(problems) == before else None
+def write_guard_from(value: Mapping[str, Any]) -> WriteGuard:
+    """`write_guard: {choices: {<name>: {description, values: {<key>: <label>}}}}`, its shape already checked."""
+    return WriteGuard(tuple(Choice(name, spec["description"].strip(), tuple(spec["values"].items()))
+                            for name, spec in value["choices"].items()))
 
 
 def check_write_guard(identity: Any, access: Any, guard_given: bool, guard: WriteGuard | None,

@@ -16,6 +16,11 @@ LOCKS_CONTRIBUTOR = "28bf596f-4eb7-45ce-b5bc-6cf482fec137"
 KEY_VAULT_CRYPTO_USER = "12338af0-0e69-4776-bea7-57ae8d297424"
 
 
+# The data role a tool's declared `storage` access gives the site's identity on its container
+# (agent_obo/tool_inputs.py): Contributor reads too, so one role per container is enough.
+BLOB_DATA_ROLES = {"read": STORAGE_BLOB_DATA_READER, "write": STORAGE_BLOB_DATA_CONTRIBUTOR}
+
+
 def role_definition_id(subscription_id: str, role_id: str) -> str:
     return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role_id}"
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import authorization, storage
 
+from agent_obo.naming import PACKAGE_CONTAINER
 from components.placement import Placement
 from components.role_ids import (
     STORAGE_BLOB_DATA_OWNER,
@@ -36,9 +37,8 @@ from components.role_ids import (
 )
 from components.storage_hardening import HARDENED_ACCOUNT
 
-PACKAGE_CONTAINER = "workflow-packages"
-# Shared operations runbooks that the app-only get_shared_runbook tool reads (catalog/tools.yaml).
-RUNBOOKS_CONTAINER = "runbooks"
+# The package container's logical name ends in this; a tool's container in its own name (agent_obo/tool_inputs.py).
+PACKAGE_CONTAINER_SUFFIX = "packages"
 
 RUNTIME_DATA_ROLES = {
     "blob-data-owner": STORAGE_BLOB_DATA_OWNER,
@@ -62,6 +62,8 @@ class RuntimeStorageArgs:
     # comes in through private endpoints.
     private: bool = False
     firewall_ip_ranges: tuple[str, ...] = ()
+    # The containers the catalog's tools declare (`storage`), private like the package's.
+    tool_containers: tuple[str, ...] = ()
 
     @property
     def uses_access_key(self) -> bool:
@@ -85,16 +87,19 @@ class RuntimeStorage(pulumi.ComponentResource):
             **HARDENED_ACCOUNT,
             **args.placement.located(self, protect=args.protect),
         )
-        self.package_container, self.runbooks_container = (
-            storage.BlobContainer(
+        containers = {
+            suffix: storage.BlobContainer(
                 f"{name}-{suffix}",
                 container_name=container,
                 account_name=self.account.name,
                 public_access=storage.PublicAccess.NONE,
                 **args.placement.in_group(self),
             )
-            for suffix, container in (("packages", PACKAGE_CONTAINER), ("runbooks", RUNBOOKS_CONTAINER))
-        )
+            for suffix, container in ((PACKAGE_CONTAINER_SUFFIX, PACKAGE_CONTAINER),
+                                      *((container, container) for container in args.tool_containers))
+        }
+        self.package_container = containers.pop(PACKAGE_CONTAINER_SUFFIX)
+        self.tool_containers = containers
         self.content_share: storage.FileShare | None = None
         # Key-bearing values exist only in the accessKey mode, and only as secrets.
         self.connection_string: pulumi.Output[str] | None = None
@@ -127,7 +132,7 @@ class RuntimeStorage(pulumi.ComponentResource):
             "contentShare": self.content_share.name if self.content_share else None,
             "blobEndpoint": self.blob_endpoint,
             "packageContainer": self.package_container.name,
-            "runbooksContainer": self.runbooks_container.name,
+            "toolContainers": {name: container.name for name, container in self.tool_containers.items()},
         })
 
     def _runtime_role(self, name: str, role: str, role_id: str, scope: pulumi.Input[str],

@@ -2,7 +2,8 @@
 
 ToolConnections creates the connections (their ids and runtime URLs become app settings);
 ConnectionAccess, once the site exists, gives its system-assigned identity an access policy on each,
-and the app-only managed-identity tools the data access they need. The app settings that route
+and, for the app-only tools that declare `storage` in the catalog, the one role each container needs
+(agent_obo/tool_inputs.py decides which, on which container). The app settings that route
 traffic to a connection are written only after its access policy (components/app_settings.py).
 
 The typed web.Connection (API 2016-06-01) has no `kind`, `features` or `parameterValueSet`, and no
@@ -22,8 +23,9 @@ from pulumi_azure_native import authorization, resources
 from pulumi_random import RandomId
 
 from agent_obo.tool_connections import GENERATION_BYTES, ConnectionSpec
+from agent_obo.tool_inputs import ContainerGrant
 from components.placement import Placement
-from components.role_ids import STORAGE_BLOB_DATA_READER, role_definition_id
+from components.role_ids import BLOB_DATA_ROLES, role_definition_id
 
 ACCESS_POLICY_API_VERSION = "2016-06-01"
 # What Azure adds to a connection's `properties` once it exists: the runtime URL of every V2 connection,
@@ -118,7 +120,8 @@ class ConnectionAccessArgs:
     subscription_id: str
     tenant_id: str
     site_principal_id: pulumi.Input[str]
-    runbooks_container_id: pulumi.Input[str]
+    container_grants: list[ContainerGrant]
+    container_ids: Mapping[str, pulumi.Input[str]]  # each tool container's resource id, by name
 
 
 class ConnectionAccess(pulumi.ComponentResource):
@@ -144,19 +147,18 @@ class ConnectionAccess(pulumi.ComponentResource):
                     "tenantId": args.tenant_id, "objectId": args.site_principal_id}}},
                 **args.placement.in_group(self, depends_on=[connection]),
             )
-        # The app-only blob tool reads the runbooks container with the site's managed identity:
-        # reading that one container is all it may do.
+        # Each container the enabled app-only tools declare, read (or written) with the site's managed
+        # identity: a data role on that container alone.
         self.data_access = [
             authorization.RoleAssignment(
-                f"{reference}-runbooks-reader",
-                scope=args.runbooks_container_id,
+                grant.name,
+                scope=args.container_ids[grant.container],
                 principal_id=args.site_principal_id,
                 principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-                role_definition_id=role_definition_id(args.subscription_id, STORAGE_BLOB_DATA_READER),
-                description=f"{reference}: the app-only runbook tool reads the runbooks container",
+                role_definition_id=role_definition_id(args.subscription_id, BLOB_DATA_ROLES[grant.access]),
+                description=grant.description,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            for reference, spec in args.connections.specs.items()
-            if spec.connector.api_name == "azureblob" and not spec.per_user
+            for grant in args.container_grants
         ]
         self.register_outputs({"accessPolicies": {ref: p.id for ref, p in self.policies.items()}})

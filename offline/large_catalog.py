@@ -4,13 +4,16 @@ Its tools sit on as few connectors as the catalog's rules allow: one. Office 365
 per-user connections, so the user's own reads run per-user there, and so do some justified per-user
 writes; shared reads and guarded writes run app-only on the same connector. That makes each of its
 two connections carry as many tools (and write tools, and justified exceptions) as possible: the
-worst case for the connections' tags. Names are long, as real ones get.
+worst case for the connections' tags. Names are long, as real ones get. The guarded writes declare
+and read the settings the tools of catalog/tools.yaml declare, so every stack file, which sets
+them, plans with this catalog too.
 
     python -m offline.large_catalog 100 > build/tools-100.yaml
 """
 
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Any
 
@@ -60,14 +63,25 @@ def _app_only_read(index: int) -> dict[str, Any]:
     }
 
 
-def _app_only_write(index: int) -> dict[str, Any]:
+def _catalog_settings() -> dict[str, Any]:
+    """Every tool setting catalog/tools.yaml declares, as it declares it."""
+    from agent_obo.catalog import CATALOG_PATH
+    from agent_obo.yaml_files import read_mapping
+
+    tools = read_mapping(CATALOG_PATH, "the tool catalog").get("tools") or []
+    return {name: spec for tool in tools for name, spec in (tool.get("settings") or {}).items()}
+
+
+def _app_only_write(index: int, settings: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": f"post_shared_room_{index:03d}_booking_notice_to_team",
         "description": f"Sends a booking notice for shared room {index} to the team, as the app through the "
                        "operations service account; everyone on the list receives it.",
         "connector": CONNECTOR,
         "operation": {"method": "post", "path": "/v2/Mail",
-                      "body": {"Subject": f"Room {index}", "Body": "<p>{choice:status}</p><p>By {requester}</p>"}},
+                      "body": {"Subject": f"Room {index}", "Body": "<p>{choice:status}</p><p>By {requester}</p>",
+                               **{name: f"@parameters('{name}')" for name in settings}}},
+        **({"settings": copy.deepcopy(settings)} if settings else {}),  # a shared object would dump as an alias
         "write_guard": {"choices": {"status": {"description": "The booking's status to announce.", "values": {
             "booked": "Booked", "released": "Released for others"}}}},
         "identity": "app-only", "data": "shared", "access": "write", "requires_confirmation": True,
@@ -76,7 +90,8 @@ def _app_only_write(index: int) -> dict[str, Any]:
 
 def large_catalog(size: int) -> dict[str, Any]:
     """`size` tools: per-user reads and justified writes, app-only reads and guarded writes, in turn."""
-    makers = (_per_user_read, _per_user_write, _app_only_read, _app_only_write)
+    settings = _catalog_settings()
+    makers = (_per_user_read, _per_user_write, _app_only_read, lambda index: _app_only_write(index, settings))
     return {"tools": [makers[index % len(makers)](index) for index in range(size)]}
 
 

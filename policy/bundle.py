@@ -1,8 +1,8 @@
 """`make policy-bundle`: the pack and the code it imports in one folder, for `pulumi policy publish`.
 
 Under `pulumi preview --policy-pack policy` the pack imports agent_obo and components from the project
-around it. Pulumi Cloud publishes only the pack's folder, so the bundle carries them (and the catalog,
-and the project's pinned requirements) beside it; policy/__main__.py finds them there.
+around it. Pulumi Cloud publishes only the pack's folder, so the bundle carries them (and the catalog
+with its schema, and the project's pinned requirements) beside it; policy/__main__.py finds them there.
 
     python -m policy.bundle [OUT]   # default build/policy-pack
 """
@@ -29,7 +29,8 @@ def build(out: Path) -> Path:
     for package in PACKAGES:
         shutil.copytree(PROJECT_DIR / package, out / package, ignore=IGNORED)
     (out / "catalog").mkdir()
-    shutil.copy2(PROJECT_DIR / "catalog" / "tools.yaml", out / "catalog" / "tools.yaml")
+    for name in ("tools.yaml", "tools.schema.json"):  # the catalog, and the schema agent_obo checks it with
+        shutil.copy2(PROJECT_DIR / "catalog" / name, out / "catalog" / name)
     shutil.copy2(PROJECT_DIR / "requirements.txt", out / "requirements.txt")
     shutil.copy2(PROJECT_DIR / "policy" / "__main__.py", out / "__main__.py")
     project = read_mapping(PROJECT_DIR / "policy" / "PulumiPolicy.yaml", "the policy pack's project file")

@@ -41,6 +41,7 @@ from agent_obo.graph_scopes import required_scope_names
 from agent_obo.json_files import read_json
 from agent_obo.settings import PROJECT, RULES, Settings, load_settings
 from agent_obo.tool_connections import ConnectionSpec, connection_specs
+from agent_obo.tool_inputs import setting_rules
 
 CATALOG_ENV = "AGENT_OBO_CATALOG"
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
@@ -171,12 +172,15 @@ def _derive(stack: str, config_json: str, catalog_path: str, pack_config_json: s
     if not config:
         raise Undeclared(f"stack {stack!r} hands the pack no config (PULUMI_CONFIG is empty)")
     prefix = PROJECT + ":"
-    # Settings a newer program added are not this pack's to judge; everything it knows it checks.
-    ignored = tuple(sorted(key for key in config if key.startswith(prefix) and key[len(prefix):] not in RULES))
-    known = {key: value for key, value in config.items() if key not in ignored}
     try:
-        settings = load_settings(known, stack)
-        catalog = load_catalog(Path(catalog_path)).without(settings.disabled_tools)
+        full_catalog = load_catalog(Path(catalog_path))
+        tool_settings = setting_rules(full_catalog)
+        # Settings a newer program added are not this pack's to judge; everything it knows it checks.
+        ignored = tuple(sorted(key for key in config if key.startswith(prefix)
+                               and key[len(prefix):] not in RULES and key[len(prefix):] not in tool_settings))
+        known = {key: value for key, value in config.items() if key not in ignored}
+        settings = load_settings(known, stack, tool_settings=tool_settings)
+        catalog = full_catalog.without(settings.disabled_tools)
     except SettingsError as error:
         raise Undeclared(str(error).replace("\n", " ")) from None
     except (OSError, ValueError) as error:

@@ -152,8 +152,9 @@ _NOT_KNOWN_TO_THE_PACK = "<depends on the subscription>"
 def declared_app_settings(stack: Declared) -> dict[str, Any]:
     """agent_obo/app_settings.py's table for the stack: each setting's literal value, or a Source filled in from
     another resource; the values derived from the subscription (which the pack does not know) are placeholders."""
-    return dict(site_app_settings(stack.settings, stack.connections, subscription_id=_NOT_KNOWN_TO_THE_PACK,
-                                  tenant_id=stack.tenant_id, resource_group_name=_NOT_KNOWN_TO_THE_PACK,
+    return dict(site_app_settings(stack.settings, stack.catalog, stack.connections,
+                                  subscription_id=_NOT_KNOWN_TO_THE_PACK, tenant_id=stack.tenant_id,
+                                  resource_group_name=_NOT_KNOWN_TO_THE_PACK,
                                   content_share_name=_NOT_KNOWN_TO_THE_PACK).entries)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from components.runtime_storage import PACKAGE_CONTAINER
+from agent_obo.naming import PACKAGE_CONTAINER
 from policy.checks import Check
 from policy.define import resource_policy
 from policy.props import MISSING, lookup, plain
@@ -32,7 +32,7 @@ ALLOWED_TYPES = {
     "azure-native:applicationinsights:Component": "tool telemetry",
     "azure-native:managedidentity:UserAssignedIdentity": "the runtime identity",
     "azure-native:storage:StorageAccount": "the runtime's storage",
-    "azure-native:storage:BlobContainer": "the package and runbooks containers",
+    "azure-native:storage:BlobContainer": "the package container and the containers the catalog's tools declare",
     "azure-native:storage:FileShare": "the content share of accessKey host storage",
     "azure-native:authorization:RoleAssignment": "the identities' data roles (role-assignments)",
     "azure-native:cognitiveservices:Account": "the agent's model account",

@@ -22,8 +22,9 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
+from agent_obo.naming import PACKAGE_CONTAINER
+from agent_obo.tool_inputs import container_grants
 from components import role_ids
-from components.runtime_storage import PACKAGE_CONTAINER, RUNBOOKS_CONTAINER
 from policy.checks import Check
 from policy.declared import Declared
 from policy.define import resource_policy, stack_policy
@@ -55,11 +56,13 @@ class Grant:
 
 def allowed_grants(stack: Declared) -> dict[str, list[Grant]]:
     """Role definition id -> who may hold it, where. The host's storage roles exist only where the stack declares
-    identity-based host storage (components/runtime_storage.py)."""
+    identity-based host storage (components/runtime_storage.py); the site's identity holds a data role on exactly
+    the containers the enabled tools declare (catalog/tools.yaml `storage`, agent_obo/tool_inputs.py)."""
     grants = [
         Grant(role_ids.STORAGE_BLOB_DATA_CONTRIBUTOR, CONTAINER, DEPLOYER, PACKAGE_CONTAINER),
         Grant(role_ids.COGNITIVE_SERVICES_OPENAI_USER, MODEL, SITE_IDENTITY),
-        Grant(role_ids.STORAGE_BLOB_DATA_READER, CONTAINER, SITE_IDENTITY, RUNBOOKS_CONTAINER),
+        *(Grant(role_ids.BLOB_DATA_ROLES[tool.access], CONTAINER, SITE_IDENTITY, tool.container)
+          for tool in container_grants(stack.catalog)),
     ]
     if stack.settings.uses_access_key:
         grants.append(Grant(role_ids.STORAGE_BLOB_DATA_READER, CONTAINER, RUNTIME, PACKAGE_CONTAINER))
@@ -163,7 +166,8 @@ ROLE_ASSIGNMENTS = resource_policy(
 
 def validate_role_assignment_principals(args: StackValidationArgs, check: Check) -> None:
     """Each role assignment goes to the stack's own identity that needs it (the runtime identity for host storage and
-    the package, the site's identity for the model and the runbooks, the deployer for the package upload) and lands
+    the package, the site's identity for the model and the containers the tools declare, the deployer for the package
+    upload) and lands
     on the stack's own storage and model accounts: a foreign principal or account means someone else gets, or gives,
     data access."""
     stack = check.declared()

@@ -20,7 +20,6 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from agent_obo.settings import RULES
 from policy.checks import Check
 from policy.declared import Declared
 from policy.define import resource_policy
@@ -58,9 +57,9 @@ def _check_pins(check: Check, stack: Declared) -> None:
                    "pin settings as {\"setting name\": value}.")
         return
     for key, expected in sorted(pinned.items()):
-        if key not in RULES:
+        if key not in stack.settings.raw:
             check.fail(f"policy/config/{stack.stack}.json pins {key!r}, which is not a setting.",
-                       "pin settings by their Pulumi.yaml names.")
+                       "pin settings by their names in Pulumi.yaml or, for a tool's own, in catalog/tools.yaml.")
             continue
         actual = _comparable(stack.settings.raw.get(key))
         wanted = _comparable(expected)

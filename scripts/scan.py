@@ -67,10 +67,13 @@ DECLARED_ONE_ZONE = {("CKV_AZURE_225", "Microsoft.Web/serverfarms", ""): (
 
 
 def declared_justifications(stack: str) -> dict[tuple[str, str, str], str]:
+    from agent_obo.catalog import load_catalog
     from agent_obo.settings import load_settings
+    from agent_obo.tool_inputs import setting_rules
     from offline.runner import stack_config, stack_file
 
-    settings = load_settings(stack_config(stack_file(stack).get("config") or {}), stack)
+    settings = load_settings(stack_config(stack_file(stack).get("config") or {}), stack,
+                             tool_settings=setting_rules(load_catalog()))
     found: dict[tuple[str, str, str], str] = {}
     if settings.network is None:
         found.update(DECLARED_PUBLIC)

@@ -83,3 +83,12 @@ def run_with_catalog(mutate, tmp_path, overrides: dict | None = None, stack: str
 def tool_entry(document: dict, name: str) -> dict:
     (entry,) = [tool for tool in document["tools"] if tool["name"] == name]
     return entry
+
+
+def load_stack_settings(config, stack: str = "dev", secret_keys=()):
+    """load_settings with the rules of this checkout's tool settings (catalog/tools.yaml), as prepare() calls it."""
+    from agent_obo.catalog import load_catalog
+    from agent_obo.settings import load_settings
+    from agent_obo.tool_inputs import setting_rules
+
+    return load_settings(config, stack, secret_keys, tool_settings=setting_rules(load_catalog()))

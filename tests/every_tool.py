@@ -46,6 +46,10 @@ def entry(connector: str, identity: str, data: str, access: str) -> dict[str, An
         tool.pop("arguments")
         tool["operation"] = {"method": "post", "path": f"/{name}",
                              "body": {"text": "{choice:target} is {choice:state}; asked by {requester}"}}
+    if identity == APP_ONLY and CONNECTORS[connector].reads_blob_containers:
+        # A container of the runtime storage account, reached with the site's identity as the tool accesses it.
+        tool["storage"] = {"container": f"{data}-data", "access": access}
+        tool["operation"]["path"] = f"/v2/datasets/@{{parameters('{data}DataStorageAccount')}}/{name}"
     return tool
 
 

@@ -20,13 +20,14 @@ from agent_obo.azure_limits import MAX_TAG_VALUE, MAX_TAGS, NAME_RULES, name_pro
 from agent_obo.errors import SettingsError
 from agent_obo.naming import NAME_TYPES, Names
 from agent_obo.prepare import check_azure_limits
-from agent_obo.settings import load_settings
 from agent_obo.tool_connections import joined_list_tag, list_tag
+from agent_obo.tool_inputs import settings_of
 from offline.large_catalog import large_catalog, large_catalog_yaml
 from offline.plan import Plan
 from offline.runner import PROJECT_DIR, run_stack, stack_config, stack_file
 from policy.declared import pack_config_for
 from policy.harness import run_policies
+from tests.conftest import load_stack_settings
 
 # Each registered type: the input that names it in Azure and the naming rule it falls under.
 # None: the resource has no name of its own (Azure names it, or it is a setting of another resource).
@@ -89,10 +90,13 @@ ACTION_GROUP_SHORT_NAME = 12  # Microsoft.Insights/actionGroups groupShortName: 
 
 
 def run_large(tmp_path, size: int = 100, stack: str = "dev", document: dict | None = None):
+    """A generated catalog; a `document` without the tool settings the stack files set runs without them."""
     path = tmp_path / "tools.yaml"
     path.write_text(json.dumps(document) if document else large_catalog_yaml(size))
+    declared = {name for tool in (document or {}).get("tools", []) for name in tool.get("settings", {})}
+    unset = {f"agent-obo:{name}": None for name in settings_of(catalog_module.load_catalog()) if name not in declared}
     with mock.patch.object(catalog_module, "CATALOG_PATH", path):
-        return run_stack(stack)
+        return run_stack(stack, unset if document else None)
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +181,7 @@ def test_names_fit_with_the_longest_environment():
 # --- values that cannot fit stop the program, naming the value and the limit -------------------------
 
 def _dev_settings():
-    return load_settings(stack_config(stack_file("dev").get("config")), "dev")
+    return load_stack_settings(stack_config(stack_file("dev").get("config")), "dev")
 
 
 def test_a_name_over_its_type_s_limit_is_refused_naming_value_and_limit():

@@ -31,7 +31,9 @@ VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
     st.dictionaries(st.one_of(st.text(max_size=10), st.integers(), st.booleans()), inner, max_size=4)),
     max_leaves=12)
 FIELD_NAMES = [*sorted(FIELDS), "operation.method", "operation.path", "operation.queries", "operation.body",
-               "arguments.properties", "arguments.required", "write_guard.choices", "unknown"]
+               "arguments.properties", "arguments.required", "write_guard.choices", "storage.container",
+               "storage.access", "settings.operationsTeamId", "settings.operationsTeamId.pattern",
+               "settings.operationsTeamId.example", "settings.operationsTeamId.required", "unknown"]
 
 
 def _with(tool: str, field: str, value) -> dict:
@@ -67,12 +69,28 @@ def test_a_text_field_with_whitespace_at_the_end_is_refused(tool, field, edge):
 
 BAD_FIELDS = {
     "scope ending in a newline": ("get_my_profile", "scopes", ["User.Read\n"], "scopes"),
-    "unknown required setting": ("post_operations_status", "requires_settings", ["operationsTeamID"],
-                                 "requires_settings"),
-    "a setting that is never empty": ("post_operations_status", "requires_settings", ["location"],
-                                      "requires_settings"),
-    "a required setting twice": ("post_operations_status", "requires_settings",
-                                 ["operationsTeamId", "operationsTeamId"], "lists a setting twice"),
+    "the field tool settings had before": ("post_operations_status", "requires_settings", ["operationsTeamId"],
+                                           "requires_settings = [\"operationsTeamId\"]: unknown field"),
+    "a setting whose example its pattern refuses": ("post_operations_status", "settings.operationsTeamId.example",
+                                                    "ops-team", "settings.operationsTeamId.example = \"ops-team\""),
+    "a setting pattern that is no regular expression": ("post_operations_status", "settings.operationsTeamId.pattern",
+                                                        "[0-9", "not a regular expression"),
+    "a setting named like a project setting": (
+        "post_operations_status", "settings.location",
+        {"description": "the region the posts mention", "pattern": "[a-z]+", "example": "eastus"},
+        "a setting of the project (Pulumi.yaml) has this name"),
+    "a setting name that is not camelCase": (
+        "post_operations_status", "settings.operations_team",
+        {"description": "the team the tool posts to", "pattern": "[a-z]+", "example": "ops"},
+        "key \"operations_team\" not allowed; allowed: a camelCase setting name"),
+    "a storage access that is neither read nor write": ("get_shared_runbook", "storage.access", "admin",
+                                                        "storage.access = \"admin\": allowed values: read, write"),
+    "a container name Azure refuses": ("get_shared_runbook", "storage.container", "Runbooks",
+                                       "storage.container = \"Runbooks\": allowed: a blob container name"),
+    "the workflow package's container": ("get_shared_runbook", "storage.container", "workflow-packages",
+                                         "the workflow package's or the Functions host's own container"),
+    "the Functions host's container": ("get_shared_runbook", "storage.container", "azure-webjobs-secrets",
+                                       "the workflow package's or the Functions host's own container"),
     "a date where text belongs": ("get_my_profile", "description", datetime.date(2025, 4, 14), "description"),
     "a connector given as a list": ("get_my_profile", "connector", ["office365users"], "connector"),
     "an identity given as a mapping": ("get_my_profile", "identity", {"per-user": True}, "identity"),
@@ -92,15 +110,18 @@ def test_bad_fields_are_refused_naming_the_tool_and_value(tool, field, value, wo
     assert words in str(raised.value), raised.value
 
 
-def test_requires_settings_names_what_may_be_required():
+def test_an_unknown_field_names_the_fields_a_tool_may_have():
     with pytest.raises(SettingsError) as raised:
         parse_catalog(_with("post_operations_status", "requires_settings", ["operationsTeamID"]))
     message = str(raised.value)
-    assert "operationsTeamId" in message and "operationsChannelId" in message
+    assert "allowed fields: " + ", ".join(sorted(FIELDS)) in message
 
 
-def test_an_unknown_required_setting_stops_the_program(tmp_path):
+def test_a_declared_setting_the_operation_never_reads_stops_the_program(tmp_path):
+    unread = {"description": "the channel topic the tool would set", "pattern": "[a-z]+", "example": "status"}
     result = run_with_catalog(
-        lambda d: tool_entry(d, "post_operations_status").update(requires_settings=["operationsChannel"]), tmp_path)
-    assert isinstance(result.error, SettingsError) and "requires_settings" in str(result.error)
+        lambda d: tool_entry(d, "post_operations_status")["settings"].update(operationsTopic=unread), tmp_path)
+    assert isinstance(result.error, SettingsError), result.error
+    assert "settings.operationsTopic: declared, but the operation never reads @parameters('operationsTopic')" in str(
+        result.error)
     assert result.plan.registrations == []

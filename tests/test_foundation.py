@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-from agent_obo.settings import load_settings
 from components.logic_app import EXTENSION_BUNDLE_ID, EXTENSION_BUNDLE_VERSION
 from components.role_ids import (
     COGNITIVE_SERVICES_OPENAI_USER,
@@ -17,6 +16,7 @@ from components.role_ids import (
 )
 from offline.mocks import DEPLOYER_OBJECT_ID, SUBSCRIPTION_ID
 from offline.runner import stack_config, stack_file
+from tests.conftest import load_stack_settings
 from tests.sdk_types import accepts_tags
 
 SITE = "azure-native:web:WebApp"
@@ -26,7 +26,7 @@ IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 
 
 def settings_of(stack):
-    return load_settings(stack_config(stack_file(stack).get("config")), stack)
+    return load_stack_settings(stack_config(stack_file(stack).get("config")), stack)
 
 
 APP_SETTINGS = "azure-native:web:WebAppApplicationSettings"

@@ -10,11 +10,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from agent_obo.catalog import load_catalog
 from agent_obo.errors import SettingsError
 from agent_obo.regions import AZURE_REGIONS
-from agent_obo.settings import RULES, load_settings
+from agent_obo.settings import RULES as PROJECT_RULES
+from agent_obo.tool_inputs import setting_rules
 from offline.runner import run_program, stack_config, stack_file
-from tests.conftest import run_with
+from tests.conftest import load_stack_settings, run_with
 
 BAD_SETTINGS = {
     "plan size outside the enum": (
@@ -101,6 +103,9 @@ def test_stack_name_must_fit_azure_names():
 
 # --- the class, not the examples: every setting, generated bad values ---------------------------
 
+# The project's settings and the catalog's tool settings: the same whole-value rules and messages.
+RULES = {**PROJECT_RULES, **setting_rules(load_catalog())}
+
 DEV_CONFIG = stack_config(stack_file("dev").get("config"))
 GUID_SAMPLE = "0b7c5a3e-2f41-4d8a-9c6e-1a2b3c4d5e6f"
 # A valid value for every setting whose dev value is empty, so each can be made bad in every way.
@@ -173,7 +178,7 @@ def test_every_setting_refuses_every_malformed_value(key, value):
     if key in ("existingModelEndpoint", "existingModelResourceId"):
         config["agent-obo:modelSource"] = "existing"
     with pytest.raises(SettingsError) as raised:
-        load_settings(config, "dev")
+        load_stack_settings(config, "dev")
     message = str(raised.value)
     assert f"agent-obo:{key} = " in message, message
 
@@ -185,7 +190,7 @@ def test_every_setting_accepts_its_valid_sample(key):
         config.update({"agent-obo:modelSource": "existing",
                        "agent-obo:existingModelEndpoint": VALID_SAMPLES["existingModelEndpoint"],
                        "agent-obo:existingModelResourceId": VALID_SAMPLES["existingModelResourceId"]})
-    load_settings(config, "dev")
+    load_stack_settings(config, "dev")
 
 
 PATTERNED = sorted(key for key, rule in RULES.items() if rule.kind in ("string", "array") and not rule.allowed)
@@ -197,7 +202,7 @@ def test_a_value_ending_in_a_newline_never_passes(key):
     good = valid_sample(key)
     bad = json.dumps([json.loads(good)[0] + "\n"]) if RULES[key].kind == "array" else good + "\n"
     with pytest.raises(SettingsError, match=f"agent-obo:{key}"):
-        load_settings({**DEV_CONFIG, f"agent-obo:{key}": bad}, "dev")
+        load_stack_settings({**DEV_CONFIG, f"agent-obo:{key}": bad}, "dev")
 
 
 @hypothesis_settings(max_examples=300, deadline=None, derandomize=True,
@@ -206,7 +211,7 @@ def test_a_value_ending_in_a_newline_never_passes(key):
 def test_any_text_in_any_setting_is_refused_cleanly_or_accepted(key, value):
     """Whatever the value, the result is a settings object or a SettingsError naming the key: never a crash."""
     try:
-        load_settings({**DEV_CONFIG, f"agent-obo:{key}": value}, "dev")
+        load_stack_settings({**DEV_CONFIG, f"agent-obo:{key}": value}, "dev")
     except SettingsError as error:
         assert f"agent-obo:{key}" in str(error) or "agent-obo:" in str(error)
 
@@ -218,14 +223,14 @@ def test_whitespace_at_either_end_of_a_text_setting_is_refused(key, edge, before
     good = valid_sample(key)
     value = edge + good if before else good + edge
     with pytest.raises(SettingsError, match=f"agent-obo:{key}"):
-        load_settings({**DEV_CONFIG, f"agent-obo:{key}": value}, "dev")
+        load_stack_settings({**DEV_CONFIG, f"agent-obo:{key}": value}, "dev")
 
 
 @hypothesis_settings(max_examples=200, deadline=None, derandomize=True)
 @given(text=st.text(alphabet="0123456789 -+._\n\u0663e", max_size=6))
 def test_integers_are_ascii_decimal_or_refused(text):
     try:
-        settings = load_settings({**DEV_CONFIG, "agent-obo:logRetentionDays": text}, "dev")
+        settings = load_stack_settings({**DEV_CONFIG, "agent-obo:logRetentionDays": text}, "dev")
     except SettingsError:
         return
     assert text.isascii() and text.lstrip("-").isdigit() and settings.log_retention_days == int(text)
@@ -240,7 +245,7 @@ REGION_TYPOS = {"eastsu2": "eastus2", "East US 2": "eastus2", "eastus-2": "eastu
 @pytest.mark.parametrize("typo, meant", REGION_TYPOS.items())
 def test_a_mistyped_region_is_refused_with_a_suggestion(typo, meant):
     with pytest.raises(SettingsError) as raised:
-        load_settings({**DEV_CONFIG, "agent-obo:location": typo}, "dev")
+        load_stack_settings({**DEV_CONFIG, "agent-obo:location": typo}, "dev")
     assert f"agent-obo:location = {typo!r}" in str(raised.value)
     assert f"did you mean {meant}?" in str(raised.value)
 
@@ -248,12 +253,12 @@ def test_a_mistyped_region_is_refused_with_a_suggestion(typo, meant):
 @pytest.mark.parametrize("word", ["mars", "global", "europe", "eastus2euap", "usgovvirginia", "chinaeast2"])
 def test_names_that_are_not_public_cloud_regions_are_refused(word):
     with pytest.raises(SettingsError, match="agent-obo:location"):
-        load_settings({**DEV_CONFIG, "agent-obo:location": word}, "dev")
+        load_stack_settings({**DEV_CONFIG, "agent-obo:location": word}, "dev")
 
 
 @pytest.mark.parametrize("region", sorted(AZURE_REGIONS))
 def test_every_listed_region_is_accepted(region):
-    assert load_settings({**DEV_CONFIG, "agent-obo:location": region}, "dev").location == region
+    assert load_stack_settings({**DEV_CONFIG, "agent-obo:location": region}, "dev").location == region
 
 
 def test_a_mistyped_region_never_reaches_azure():
@@ -283,7 +288,7 @@ LOOK_ALIKES = {
 @pytest.mark.parametrize("key, words", LOOK_ALIKES.items())
 def test_keys_nothing_reads_are_refused(key, words):
     with pytest.raises(SettingsError) as raised:
-        load_settings({**DEV_CONFIG, key: "WS2"}, "dev")
+        load_stack_settings({**DEV_CONFIG, key: "WS2"}, "dev")
     message = str(raised.value)
     assert f"{key} = 'WS2'" in message and words in message, message
 
@@ -291,7 +296,7 @@ def test_keys_nothing_reads_are_refused(key, words):
 @pytest.mark.parametrize("key", ["azure-native:subscriptionId", "azure-native:useOidc", "azuread:tenantId",
                                  "azuread:useOidc", "pulumi:tags"])
 def test_provider_and_cli_settings_are_allowed(key):
-    load_settings({**DEV_CONFIG, key: "true"}, "dev")
+    load_stack_settings({**DEV_CONFIG, key: "true"}, "dev")
 
 
 def test_a_namespace_look_alike_stops_the_program_before_any_resource():
@@ -309,6 +314,6 @@ def test_azure_native_location_stops_the_program_naming_agent_obo_location():
 
 def test_secret_values_never_appear_in_a_message():
     with pytest.raises(SettingsError) as raised:
-        load_settings({**DEV_CONFIG, "azure-native:clientSecrett": "hunter2-very-secret"}, "dev",
+        load_stack_settings({**DEV_CONFIG, "azure-native:clientSecrett": "hunter2-very-secret"}, "dev",
                       secret_keys={"azure-native:clientSecrett"})
     assert "hunter2" not in str(raised.value) and "[secret]" in str(raised.value)

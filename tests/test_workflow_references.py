@@ -91,7 +91,7 @@ def test_a_typo_in_a_catalog_tool_names_the_tool(tmp_path):
         body = tool_entry(document, "post_operations_status")["operation"]["body"]
         body["recipient"]["groupId"] = "@parameters('operationsTeamID')"
 
-    _assert_refused(run_with_catalog(typo, tmp_path), "tool 'post_operations_status' of catalog/tools.yaml",
+    _assert_refused(run_with_catalog(typo, tmp_path), "tool 'post_operations_status'.operation",
                     "parameters('operationsTeamID')", "did you mean 'operationsTeamId'?")
 
 
@@ -119,10 +119,21 @@ def _replace(path: Path, old: str, new: str) -> None:
 
 
 def test_a_typo_in_parameters_json_is_refused(tmp_path):
-    result = _run_with_workflows(lambda d: _replace(d / "parameters.json", "RUNBOOKS_STORAGE_ACCOUNT",
-                                                    "RUNBOOKS_STORAGE_ACOUNT"), tmp_path)
-    _assert_refused(result, "workflows/parameters.json", "appsetting('RUNBOOKS_STORAGE_ACOUNT')",
-                    "did you mean 'RUNBOOKS_STORAGE_ACCOUNT'?")
+    def edit(directory: Path):
+        (directory / "parameters.json").write_text(json.dumps(
+            {"region": {"type": "String", "value": "@appsetting('WORKFLOWS_LOCATON_NAME')"}}), "utf-8")
+
+    _assert_refused(_run_with_workflows(edit, tmp_path), "workflows/parameters.json",
+                    "appsetting('WORKFLOWS_LOCATON_NAME')", "did you mean 'WORKFLOWS_LOCATION_NAME'?")
+
+
+def test_a_hand_written_parameter_may_not_shadow_a_tools(tmp_path):
+    def edit(directory: Path):
+        (directory / "parameters.json").write_text(json.dumps(
+            {"operationsTeamId": {"type": "String", "value": "@appsetting('WORKFLOWS_LOCATION_NAME')"}}), "utf-8")
+
+    _assert_refused(_run_with_workflows(edit, tmp_path), "workflows/parameters.json 'operationsTeamId'",
+                    "declare it in one place (the tool)")
 
 
 def test_a_typo_in_connections_json_is_refused(tmp_path):
@@ -150,11 +161,14 @@ def test_app_settings_table_refuses_missing_and_unused_values():
         table.resolve({})
     with pytest.raises(ValueError, match="values no setting uses"):
         table.resolve({app_settings.PACKAGE_URL: "https://x", app_settings.MODEL_ENDPOINT: "https://m"})
+    # The storage account's name is offered whether or not an enabled tool declares a container.
+    assert table.resolve({app_settings.PACKAGE_URL: "https://x", app_settings.STORAGE_ACCOUNT_NAME: "st"}) == {
+        "A": "literal", "B": "https://x"}
 
 
 def test_the_site_gets_exactly_the_settings_of_the_table(plan):
     from tests.test_foundation import app_settings as site_settings
 
     names = list(site_settings(plan))
-    assert {"WORKFLOWS_SUBSCRIPTION_ID", app_settings.FIC_CLIENT_ID_SETTING, "RUNBOOKS_STORAGE_ACCOUNT",
+    assert {"WORKFLOWS_SUBSCRIPTION_ID", app_settings.FIC_CLIENT_ID_SETTING, "TOOL_OPERATIONS_TEAM_ID",
             app_settings.MODEL_ENDPOINT_SETTING} <= set(names)
