@@ -330,8 +330,9 @@ def _storage(declared: Mapping[str, Any] | None, connector: Connector, identity:
                         "allowed: read")
     if storage.container in RESERVED_CONTAINERS or storage.container.startswith(HOST_CONTAINER_PREFIXES):
         reserved = [*RESERVED_CONTAINERS, *(prefix + "*" for prefix in HOST_CONTAINER_PREFIXES)]
-        problems.append(f"{where}.container = {shown(storage.container)}: the workflow package's or the Functions "
-                        f"host's own container; allowed: a container of the tool's own, not {', '.join(reserved)}")
+        problems.append(f"{where}.container = {shown(storage.container)}: the workflow package's, the Functions "
+                        f"host's or the Logic Apps runtime's own container; allowed: a container of the tool's own, "
+                        f"not {', '.join(reserved)}")
     if storage.parameter not in operation.parameters_read():
         problems.append(f"{where}: declared, but the operation never reads @parameters('{storage.parameter}'), "
                         "the storage account's name")

@@ -32,10 +32,13 @@ APP_SETTING_PREFIX = "TOOL_"
 READ, WRITE = "read", "write"
 # Containers of the runtime storage account that are not a tool's to reach: the workflow package's
 # (and "packages", the end of its Pulumi name in components/runtime_storage.py, where a tool's
-# container is named by its own name) and the Functions host's own (learn.microsoft.com/azure/
-# azure-functions/storage-considerations: azure-webjobs-hosts, azure-webjobs-secrets; scm-releases).
+# container is named by its own name), the Functions host's own (learn.microsoft.com/azure/
+# azure-functions/storage-considerations: azure-webjobs-hosts, azure-webjobs-secrets; scm-releases),
+# and the Logic Apps runtime's, which hold run history: Microsoft documents no list; the runtime names
+# its storage flow<hash of the app>... (a community reading of the runtime's tables: dev.to/imdj,
+# "Inside Logic Apps Standard"), so the whole prefix is refused, the safer default.
 RESERVED_CONTAINERS = (PACKAGE_CONTAINER, "packages")
-HOST_CONTAINER_PREFIXES = ("azure-webjobs-", "scm-")
+HOST_CONTAINER_PREFIXES = ("azure-webjobs-", "scm-", "flow")
 
 
 def app_setting_name(parameter: str) -> str:

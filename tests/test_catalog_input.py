@@ -88,9 +88,11 @@ BAD_FIELDS = {
     "a container name Azure refuses": ("get_shared_runbook", "storage.container", "Runbooks",
                                        "storage.container = \"Runbooks\": allowed: a blob container name"),
     "the workflow package's container": ("get_shared_runbook", "storage.container", "workflow-packages",
-                                         "the workflow package's or the Functions host's own container"),
+                                         "the workflow package's, the Functions host's or the Logic Apps runtime's"),
     "the Functions host's container": ("get_shared_runbook", "storage.container", "azure-webjobs-secrets",
-                                       "the workflow package's or the Functions host's own container"),
+                                       "not workflow-packages, packages, azure-webjobs-*, scm-*, flow*"),
+    "a container named like the runtime's run history": (
+        "get_shared_runbook", "storage.container", "flow7365adc025615f3", "Logic Apps runtime's own container"),
     "a date where text belongs": ("get_my_profile", "description", datetime.date(2025, 4, 14), "description"),
     "a connector given as a list": ("get_my_profile", "connector", ["office365users"], "connector"),
     "an identity given as a mapping": ("get_my_profile", "identity", {"per-user": True}, "identity"),
