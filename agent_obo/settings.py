@@ -220,9 +220,6 @@ class Settings:
         """Learn's connection-string host storage: account keys on, an Azure Files content share."""
         return self.host_storage_authentication == ACCESS_KEY
 
-    def is_set(self, key: str) -> bool:
-        return self.raw.get(key) not in (None, "", ())
-
     @property
     def tags(self) -> dict[str, str]:
         """The tags every taggable resource carries."""
