@@ -1,11 +1,15 @@
 """agent-obo: reads the stack's settings and wires the components. Nothing else happens here."""
 
+from pathlib import Path
+
 import pulumi
 
 from agent_obo import app_settings as site_setting
 from agent_obo.entra import issuer
+from agent_obo.lookups import AzureLookups
 from agent_obo.network import MODEL_ZONE, SITE_ZONE, STORAGE_ZONES, required_zones
 from agent_obo.prepare import prepare
+from agent_obo.settings import read_secret_config_keys, read_stack_config
 from agent_obo.workflow_files import AGENT_WORKFLOW
 from components.agent_model import AgentModel, AgentModelArgs
 from components.app_settings import AppSettings, AppSettingsArgs
@@ -38,8 +42,11 @@ from components.tool_connections import (
 from components.verification_client import VerificationClient, VerificationClientArgs
 from components.workflow_package import WorkflowPackage, WorkflowPackageArgs
 
-# Settings, tool catalog, Graph scopes and workflow files are validated here, before any resource.
-decisions = prepare()
+# Settings, tool catalog, Graph scopes and workflow files are validated here, before any resource; what
+# Azure and Entra know (the deployer, the environment's group, Graph's scope ids) comes from their invokes.
+config = read_stack_config()
+decisions = prepare(pulumi.get_stack(), config, AzureLookups(), project_dir=Path(__file__).parent,
+                    secret_keys=read_secret_config_keys(config))
 settings, names = decisions.settings, decisions.names
 sign_in = settings.sign_in
 net = settings.network  # None: public endpoints

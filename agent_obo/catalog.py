@@ -34,9 +34,10 @@ from agent_obo.settings import REMOVED_SETTINGS, RULES
 from agent_obo.tool_inputs import HOST_CONTAINER_PREFIXES, READ, RESERVED_CONTAINERS, StorageAccess, ToolSetting
 from agent_obo.workflow_references import expressions, references
 from agent_obo.write_guard import WriteGuard, check_write_guard, needs_guard, write_guard_from
-from agent_obo.yaml_files import display_path, read_mapping
+from agent_obo.yaml_files import PROJECT_DIR, display_path, read_mapping
 
-CATALOG_PATH = Path(__file__).resolve().parent.parent / "catalog" / "tools.yaml"
+CATALOG_FILE = Path("catalog", "tools.yaml")  # in the project directory
+CATALOG_PATH = PROJECT_DIR / CATALOG_FILE
 SCHEMA_PATH = CATALOG_PATH.with_name("tools.schema.json")
 SCHEMA_DOCUMENT: dict[str, Any] = read_json(SCHEMA_PATH, "the tool catalog's schema")
 SCHEMA = Schema(SCHEMA_DOCUMENT)

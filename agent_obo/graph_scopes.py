@@ -11,10 +11,8 @@ principal either way, before anything is registered, so a misspelled scope stops
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-
-import pulumi_azuread as azuread
 
 from agent_obo.catalog import PER_USER, Catalog
 from agent_obo.errors import SettingsError
@@ -26,6 +24,13 @@ LOGIN_SCOPES = ("openid", "profile", "offline_access")
 # What the chat app requests and an administrator consents to when it delegates no tool scopes: sign-in,
 # and reading the signed-in user's own profile (Microsoft's agent Easy Auth guide asks for User.Read).
 SIGN_IN_SCOPES = ("User.Read", *LOGIN_SCOPES)
+
+
+@dataclass(frozen=True)
+class GraphServicePrincipal:
+    """Microsoft Graph's service principal in the tenant (agent_obo/lookups.py reads it)."""
+    object_id: str
+    delegated_scope_ids: Mapping[str, str]  # scope name -> permission id
 
 
 @dataclass(frozen=True)
@@ -47,15 +52,9 @@ def required_scope_names(catalog: Catalog, *, delegate_tool_scopes: bool) -> tup
     return tuple(sorted(names))
 
 
-def _graph_service_principal() -> tuple[str, Mapping[str, str]]:
-    graph = azuread.get_service_principal(client_id=GRAPH_APP_ID)
-    return graph.object_id, graph.oauth2_permission_scope_ids
-
-
-def resolve_graph_scopes(catalog: Catalog, *, delegate_tool_scopes: bool,
-                         lookup: Callable[[], tuple[str, Mapping[str, str]]] = _graph_service_principal
+def resolve_graph_scopes(catalog: Catalog, graph: GraphServicePrincipal, *, delegate_tool_scopes: bool
                          ) -> GraphScopes:
-    object_id, known = lookup()
+    known = graph.delegated_scope_ids
     required = required_scope_names(catalog, delegate_tool_scopes=delegate_tool_scopes)
     # The tools' scopes are checked whether or not the chat app requests them: the connectors ask
     # users to consent to them, and a misspelled one would otherwise surface only mid-chat.
@@ -69,4 +68,4 @@ def resolve_graph_scopes(catalog: Catalog, *, delegate_tool_scopes: bool,
                             "permission of Microsoft Graph in this tenant; allowed: a Graph delegated scope "
                             "name such as Calendars.Read (names are case-sensitive)")
         raise SettingsError("catalog/tools.yaml asks for unknown Microsoft Graph scopes", problems)
-    return GraphScopes(service_principal_object_id=object_id, ids={name: known[name] for name in required})
+    return GraphScopes(service_principal_object_id=graph.object_id, ids={name: known[name] for name in required})

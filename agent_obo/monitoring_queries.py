@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent_obo.errors import SettingsError
+from agent_obo.yaml_files import PROJECT_DIR
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "monitoring" / "queries"
+QUERIES = Path("monitoring", "queries")  # in the project directory
+QUERIES_DIR = PROJECT_DIR / QUERIES
 NAME = re.compile(r"^[a-z][a-z0-9-]{2,40}\Z")
 HEADER = re.compile(r"^//\s*([a-z]+):\s*(.*?)\s*\Z")
 VISUALIZATIONS = ("table", "barchart", "timechart")

@@ -6,50 +6,41 @@ scopes it needs and the workflow files are all checked first, and the package is
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-import pulumi
-import pulumi_azuread as azuread
-from pulumi_azure_native import authorization, resources
-
-from agent_obo import catalog as catalog_file
-from agent_obo import monitoring_queries, workflow_files
 from agent_obo.app_settings import AppSettings, site_app_settings
 from agent_obo.azure_limits import name_problem, tag_problems
-from agent_obo.catalog import Catalog, load_catalog
+from agent_obo.catalog import CATALOG_FILE, Catalog, load_catalog
 from agent_obo.errors import SettingsError
 from agent_obo.graph_scopes import GraphScopes, resolve_graph_scopes
 from agent_obo.identity_matrix import identity_matrix
-from agent_obo.monitoring_queries import Query, load_queries
+from agent_obo.lookups import Lookups, ResourceGroup
+from agent_obo.monitoring_queries import QUERIES, Query, load_queries
 from agent_obo.naming import NAME_TYPES, Names, names_for
 from agent_obo.package import Package, build_package
-from agent_obo.settings import Settings, load_settings, read_secret_config_keys, read_stack_config
+from agent_obo.settings import Settings, load_settings
 from agent_obo.stack_files import check_project_files
 from agent_obo.tool_connections import ConnectionSpec, connection_specs
 from agent_obo.tool_inputs import ContainerGrant, container_grants, parameters_json, setting_rules, tool_containers
-from agent_obo.workflow_files import render_project
+from agent_obo.workflow_files import WORKFLOWS, render_project
 from agent_obo.workflow_references import check_references
 from agent_obo.workflow_tools import workflow_tools
 
 
-@dataclass(frozen=True)
-class ResourceGroup:
-    name: str
-    id: str
-
-
-def environment_group(name: str, location: str) -> ResourceGroup:
+def environment_group(lookups: Lookups, name: str, location: str) -> ResourceGroup:
     """The environment's resource group, which the bootstrap creates (bootstrap/, docs/operations.md):
     each environment's deploy identity holds its roles on that group only, so it could not create
     the group itself. Read here, before any resource, so a missing group stops the plan with the way
     to create it."""
     try:
-        group = resources.get_resource_group(resource_group_name=name)
+        return lookups.resource_group(name)
     except Exception as problem:  # the invoke's error is whatever Azure answered (not found, forbidden)
         raise SettingsError("the environment's resource group cannot be read", [
             f"resource group {name!r}: {problem}; the bootstrap creates one per stack file (docs/operations.md, "
             f"\"Team set-up\"); trying it alone: az group create --name {name} --location {location}"]) from None
-    return ResourceGroup(name=group.name, id=group.id)
 
 
 @dataclass(frozen=True)
@@ -133,37 +124,37 @@ def check_azure_limits(names: Names, settings: Settings, connections: list[Conne
         raise SettingsError("names or tags would not fit Azure's limits", problems)
 
 
-def prepare() -> Decisions:
-    stack = pulumi.get_stack()
-    check_project_files(stack)
-    raw_config = read_stack_config()
-    full_catalog = load_catalog(catalog_file.CATALOG_PATH)
-    settings = load_settings(raw_config, stack, read_secret_config_keys(raw_config),
-                             tool_settings=setting_rules(full_catalog))
+def prepare(stack: str, config: Mapping[str, Any], lookups: Lookups, *, project_dir: Path,
+            secret_keys: Collection[str] = ()) -> Decisions:
+    """`config`: every config value of the run, `agent-obo:<key>` -> the CLI's string (`secret_keys` name
+    the secret ones, never shown in an error); `lookups`: what Azure and Entra answer (__main__.py passes
+    the providers' invokes); `project_dir`: where the stack files, the catalog and workflows/ are."""
+    check_project_files(stack, project_dir)
+    full_catalog = load_catalog(project_dir / CATALOG_FILE)
+    settings = load_settings(dict(config), stack, set(secret_keys), tool_settings=setting_rules(full_catalog))
     catalog = full_catalog.without(settings.disabled_tools)
-    queries = load_queries(monitoring_queries.QUERIES_DIR)
+    queries = load_queries(project_dir / QUERIES)
     _check_required_settings(catalog, settings)
     _check_private_network_reach(catalog, settings)
-    graph_scopes = resolve_graph_scopes(catalog, delegate_tool_scopes=settings.sign_in.delegate_tool_scopes)
+    graph_scopes = resolve_graph_scopes(catalog, lookups.graph(),
+                                        delegate_tool_scopes=settings.sign_in.delegate_tool_scopes)
     connections = connection_specs(catalog)
     files = render_project(
         settings.model,
         tools=workflow_tools(catalog),
         managed_connections={spec.reference: spec.connections_json_entry() for spec in connections},
         catalog_tools=full_catalog.names(),
-        source=workflow_files.WORKFLOWS_DIR,
+        source=project_dir / WORKFLOWS,
         secure_agent_run_history=settings.audit.secure_agent_run_history,
         tool_parameters=parameters_json(catalog),
     )
-    azure = authorization.get_client_config()
-    entra = azuread.get_client_config()
-    _check_tenant(settings, signed_in={"Microsoft Entra (azuread)": entra.tenant_id,
-                                       "Azure Resource Manager (azure-native)": azure.tenant_id})
-    deployer_as_service_principal = azuread.get_service_principals(object_ids=[entra.object_id], ignore_missing=True)
-    names = names_for(azure.subscription_id, settings.environment, settings.location)
-    group = environment_group(names.resource_group, settings.location)
-    app_settings = site_app_settings(settings, catalog, connections, subscription_id=azure.subscription_id,
-                                     tenant_id=entra.tenant_id, resource_group_name=names.resource_group,
+    deployer = lookups.deployer()
+    _check_tenant(settings, signed_in={"Microsoft Entra (azuread)": deployer.entra_tenant_id,
+                                       "Azure Resource Manager (azure-native)": deployer.arm_tenant_id})
+    names = names_for(deployer.subscription_id, settings.environment, settings.location)
+    group = environment_group(lookups, names.resource_group, settings.location)
+    app_settings = site_app_settings(settings, catalog, connections, subscription_id=deployer.subscription_id,
+                                     tenant_id=deployer.entra_tenant_id, resource_group_name=names.resource_group,
                                      content_share_name=names.content_share)
     check_references(files, app_settings.names)
     containers = tool_containers(full_catalog)
@@ -172,10 +163,10 @@ def prepare() -> Decisions:
         settings=settings,
         names=names,
         resource_group=group,
-        subscription_id=azure.subscription_id,
+        subscription_id=deployer.subscription_id,
         tenant_id=settings.tenant_id,
-        deployer_object_id=entra.object_id,
-        deployer_principal_type="ServicePrincipal" if deployer_as_service_principal.service_principals else "User",
+        deployer_object_id=deployer.object_id,
+        deployer_principal_type=deployer.principal_type,
         catalog=catalog,
         connections=connections,
         tool_containers=containers,

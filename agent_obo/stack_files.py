@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -87,18 +86,8 @@ def stack_values(stack: str, project_name: str, project_dir: Path = PROJECT_DIR)
     return values
 
 
-def program_dir() -> Path:
-    """The directory of the running Pulumi program (`__main__.py`): the CLI and the offline runner both
-    run it with runpy as `__main__`, from its project directory."""
-    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
-    if main_file and (Path(main_file).resolve().parent / "Pulumi.yaml").is_file():
-        return Path(main_file).resolve().parent
-    return PROJECT_DIR
-
-
-def check_project_files(stack: str, project_dir: Path | None = None) -> None:
+def check_project_files(stack: str, project_dir: Path) -> None:
     """Refuses a project or stack file that the CLI would read differently from how it reads."""
-    project_dir = project_dir or program_dir()
     project = project_file(project_dir)
     stack_values(stack, project["name"], project_dir)
 

@@ -21,8 +21,10 @@ from agent_obo.errors import SettingsError
 from agent_obo.json_files import read_json
 from agent_obo.settings import ModelSettings
 from agent_obo.workflow_tools import secure_data
+from agent_obo.yaml_files import PROJECT_DIR
 
-WORKFLOWS_DIR = Path(__file__).resolve().parent.parent / "workflows"
+WORKFLOWS = Path("workflows")  # in the project directory
+WORKFLOWS_DIR = PROJECT_DIR / WORKFLOWS
 PROJECT_FILES = ("host.json", "connections.json", "parameters.json")
 AGENT_WORKFLOW = "obo-agent"
 

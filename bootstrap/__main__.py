@@ -21,7 +21,7 @@ from state_backend import BOOTSTRAP_STATE, PulumiStateBackend, PulumiStateBacken
 from agent_obo.environments import environments
 from agent_obo.graph_scopes import GRAPH_APP_ID
 
-settings = load_settings(pulumi.Config(), environments())
+settings = load_settings(pulumi.Config(), environments(Path(__file__).resolve().parent.parent))
 client = authorization.get_client_config()
 names = names_for(client.subscription_id, settings.location)
 graph = azuread.get_service_principal(client_id=GRAPH_APP_ID)

@@ -106,8 +106,8 @@ class Plan:
     deleted: list[Registration] = field(default_factory=list)
     # What each invoke the program made answered (token -> result), e.g. who runs the deployment.
     invokes: dict[str, Any] = field(default_factory=dict)
-    # The tool catalog the program read (the policy pack judges the plan against the same one).
-    catalog_path: str | None = None
+    # The project directory that ran (its catalog is what the policy pack judges the plan against).
+    project_dir: str | None = None
 
     def __iter__(self) -> Iterator[Registration]:
         return iter(self.registrations)

@@ -20,20 +20,25 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
-# A short-lived command that builds a large object graph (the SDK's types, then the program's
-# resources) and frees it all at exit: the cyclic collector only costs it time (~10% of a run).
-gc.disable()
+if __name__ == "__main__":
+    # The command, not the library (tests import this module): a short-lived process that builds a
+    # large object graph (the SDK's types, then the program's resources) and frees it all at exit; the
+    # cyclic collector only costs it time (scripts/benchmark.py). Before the imports below, which load the SDK.
+    gc.disable()
 
-from agent_obo.errors import SettingsError  # noqa: E402 - the SDK loads from here on, without collections
-from agent_obo.settings import PROJECT  # noqa: E402
-from agent_obo.yaml_files import display_path  # noqa: E402
-from offline.identity_report import identity_section  # noqa: E402
-from offline.plan import Plan  # noqa: E402
-from offline.report import render_text, to_json  # noqa: E402
-from offline.runner import PROJECT_DIR, project_settings, run_stack, stacks  # noqa: E402
+from agent_obo.catalog import CATALOG_FILE
+from agent_obo.errors import SettingsError
+from agent_obo.settings import PROJECT
+from agent_obo.yaml_files import display_path
+from offline.identity_report import identity_section
+from offline.plan import Plan
+from offline.project_copy import project_copy
+from offline.report import render_text, to_json
+from offline.runner import PROJECT_DIR, project_settings, run_stack, stacks
 
 PACKAGE_TYPE = "pulumi-python:dynamic:Resource"
 MAIN_PROJECT = PROJECT  # the project the policy pack guards
@@ -89,15 +94,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     build_dir = args.build_dir or PROJECT_DIR / "build"
     if args.catalog:
-        from agent_obo import catalog
-
-        catalog.CATALOG_PATH = args.catalog.resolve()
         build_dir = args.build_dir or PROJECT_DIR / "build" / f"catalog-{args.catalog.stem}"
     try:
         project_dir = project_of(args.stack)
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    with tempfile.TemporaryDirectory(prefix="agent-obo-catalog-") as scratch:
+        if args.catalog:  # the project as it is, but for its catalog
+            project_dir = project_copy(Path(scratch), {str(CATALOG_FILE): args.catalog.read_text("utf-8")},
+                                       base=project_dir)
+        return _plan(args, project_dir, build_dir)
+
+
+def _plan(args: argparse.Namespace, project_dir: Path, build_dir: Path) -> int:
     baseline = None
     if args.preview == "update":
         from offline.baseline import baseline_plan

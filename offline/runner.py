@@ -12,27 +12,28 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import gc
 import runpy
-from collections.abc import Mapping
+import threading
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc
-from pulumi.runtime.settings import SETTINGS, get_root_resource
-from pulumi.runtime.stack import Stack, run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
+from google.protobuf import json_format
+from pulumi.runtime import get_root_resource, rpc
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.proto import resource_pb2
 
-from agent_obo import catalog
 from agent_obo.errors import SettingsError
 from agent_obo.stack_files import project_file, stack_config, stack_path, stack_values, stacks
 from agent_obo.yaml_files import PROJECT_DIR, read_mapping
 from offline import engine
 from offline.mocks import AzureMocks
 from offline.plan import Plan, Registration
+from offline.sdk_internals import forget_pending_outputs, run_program_and_wait
+
+T = TypeVar("T")
 
 
 def project_settings(project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
@@ -43,18 +44,26 @@ def stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     return read_mapping(stack_path(stack, project_dir), f"stack file of {stack!r}")
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """Keeps every registration request (the mocks alone never see resource options) and, in a
-    preview mode, answers as the engine and the providers answer during `pulumi preview`."""
+class RecordingMonitor(MockMonitor):
+    """Keeps every registration request (the mocks alone never see resource options) and what was
+    answered, and, in a preview mode, answers as the engine and the providers answer during
+    `pulumi preview`.
 
-    def __init__(self, mocks: pulumi_mocks.Mocks, mode: str = "up", baseline: Plan | None = None):
-        super().__init__(mocks)
+    The SDK calls the monitor from its executor threads; whatever needs an event loop (the SDK's
+    (de)serialization of properties) runs on the program's own loop (`_on_program_loop`)."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks, loop: asyncio.AbstractEventLoop, mode: str = "up",
+                 baseline: Plan | None = None):
+        self.answering = _Answering(mocks)
+        super().__init__(self.answering)
         if mode not in engine.MODES:
             raise ValueError(f"mode {mode!r}: allowed: {', '.join(engine.MODES)}")
         if (mode == "update") != (baseline is not None):
             raise ValueError("an update preview, and only an update preview, diffs against a baseline run")
+        self.loop = loop
         self.mode = mode
         self.requests: list[Any] = []
+        self.answers: dict[str, tuple[str, dict[str, Any]]] = {}  # by URN: the id and state a resource answered
         self.invokes: dict[str, Any] = {}
         self.component_outputs: dict[str, dict[str, Any]] = {}
         deployed = {r.urn: engine.DeployedResource(r.type, r.resource_id, r.raw_inputs, r.outputs,
@@ -64,23 +73,26 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.steps = self.diff.steps  # by URN: what the preview would do to each resource
         self.baseline_urns = {r.urn for r in baseline.registrations} if baseline else set()
 
+    def _on_program_loop(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result()
+
     def RegisterResource(self, request):
         if self.mode == "up" or request.type == "pulumi:pulumi:Stack" or not request.custom:
             response = super().RegisterResource(request)
+            if request.custom:
+                resource_id, state = self.answering.last.answer
+                self.answers[response.urn] = (resource_id or "", _with_unknowns(dict(state)))
             if self.mode == "update" and not request.custom:
                 self.steps[response.urn] = engine.Step(
                     engine.SAME if response.urn in self.baseline_urns else engine.CREATE)
         else:
-            response = self._register_for_preview(request)
+            response = self._on_program_loop(self._register_for_preview(request))
         if request.type != "pulumi:pulumi:Stack":
             self.requests.append((request, response.urn))
         return response
 
-    def _register_for_preview(self, request):
-        from pulumi.runtime.proto import resource_pb2
-
+    async def _register_for_preview(self, request):
         urn = self.make_urn(request.parent, request.type, request.name)
-        pulumi_mocks._ensure_event_loop()
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
         trigger = _value(request.replacement_trigger) if request.HasField("replacement_trigger") else None
         if self.mode == "first":
@@ -88,32 +100,51 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         else:
             step = self.diff.step(urn, request.type, inputs, trigger, list(request.replace_with),
                                   list(request.replaceOnChanges))
-        answered_id, answered = self.mocks.new_resource(pulumi_mocks.MockResourceArgs(
+        answered_id, answered = self.mocks.new_resource(pulumi.runtime.MockResourceArgs(
             typ=request.type, name=request.name, inputs=engine.with_placeholders(inputs),
             provider=request.provider, resource_id=request.importId, custom=True))
         resource_id, state = engine.answer(step, request.type, inputs, answered_id, answered,
                                            self.diff.deployed.get(urn))
         self.steps[urn] = step
-        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, resource_id or "", state)
-        properties = _sync_await(rpc.serialize_properties(state, {}))
+        self.answers[urn] = (resource_id or "", _with_unknowns(state))
+        properties = await rpc.serialize_properties(state, {})
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id or "", object=properties)
 
     def Invoke(self, request):
         response = super().Invoke(request)
         if response.HasField("return"):
-            self.invokes[request.tok] = rpc.deserialize_properties(getattr(response, "return"))
+            self.invokes[request.tok] = self._on_program_loop(_deserialized(getattr(response, "return")))
         return response
 
     def RegisterResourceOutputs(self, request):
-        pulumi_mocks._ensure_event_loop()
-        self.component_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
+        self.component_outputs[request.urn] = self._on_program_loop(_deserialized(request.outputs))
         return super().RegisterResourceOutputs(request)
+
+
+class _Answering(pulumi.runtime.Mocks):
+    """The mocks, keeping what each executor thread's last resource was answered: the SDK's monitor
+    registers a resource within one call on one thread, and hands back only the serialized answer."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks):
+        self.mocks = mocks
+        self.last = threading.local()
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        self.last.answer = self.mocks.new_resource(args)
+        return self.last.answer
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> Any:
+        return self.mocks.call(args)
+
+
+async def _deserialized(properties: Any, keep_unknowns: bool = True) -> dict[str, Any]:
+    return rpc.deserialize_properties(properties, keep_unknowns=keep_unknowns)
 
 
 def _registration(request: Any, urn: str, monitor: RecordingMonitor) -> Registration:
     trigger = _value(request.replacement_trigger) if request.HasField("replacement_trigger") else None
-    mocked = monitor.resources.get(urn) if request.custom else None
-    outputs = _with_unknowns(dict(mocked.state)) if mocked else dict(monitor.component_outputs.get(urn, {}))
+    answered = monitor.answers.get(urn) if request.custom else None
+    outputs = dict(answered[1]) if answered else dict(monitor.component_outputs.get(urn, {}))
     step = monitor.steps.get(urn, engine.Step(engine.CREATE))
     return Registration(
         urn=urn,
@@ -134,7 +165,7 @@ def _registration(request: Any, urn: str, monitor: RecordingMonitor) -> Registra
         aliases=sorted(str(alias) for alias in request.aliases),
         additional_secret_outputs=sorted(request.additionalSecretOutputs),
         outputs=outputs,
-        resource_id=(mocked.id or None) if mocked else None,
+        resource_id=(answered[0] or None) if answered else None,
         step=step,
     )
 
@@ -176,8 +207,6 @@ def _with_unknowns(value: Any) -> Any:
 
 
 def _value(proto_value: Any) -> Any:
-    from google.protobuf import json_format
-
     return json_format.MessageToDict(proto_value)
 
 
@@ -193,24 +222,23 @@ class RunResult:
 
 
 def run_program(stack: str, config: Mapping[str, str], project_dir: Path = PROJECT_DIR, mode: str = "up",
-                baseline: Plan | None = None) -> RunResult:
-    """Runs __main__.py once; returns the plan, or the error the program stopped with together
-    with whatever it registered before that (tests assert it registered nothing). `mode` and
-    `baseline`: see the module docstring."""
-    # The SDK's thousands of generated classes are long-lived: keep the collector from re-scanning
-    # them during the run.
-    gc.freeze()
-    return contextvars.Context().run(_run_in_fresh_context, stack, dict(config), project_dir, mode, baseline)
+                baseline: Plan | None = None, mocks: pulumi.runtime.Mocks | None = None) -> RunResult:
+    """Runs the __main__.py of `project_dir` once; returns the plan, or the error the program stopped
+    with together with whatever it registered before that (tests assert it registered nothing).
+    `mode` and `baseline`: see the module docstring. `mocks`: what Azure and Entra answer (default
+    AzureMocks(); a test passes its own to see the program meet another answer)."""
+    return contextvars.Context().run(_run_in_fresh_context, stack, dict(config), project_dir, mode, baseline,
+                                     mocks if mocks is not None else AzureMocks())
 
 
 def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path, mode: str,
-                          baseline: Plan | None) -> RunResult:
+                          baseline: Plan | None, mocks: pulumi.runtime.Mocks) -> RunResult:
     project = project_settings(project_dir)["name"]
     loop = asyncio.new_event_loop()  # before set_mocks: the root stack's futures belong to it
     asyncio.set_event_loop(loop)
-    monitor = RecordingMonitor(AzureMocks(), mode, baseline)
+    monitor = RecordingMonitor(mocks, loop, mode, baseline)
     pulumi.runtime.set_all_config(config, [])
-    pulumi_mocks.set_mocks(monitor.mocks, project=project, stack=stack, preview=mode != "up", monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=mode != "up", monitor=monitor)
     resolved: dict[str, Any] = {}
     secret: set[str] = set()
 
@@ -224,9 +252,7 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path,
     def program():
         pulumi.runtime.register_stack_transformation(remember_construction)
         runpy.run_path(str(project_dir), run_name="__main__")
-        root = get_root_resource()
-        assert isinstance(root, Stack), "the program ran without a root stack resource"
-        exported = dict(root.outputs)
+        exported = dict(getattr(get_root_resource(), "outputs", {}))  # the root stack's pulumi.export()s
 
         async def resolve_outputs():
             for key, value in exported.items():
@@ -239,19 +265,16 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path,
 
     error: BaseException | None = None
     try:
-        _sync_await(run_pulumi_func(program))
+        loop.run_until_complete(run_program_and_wait(program))
     except BaseException as exc:
         error = exc
     finally:
-        # An output that failed stays tracked for the program's exit; this run's exit is here, and the
-        # next run must not wait on it (as pulumi.runtime.mocks.test clears them between tests).
-        SETTINGS.outputs.clear()
-        # The invokes ran on the loop's executor threads, each with a loop of its own: end them all
-        # now rather than in garbage collection at interpreter exit.
+        # The monitor's calls ran on the loop's executor threads: end them now rather than in garbage
+        # collection at interpreter exit.
         loop.run_until_complete(loop.shutdown_default_executor())
-        # Running the loop once more can track new outputs on it: clear again, or the next run waits on
-        # a task of this closed loop (an intermittent "Event loop is closed", or a hang).
-        SETTINGS.outputs.clear()
+        # This run's exit is here: the next run must not wait on what it left pending (after the loop's
+        # last run above, which can track new ones).
+        forget_pending_outputs()
         loop.close()
         asyncio.set_event_loop(None)
 
@@ -261,7 +284,7 @@ def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path,
     deleted = [r for r in (baseline.registrations if baseline else []) if r.urn not in registered]
     plan = Plan(stack=stack, registrations=registrations, stack_outputs=resolved, secret_outputs=secret,
                 config=dict(config), mode=mode, deleted=deleted, invokes=dict(monitor.invokes),
-                catalog_path=str(catalog.CATALOG_PATH))  # as the program read it (tests may point it elsewhere)
+                project_dir=str(project_dir))
     return RunResult(plan=plan, error=error)
 
 
@@ -275,10 +298,13 @@ def _stack_file_values(stack: str, project_dir: Path) -> dict[str, Any]:
 
 
 def run_stack(stack: str, overrides: Mapping[str, Any] | None = None,
-              project_dir: Path = PROJECT_DIR, mode: str = "up", baseline: Plan | None = None) -> RunResult:
+              project_dir: Path = PROJECT_DIR, mode: str = "up", baseline: Plan | None = None,
+              mocks: pulumi.runtime.Mocks | None = None) -> RunResult:
     """Runs a stack file as the CLI would, optionally with some keys changed (for failure tests).
     An override of None removes the key, from the stack file and from the Pulumi.yaml defaults.
-    A stack file the CLI could not read, or would read differently, stops it before the program runs."""
+    A stack file the CLI could not read, or would read differently, stops it before the program runs.
+    `project_dir`: the project whose __main__.py, stack files, catalog and workflows/ run (a test
+    changes one of them in a copy: offline/project_copy.py); `mocks`: see run_program."""
     try:
         values = _stack_file_values(stack, project_dir)
     except SettingsError as error:
@@ -289,4 +315,4 @@ def run_stack(stack: str, overrides: Mapping[str, Any] | None = None,
     for key, value in (overrides or {}).items():
         if value is None:
             config.pop(key, None)
-    return run_program(stack, config, project_dir, mode, baseline)
+    return run_program(stack, config, project_dir, mode, baseline, mocks)

@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from offline.plan import Plan, Registration
-from offline.runner import run_stack
-from ops.stack_plans import ends_without_a_plan, plan_for, stack_parser
-from ops.stack_plans import run_pulumi as run_command  # a name of its own here, so tests can replace it
+from offline.runner import RunResult, run_stack
+from ops.stack_plans import ends_without_a_plan, plan_for, run_pulumi, stack_parser
 
 LOCK_TYPE = "azure-native:authorization:ManagementLockByScope"
 
@@ -56,7 +55,9 @@ def describe(plan: Plan, protected: list[Registration]) -> str:
 
 
 @ends_without_a_plan
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, run_stack: Callable[[str], RunResult] = run_stack,
+         run_command: Callable[[list[str]], int] = run_pulumi) -> int:
+    """`run_stack` gives the stack's offline plan, `run_command` runs pulumi (tests pass stand-ins)."""
     parser = stack_parser("ops.protected_resources", "List a stack's protected resources and how to unprotect them.")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--refuse-if-protected", action="store_true",

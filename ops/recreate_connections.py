@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from agent_obo.catalog import PER_USER
 from offline.plan import Plan, Registration
-from offline.runner import run_stack
-from ops.stack_plans import ends_without_a_plan, plan_for, stack_parser
-from ops.stack_plans import run_pulumi as run_command  # a name of its own here, so tests can replace it
+from offline.runner import RunResult, run_stack
+from ops.stack_plans import ends_without_a_plan, plan_for, run_pulumi, stack_parser
 
 GENERIC_RESOURCE = "azure-native:resources:Resource"
 GENERATION = "random:index/randomId:RandomId"
@@ -135,7 +134,9 @@ def describe(recreation: Recreation) -> str:
 
 
 @ends_without_a_plan
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, run_stack: Callable[[str], RunResult] = run_stack,
+         run_command: Callable[[list[str]], int] = run_pulumi) -> int:
+    """`run_stack` gives the stack's offline plan, `run_command` runs pulumi (tests pass stand-ins)."""
     parser = stack_parser("ops.recreate_connections", "Recreate one connector's per-user connections of a stack.")
     parser.add_argument("connector", nargs="?", help="managed connector name, e.g. office365")
     parser.add_argument("--execute", action="store_true", help="run the pulumi up instead of printing it")

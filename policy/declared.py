@@ -61,9 +61,9 @@ class StackUnderJudgement:
     pack_config: Mapping[str, Any] | None = None  # None: policy/config/<stack>.json
 
 
-def pack_config_for(stack: str) -> dict[str, Any]:
-    """policy/config/<stack>.json, {} when the stack has none."""
-    path = CONFIG_DIR / f"{stack}.json"
+def pack_config_for(stack: str, config_dir: Path | None = None) -> dict[str, Any]:
+    """<config_dir>/<stack>.json (default policy/config/), {} when the stack has none."""
+    path = (config_dir or CONFIG_DIR) / f"{stack}.json"
     if not path.exists():
         return {}
     try:

@@ -49,11 +49,12 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.policy import _NotApplicableError  # what args.not_applicable() raises
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
+from agent_obo.catalog import CATALOG_FILE
 from offline.plan import Plan, Registration, unwrap_secrets
-from offline.runner import run_stack, stacks
+from offline.runner import RunResult, run_stack, stacks
+from offline.sdk_internals import NotApplicable
 from policy.declared import judging, pack_config_for, policy_entry
 from policy.pack import POLICIES
 
@@ -202,7 +203,7 @@ def _validate(policy: ResourceValidationPolicy | StackValidationPolicy, args: An
                 loop.close()
     except UnknownValueError as error:
         result.notes.append(f"can't run during preview: {error.message}")
-    except _NotApplicableError as error:
+    except NotApplicable as error:
         result.notes.append(f"not applicable: {error.reason or 'policy does not apply'}")
 
 
@@ -212,8 +213,8 @@ def run_policies(plan: Plan, policies: Iterable[Policy] = POLICIES, config: Poli
     `config` stands in for the stack's policy/config/<stack>.json; `catalog_path` is the catalog the plan was
     built from (default: catalog/tools.yaml)."""
     document = pack_config_for(plan.stack) if config is None else config
-    if catalog_path is None and plan.catalog_path:
-        catalog_path = Path(plan.catalog_path)
+    if catalog_path is None and plan.project_dir:
+        catalog_path = Path(plan.project_dir) / CATALOG_FILE
     with judging(plan.stack, plan.config, catalog_path, document):
         return _run(plan, policies, document)
 
@@ -272,7 +273,9 @@ def verdict_section(results: Iterable[PolicyResult]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, run_stack: Callable[[str], RunResult] = run_stack,
+         stacks: Callable[[], list[str]] = stacks) -> int:
+    """`run_stack` gives a stack's plan, `stacks` the stack files (tests pass stand-ins)."""
     parser = argparse.ArgumentParser(description="Run the agent-obo policy pack against offline plans.")
     parser.add_argument("stacks", nargs="*", help="stack names (Pulumi.<stack>.yaml); default: every stack file")
     chosen = parser.parse_args(argv).stacks or stacks()

@@ -1,11 +1,17 @@
-"""One run of the real program per stack file per test session; tests read the recorded plans."""
+"""One run of the real program per stack file per test session; tests read the recorded plans.
+
+Helpers more than one test file uses are in tests/helpers.py.
+"""
 
 from __future__ import annotations
+
+import gc
 
 import pytest
 
 from offline.plan import Plan
-from offline.runner import RunResult, run_stack, stacks
+from offline.runner import run_stack, stacks
+from tests.helpers import add_calendar_write_scope, run_with_catalog
 
 STACKS = stacks()
 
@@ -31,11 +37,6 @@ def first_preview(request, first_previews) -> Plan:
     return first_previews[request.param]
 
 
-def add_calendar_write_scope(document: dict) -> None:
-    """A catalog change every stack previews: a per-user tool asks for one more delegated scope."""
-    tool_entry(document, "get_my_upcoming_events")["scopes"] = ["Calendars.Read", "Calendars.ReadWrite"]
-
-
 @pytest.fixture(scope="session")
 def rescoped_plans(tmp_path_factory) -> dict[str, Plan]:
     """Each stack file with `add_calendar_write_scope` applied, every output known (as `pulumi up` runs it)."""
@@ -58,37 +59,9 @@ def update_preview(request, update_previews) -> Plan:
     return update_previews[request.param]
 
 
-def run_with(overrides: dict, stack: str = "dev", mode: str = "up", baseline: Plan | None = None) -> RunResult:
-    """The dev stack with some settings changed, run through the real program."""
-    return run_stack(stack, overrides, mode=mode, baseline=baseline)
-
-
-def run_with_catalog(mutate, tmp_path, overrides: dict | None = None, stack: str = "dev", mode: str = "up",
-                     baseline: Plan | None = None) -> RunResult:
-    """The real program with a changed copy of catalog/tools.yaml (`mutate` edits its parsed YAML)."""
-    from unittest import mock
-
-    import yaml
-
-    from agent_obo import catalog
-
-    document = yaml.safe_load(catalog.CATALOG_PATH.read_text())
-    mutate(document)
-    path = tmp_path / "tools.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False))
-    with mock.patch.object(catalog, "CATALOG_PATH", path):
-        return run_stack(stack, overrides, mode=mode, baseline=baseline)
-
-
-def tool_entry(document: dict, name: str) -> dict:
-    (entry,) = [tool for tool in document["tools"] if tool["name"] == name]
-    return entry
-
-
-def load_stack_settings(config, stack: str = "dev", secret_keys=()):
-    """load_settings with the rules of this checkout's tool settings (catalog/tools.yaml), as prepare() calls it."""
-    from agent_obo.catalog import load_catalog
-    from agent_obo.settings import load_settings
-    from agent_obo.tool_inputs import setting_rules
-
-    return load_settings(config, stack, secret_keys, tool_settings=setting_rules(load_catalog()))
+def pytest_runtest_teardown(item) -> None:
+    """The test session's choice, not the harness's (offline/ leaves the collector alone): what each test
+    leaves behind (the SDK's modules, the recorded plans) mostly lives as long as the session, and
+    frozen, the cyclic collector stops scanning it at every collection. A third of the suite's CPU time
+    otherwise (62 s against 90 s user time, at about 450 MB)."""
+    gc.freeze()

@@ -9,14 +9,13 @@ import dataclasses
 import json
 import re
 from typing import Any
-from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agent_obo import catalog as catalog_module
 from agent_obo.azure_limits import MAX_TAG_VALUE, MAX_TAGS, NAME_RULES, name_problem, tag_problems
+from agent_obo.catalog import CATALOG_FILE, load_catalog
 from agent_obo.errors import SettingsError
 from agent_obo.naming import NAME_TYPES, Names
 from agent_obo.prepare import check_azure_limits
@@ -24,10 +23,11 @@ from agent_obo.tool_connections import joined_list_tag, list_tag
 from agent_obo.tool_inputs import settings_of
 from offline.large_catalog import large_catalog, large_catalog_yaml
 from offline.plan import Plan
+from offline.project_copy import project_copy
 from offline.runner import PROJECT_DIR, run_stack, stack_config, stack_file
 from policy.declared import pack_config_for
 from policy.harness import run_policies
-from tests.conftest import load_stack_settings
+from tests.helpers import load_stack_settings
 
 # Each registered type: the input that names it in Azure and the naming rule it falls under.
 # None: the resource has no name of its own (Azure names it, or it is a setting of another resource).
@@ -91,12 +91,10 @@ ACTION_GROUP_SHORT_NAME = 12  # Microsoft.Insights/actionGroups groupShortName: 
 
 def run_large(tmp_path, size: int = 100, stack: str = "dev", document: dict | None = None):
     """A generated catalog; a `document` without the tool settings the stack files set runs without them."""
-    path = tmp_path / "tools.yaml"
-    path.write_text(json.dumps(document) if document else large_catalog_yaml(size))
+    text = json.dumps(document) if document else large_catalog_yaml(size)
     declared = {name for tool in (document or {}).get("tools", []) for name in tool.get("settings", {})}
-    unset = {f"agent-obo:{name}": None for name in settings_of(catalog_module.load_catalog()) if name not in declared}
-    with mock.patch.object(catalog_module, "CATALOG_PATH", path):
-        return run_stack(stack, unset if document else None)
+    unset = {f"agent-obo:{name}": None for name in settings_of(load_catalog()) if name not in declared}
+    return run_stack(stack, unset if document else None, project_dir=project_copy(tmp_path, {str(CATALOG_FILE): text}))
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +21,9 @@ from agent_obo.environments import Environment
 from agent_obo.errors import SettingsError
 from offline.mocks import GRAPH_APPLICATION_PERMISSIONS, GRAPH_SERVICE_PRINCIPAL_OBJECT_ID, SUBSCRIPTION_ID, TENANT_ID
 from offline.plan import Plan, Registration
+from offline.project_copy import project_copy
 from offline.runner import PROJECT_DIR, RunResult, run_stack, stack_file, stacks
+from tests.helpers import OfflineLookups
 
 BOOTSTRAP_DIR = PROJECT_DIR / "bootstrap"
 BOOTSTRAP_STACK = "bootstrap"
@@ -59,10 +62,10 @@ ENVIRONMENTS = stacks()  # one per stack file of the project
 ROLES = ("deploy", "preview")
 
 
-def run_bootstrap(overrides: dict[str, Any] | None = None) -> RunResult:
-    """The example bootstrap stack, optionally with some settings changed (None removes one)."""
+def run_bootstrap(overrides: dict[str, Any] | None = None, project_dir: Path = PROJECT_DIR) -> RunResult:
+    """The example bootstrap stack of `project_dir`, optionally with some settings changed (None removes one)."""
     return run_stack(BOOTSTRAP_STACK, {f"{NAMESPACE}:{k}": v for k, v in (overrides or {}).items()},
-                     project_dir=BOOTSTRAP_DIR)
+                     project_dir=project_dir / BOOTSTRAP_DIR.name)
 
 
 @pytest.fixture(scope="module")
@@ -377,11 +380,9 @@ def test_state_operators_get_every_state_container_and_key_only(bootstrap):
 
 # --- a new environment ------------------------------------------------------------------------------
 
-def test_a_new_stack_file_gets_its_own_group_state_key_and_identities(monkeypatch):
-    staging = Environment("staging", "westeurope", delete_locks=False)
-    listed = [*environments_module.environments(), staging]
-    monkeypatch.setattr(environments_module, "environments", lambda *args, **kwargs: listed)
-    plan = run_bootstrap().ok()
+def test_a_new_stack_file_gets_its_own_group_state_key_and_identities(tmp_path):
+    project = project_copy(tmp_path, {"Pulumi.staging.yaml": "config:\n  agent-obo:location: westeurope\n"})
+    plan = run_bootstrap(project_dir=project).ok()
     assert plan.one(GROUP, "env-staging-group").input("location") == "westeurope"
     assert subjects_of(plan, "staging", "deploy") == {f"repo:{REPOSITORY}:environment:staging"}
     assert granted(plan, "staging", "preview") == {
@@ -443,32 +444,30 @@ def test_bad_settings_are_refused_before_any_resource(overrides, problem):
     assert not result.plan.resources, "resources were registered before the settings were checked"
 
 
-def test_a_stack_whose_group_the_bootstrap_has_not_created_stops_before_any_resource(monkeypatch):
-    from offline import runner
+def test_a_stack_whose_group_the_bootstrap_has_not_created_stops_before_any_resource():
     from offline.mocks import AzureMocks
 
     class NoGroup(AzureMocks):
-        def _answer(self, args):
+        def call(self, args):
             if args.token == "azure-native:resources:getResourceGroup":
                 raise Exception(f"Resource group '{args.args['resourceGroupName']}' could not be found.")
-            return super()._answer(args)
+            return super().call(args)
 
-    monkeypatch.setattr(runner, "AzureMocks", NoGroup)
-    result = run_stack("dev")
+    result = run_stack("dev", mocks=NoGroup())
     assert result.error is not None and "could not be found" in str(result.error)
     assert result.plan.registrations == []
 
 
-def test_a_missing_group_is_reported_with_the_way_to_create_it(monkeypatch):
+def test_a_missing_group_is_reported_with_the_way_to_create_it():
     """The SDK also reports a failed invoke itself; the program adds what to do about it."""
-    from agent_obo import prepare
+    from agent_obo.prepare import environment_group
 
-    def not_found(resource_group_name):
-        raise Exception(f"Resource group '{resource_group_name}' could not be found.")
+    class NoGroup(OfflineLookups):
+        def resource_group(self, name):
+            raise Exception(f"Resource group '{name}' could not be found.")
 
-    monkeypatch.setattr(prepare.resources, "get_resource_group", not_found)
     with pytest.raises(SettingsError) as raised:
-        prepare.environment_group("rg-agentobo-dev-008208", "eastus2")
+        environment_group(NoGroup(), "rg-agentobo-dev-008208", "eastus2")
     message = str(raised.value)
     assert "could not be found" in message and "the bootstrap creates one per stack file" in message
     assert "az group create --name rg-agentobo-dev-008208 --location eastus2" in message

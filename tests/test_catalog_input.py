@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from agent_obo.catalog import CATALOG_PATH, FIELDS, parse_catalog
 from agent_obo.errors import SettingsError
 from agent_obo.yaml_files import read_mapping
-from tests.conftest import run_with_catalog, tool_entry
+from tests.helpers import run_with_catalog, tool_entry
 
 DOCUMENT = read_mapping(CATALOG_PATH, "the tool catalog")
 TOOLS = [tool["name"] for tool in DOCUMENT["tools"]]

@@ -14,9 +14,9 @@ from components.role_ids import (
     STORAGE_QUEUE_DATA_CONTRIBUTOR,
     STORAGE_TABLE_DATA_CONTRIBUTOR,
 )
-from offline.mocks import DEPLOYER_OBJECT_ID, SUBSCRIPTION_ID
+from offline.mocks import DEPLOYER_OBJECT_ID, SUBSCRIPTION_ID, AzureMocks
 from offline.runner import stack_config, stack_file
-from tests.conftest import load_stack_settings
+from tests.helpers import load_stack_settings
 from tests.sdk_types import accepts_tags
 
 SITE = "azure-native:web:WebApp"
@@ -262,7 +262,7 @@ EXISTING = {
 
 @pytest.fixture(scope="module")
 def existing_model_plan():
-    from tests.conftest import run_with
+    from tests.helpers import run_with
 
     return run_with(EXISTING).ok()
 
@@ -304,24 +304,22 @@ def test_outputs_name_the_site_and_its_real_host(plan):
     assert outputs["logicAppHostName"] == site.outputs["defaultHostName"]
 
 
-def test_deployer_upload_role_names_the_deployers_principal_type(plans):
-    from unittest import mock
+class _PipelineIdentity(AzureMocks):
+    """The deployment run by a pipeline's service principal instead of a person."""
 
-    from offline.mocks import AzureMocks
-    from tests.conftest import run_with
+    def call(self, args):
+        if args.token == "azuread:index/getServicePrincipals:getServicePrincipals":
+            return {"id": "sps", "objectIds": [DEPLOYER_OBJECT_ID], "clientIds": [], "displayNames": [],
+                    "servicePrincipals": [{"objectId": DEPLOYER_OBJECT_ID, "clientId": "c", "displayName": "ci"}]}, []
+        return super().call(args)
+
+
+def test_deployer_upload_role_names_the_deployers_principal_type(plans):
+    from tests.helpers import run_with
 
     def role(plan):
         (upload,) = [r for r in plan.all(ROLE) if role_name(r) == STORAGE_BLOB_DATA_CONTRIBUTOR]
         return upload.input("principalType")
 
     assert role(plans["dev"]) == "User"  # az login: a person
-    answer = AzureMocks.call
-
-    def pipeline_identity(self, args):
-        if args.token == "azuread:index/getServicePrincipals:getServicePrincipals":
-            return {"id": "sps", "objectIds": [DEPLOYER_OBJECT_ID], "clientIds": [], "displayNames": [],
-                    "servicePrincipals": [{"objectId": DEPLOYER_OBJECT_ID, "clientId": "c", "displayName": "ci"}]}
-        return answer(self, args)
-
-    with mock.patch.object(AzureMocks, "call", pipeline_identity):
-        assert role(run_with({}).ok()) == "ServicePrincipal"  # the pipeline's managed identity
+    assert role(run_with({}, mocks=_PipelineIdentity()).ok()) == "ServicePrincipal"  # the pipeline's identity

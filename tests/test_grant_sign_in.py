@@ -20,7 +20,7 @@ from offline.mocks import GRAPH_DELEGATED_SCOPES, TENANT_ID
 from offline.plan import Plan
 from offline.runner import RunResult
 from ops import grant_sign_in
-from tests.conftest import run_with
+from tests.helpers import run_with
 from tests.test_ops_scripts import make_dry_run
 
 APP = "azuread:index/application:Application"

@@ -15,7 +15,7 @@ from agent_obo.errors import SettingsError
 from offline.plan import Plan, is_secret_value
 from policy.declared import pack_config_for
 from policy.harness import run_policies
-from tests.conftest import run_with
+from tests.helpers import run_with
 from tests.test_foundation import APP_SETTINGS, app_settings
 
 SITE = "azure-native:web:WebApp"

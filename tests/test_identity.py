@@ -18,7 +18,7 @@ from offline.mocks import (
     TENANT_ID,
 )
 from offline.runner import PROJECT_DIR
-from tests.conftest import run_with, run_with_catalog, tool_entry
+from tests.helpers import run_with, run_with_catalog, tool_entry
 from tests.test_foundation import app_settings, settings_of
 
 APP = "azuread:index/application:Application"

@@ -17,7 +17,7 @@ from agent_obo import catalog
 from agent_obo.azure_limits import NAME_RULES
 from agent_obo.connectors import CONNECTORS
 from agent_obo.json_schema import ASSERTIONS, Schema, UnsupportedSchema, equal
-from tests.conftest import tool_entry
+from tests.helpers import tool_entry
 
 JSON = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_from([0.0, 1.0, 2.5, -1.5]),

@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
@@ -14,8 +13,9 @@ from agent_obo import monitoring_queries
 from agent_obo.errors import SettingsError
 from agent_obo.monitoring_queries import TROUBLESHOOTING, load_queries
 from agent_obo.workflow_tools import AUDIT_PREFIX, TRACKED_PROPERTIES, action_name
-from offline.runner import PROJECT_DIR
-from tests.conftest import run_with
+from offline.project_copy import project_copy
+from offline.runner import PROJECT_DIR, run_stack
+from tests.helpers import run_with
 from tests.test_foundation import settings_of
 
 QUERIES = load_queries()
@@ -137,10 +137,8 @@ def test_a_troubleshooting_row_without_a_query_is_refused(tmp_path):
 
 
 def test_a_bad_query_file_stops_the_program_before_any_resource(tmp_path):
-    shutil.copytree(monitoring_queries.QUERIES_DIR, tmp_path, dirs_exist_ok=True)
-    (tmp_path / "throttling.kql").write_text("// shows: table\nToolCalls\n")
-    with mock.patch.object(monitoring_queries, "QUERIES_DIR", tmp_path):
-        result = run_with({})
+    project = project_copy(tmp_path, {"monitoring/queries/throttling.kql": "// shows: table\nToolCalls\n"})
+    result = run_stack("dev", project_dir=project)
     assert isinstance(result.error, SettingsError) and "throttling.kql" in str(result.error)
     assert result.plan.registrations == []
 

@@ -1,7 +1,7 @@
 """ops/recreate_connections.py, ops/protected_resources.py and their Makefile targets.
 
 The scripts read the offline plan of a stack; here they read the session's recorded plans instead
-of running the program again, and no pulumi command is run: the command runner is replaced.
+of running the program again, and no pulumi command is run: each script is handed stand-ins.
 """
 
 from __future__ import annotations
@@ -21,29 +21,29 @@ from ops.recreate_connections import NothingToRecreate, per_user_connectors, pla
 CONNECTION_API_MARKER = "/managedApis/"
 
 
+class Recorded:
+    """Stand-ins for what the scripts run: the session's recorded plans instead of the program, and a
+    record of the pulumi commands instead of running them (each answers `exit_code`)."""
+
+    def __init__(self, plans: dict[str, Plan], exit_code: int = 0):
+        self.plans = plans
+        self.exit_code = exit_code
+        self.commands: list[list[str]] = []
+
+    def run_stack(self, stack: str) -> RunResult:
+        return RunResult(plan=self.plans[stack], error=None)
+
+    def run_command(self, command: list[str]) -> int:
+        self.commands.append(command)
+        return self.exit_code
+
+    def main(self, script, argv: list[str]) -> int:
+        return script.main(argv, run_stack=self.run_stack, run_command=self.run_command)
+
+
 @pytest.fixture
-def recorded_plans(plans, monkeypatch) -> dict[str, Plan]:
-    """Both scripts see the session's plans instead of running the program again."""
-    def from_record(stack: str) -> RunResult:
-        return RunResult(plan=plans[stack], error=None)
-
-    monkeypatch.setattr(recreate_connections, "run_stack", from_record)
-    monkeypatch.setattr(protected_resources, "run_stack", from_record)
-    return plans
-
-
-@pytest.fixture
-def commands_run(monkeypatch) -> list[list[str]]:
-    """Records the pulumi commands the scripts would run, and answers success."""
-    ran: list[list[str]] = []
-
-    def record(command: list[str]) -> int:
-        ran.append(command)
-        return 0
-
-    monkeypatch.setattr(recreate_connections, "run_command", record)
-    monkeypatch.setattr(protected_resources, "run_command", record)
-    return ran
+def recorded(plans) -> Recorded:
+    return Recorded(plans)
 
 
 # --- recreate_connections: what it finds ----------------------------------------------------------
@@ -88,28 +88,28 @@ def test_command_replaces_exactly_the_recreated_urns(plans):
     assert all(urn.startswith("urn:pulumi:prod::agent-obo::") for urn in recreation.urns)
 
 
-def test_printed_command_is_quoted_for_the_shell(recorded_plans, capsys):
+def test_printed_command_is_quoted_for_the_shell(recorded, capsys):
     """URNs hold '$': unquoted, a shell would expand it and replace nothing."""
-    assert recreate_connections.main(["dev", "office365"]) == 0
+    assert recorded.main(recreate_connections, ["dev", "office365"]) == 0
     printed = capsys.readouterr().out.strip().splitlines()[-1]
-    expected = plan_recreation(recorded_plans["dev"], "office365").command()
+    expected = plan_recreation(recorded.plans["dev"], "office365").command()
     assert shlex.split(printed) == expected
     assert "'urn:pulumi:dev::" in printed
 
 
-def test_unknown_connector_is_an_error_listing_the_per_user_connectors(recorded_plans, capsys):
-    assert recreate_connections.main(["dev", "sharepointonline"]) == 2
+def test_unknown_connector_is_an_error_listing_the_per_user_connectors(recorded, capsys):
+    assert recorded.main(recreate_connections, ["dev", "sharepointonline"]) == 2
     error = capsys.readouterr().err
     assert "no connection to connector 'sharepointonline'" in error
-    for connector in per_user_connectors(recorded_plans["dev"]):
+    for connector in per_user_connectors(recorded.plans["dev"]):
         assert connector in error
 
 
-def test_app_only_connector_is_an_error_that_says_so(recorded_plans, capsys):
-    assert recreate_connections.main(["dev", "azureblob"]) == 2
+def test_app_only_connector_is_an_error_that_says_so(recorded, capsys):
+    assert recorded.main(recreate_connections, ["dev", "azureblob"]) == 2
     error = capsys.readouterr().err
     assert "only app-only" in error and "azureblob-apponly" in error
-    assert ", ".join(sorted(per_user_connectors(recorded_plans["dev"]))) in error
+    assert ", ".join(sorted(per_user_connectors(recorded.plans["dev"]))) in error
 
 
 def test_missing_connector_lists_what_can_be_recreated(plans):
@@ -117,23 +117,23 @@ def test_missing_connector_lists_what_can_be_recreated(plans):
         plan_recreation(plans["prod"], None)
 
 
-def test_unknown_stack_is_an_error_listing_the_stacks(capsys):
-    assert recreate_connections.main(["qa", "office365"]) == 2
+def test_unknown_stack_is_an_error_listing_the_stacks(recorded, capsys):
+    assert recorded.main(recreate_connections, ["qa", "office365"]) == 2
     assert "stacks: dev, prod" in capsys.readouterr().err
 
 
-def test_a_failing_program_is_reported_not_guessed_around(monkeypatch, capsys):
+def test_a_failing_program_is_reported_not_guessed_around(capsys):
     failure = SettingsError("stack settings are invalid", ["planSku = 'WS9'"])
-    monkeypatch.setattr(recreate_connections, "run_stack", lambda stack: RunResult(plan=None, error=failure))
-    assert recreate_connections.main(["dev", "office365"]) == 1
+    assert recreate_connections.main(["dev", "office365"],
+                                     run_stack=lambda stack: RunResult(plan=None, error=failure)) == 1
     assert "URNs are unknown" in capsys.readouterr().err
 
 
 # --- recreate_connections: running it -------------------------------------------------------------
 
-def test_execute_runs_the_printed_command(recorded_plans, commands_run):
-    assert recreate_connections.main(["dev", "office365", "--execute"]) == 0
-    assert commands_run == [plan_recreation(recorded_plans["dev"], "office365").command()]
+def test_execute_runs_the_printed_command(recorded):
+    assert recorded.main(recreate_connections, ["dev", "office365", "--execute"]) == 0
+    assert recorded.commands == [plan_recreation(recorded.plans["dev"], "office365").command()]
 
 
 def test_the_command_renews_the_generation_first(plans):
@@ -157,33 +157,32 @@ def test_dev_protects_nothing(plans):
     assert protected_resources.protected_resources(plans["dev"]) == []
 
 
-def test_listing_prints_one_unprotect_command_per_protected_urn(recorded_plans, capsys):
-    assert protected_resources.main(["prod"]) == 0
+def test_listing_prints_one_unprotect_command_per_protected_urn(recorded, capsys):
+    assert recorded.main(protected_resources, ["prod"]) == 0
     printed = [shlex.split(line) for line in capsys.readouterr().out.splitlines()
                if line.strip().startswith("pulumi state unprotect")]
     expected = [protected_resources.unprotect_command("prod", r.urn)
-                for r in protected_resources.protected_resources(recorded_plans["prod"])]
+                for r in protected_resources.protected_resources(recorded.plans["prod"])]
     assert printed == expected
     assert all(command[:6] == ["pulumi", "state", "unprotect", "--stack", "prod", "--yes"] for command in printed)
 
 
-def test_destroy_guard_refuses_prod_and_lets_dev_through(recorded_plans, capsys):
-    assert protected_resources.main(["prod", "--refuse-if-protected"]) == 1
+def test_destroy_guard_refuses_prod_and_lets_dev_through(recorded, capsys):
+    assert recorded.main(protected_resources, ["prod", "--refuse-if-protected"]) == 1
     assert "UNPROTECT=1" in capsys.readouterr().err
-    assert protected_resources.main(["dev", "--refuse-if-protected"]) == 0
+    assert recorded.main(protected_resources, ["dev", "--refuse-if-protected"]) == 0
 
 
-def test_unprotect_runs_pulumi_state_unprotect_for_each(recorded_plans, commands_run):
-    assert protected_resources.main(["prod", "--unprotect"]) == 0
-    assert commands_run == [protected_resources.unprotect_command("prod", r.urn)
-                            for r in protected_resources.protected_resources(recorded_plans["prod"])]
+def test_unprotect_runs_pulumi_state_unprotect_for_each(recorded):
+    assert recorded.main(protected_resources, ["prod", "--unprotect"]) == 0
+    assert recorded.commands == [protected_resources.unprotect_command("prod", r.urn)
+                            for r in protected_resources.protected_resources(recorded.plans["prod"])]
 
 
-def test_unprotect_stops_at_the_first_failure(recorded_plans, monkeypatch, capsys):
-    ran: list[list[str]] = []
-    monkeypatch.setattr(protected_resources, "run_command", lambda command: ran.append(command) or 255)
-    assert protected_resources.main(["prod", "--unprotect"]) == 255
-    assert len(ran) == 1
+def test_unprotect_stops_at_the_first_failure(plans, capsys):
+    failing = Recorded(plans, exit_code=255)
+    assert failing.main(protected_resources, ["prod", "--unprotect"]) == 255
+    assert len(failing.commands) == 1
     assert "unprotect failed" in capsys.readouterr().err
 
 

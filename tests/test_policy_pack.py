@@ -28,7 +28,7 @@ from policy.declared import CATALOG_ENV, Undeclared, declared, judging, pack_con
 from policy.graph_permissions import DELEGATED_SCOPE_IDS
 from policy.harness import PolicyResult, Violation, run_policies, verdict_section
 from policy.inventory import ALLOWED_TYPES
-from tests.conftest import run_with, run_with_catalog, tool_entry
+from tests.helpers import run_with, run_with_catalog, tool_entry
 from tests.policy_mutations import FOREIGN, configured, on, set_at
 from tests.sdk_types import type_accepts_tags
 
@@ -167,12 +167,11 @@ def test_settings_the_pack_does_not_know_are_noted_not_guessed(plans):
     assert not names_failing(newer)
 
 
-def test_an_unreadable_pack_configuration_fails_closed(monkeypatch, tmp_path):
-    monkeypatch.setattr(declared_module, "CONFIG_DIR", tmp_path)
+def test_an_unreadable_pack_configuration_fails_closed(tmp_path):
     (tmp_path / "dev.json").write_text("{not json")
     with pytest.raises(Undeclared, match=r"dev\.json"):
-        pack_config_for("dev")
-    assert pack_config_for("nosuchstack") == {}
+        pack_config_for("dev", tmp_path)
+    assert pack_config_for("nosuchstack", tmp_path) == {}
 
 
 def test_the_pack_configuration_pins_the_security_settings_of_every_stack():
@@ -358,24 +357,19 @@ def test_a_catalog_edit_running_a_my_data_tool_as_the_app_needs_the_packs_approv
                     .replace("read with the signed-in user's permissions", "read as the app"))
 
     plan = run_with_catalog(flip, tmp_path).ok()  # the program accepts a justified exception
-    failing = names_failing_with_catalog(plan, tmp_path / "tools.yaml")
+    failing = names_failing(plan)
     assert any("'get_my_profile'" in m for m in failing["connections-as-declared"]), failing
     approved = copy.deepcopy(pack_config_for("dev"))
     approved["connections-as-declared"] = {"approvedExceptions": ["get_my_profile"]}
-    assert "connections-as-declared" not in names_failing_with_catalog(plan, tmp_path / "tools.yaml", approved)
+    assert "connections-as-declared" not in names_failing(plan, approved)
 
 
 def test_a_catalog_edit_asking_for_a_tenant_wide_scope_needs_the_packs_approval(tmp_path):
     plan = run_with_catalog(lambda d: tool_entry(d, "list_my_files")["scopes"].append("Files.ReadWrite.All"),
                             tmp_path).ok()
-    failing = names_failing_with_catalog(plan, tmp_path / "tools.yaml")
+    failing = names_failing(plan)
     assert failing.keys() == {"graph-least-privilege"}
     assert any("'Files.ReadWrite.All'" in m for m in failing["graph-least-privilege"])
-
-
-def names_failing_with_catalog(plan: Plan, catalog, config: dict | None = None) -> dict[str, list[str]]:
-    return {r.name: [v.message for v in r.violations]
-            for r in run_policies(plan, config=config, catalog_path=catalog) if r.violations}
 
 
 def test_a_stack_file_edit_turning_assignment_off_in_prod_is_caught():
@@ -383,11 +377,10 @@ def test_a_stack_file_edit_turning_assignment_off_in_prod_is_caught():
     assert names_failing(plan).keys() == {"stack-declarations"}
 
 
-def test_a_component_edit_asking_for_more_at_sign_in_is_caught(monkeypatch):
-    from components import easy_auth
-
-    monkeypatch.setattr(easy_auth, "LOGIN_SCOPES", (*easy_auth.LOGIN_SCOPES, "Mail.ReadWrite"))
-    plan = run_with({}).ok()
+def test_a_component_edit_asking_for_more_at_sign_in_is_caught(plans):
+    login = "identityProviders.azureActiveDirectory.login.loginParameters"
+    [parameter] = plans["dev"].one("azure-native:web:WebAppAuthSettingsV2WithoutSecrets").input(login)
+    plan = on("easy-auth-authsettings", set_at(login, [parameter + " Mail.ReadWrite"]))(plans["dev"])
     assert names_failing(plan).keys() == {"easy-auth"}
 
 
@@ -419,13 +412,15 @@ def test_verdict_section_lists_each_policy_with_its_violations_and_notes():
     ])
 
 
-def test_harness_command_exits_1_only_when_a_mandatory_policy_fails(plans, monkeypatch, capsys):
+def test_harness_command_exits_1_only_when_a_mandatory_policy_fails(plans, capsys):
     broken = dataclasses.replace(on("logic-app-site", set_at("httpsOnly", False))(plans["dev"]))
     runs = {**{stack: RunResult(plan, None) for stack, plan in plans.items()}, "broken": RunResult(broken, None)}
-    monkeypatch.setattr(harness, "run_stack", lambda stack: runs[stack])
-    monkeypatch.setattr(harness, "stacks", lambda: sorted(plans))
-    assert harness.main([]) == 0
+
+    def main(argv: list[str]) -> int:
+        return harness.main(argv, run_stack=lambda stack: runs[stack], stacks=lambda: sorted(plans))
+
+    assert main([]) == 0
     assert capsys.readouterr().out.count("PASS") == len(POLICIES) * len(plans)
-    assert harness.main(["dev", "broken"]) == 1
+    assert main(["dev", "broken"]) == 1
     out = capsys.readouterr().out
     assert "Stack broken:" in out and "  FAIL  site-hardening (1 violations)" in out

@@ -11,13 +11,13 @@ import re
 import pytest
 from pulumi.output import Unknown
 
-from offline import engine, runner
+from offline import engine
 from offline.mocks import AzureMocks
 from offline.plan import Plan
 from offline.runner import run_stack
 from policy.connections import CONNECTIONS_AS_DECLARED
 from policy.harness import run_policies
-from tests.conftest import run_with
+from tests.helpers import run_with
 from tests.test_foundation import app_settings
 
 CONNECTION = "azure-native:resources:Resource"
@@ -94,9 +94,8 @@ class _AzureWithoutRuntimeUrls(AzureMocks):
         return resource_id, outputs
 
 
-def test_a_deployment_stops_when_azure_reports_no_runtime_url_rather_than_writing_an_empty_setting(monkeypatch):
-    monkeypatch.setattr(runner, "AzureMocks", _AzureWithoutRuntimeUrls)
-    result = run_stack("dev")
+def test_a_deployment_stops_when_azure_reports_no_runtime_url_rather_than_writing_an_empty_setting():
+    result = run_stack("dev", mocks=_AzureWithoutRuntimeUrls())
     assert isinstance(result.error, ValueError)
     assert "Azure reported no properties.connectionRuntimeUrl" in str(result.error)
     assert "kind V2" in str(result.error)
@@ -191,7 +190,7 @@ def test_the_policy_pack_passes_every_update_preview(update_preview):
 
 
 def test_a_new_tool_description_replaces_only_the_package_and_updates_only_the_settings(plans, tmp_path):
-    from tests.conftest import run_with_catalog, tool_entry
+    from tests.helpers import run_with_catalog, tool_entry
 
     def reword(document: dict) -> None:
         entry = tool_entry(document, "get_my_profile")

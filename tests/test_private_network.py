@@ -12,7 +12,7 @@ from agent_obo.errors import SettingsError
 from offline.plan import Plan, Registration
 from ops import protected_resources
 from policy.harness import run_policies
-from tests.conftest import run_with
+from tests.helpers import run_with
 from tests.policy_mutations import replaced, set_at, without
 
 SITE = "azure-native:web:WebApp"

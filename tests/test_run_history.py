@@ -16,8 +16,8 @@ from agent_obo.workflow_tools import (
     audit_action_name,
     workflow_tools,
 )
-from tests.conftest import run_with
 from tests.every_tool import every_tool_catalog
+from tests.helpers import run_with
 from tests.test_tools import workflow
 
 SECURED = {"secureData": {"properties": ["inputs", "outputs"]}}

@@ -12,7 +12,7 @@ import pytest
 
 from offline.arm_export import SECRET, TYPES, arm_template
 from offline.runner import PROJECT_DIR
-from tests.conftest import run_with
+from tests.helpers import run_with
 
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 import scan

@@ -16,7 +16,7 @@ from agent_obo.regions import AZURE_REGIONS
 from agent_obo.settings import RULES as PROJECT_RULES
 from agent_obo.tool_inputs import setting_rules
 from offline.runner import run_program, stack_config, stack_file
-from tests.conftest import load_stack_settings, run_with
+from tests.helpers import load_stack_settings, run_with
 
 BAD_SETTINGS = {
     "plan size outside the enum": (

@@ -9,7 +9,7 @@ from agent_obo.catalog import load_catalog
 from agent_obo.settings import RULES
 from agent_obo.tool_inputs import settings_of
 from offline.runner import project_settings, stack_config, stack_file, stacks
-from tests.conftest import load_stack_settings
+from tests.helpers import load_stack_settings
 
 DECLARED = project_settings()["config"]
 TOOL_SETTINGS = settings_of(load_catalog())

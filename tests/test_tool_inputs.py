@@ -19,7 +19,7 @@ from agent_obo.yaml_files import read_mapping
 from components.role_ids import STORAGE_BLOB_DATA_CONTRIBUTOR, STORAGE_BLOB_DATA_READER
 from offline.runner import stack_config, stack_file
 from policy.harness import run_policies
-from tests.conftest import load_stack_settings, run_with_catalog, tool_entry
+from tests.helpers import load_stack_settings, run_with_catalog, tool_entry
 from tests.test_foundation import app_settings
 from tests.test_package import package_files
 

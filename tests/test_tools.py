@@ -15,8 +15,9 @@ from agent_obo.identity_matrix import DOC_PATH, identity_matrix, identity_matrix
 from agent_obo.tool_connections import connection_specs
 from agent_obo.workflow_tools import CONFIRMATION_NOTE, RETRY_POLICY
 from offline.mocks import TENANT_ID
-from offline.runner import PROJECT_DIR
-from tests.conftest import run_with, run_with_catalog, tool_entry
+from offline.project_copy import project_copy
+from offline.runner import PROJECT_DIR, RunResult, run_stack
+from tests.helpers import run_with, run_with_catalog, tool_entry
 from tests.test_foundation import app_settings, settings_of
 from tests.test_package import package_files
 
@@ -417,20 +418,19 @@ def test_an_enabled_tool_needs_its_settings():
     assert result.plan.registrations == []
 
 
+AGENT_WORKFLOW_FILE = "workflows/obo-agent/workflow.json"
+
+
+def run_with_agent_workflow(edit, tmp_path: Path) -> RunResult:
+    """dev with workflows/obo-agent/workflow.json changed by `edit` (on its parsed JSON)."""
+    document = json.loads((PROJECT_DIR / AGENT_WORKFLOW_FILE).read_text())
+    edit(document["definition"]["actions"]["Workplace_assistant"])
+    return run_stack("dev", project_dir=project_copy(tmp_path, {AGENT_WORKFLOW_FILE: json.dumps(document)}))
+
+
 def test_the_workflow_may_only_reference_catalog_tools(tmp_path):
-    import shutil
-    from unittest import mock
-
-    from agent_obo import workflow_files
-
-    source = tmp_path / "workflows"
-    shutil.copytree(workflow_files.WORKFLOWS_DIR, source)
-    path = source / "obo-agent" / "workflow.json"
-    document = json.loads(path.read_text())
-    document["definition"]["actions"]["Workplace_assistant"]["tools"] = {"delete_all_mail": {"description": "x"}}
-    path.write_text(json.dumps(document))
-    with mock.patch.object(workflow_files, "WORKFLOWS_DIR", Path(source)):
-        result = run_with({})
+    result = run_with_agent_workflow(lambda action: action.update(tools={"delete_all_mail": {"description": "x"}}),
+                                     tmp_path)
     assert isinstance(result.error, SettingsError)
     assert "tool 'delete_all_mail': not in catalog/tools.yaml" in str(result.error)
     assert result.plan.registrations == []
@@ -445,23 +445,13 @@ def test_the_entry_agent_runs_after_the_chat_trigger(plan):
 
 @pytest.mark.parametrize("run_after", [{}, {"When_a_new_chat_session_starts": ["Failed"]}, None])
 def test_an_entry_agent_that_does_not_run_after_the_trigger_is_refused(tmp_path, run_after):
-    import shutil
-    from unittest import mock
+    def edit(action: dict) -> None:
+        if run_after is None:
+            del action["runAfter"]
+        else:
+            action["runAfter"] = run_after
 
-    from agent_obo import workflow_files
-
-    source = tmp_path / "workflows"
-    shutil.copytree(workflow_files.WORKFLOWS_DIR, source)
-    path = source / "obo-agent" / "workflow.json"
-    document = json.loads(path.read_text())
-    action = document["definition"]["actions"]["Workplace_assistant"]
-    if run_after is None:
-        del action["runAfter"]
-    else:
-        action["runAfter"] = run_after
-    path.write_text(json.dumps(document))
-    with mock.patch.object(workflow_files, "WORKFLOWS_DIR", Path(source)):
-        result = run_with({})
+    result = run_with_agent_workflow(edit, tmp_path)
     assert isinstance(result.error, SettingsError)
     message = str(result.error)
     assert "action 'Workplace_assistant' runAfter = " + json.dumps(run_after) in message

@@ -7,7 +7,7 @@ import pytest
 from agent_obo.entra import DEFAULT_ACCESS_ROLE_ID
 from agent_obo.errors import SettingsError
 from components.chat_app_registration import user_impersonation_scope_id
-from tests.conftest import run_with
+from tests.helpers import run_with
 from tests.policy_mutations import messages, replaced
 from tests.test_foundation import settings_of
 

@@ -4,17 +4,16 @@ or an app setting the program sets; a typo stops the program before any resource
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
-from agent_obo import app_settings, workflow_files
+from agent_obo import app_settings
 from agent_obo.errors import SettingsError
 from agent_obo.workflow_references import check_references, expressions, references
+from offline.project_copy import project_copy
 from offline.runner import run_stack
-from tests.conftest import run_with_catalog, tool_entry
+from tests.helpers import run_with_catalog, tool_entry
 
 EXPRESSIONS = {
     "@parameters('a')": ["parameters('a')"],
@@ -105,11 +104,10 @@ def test_a_typo_in_a_catalog_tool_path_is_refused(tmp_path):
 
 
 def _run_with_workflows(edit, tmp_path: Path):
-    copy = tmp_path / "workflows"
-    shutil.copytree(workflow_files.WORKFLOWS_DIR, copy)
-    edit(copy)
-    with mock.patch.object(workflow_files, "WORKFLOWS_DIR", copy):
-        return run_stack("dev")
+    """dev with a copy of workflows/ that `edit` changes."""
+    project = project_copy(tmp_path, copies=["workflows"])
+    edit(project / "workflows")
+    return run_stack("dev", project_dir=project)
 
 
 def _replace(path: Path, old: str, new: str) -> None:

@@ -15,8 +15,8 @@ from agent_obo.catalog import load_catalog, parse_catalog
 from agent_obo.errors import SettingsError
 from agent_obo.workflow_tools import action_name, workflow_tools
 from agent_obo.write_guard import PRINCIPAL_NAME_HEADER, REQUESTER_EXPRESSION, needs_guard
-from tests.conftest import tool_entry
 from tests.every_tool import every_tool_catalog
+from tests.helpers import tool_entry
 from tests.test_tools import CATALOG_DOCUMENT, agent_tools
 
 GUARDED = [t for t in [*load_catalog().tools, *every_tool_catalog().tools] if needs_guard(t.identity, t.access)]

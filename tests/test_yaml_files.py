@@ -14,6 +14,7 @@ from agent_obo import yaml_files
 from agent_obo.errors import SettingsError
 from agent_obo.stack_files import check_project_files, stack_values
 from agent_obo.yaml_files import PROJECT_DIR, PureStrictLoader, StrictLoader, parse_yaml, read_yaml
+from offline.project_copy import project_copy
 from offline.runner import run_program, run_stack, stack_config, stack_file
 
 LOADERS = [pytest.param(StrictLoader, id="libyaml"), pytest.param(PureStrictLoader, id="pure-python")]
@@ -100,14 +101,10 @@ def test_no_yaml_read_bypasses_the_strict_reader():
 # --- through the real program ----------------------------------------------------------------------
 
 def _run_with_catalog_text(text: str | bytes, tmp_path: Path, name: str = "tools.yaml"):
-    from unittest import mock
-
-    from agent_obo import catalog
-
-    path = tmp_path / name
-    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-    with mock.patch.object(catalog, "CATALOG_PATH", tmp_path / "tools.yaml"):
-        return run_stack("dev")
+    """The program with catalog/tools.yaml replaced by `text`, saved as catalog/<name>."""
+    project = project_copy(tmp_path, {"catalog/tools.yaml": None})
+    (project / "catalog" / name).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return run_stack("dev", project_dir=project)
 
 
 CATALOG_TEXT = (PROJECT_DIR / "catalog" / "tools.yaml").read_text("utf-8")
@@ -181,11 +178,10 @@ def test_bad_stack_file_is_refused_by_the_program_itself(text, words, tmp_path):
 
 def test_a_stack_without_a_file_here_is_fine_for_the_program(tmp_path):
     """Config from Pulumi ESC or another --config-file: no stack file beside the program to check."""
-    for name in ("__main__.py", "Pulumi.yaml"):
-        shutil.copy(PROJECT_DIR / name, tmp_path / name)
-    check_project_files("dev", tmp_path)
-    assert stack_values("dev", "agent-obo", tmp_path) is None
-    result = run_program("dev", stack_config(stack_file("dev").get("config")), project_dir=tmp_path)
+    project = project_copy(tmp_path, {"Pulumi.dev.yaml": None})
+    check_project_files("dev", project)
+    assert stack_values("dev", "agent-obo", project) is None
+    result = run_program("dev", stack_config(stack_file("dev").get("config")), project_dir=project)
     assert result.error is None, result.error
 
 
@@ -226,27 +222,18 @@ def test_bad_json_is_refused_naming_the_file(text, words):
 
 
 def test_a_duplicate_key_in_a_workflow_stops_the_program(tmp_path):
-    from unittest import mock
-
-    from agent_obo import workflow_files
-
-    copy = tmp_path / "workflows"
-    shutil.copytree(workflow_files.WORKFLOWS_DIR, copy)
-    path = copy / "obo-agent" / "workflow.json"
-    text = path.read_text("utf-8")
-    path.write_text(text.replace('"kind": "Agent"\n}', '"kind": "Agent",\n  "kind": "Stateful"\n}'), "utf-8")
-    assert '"kind": "Stateful"' in path.read_text("utf-8")
-    with mock.patch.object(workflow_files, "WORKFLOWS_DIR", copy):
-        result = run_stack("dev")
+    workflow = "workflows/obo-agent/workflow.json"
+    text = (PROJECT_DIR / workflow).read_text("utf-8")
+    doubled = text.replace('"kind": "Agent"\n}', '"kind": "Agent",\n  "kind": "Stateful"\n}')
+    assert '"kind": "Stateful"' in doubled
+    result = run_stack("dev", project_dir=project_copy(tmp_path, {workflow: doubled}))
     assert isinstance(result.error, SettingsError) and "'kind' is set twice" in str(result.error)
     assert result.plan.registrations == []
 
 
 def test_a_duplicate_key_in_the_pack_s_configuration_fails_closed(tmp_path):
-    from unittest import mock
-
     from policy import declared
 
     (tmp_path / "dev.json").write_text('{"stack-declarations": {}, "stack-declarations": {"pinned": {}}}')
-    with mock.patch.object(declared, "CONFIG_DIR", tmp_path), pytest.raises(declared.Undeclared, match="set twice"):
-        declared.pack_config_for("dev")
+    with pytest.raises(declared.Undeclared, match="set twice"):
+        declared.pack_config_for("dev", tmp_path)
