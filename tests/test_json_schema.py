@@ -114,6 +114,19 @@ def _keywords(schema) -> set[str]:
     return found
 
 
+def _refs(schema):
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            yield schema
+        for value in schema.values():
+            yield from _refs(value)
+
+
+def test_every_ref_stands_alone_so_draft_07_editors_read_it_the_same():
+    """Draft-07 (what the YAML language server implements) ignores a $ref's siblings; 2020-12 applies them."""
+    assert all(set(node) == {"$ref"} for node in _refs(SCHEMA))
+
+
 def test_the_catalog_names_the_schema_for_editors():
     first = catalog.CATALOG_PATH.read_text("utf-8").splitlines()[0]
     assert first == f"# yaml-language-server: $schema=./{catalog.SCHEMA_PATH.name}"
