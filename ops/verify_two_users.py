@@ -466,13 +466,17 @@ def read_token(path: Path) -> str:
     return token
 
 
-def sign_in(user_label: str, tenant_id: str, client_id: str, identifier_uri: str) -> tuple[str | None, str]:
+def sign_in(user_label: str, tenant_id: str, client_id: str, identifier_uri: str, *,
+            public_client: Callable[..., Any] | None = None) -> tuple[str | None, str]:
     """Device-code sign-in for one user: returns (token, "") or (None, diagnosis).
 
     A fresh PublicClientApplication per user keeps the two token caches apart, so user B can
-    never silently get user A's cached token. msal is imported here so that using token files
-    (and the tests) does not need it installed."""
-    import msal
+    never silently get user A's cached token. `public_client` makes it (default msal's, imported
+    only then, so that using token files does not need msal installed; tests pass a stand-in)."""
+    if public_client is None:
+        import msal
+
+        public_client = msal.PublicClientApplication
 
     print(
         f"Sign in as user {user_label} (use a private browser window so another user's "
@@ -480,9 +484,7 @@ def sign_in(user_label: str, tenant_id: str, client_id: str, identifier_uri: str
         file=sys.stderr,
         flush=True,
     )
-    app = msal.PublicClientApplication(
-        client_id=client_id, authority=authority(tenant_id)
-    )
+    app = public_client(client_id=client_id, authority=authority(tenant_id))
     scope = f"{identifier_uri.rstrip('/')}/{USER_IMPERSONATION}"
     try:
         flow = app.initiate_device_flow(scopes=[scope])
@@ -614,7 +616,8 @@ def terminal_sign_in_prompt(user_label: str) -> SignInPrompt:
     return prompt
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, public_client: Callable[..., Any] | None = None) -> int:
+    """`public_client`: what device-code sign-in makes each user's application with (default msal's)."""
     args = _parse_args(argv)
     try:
         outputs = load_outputs(args.outputs)
@@ -634,7 +637,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     answers: dict[str, Answer] = {}
     for label in ("A", "B"):
         if label not in tokens:
-            token, problem = sign_in(label, *sign_in_settings)
+            token, problem = sign_in(label, *sign_in_settings, public_client=public_client)
             if token is None:
                 answers[label] = Answer(False, "", None, problem)
                 continue

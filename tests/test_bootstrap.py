@@ -23,7 +23,6 @@ from offline.mocks import GRAPH_APPLICATION_PERMISSIONS, GRAPH_SERVICE_PRINCIPAL
 from offline.plan import Plan, Registration
 from offline.project_copy import project_copy
 from offline.runner import PROJECT_DIR, RunResult, run_stack, stack_file, stacks
-from tests.helpers import OfflineLookups
 
 BOOTSTRAP_DIR = PROJECT_DIR / "bootstrap"
 BOOTSTRAP_STACK = "bootstrap"
@@ -456,18 +455,3 @@ def test_a_stack_whose_group_the_bootstrap_has_not_created_stops_before_any_reso
     result = run_stack("dev", mocks=NoGroup())
     assert result.error is not None and "could not be found" in str(result.error)
     assert result.plan.registrations == []
-
-
-def test_a_missing_group_is_reported_with_the_way_to_create_it():
-    """The SDK also reports a failed invoke itself; the program adds what to do about it."""
-    from agent_obo.prepare import environment_group
-
-    class NoGroup(OfflineLookups):
-        def resource_group(self, name):
-            raise Exception(f"Resource group '{name}' could not be found.")
-
-    with pytest.raises(SettingsError) as raised:
-        environment_group(NoGroup(), "rg-agentobo-dev-008208", "eastus2")
-    message = str(raised.value)
-    assert "could not be found" in message and "the bootstrap creates one per stack file" in message
-    assert "az group create --name rg-agentobo-dev-008208 --location eastus2" in message

@@ -13,12 +13,11 @@ import subprocess
 import sys
 import threading
 import time
-import types
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -510,38 +509,43 @@ def test_main_reports_unusable_inputs(tmp_path: Path, outputs_file: Path, capsys
 # --- device-code sign-in ---------------------------------------------------------------------
 
 
+class _FakeMsal:
+    """Stands in for msal.PublicClientApplication, which sign-in calls to make each user's application:
+    records how each was built and what it was asked, and answers `outcome`."""
+
+    def __init__(self) -> None:
+        self.created: list[_FakeMsalApp] = []
+        self.outcome: dict[str, Any] = {}
+
+    def __call__(self, client_id: str, authority: str) -> _FakeMsalApp:
+        app = _FakeMsalApp(self, client_id, authority)
+        self.created.append(app)
+        return app
+
+
 class _FakeMsalApp:
-    """Stands in for msal.PublicClientApplication: records how it was built and what it was asked."""
-
-    created: ClassVar[list[_FakeMsalApp]] = []
-    outcome: ClassVar[dict[str, Any]] = {}
-
-    def __init__(self, client_id: str, authority: str) -> None:
-        self.client_id, self.authority, self.scopes = client_id, authority, None
-        _FakeMsalApp.created.append(self)
+    def __init__(self, msal: _FakeMsal, client_id: str, authority: str) -> None:
+        self.msal, self.client_id, self.authority, self.scopes = msal, client_id, authority, None
 
     def initiate_device_flow(self, scopes: list[str]) -> dict[str, Any]:
         self.scopes = scopes
         return {"user_code": "ABC123", "message": "To sign in, enter ABC123 at https://microsoft.com/devicelogin"}
 
     def acquire_token_by_device_flow(self, flow: dict[str, Any]) -> dict[str, Any]:
-        return dict(_FakeMsalApp.outcome)
+        return dict(self.msal.outcome)
 
 
 @pytest.fixture
-def fake_msal(monkeypatch: pytest.MonkeyPatch) -> type[_FakeMsalApp]:
-    monkeypatch.setitem(sys.modules, "msal", types.SimpleNamespace(PublicClientApplication=_FakeMsalApp))
-    monkeypatch.setattr(_FakeMsalApp, "created", [])
-    monkeypatch.setattr(_FakeMsalApp, "outcome", {})
-    return _FakeMsalApp
+def fake_msal() -> _FakeMsal:
+    return _FakeMsal()
 
 
 def test_device_code_sign_in_for_user_b_with_a_token_file_for_a(
-    tmp_path: Path, outputs_file: Path, fake_msal: type[_FakeMsalApp], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, outputs_file: Path, fake_msal: _FakeMsal, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake_msal.outcome = {"access_token": BOB, "token_type": "Bearer"}
     code = verify.main(["--outputs", str(outputs_file), "--token-a-file",
-                        str(_token_file(tmp_path, "a.token", ALICE)), "--timeout", "5"])
+                        str(_token_file(tmp_path, "a.token", ALICE)), "--timeout", "5"], public_client=fake_msal)
     out, err = capsys.readouterr()
     assert code == 0 and "Wed 08:30 Budget sync" in out
     assert "Sign in as user B" in err and "Sign in as user A" not in err
@@ -553,10 +557,10 @@ def test_device_code_sign_in_for_user_b_with_a_token_file_for_a(
 
 
 def test_device_code_consent_error_fails_that_user_with_consent_advice(
-    outputs_file: Path, fake_msal: type[_FakeMsalApp], capsys: pytest.CaptureFixture[str]
+    outputs_file: Path, fake_msal: _FakeMsal, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake_msal.outcome = {"error": "consent_required", "error_description": "AADSTS65001: consent needed"}
-    code = verify.main(["--outputs", str(outputs_file), "--timeout", "5"])
+    code = verify.main(["--outputs", str(outputs_file), "--timeout", "5"], public_client=fake_msal)
     out, err = capsys.readouterr()
     assert code == 2
     assert len(fake_msal.created) == 2  # one application (and token cache) per user
@@ -576,25 +580,25 @@ def test_module_imports_without_msal() -> None:
 
 
 def test_device_code_sign_in_needs_the_stack_s_verification_client(
-    tmp_path: Path, agent: FakeAgent, fake_msal: type[_FakeMsalApp], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, agent: FakeAgent, fake_msal: _FakeMsal, capsys: pytest.CaptureFixture[str]
 ) -> None:
     outputs = tmp_path / "outputs.json"
     outputs.write_text(json.dumps({"a2aEndpoint": agent.endpoint, "tenantId": "t", "identifierUri": IDENTIFIER_URI,
                                    "clientId": "0f6b2c3e-1111-4c2a-9d7e-5a1b2c3d4e5f"}))
-    assert verify.main(["--outputs", str(outputs)]) == 1
+    assert verify.main(["--outputs", str(outputs)], public_client=fake_msal) == 1
     err = capsys.readouterr().err
     assert "'verificationClientId'" in err and "agent-obo:verificationUsers" in err
     assert fake_msal.created == [] and agent.received == []
 
 
 def test_the_chat_app_is_never_used_as_the_sign_in_client(
-    tmp_path: Path, agent: FakeAgent, fake_msal: type[_FakeMsalApp], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, agent: FakeAgent, fake_msal: _FakeMsal, capsys: pytest.CaptureFixture[str]
 ) -> None:
     outputs = tmp_path / "outputs.json"
     chat = "0f6b2c3e-1111-4c2a-9d7e-5a1b2c3d4e5f"
     outputs.write_text(json.dumps({"a2aEndpoint": agent.endpoint, "tenantId": "t", "identifierUri": IDENTIFIER_URI,
                                    "clientId": chat, "verificationClientId": chat}))
-    assert verify.main(["--outputs", str(outputs)]) == 1
+    assert verify.main(["--outputs", str(outputs)], public_client=fake_msal) == 1
     assert "is the chat app's client id" in capsys.readouterr().err and fake_msal.created == []
 
 
