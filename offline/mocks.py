@@ -12,7 +12,8 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import pulumi
 
@@ -39,21 +40,26 @@ GRAPH_APPLICATION_PERMISSIONS = {
     "Directory.ReadWrite.All": "19dbc75e-c2e2-444c-a770-ec69d8559fc7",
 }
 
-_ARM_TYPES = {
+# Types answered with their ARM id and name only: the name property and the ARM type. A type with more to
+# answer has a handler of its own below (never both: tests/test_offline_mocks.py).
+ARM_TYPES = {
     "azure-native:operationalinsights:Workspace": ("workspaceName", "Microsoft.OperationalInsights/workspaces"),
-    "azure-native:applicationinsights:Component": ("resourceName", "Microsoft.Insights/components"),
-    "azure-native:managedidentity:UserAssignedIdentity": ("resourceName",
-                                                         "Microsoft.ManagedIdentity/userAssignedIdentities"),
-    "azure-native:storage:StorageAccount": ("accountName", "Microsoft.Storage/storageAccounts"),
     "azure-native:web:AppServicePlan": ("name", "Microsoft.Web/serverfarms"),
-    "azure-native:web:WebApp": ("name", "Microsoft.Web/sites"),
-    "azure-native:cognitiveservices:Account": ("accountName", "Microsoft.CognitiveServices/accounts"),
     "azure-native:network:VirtualNetwork": ("virtualNetworkName", "Microsoft.Network/virtualNetworks"),
     "azure-native:network:NetworkSecurityGroup": ("networkSecurityGroupName",
                                                   "Microsoft.Network/networkSecurityGroups"),
     "azure-native:network:PrivateEndpoint": ("privateEndpointName", "Microsoft.Network/privateEndpoints"),
     "azure-native:privatedns:PrivateZone": ("privateZoneName", "Microsoft.Network/privateDnsZones"),
 }
+
+
+# The packages whose resources have a handler of their own (the method named by handler_name).
+_HANDLED_PACKAGES = ("_azure_native_", "_azuread_", "_random_", "_pulumi_")
+
+
+def handler_name(type_token: str) -> str:
+    """The AzureMocks method that answers a resource type: `azure-native:web:WebApp` -> `_azure_native_web_WebApp`."""
+    return "_" + type_token.replace(":", "_").replace("/", "_").replace("-", "_")
 
 
 def stable_uuid(*parts: str) -> str:
@@ -71,11 +77,11 @@ class AzureMocks(pulumi.runtime.Mocks):
         if not args.custom:
             return None, {}
         inputs = dict(args.inputs)
-        handler = getattr(self, "_" + args.typ.replace(":", "_").replace("/", "_").replace("-", "_"), None)
+        handler = getattr(self, handler_name(args.typ), None)
         if handler is not None:
             resource_id, outputs = handler(args.name, inputs)
-        elif args.typ in _ARM_TYPES:
-            key, arm_type = _ARM_TYPES[args.typ]
+        elif args.typ in ARM_TYPES:
+            key, arm_type = ARM_TYPES[args.typ]
             resource_id, outputs = f"{_rg_scope(inputs)}/providers/{arm_type}/{inputs[key]}", {"name": inputs[key]}
         else:
             resource_id, outputs = stable_uuid(args.typ, args.name), {}
@@ -236,36 +242,56 @@ class AzureMocks(pulumi.runtime.Mocks):
     # --- invokes --------------------------------------------------------------------------------
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
-        return self._answer(args), []  # no check failures (the SDK iterates this list)
+        answer = self.INVOKES.get(args.token)
+        if answer is None:
+            raise ValueError(f"offline mocks do not answer the invoke {args.token}")
+        return answer(self, args.args), []  # no check failures (the SDK iterates this list)
 
-    def _answer(self, args: pulumi.runtime.MockCallArgs) -> dict:
-        if args.token == "azure-native:storage:listStorageAccountKeys":
-            # A recognisable fake key: tests look for it in places a secret must never be plain.
-            key = base64.b64encode(f"offline-key-{args.args.get('accountName')}".encode()).decode()
-            return {"keys": [{"keyName": "key1", "value": key, "permissions": "FULL"},
-                             {"keyName": "key2", "value": key[::-1], "permissions": "FULL"}]}
-        if args.token == "azure-native:authorization:getClientConfig":
-            return {"clientId": DEPLOYER_CLIENT_ID, "objectId": DEPLOYER_OBJECT_ID,
-                    "subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID}
-        if args.token == "azuread:index/getClientConfig:getClientConfig":
-            return {"clientId": DEPLOYER_CLIENT_ID, "objectId": DEPLOYER_OBJECT_ID,
-                    "tenantId": TENANT_ID, "id": TENANT_ID}
-        if args.token == "azure-native:resources:getResourceGroup":
-            # The environment's group, which the bootstrap creates (agent_obo/environments.py).
-            name = args.args["resourceGroupName"]
-            return {"id": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{name}", "name": name,
-                    "location": "eastus2", "type": "Microsoft.Resources/resourceGroups",
-                    "properties": {"provisioningState": "Succeeded"}, "tags": {}}
-        if args.token == "azuread:index/getServicePrincipal:getServicePrincipal":
-            if args.args.get("clientId") != GRAPH_APP_ID:
-                raise ValueError(f"offline mocks know only Microsoft Graph, not {args.args}")
-            return {"id": f"/servicePrincipals/{GRAPH_SERVICE_PRINCIPAL_OBJECT_ID}",
-                    "objectId": GRAPH_SERVICE_PRINCIPAL_OBJECT_ID, "clientId": GRAPH_APP_ID,
-                    "displayName": "Microsoft Graph",
-                    "oauth2PermissionScopeIds": dict(GRAPH_DELEGATED_SCOPES),
-                    "appRoleIds": dict(GRAPH_APPLICATION_PERMISSIONS)}
-        if args.token == "azuread:index/getServicePrincipals:getServicePrincipals":
-            # The offline deployer is a person signed in with az login, not a service principal.
-            return {"id": "service-principals", "objectIds": [], "clientIds": [], "displayNames": [],
-                    "servicePrincipals": []}
-        raise ValueError(f"offline mocks do not answer the invoke {args.token}")
+    def _list_storage_account_keys(self, args: dict[str, Any]) -> dict:
+        # A recognisable fake key: tests look for it in places a secret must never be plain.
+        key = base64.b64encode(f"offline-key-{args.get('accountName')}".encode()).decode()
+        return {"keys": [{"keyName": "key1", "value": key, "permissions": "FULL"},
+                         {"keyName": "key2", "value": key[::-1], "permissions": "FULL"}]}
+
+    def _arm_client_config(self, args: dict[str, Any]) -> dict:
+        return {"clientId": DEPLOYER_CLIENT_ID, "objectId": DEPLOYER_OBJECT_ID,
+                "subscriptionId": SUBSCRIPTION_ID, "tenantId": TENANT_ID}
+
+    def _entra_client_config(self, args: dict[str, Any]) -> dict:
+        return {"clientId": DEPLOYER_CLIENT_ID, "objectId": DEPLOYER_OBJECT_ID, "tenantId": TENANT_ID, "id": TENANT_ID}
+
+    def _resource_group(self, args: dict[str, Any]) -> dict:
+        # The environment's group, which the bootstrap creates (agent_obo/environments.py).
+        name = args["resourceGroupName"]
+        return {"id": f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{name}", "name": name,
+                "location": "eastus2", "type": "Microsoft.Resources/resourceGroups",
+                "properties": {"provisioningState": "Succeeded"}, "tags": {}}
+
+    def _service_principal(self, args: dict[str, Any]) -> dict:
+        if args.get("clientId") != GRAPH_APP_ID:
+            raise ValueError(f"offline mocks know only Microsoft Graph, not {args}")
+        return {"id": f"/servicePrincipals/{GRAPH_SERVICE_PRINCIPAL_OBJECT_ID}",
+                "objectId": GRAPH_SERVICE_PRINCIPAL_OBJECT_ID, "clientId": GRAPH_APP_ID,
+                "displayName": "Microsoft Graph",
+                "oauth2PermissionScopeIds": dict(GRAPH_DELEGATED_SCOPES),
+                "appRoleIds": dict(GRAPH_APPLICATION_PERMISSIONS)}
+
+    def _service_principals(self, args: dict[str, Any]) -> dict:
+        # The offline deployer is a person signed in with az login, not a service principal.
+        return {"id": "service-principals", "objectIds": [], "clientIds": [], "displayNames": [],
+                "servicePrincipals": []}
+
+    # Every invoke answered, by token: a test holds each to some stack's use (tests/test_offline_mocks.py).
+    INVOKES: ClassVar[dict[str, Callable[[AzureMocks, dict[str, Any]], dict]]] = {
+        "azure-native:storage:listStorageAccountKeys": _list_storage_account_keys,
+        "azure-native:authorization:getClientConfig": _arm_client_config,
+        "azuread:index/getClientConfig:getClientConfig": _entra_client_config,
+        "azure-native:resources:getResourceGroup": _resource_group,
+        "azuread:index/getServicePrincipal:getServicePrincipal": _service_principal,
+        "azuread:index/getServicePrincipals:getServicePrincipals": _service_principals,
+    }
+
+    @classmethod
+    def resource_handlers(cls) -> set[str]:
+        """The methods that answer one resource type each (`handler_name`)."""
+        return {name for name in dir(cls) if name.startswith(_HANDLED_PACKAGES)}

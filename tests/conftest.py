@@ -10,8 +10,8 @@ import gc
 import pytest
 
 from offline.plan import Plan
-from offline.runner import run_stack, stacks
-from tests.helpers import add_calendar_write_scope, run_with_catalog
+from offline.runner import PROJECT_DIR, run_stack, stacks
+from tests.helpers import ACCESS_KEY, add_calendar_write_scope, run_with_catalog
 
 STACKS = stacks()
 
@@ -35,6 +35,18 @@ def first_previews() -> dict[str, Plan]:
 @pytest.fixture(params=STACKS)
 def first_preview(request, first_previews) -> Plan:
     return first_previews[request.param]
+
+
+@pytest.fixture(scope="session")
+def bootstrap() -> Plan:
+    """The bootstrap project's example stack (bootstrap/Pulumi.bootstrap.yaml), every output known."""
+    return run_stack("bootstrap", project_dir=PROJECT_DIR / "bootstrap").ok()
+
+
+@pytest.fixture(scope="session")
+def access_key_plans() -> dict[str, Plan]:
+    """Each stack file with the other host-storage mode: the content share and account keys."""
+    return {stack: run_stack(stack, ACCESS_KEY).ok() for stack in STACKS}
 
 
 @pytest.fixture(scope="session")

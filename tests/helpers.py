@@ -22,6 +22,8 @@ from offline.runner import PROJECT_DIR, RunResult, run_stack
 
 # --- running the program with a change ----------------------------------------------------------------
 
+ACCESS_KEY = {"agent-obo:hostStorageAuthentication": "accessKey"}  # the other host-storage mode
+
 def run_with(overrides: dict, stack: str = "dev", mode: str = "up", baseline: Plan | None = None,
              mocks: pulumi.runtime.Mocks | None = None) -> RunResult:
     """A stack file with some settings changed, run through the real program."""

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from offline.access_table import BEGIN, DOC_PATH, END, access_rows, table_from_plans
-from offline.plan import Plan
-from offline.runner import PROJECT_DIR, run_stack
-
-
-@pytest.fixture(scope="module")
-def bootstrap() -> Plan:
-    return run_stack("bootstrap", project_dir=PROJECT_DIR / "bootstrap").ok()
 
 
 def test_the_documented_table_is_what_the_plans_give(bootstrap, plans):

@@ -24,7 +24,7 @@ from agent_obo.tool_inputs import settings_of
 from offline.large_catalog import large_catalog, large_catalog_yaml
 from offline.plan import Plan
 from offline.project_copy import project_copy
-from offline.runner import PROJECT_DIR, run_stack, stack_config, stack_file
+from offline.runner import run_stack, stack_config, stack_file
 from policy.declared import pack_config_for
 from policy.harness import run_policies
 from tests.helpers import load_stack_settings
@@ -102,14 +102,9 @@ def hundred_tools(tmp_path_factory) -> Plan:
     return run_large(tmp_path_factory.mktemp("catalog")).ok()
 
 
-@pytest.fixture(scope="module")
-def access_key_prod() -> Plan:
-    return run_stack("prod", {"agent-obo:hostStorageAuthentication": "accessKey"}).ok()
-
-
-@pytest.fixture(scope="module")
-def bootstrap() -> Plan:
-    return run_stack("bootstrap", project_dir=PROJECT_DIR / "bootstrap").ok()
+@pytest.fixture
+def access_key_prod(access_key_plans) -> Plan:
+    return access_key_plans["prod"]
 
 
 def limit_problems(plan: Plan) -> list[str]:

@@ -67,11 +67,6 @@ def run_bootstrap(overrides: dict[str, Any] | None = None, project_dir: Path = P
                      project_dir=project_dir / BOOTSTRAP_DIR.name)
 
 
-@pytest.fixture(scope="module")
-def bootstrap() -> Plan:
-    return run_bootstrap().ok()
-
-
 def role_id(assignment: Registration) -> str:
     return assignment.input("roleDefinitionId").rsplit("/", 1)[-1]
 

@@ -13,6 +13,7 @@ import pytest
 
 from agent_obo.errors import SettingsError
 from offline.plan import Plan, is_secret_value
+from offline.runner import stacks
 from policy.declared import pack_config_for
 from policy.harness import run_policies
 from tests.helpers import run_with
@@ -22,7 +23,6 @@ SITE = "azure-native:web:WebApp"
 STORAGE = "azure-native:storage:StorageAccount"
 FILE_SHARE = "azure-native:storage:FileShare"
 ROLE = "azure-native:authorization:RoleAssignment"
-ACCESS_KEY = {"agent-obo:hostStorageAuthentication": "accessKey"}
 IDENTITY_SETTINGS = ("AzureWebJobsStorage__credential", "AzureWebJobsStorage__managedIdentityResourceId",
                      "AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__queueServiceUri",
                      "AzureWebJobsStorage__tableServiceUri")
@@ -31,9 +31,9 @@ STORAGE_ACCOUNT_CONTRIBUTOR = "17d1049b-9a84-46fb-8f53-869881c3d3ab"
 STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 
 
-@pytest.fixture(scope="module", params=["dev", "prod"])
-def access_key_plan(request) -> Plan:
-    return run_with(ACCESS_KEY, stack=request.param).ok()
+@pytest.fixture(params=stacks())
+def access_key_plan(request, access_key_plans) -> Plan:
+    return access_key_plans[request.param]
 
 
 def offline_key(plan: Plan) -> str:

@@ -56,11 +56,6 @@ def test_two_runs_record_the_same_plan():
     assert _tree(run_stack("prod").ok()) == _tree(run_stack("prod").ok())
 
 
-@pytest.fixture(scope="module")
-def bootstrap() -> Plan:
-    return run_stack("bootstrap", project_dir=BOOTSTRAP_DIR).ok()
-
-
 def test_make_plan_finds_the_bootstrap_project(tmp_path):
     done = subprocess.run(["make", "--no-print-directory", "-s", "plan-bootstrap"], cwd=PROJECT_DIR,
                           capture_output=True, text=True, timeout=300)

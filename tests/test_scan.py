@@ -12,7 +12,6 @@ import pytest
 
 from offline.arm_export import SECRET, TYPES, arm_template
 from offline.runner import PROJECT_DIR
-from tests.helpers import run_with
 
 sys.path.insert(0, str(PROJECT_DIR / "scripts"))
 import scan
@@ -53,8 +52,8 @@ def test_export_speaks_arm(plans):
     assert connections and all(c["apiVersion"] in ("2016-06-01", "2018-07-01-preview") for c in connections)
 
 
-def test_export_writes_no_secret():
-    plan = run_with({"agent-obo:hostStorageAuthentication": "accessKey"}, stack="prod").ok()
+def test_export_writes_no_secret(access_key_plans):
+    plan = access_key_plans["prod"]
     text = json.dumps(arm_template(plan))
     assert "AccountKey=" not in text
     (settings,) = [r for r in arm_template(plan)["resources"] if r["name"].endswith("/appsettings")]
