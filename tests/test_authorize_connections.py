@@ -12,7 +12,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -20,25 +20,14 @@ import pytest
 
 from ops import authorize_connections as authorize
 from ops.consent_redirect import ConsentRedirect
-from tests.test_ops_scripts import make_dry_run
+from tests.helpers import FakeCredential, fake_token, make_dry_run
 
 OBJECT_ID = "6f1d2b3c-0000-4000-8000-00000000a11c"
 CONNECT_LINK = "https://westeurope.consent.azure-apim.net/login?data=fake"
 
 
-def token_for(tenant_id: str, object_id: str = OBJECT_ID) -> str:
-    claims = base64.urlsafe_b64encode(json.dumps({"oid": object_id, "tid": tenant_id}).encode()).decode().rstrip("=")
-    return f"eyJhbGciOiJub25lIn0.{claims}.signature"
-
-
-@dataclass
-class FakeCredential:
-    token: str
-    scopes: list[str] = field(default_factory=list)
-
-    def get_token(self, *scopes: str):
-        self.scopes += scopes
-        return type("AccessToken", (), {"token": self.token})()
+def token_for(tenant_id: str) -> str:
+    return fake_token(tenant_id, OBJECT_ID)
 
 
 @dataclass

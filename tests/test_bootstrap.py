@@ -23,20 +23,17 @@ from offline.mocks import GRAPH_APPLICATION_PERMISSIONS, GRAPH_SERVICE_PRINCIPAL
 from offline.plan import Plan, Registration
 from offline.project_copy import project_copy
 from offline.runner import PROJECT_DIR, RunResult, run_stack, stack_file, stacks
+from tests.helpers import CONTAINER, IDENTITY, ROLE, STORAGE
 
 BOOTSTRAP_DIR = PROJECT_DIR / "bootstrap"
 BOOTSTRAP_STACK = "bootstrap"
 NAMESPACE = "agent-obo-bootstrap"
 
 GROUP = "azure-native:resources:ResourceGroup"
-STORAGE = "azure-native:storage:StorageAccount"
-CONTAINER = "azure-native:storage:BlobContainer"
 BLOB_SERVICE = "azure-native:storage:BlobServiceProperties"
 VAULT = "azure-native:keyvault:Vault"
 KEY = "azure-native:keyvault:Key"
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 FIC = "azure-native:managedidentity:FederatedIdentityCredential"
-ROLE = "azure-native:authorization:RoleAssignment"
 APP_ROLE = "azuread:index/appRoleAssignment:AppRoleAssignment"
 
 # Built-in role ids, written out here rather than imported, so a typo in the program shows.
@@ -305,7 +302,7 @@ def test_no_pipeline_identity_holds_anything_on_a_subscription_or_another_enviro
 
 
 def test_locks_contributor_goes_only_where_the_stack_protects_its_resources(bootstrap):
-    from tests.test_foundation import settings_of
+    from tests.helpers import settings_of
 
     for environment in ENVIRONMENTS:
         holds = LOCKS_CONTRIBUTOR in assignments_of(bootstrap, environment, "deploy")

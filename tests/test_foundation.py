@@ -15,27 +15,7 @@ from components.role_ids import (
     STORAGE_TABLE_DATA_CONTRIBUTOR,
 )
 from offline.mocks import DEPLOYER_OBJECT_ID, SUBSCRIPTION_ID, AzureMocks
-from offline.runner import stack_config, stack_file
-from tests.helpers import load_stack_settings
-from tests.sdk_types import accepts_tags
-
-SITE = "azure-native:web:WebApp"
-STORAGE = "azure-native:storage:StorageAccount"
-ROLE = "azure-native:authorization:RoleAssignment"
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
-
-
-def settings_of(stack):
-    return load_stack_settings(stack_config(stack_file(stack).get("config")), stack)
-
-
-APP_SETTINGS = "azure-native:web:WebAppApplicationSettings"
-
-
-def app_settings(plan) -> dict[str, str]:
-    """Every app setting of the site: all of them on its one config/appsettings resource."""
-    assert plan.one(SITE).input("siteConfig.appSettings") is None, "the site itself carries no app settings"
-    return dict(plan.one(APP_SETTINGS).input("properties"))
+from tests.helpers import IDENTITY, ROLE, SITE, STORAGE, accepts_tags, app_settings, settings_of
 
 
 def package_container(plan):

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from offline.runner import PROJECT_DIR, stacks
-from tests.test_dependencies import pinned_version
+from tests.helpers import pinned_version
 
 WORKFLOWS_DIR = PROJECT_DIR / ".github" / "workflows"
 WORKFLOW_FILES = sorted([*WORKFLOWS_DIR.glob("*.yml"), *WORKFLOWS_DIR.glob("*.yaml")])

@@ -3,13 +3,11 @@ stacks' real plans standing in for both the checkout and the deployment."""
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import threading
 import urllib.parse
 import uuid
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -20,10 +18,8 @@ from offline.mocks import GRAPH_DELEGATED_SCOPES, TENANT_ID
 from offline.plan import Plan
 from offline.runner import RunResult
 from ops import grant_sign_in
-from tests.helpers import run_with
-from tests.test_ops_scripts import make_dry_run
+from tests.helpers import APP, FakeCredential, fake_token, make_dry_run, run_with
 
-APP = "azuread:index/application:Application"
 OTHER_TENANT = "0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a"
 STRANGER = "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d"  # assigned by hand, declared nowhere
 GRAPH_SP = "5d8c1e3f-9a27-4b60-8e4d-1f7a2c9b0e53"
@@ -31,18 +27,7 @@ OTHER_API_SP = "4c3b2a19-0f8e-4d7c-b6a5-948372615a0b"
 
 
 def token_for(tenant_id: str) -> str:
-    claims = base64.urlsafe_b64encode(json.dumps({"tid": tenant_id, "oid": "admin"}).encode()).decode().rstrip("=")
-    return f"eyJhbGciOiJub25lIn0.{claims}.signature"
-
-
-@dataclass
-class FakeCredential:
-    token: str
-    scopes: list[str] = field(default_factory=list)
-
-    def get_token(self, *scopes: str):
-        self.scopes += scopes
-        return type("AccessToken", (), {"token": self.token})()
+    return fake_token(tenant_id, "admin")
 
 
 def registration(plan: Plan, name: str) -> dict[str, Any]:

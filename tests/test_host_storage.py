@@ -16,13 +16,9 @@ from offline.plan import Plan, is_secret_value
 from offline.runner import stacks
 from policy.declared import pack_config_for
 from policy.harness import run_policies
-from tests.helpers import run_with
-from tests.test_foundation import APP_SETTINGS, app_settings
+from tests.helpers import APP_SETTINGS, ROLE, SITE, STORAGE, app_settings, run_with
 
-SITE = "azure-native:web:WebApp"
-STORAGE = "azure-native:storage:StorageAccount"
 FILE_SHARE = "azure-native:storage:FileShare"
-ROLE = "azure-native:authorization:RoleAssignment"
 IDENTITY_SETTINGS = ("AzureWebJobsStorage__credential", "AzureWebJobsStorage__managedIdentityResourceId",
                      "AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__queueServiceUri",
                      "AzureWebJobsStorage__tableServiceUri")
@@ -91,7 +87,7 @@ def test_access_key_runtime_identity_reads_only_the_package(access_key_plan):
 
 
 def test_the_site_waits_for_its_content_share_and_its_storage_role(access_key_plan):
-    from tests.test_ordering import storage_roles, waits_for
+    from tests.helpers import storage_roles, waits_for
 
     site, share = access_key_plan.one(SITE), access_key_plan.one(FILE_SHARE)
     assert share.urn in site.dependencies

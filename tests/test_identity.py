@@ -18,18 +18,23 @@ from offline.mocks import (
     TENANT_ID,
 )
 from offline.runner import PROJECT_DIR
-from tests.helpers import run_with, run_with_catalog, tool_entry
-from tests.test_foundation import app_settings, settings_of
+from tests.helpers import (
+    APP,
+    ASSIGNMENT,
+    AUTH,
+    GRANT,
+    IDENTITY,
+    SITE,
+    SP,
+    app_settings,
+    run_with,
+    run_with_catalog,
+    settings_of,
+    tool_entry,
+)
 
-APP = "azuread:index/application:Application"
-SP = "azuread:index/servicePrincipal:ServicePrincipal"
-GRANT = "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant"
 FIC = "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential"
 IDENTIFIER = "azuread:index/applicationIdentifierUri:ApplicationIdentifierUri"
-ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
-AUTH = "azure-native:web:WebAppAuthSettingsV2WithoutSecrets"
-SITE = "azure-native:web:WebApp"
-IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 # The chat app's registration (a stack may also have the verification client's: test_verification_client.py).
 CHAT_APP, CHAT_SP = "chat-app-app", "chat-app-sp"
 

@@ -15,8 +15,7 @@ from agent_obo.monitoring_queries import TROUBLESHOOTING, load_queries
 from agent_obo.workflow_tools import AUDIT_PREFIX, TRACKED_PROPERTIES, action_name
 from offline.project_copy import project_copy
 from offline.runner import PROJECT_DIR, run_stack
-from tests.helpers import run_with
-from tests.test_foundation import settings_of
+from tests.helpers import run_with, settings_of
 
 QUERIES = load_queries()
 KQL_CHECK = PROJECT_DIR / "monitoring" / "kql-check"

@@ -6,17 +6,16 @@ of running the program again, and no pulumi command is run: each script is hande
 
 from __future__ import annotations
 
-import os
 import shlex
-import subprocess
 
 import pytest
 
 from agent_obo.errors import SettingsError
 from offline.plan import Plan
-from offline.runner import PROJECT_DIR, RunResult
+from offline.runner import RunResult
 from ops import protected_resources, recreate_connections
 from ops.recreate_connections import NothingToRecreate, per_user_connectors, plan_recreation
+from tests.helpers import make_dry_run
 
 CONNECTION_API_MARKER = "/managedApis/"
 
@@ -187,15 +186,6 @@ def test_unprotect_stops_at_the_first_failure(plans, capsys):
 
 
 # --- the Makefile targets -------------------------------------------------------------------------
-
-def make_dry_run(*arguments: str) -> list[str]:
-    """The commands `make` would run (-n), without running them; run as a top-level make even when the
-    suite itself runs under `make test`, which would otherwise add "Entering directory" lines."""
-    environment = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
-    done = subprocess.run(["make", "-n", "--no-print-directory", *arguments], cwd=PROJECT_DIR, env=environment,
-                          capture_output=True, text=True, check=True)
-    return [line.rstrip() for line in done.stdout.splitlines()]
-
 
 @pytest.mark.parametrize("arguments, expected", [
     (("preview", "STACK=prod"), "pulumi preview --stack prod --policy-pack policy"),

@@ -3,31 +3,9 @@ resource only after every resource it depends on)."""
 
 from __future__ import annotations
 
-from offline.plan import Plan, Registration
-from tests.test_foundation import APP_SETTINGS, SITE, app_settings
+from tests.helpers import APP_SETTINGS, ROLE, SITE, app_settings, storage_roles, waits_for
 
-ROLE = "azure-native:authorization:RoleAssignment"
 GENERIC = "azure-native:resources:Resource"
-
-
-def waits_for(plan: Plan, resource: Registration) -> set[str]:
-    """Everything the engine finishes before it starts `resource`: its dependencies, transitively."""
-    by_urn = {r.urn: r for r in plan.registrations}
-    seen: set[str] = set()
-    pending = list(resource.dependencies) + [u for deps in resource.property_dependencies.values() for u in deps]
-    while pending:
-        urn = pending.pop()
-        if urn in seen or urn not in by_urn:
-            continue
-        seen.add(urn)
-        found = by_urn[urn]
-        pending += found.dependencies + [u for deps in found.property_dependencies.values() for u in deps]
-        pending += [r.urn for r in plan.children(found)]  # depending on a component means on all of it
-    return seen
-
-
-def storage_roles(plan: Plan) -> list[Registration]:
-    return [r for r in plan.all(ROLE) if r.name.startswith("runtime-storage-runtime-")]
 
 
 def test_the_site_waits_for_the_runtime_identitys_storage_roles(plan):

@@ -10,15 +10,10 @@ import zipfile
 from agent_obo.package import FIXED_TIMESTAMP, build_package
 from agent_obo.settings import ModelSettings
 from agent_obo.workflow_files import WORKFLOWS_DIR, render_project
+from tests.helpers import package_files
 
 MODEL = ModelSettings(source="create", name="gpt-4.1-mini", version="2025-04-14", deployment_name="agent-model",
                       deployment_sku="GlobalStandard", capacity=10, existing_endpoint="", existing_resource_id="")
-
-
-def package_files(plan) -> dict[str, bytes]:
-    blob = plan.one("pulumi-python:dynamic:Resource")
-    with zipfile.ZipFile(io.BytesIO(base64.b64decode(blob.input("content_base64")))) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
 
 
 def test_same_files_give_the_same_bytes_and_name():

@@ -28,9 +28,8 @@ from policy.declared import CATALOG_ENV, Undeclared, declared, judging, pack_con
 from policy.graph_permissions import DELEGATED_SCOPE_IDS
 from policy.harness import PolicyResult, Violation, run_policies, verdict_section
 from policy.inventory import ALLOWED_TYPES
-from tests.helpers import run_with, run_with_catalog, tool_entry
+from tests.helpers import run_with, run_with_catalog, tool_entry, type_accepts_tags
 from tests.policy_mutations import FOREIGN, configured, on, set_at
-from tests.sdk_types import type_accepts_tags
 
 POLICY_DIR = PROJECT_DIR / "policy"
 POLICIES = {policy.name: policy for policy in pack.POLICIES}

@@ -17,10 +17,7 @@ from offline.plan import Plan
 from offline.runner import run_stack
 from policy.connections import CONNECTIONS_AS_DECLARED
 from policy.harness import run_policies
-from tests.helpers import run_with
-from tests.test_foundation import app_settings
-
-CONNECTION = "azure-native:resources:Resource"
+from tests.helpers import CONNECTION, app_settings, run_with
 
 
 def shape(plan: Plan) -> dict[str, tuple]:

@@ -12,12 +12,10 @@ from agent_obo.errors import SettingsError
 from offline.plan import Plan, Registration
 from ops import protected_resources
 from policy.harness import run_policies
-from tests.helpers import run_with
+from tests.helpers import SITE, STORAGE, run_with
 from tests.policy_mutations import replaced, set_at, without
 
-SITE = "azure-native:web:WebApp"
 PLAN = "azure-native:web:AppServicePlan"
-STORAGE = "azure-native:storage:StorageAccount"
 MODEL = "azure-native:cognitiveservices:Account"
 VNET = "azure-native:network:VirtualNetwork"
 SUBNET = "azure-native:network:Subnet"
@@ -55,7 +53,7 @@ def runs() -> dict[str, Plan]:
 
 
 def site_settings(plan: Plan) -> dict[str, Any]:
-    from tests.test_foundation import app_settings
+    from tests.helpers import app_settings
 
     return app_settings(plan)
 

@@ -16,9 +16,7 @@ from agent_obo.workflow_tools import (
     audit_action_name,
     workflow_tools,
 )
-from tests.every_tool import every_tool_catalog
-from tests.helpers import run_with
-from tests.test_tools import workflow
+from tests.helpers import every_tool_catalog, run_with, workflow
 
 SECURED = {"secureData": {"properties": ["inputs", "outputs"]}}
 EVERY_TOOL = every_tool_catalog()
@@ -91,7 +89,7 @@ def test_both_stacks_secure_the_conversation_and_every_tool(plan):
 
 def test_a_stack_can_leave_the_conversation_readable_but_never_the_tools():
     result = run_with({"agent-obo:secureAgentRunHistory": False})
-    from tests.test_package import package_files
+    from tests.helpers import package_files
 
     document = json.loads(package_files(result.ok())["obo-agent/workflow.json"])
     agent, trigger = agent_and_trigger(document)
@@ -108,8 +106,8 @@ def repackaged(plan, change):
     import base64
 
     from agent_obo.package import build_package
+    from tests.helpers import package_files
     from tests.policy_mutations import replaced
-    from tests.test_package import package_files
 
     files = package_files(plan)
     document = json.loads(files["obo-agent/workflow.json"])

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
 from agent_obo.catalog import APP_ONLY, PER_USER, load_catalog, parse_catalog
 from agent_obo.errors import SettingsError
@@ -17,14 +16,22 @@ from agent_obo.workflow_tools import CONFIRMATION_NOTE, RETRY_POLICY
 from offline.mocks import TENANT_ID
 from offline.project_copy import project_copy
 from offline.runner import PROJECT_DIR, RunResult, run_stack
-from tests.helpers import run_with, run_with_catalog, tool_entry
-from tests.test_foundation import app_settings, settings_of
-from tests.test_package import package_files
+from tests.helpers import (
+    CONNECTION,
+    SITE,
+    agent_tools,
+    app_settings,
+    assert_catalog_refused,
+    catalog_document,
+    package_files,
+    run_with,
+    run_with_catalog,
+    settings_of,
+    tool_entry,
+    workflow,
+)
 
-CONNECTION = "azure-native:resources:Resource"
-SITE = "azure-native:web:WebApp"
 CATALOG = load_catalog()
-CATALOG_DOCUMENT = yaml.safe_load((PROJECT_DIR / "catalog" / "tools.yaml").read_text())
 
 
 def connections(plan) -> dict[str, object]:
@@ -33,15 +40,6 @@ def connections(plan) -> dict[str, object]:
 
 def access_policies(plan) -> list:
     return [r for r in plan.all(CONNECTION) if r.input("resourceType") == "accessPolicies"]
-
-
-def workflow(plan) -> dict:
-    return json.loads(package_files(plan)["obo-agent/workflow.json"])
-
-
-def agent_tools(plan) -> dict:
-    (agent,) = [a for a in workflow(plan)["definition"]["actions"].values() if a["type"] == "Agent"]
-    return agent["tools"]
 
 
 def connections_json(plan) -> dict:
@@ -334,9 +332,8 @@ def test_a_scope_change_replaces_that_per_user_connection_and_its_policy_only(pl
 # --- the catalog's rules, enforced before anything is registered ------------------------------------
 
 def mutated(change) -> dict:
-    import copy
 
-    document = copy.deepcopy(CATALOG_DOCUMENT)
+    document = catalog_document()
     change(document)
     return document
 
@@ -380,10 +377,7 @@ BAD_CATALOGS = {
 
 @pytest.mark.parametrize("change, fragments", BAD_CATALOGS.values(), ids=list(BAD_CATALOGS))
 def test_bad_catalog_entries_are_refused_naming_tool_and_rule(change, fragments):
-    with pytest.raises(SettingsError) as raised:
-        parse_catalog(mutated(change))
-    for fragment in fragments:
-        assert fragment in str(raised.value), (fragment, str(raised.value))
+    assert_catalog_refused(mutated(change), fragments)
 
 
 def test_an_exception_with_justification_is_allowed():

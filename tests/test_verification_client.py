@@ -7,16 +7,10 @@ import pytest
 from agent_obo.entra import DEFAULT_ACCESS_ROLE_ID
 from agent_obo.errors import SettingsError
 from components.chat_app_registration import user_impersonation_scope_id
-from tests.helpers import run_with
+from tests.helpers import APP, ASSIGNMENT, AUTH, GRANT, SP, run_with, settings_of
 from tests.policy_mutations import messages, replaced
-from tests.test_foundation import settings_of
 
-APP = "azuread:index/application:Application"
-SP = "azuread:index/servicePrincipal:ServicePrincipal"
-ASSIGNMENT = "azuread:index/appRoleAssignment:AppRoleAssignment"
 PRE_AUTHORIZED = "azuread:index/applicationPreAuthorized:ApplicationPreAuthorized"
-GRANT = "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant"
-AUTH = "azure-native:web:WebAppAuthSettingsV2WithoutSecrets"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 
 

@@ -165,7 +165,7 @@ def test_app_settings_table_refuses_missing_and_unused_values():
 
 
 def test_the_site_gets_exactly_the_settings_of_the_table(plan):
-    from tests.test_foundation import app_settings as site_settings
+    from tests.helpers import app_settings as site_settings
 
     names = list(site_settings(plan))
     assert {"WORKFLOWS_SUBSCRIPTION_ID", app_settings.FIC_CLIENT_ID_SETTING, "TOOL_OPERATIONS_TEAM_ID",

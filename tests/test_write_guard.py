@@ -5,7 +5,6 @@ Each refused catalog below is a way around the guard that was tried; the catalog
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 
@@ -15,9 +14,7 @@ from agent_obo.catalog import load_catalog, parse_catalog
 from agent_obo.errors import SettingsError
 from agent_obo.workflow_tools import action_name, workflow_tools
 from agent_obo.write_guard import PRINCIPAL_NAME_HEADER, REQUESTER_EXPRESSION, needs_guard
-from tests.every_tool import every_tool_catalog
-from tests.helpers import tool_entry
-from tests.test_tools import CATALOG_DOCUMENT, agent_tools
+from tests.helpers import agent_tools, assert_catalog_refused, catalog_document, every_tool_catalog, tool_entry
 
 GUARDED = [t for t in [*load_catalog().tools, *every_tool_catalog().tools] if needs_guard(t.identity, t.access)]
 LOOKUP = re.compile(r"json\('(\{[^']*\})'\)\[agentParameters\('([A-Za-z0-9]+)'\)\]")
@@ -81,7 +78,7 @@ def test_the_operations_post_in_both_stacks_is_the_guarded_one(plan):
 # --- ways around the guard, each refused naming the tool and the rule ------------------------------------
 
 def changed(change) -> dict:
-    document = copy.deepcopy(CATALOG_DOCUMENT)
+    document = catalog_document()
     change(tool_entry(document, "post_operations_status"))
     return document
 
@@ -156,14 +153,11 @@ REFUSED = {
 
 @pytest.mark.parametrize("change, fragments", REFUSED.values(), ids=list(REFUSED))
 def test_ways_around_the_guard_are_refused(change, fragments):
-    with pytest.raises(SettingsError) as raised:
-        parse_catalog(changed(change))
-    for fragment in fragments:
-        assert fragment in str(raised.value), (fragment, str(raised.value))
+    assert_catalog_refused(changed(change), fragments)
 
 
 def test_placeholders_are_refused_outside_guarded_writes():
-    document = copy.deepcopy(CATALOG_DOCUMENT)
+    document = catalog_document()
     placeholder_in_a_read(document)
     with pytest.raises(SettingsError, match=r"tool 'get_my_profile'.operation uses \{requester\}"):
         parse_catalog(document)
