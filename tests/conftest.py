@@ -57,6 +57,12 @@ def rescoped_plans(tmp_path_factory) -> dict[str, Plan]:
             for stack in STACKS}
 
 
+@pytest.fixture
+def rescoped(rescoped_plans) -> Plan:
+    """dev with `add_calendar_write_scope` applied."""
+    return rescoped_plans["dev"]
+
+
 @pytest.fixture(scope="session")
 def update_previews(plans, tmp_path_factory) -> dict[str, Plan]:
     """Each stack file as the pull-request preview of a catalog change against it shows it: outputs of

@@ -270,12 +270,6 @@ def test_additional_audiences_are_accepted_beside_the_apps_own():
 
 # --- scope changes ----------------------------------------------------------------------------------
 
-@pytest.fixture
-def rescoped(rescoped_plans):
-    """dev with one per-user tool asking for one more scope (tests/conftest.py add_calendar_write_scope)."""
-    return rescoped_plans["dev"]
-
-
 def test_a_tool_scope_change_leaves_the_chat_app_alone_by_default(plans, rescoped):
     assert rescoped.one(APP, CHAT_APP).inputs == plans["dev"].one(APP, CHAT_APP).inputs
     assert rescoped.stack_outputs["graphScopes"] == plans["dev"].stack_outputs["graphScopes"]

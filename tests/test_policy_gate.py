@@ -5,13 +5,12 @@ ops.recreate_connections' command: tests/test_ops_scripts.py)."""
 from __future__ import annotations
 
 import fnmatch
-import os
 import re
-import subprocess
 
 import pytest
 
 from offline.runner import PROJECT_DIR
+from tests.helpers import make_dry_run
 
 CODEOWNERS = PROJECT_DIR / ".github" / "CODEOWNERS"
 SECURITY = "@contoso/platform-security"
@@ -59,13 +58,6 @@ def test_codeowners_require_the_security_owners_for_what_decides_identity(path):
 
 def test_codeowners_name_an_owner_for_everything_else():
     assert owners_of("docs/operations.md") and owners_of("README.md")
-
-
-def make_dry_run(*arguments: str) -> list[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
-    done = subprocess.run(["make", "-n", "--no-print-directory", *arguments], cwd=PROJECT_DIR, env=environment,
-                          capture_output=True, text=True, check=True)
-    return done.stdout.splitlines()
 
 
 def test_every_make_target_that_previews_or_deploys_runs_the_pack():

@@ -13,7 +13,7 @@ from offline.plan import Plan, Registration
 from ops import protected_resources
 from policy.harness import run_policies
 from tests.helpers import SITE, STORAGE, run_with
-from tests.policy_mutations import replaced, set_at, without
+from tests.policy_mutations import messages, replaced, set_at, without
 
 PLAN = "azure-native:web:AppServicePlan"
 MODEL = "azure-native:cognitiveservices:Account"
@@ -345,11 +345,6 @@ def test_bad_network_settings_fail_before_any_resource(stack, overrides, expecte
 
 # --- the policies hold each stack to what it declares ---------------------------------------------------------
 
-def violations(plan: Plan, policy: str) -> list[str]:
-    [result] = [r for r in run_policies(plan) if r.name == policy]
-    return [v.message for v in result.violations]
-
-
 def named(plan: Plan, type_: str) -> Registration:
     return plan.one(type_)
 
@@ -404,24 +399,24 @@ def _unprotected(plan: Plan, name: str) -> Plan:
 
 @pytest.mark.parametrize("policy, breaking, expected", BREAKS.values(), ids=BREAKS.keys())
 def test_each_break_fails_its_policy_on_prod(plans, policy, breaking, expected):
-    assert violations(plans["prod"], policy) == []
-    found = violations(breaking(plans["prod"]), policy)
+    assert messages(plans["prod"], policy) == []
+    found = messages(breaking(plans["prod"]), policy)
     assert found and any(expected in message for message in found), found
 
 
 def test_private_ingress_policy(runs):
     plan = runs["prod-private-ingress"]
-    assert violations(plan, "private-networking") == []
+    assert messages(plan, "private-networking") == []
     public = replaced(plan, "logic-app-site", set_at("publicNetworkAccess", "Enabled"))
-    assert any("publicIngress false" in m for m in violations(public, "private-networking"))
+    assert any("publicIngress false" in m for m in messages(public, "private-networking"))
     unreachable = without(plan, lambda r: r.type == ENDPOINT and "logic" in r.inputs["privateEndpointName"])
-    assert any("sites" in m for m in violations(unreachable, "private-networking"))
+    assert any("sites" in m for m in messages(unreachable, "private-networking"))
 
 
 def test_a_stack_that_declares_nothing_private_is_not_held_to_it(plans, runs):
     for plan in (plans["dev"], runs["prod-public"]):
-        assert violations(plan, "private-networking") == []
-    assert violations(plans["dev"], "zone-redundancy") == [] and violations(plans["dev"], "delete-locks") == []
+        assert messages(plan, "private-networking") == []
+    assert messages(plans["dev"], "zone-redundancy") == [] and messages(plans["dev"], "delete-locks") == []
 
 
 def test_without_declarations_the_pack_is_strictest(plans):

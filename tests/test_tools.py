@@ -297,12 +297,6 @@ def test_a_disabled_tool_leaves_the_workflow_its_connection_and_its_scopes(plans
 
 # --- scope changes replace only the per-user connection ---------------------------------------------
 
-@pytest.fixture
-def rescoped(rescoped_plans):
-    """dev with one per-user tool asking for one more scope (tests/conftest.py add_calendar_write_scope)."""
-    return rescoped_plans["dev"]
-
-
 def test_a_scope_change_replaces_that_per_user_connection_and_its_policy_only(plans, rescoped):
     before, after = plans["dev"], rescoped
     old, new = connections(before), connections(after)
@@ -332,7 +326,6 @@ def test_a_scope_change_replaces_that_per_user_connection_and_its_policy_only(pl
 # --- the catalog's rules, enforced before anything is registered ------------------------------------
 
 def mutated(change) -> dict:
-
     document = catalog_document()
     change(document)
     return document
