@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 PIP_INSTALL := -m pip install --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: help deploy-venv venv kql-check plan plan-bootstrap test lint benchmark docs lock clean
+.PHONY: help deploy-venv venv kql-check plan plan-bootstrap test lint benchmark snapshot docs lock clean
 
 help:  ## this list: every target with what it does (`make` alone shows it)
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-22s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -68,6 +68,9 @@ scan: venv $(SCAN_VENV)/.installed  ## checkov's Azure checks on the ARM export 
 
 benchmark: venv  ## warm wall time of `make plan` against importing the SDK modules it uses
 	$(PY) scripts/benchmark.py
+
+snapshot: venv  ## record each stack's resource URNs in tests/snapshots/ (after adding or removing a resource, or an alias)
+	$(PY) -m offline.urn_snapshot
 
 docs: venv  ## regenerate docs/identity-matrix.md from catalog/tools.yaml, and the identity table of docs/operations.md from the offline plans
 	$(PY) -m agent_obo.identity_matrix
