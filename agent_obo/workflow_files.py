@@ -5,7 +5,9 @@ instructions, the model entry of connections.json). Rendering fills in, per stac
 other sources of truth decide and nothing else:
 - the Agent action's model fields, from the stack settings;
 - the Agent action's `tools`, `managedApiConnections` in connections.json and the tools' parameters
-  in parameters.json (agent_obo/tool_inputs.py), from the tool catalog.
+  in parameters.json (agent_obo/tool_inputs.py), from the tool catalog;
+- the health workflow App Service's health check pings, and the host.json setting that lets the ping
+  in (agent_obo/health_workflow.py).
 The same inputs always render the same bytes.
 """
 
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agent_obo.errors import SettingsError
+from agent_obo.health_workflow import HEALTH_WORKFLOW, HOST_SETTING, health_workflow
 from agent_obo.json_files import read_json
 from agent_obo.settings import ModelSettings
 from agent_obo.workflow_tools import secure_data
@@ -108,6 +111,27 @@ def check_entry_agent_runs_after_trigger(workflow: Mapping[str, Any], agent_name
             "not run after the trigger is a hand-off target and never starts)"])
 
 
+def add_health_workflow(documents: dict[str, Any]) -> None:
+    """The health workflow and host.json's `extensions.workflow.Settings` entry naming it. Both are derived, so
+    the project folder may hold neither: a hand-written one would be a second source for the path the site's
+    health check pings. The host reads host.json case-insensitively (Azure Functions host configuration), so
+    the entry joins the `Settings` object the project already has instead of a second `settings`."""
+    path = f"{HEALTH_WORKFLOW}/workflow.json"
+    if path in documents:
+        raise SettingsError("the project folder holds the health workflow the program derives", [
+            f"workflows/{path}: derived from agent_obo/health_workflow.py (the site's health check pings it); "
+            f"allowed: no folder workflows/{HEALTH_WORKFLOW}"])
+    workflow = documents["host.json"].setdefault("extensions", {}).setdefault("workflow", {})
+    settings_keys = [key for key in workflow if key.lower() == "settings"]
+    settings = workflow.setdefault(settings_keys[0] if settings_keys else "Settings", {})
+    if len(settings_keys) > 1 or any(key.lower() == HOST_SETTING.lower() for key in settings):
+        raise SettingsError("workflows/host.json sets what the program derives", [
+            f"workflows/host.json extensions.workflow.Settings.{HOST_SETTING}: derived from agent_obo/"
+            "health_workflow.py; allowed: leave it out (and one Settings object)"])
+    settings[HOST_SETTING] = HEALTH_WORKFLOW
+    documents[path] = health_workflow()
+
+
 def render_project(model: ModelSettings, tools: Mapping[str, Any], managed_connections: Mapping[str, Any],
                    catalog_tools: Iterable[str] = (), source: Path = WORKFLOWS_DIR,
                    secure_agent_run_history: bool = True,
@@ -142,4 +166,5 @@ def render_project(model: ModelSettings, tools: Mapping[str, Any], managed_conne
             f"workflows/parameters.json {name!r}: also derived from a setting or the storage of a tool of "
             "catalog/tools.yaml; allowed: declare it in one place (the tool)" for name in clashes])
     parameters_file.update(tool_parameters or {})
+    add_health_workflow(documents)
     return {path: _dump(document) for path, document in sorted(documents.items())}

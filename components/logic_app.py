@@ -17,6 +17,7 @@ import pulumi
 from pulumi_azure_native import authorization, monitor, web
 
 from agent_obo.app_settings import EXTENSION_BUNDLE_ID, EXTENSION_BUNDLE_VERSION
+from agent_obo.health_workflow import HEALTH_CHECK_PATH
 from components.placement import Placement
 from components.role_ids import COGNITIVE_SERVICES_OPENAI_USER, role_definition_id
 
@@ -24,12 +25,8 @@ from components.role_ids import COGNITIVE_SERVICES_OPENAI_USER, role_definition_
 __all__ = ["EXTENSION_BUNDLE_ID", "EXTENSION_BUNDLE_VERSION", "HEALTH_CHECK_PATH", "ZONE_REDUNDANT_MINIMUM_INSTANCES",
            "LogicApp", "LogicAppArgs"]
 
-# App Service pings this path on every instance and replaces instances that fail
-# (learn.microsoft.com/azure/app-service/monitor-instances-health-check). The site root is the
-# Functions host's own page: 200 once the host has started (which needs its storage), "Function host
-# is not running" otherwise. Easy Auth needs no excluded path for it: "Health check integrates with
-# the App Service authentication and authorization features. No other settings are required".
-HEALTH_CHECK_PATH = "/"
+# App Service pings this path on every instance and replaces instances that fail: the health workflow
+# the package ships, as Learn documents Health Check for Standard logic apps (agent_obo/health_workflow.py).
 # Learn (Reliability in Azure Logic Apps; Reliability in Azure Functions): a zone-redundant plan
 # has at least three instances, always ready.
 ZONE_REDUNDANT_MINIMUM_INSTANCES = 3

@@ -11,6 +11,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
+from agent_obo.health_workflow import HEALTH_CHECK_PATH
 from components.logic_app import ZONE_REDUNDANT_MINIMUM_INSTANCES
 from policy.checks import Check
 from policy.define import resource_policy, stack_policy
@@ -67,20 +68,26 @@ ZONE_REDUNDANCY = resource_policy(
 
 
 def validate_health_check(args: ResourceValidationArgs, check: Check) -> None:
-    """Every site has an App Service health check path, so unhealthy instances leave the load balancer and are replaced
-    (learn.microsoft.com/azure/app-service/monitor-instances-health-check)."""
+    """Every site's App Service health check pings the health workflow the package ships, so unhealthy instances leave
+    the load balancer and are replaced (learn.microsoft.com/azure/logic-apps/monitor-health-standard-workflows)."""
     path = lookup(plain(args.props), "siteConfig.healthCheckPath")
     if path is MISSING or (isinstance(path, str) and not path.startswith("/")):
         check.fail(
             f"The site has no health check path ({path!r}): App Service keeps routing to an instance whose host "
             "has stopped, and never replaces it.",
-            "set siteConfig.healthCheckPath (components/logic_app.py HEALTH_CHECK_PATH).")
+            f"set siteConfig.healthCheckPath to {HEALTH_CHECK_PATH} (agent_obo/health_workflow.py).")
+    elif isinstance(path, str) and path != HEALTH_CHECK_PATH:
+        check.fail(
+            f"The site's health check pings {path!r}, not the health workflow the package ships "
+            f"({HEALTH_CHECK_PATH}): a path the app does not answer with 200 marks every instance unhealthy, and "
+            "App Service replaces instances one an hour.",
+            f"set siteConfig.healthCheckPath to {HEALTH_CHECK_PATH} (agent_obo/health_workflow.py).")
 
 
 HEALTH_CHECK = resource_policy(
     "health-check", validate_health_check, judges=(SITE,),
-    url="https://learn.microsoft.com/azure/app-service/monitor-instances-health-check",
-    remediation="Set siteConfig.healthCheckPath on every site.",
+    url="https://learn.microsoft.com/azure/logic-apps/monitor-health-standard-workflows",
+    remediation="Set siteConfig.healthCheckPath to the health workflow's path (agent_obo/health_workflow.py).",
 )
 
 

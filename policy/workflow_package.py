@@ -21,6 +21,7 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
+from agent_obo.health_workflow import HEALTH_WORKFLOW, HOST_SETTING, health_workflow
 from agent_obo.workflow_tools import SECURED, workflow_tools
 from policy.checks import Check
 from policy.declared import Declared
@@ -36,8 +37,8 @@ CONNECTION_SECTIONS = frozenset({"agentConnections", "managedApiConnections"})
 def validate_workflow_package(args: ResourceValidationArgs, check: Check) -> None:
     """The workflow package the site runs holds exactly the tools and managed connections the catalog derives, each tool
     on the connection of its declared identity, model connections on the site's managed identity, one chat trigger
-    and one Agent action and nothing else that could reach a service, and the conversation secured in run history as
-    declared."""
+    and one Agent action and nothing else that could reach a service, the conversation secured in run history as
+    declared, and the health workflow exactly as derived."""
     props = plain(args.props)
     content = lookup(props, "content_base64")
     if check.known(content, "the workflow package"):
@@ -65,10 +66,29 @@ def _check_package(check: Check, files: dict[str, Any], stack: Declared) -> None
         check.fail(f"The workflow package carries files the project does not declare: {extra}.",
                    "ship only host.json, connections.json, parameters.json and workflow.json files.")
     _check_connections(check, files.get("connections.json"), stack)
+    health = workflows.pop(f"{HEALTH_WORKFLOW}/workflow.json", None)
+    _check_health(check, health, files.get("host.json"))
     tools = workflow_tools(stack.catalog)
     secure = stack.settings.audit.secure_agent_run_history
     for name, workflow in sorted(workflows.items()):
         _check_workflow(check, name, workflow, tools, secure)
+
+
+def _check_health(check: Check, workflow: Any, host: Any) -> None:
+    """The health workflow the site's health check pings is exactly agent_obo's (a Request answered with 200), and
+    host.json lets the platform's ping into it and into nothing else."""
+    if workflow != health_workflow():
+        state = "missing" if workflow is None else "not the one the program derives"
+        check.fail(f"The package's {HEALTH_WORKFLOW} workflow is {state}: the site's health check pings it, and it may "
+                   "answer and reach nothing else.", "let agent_obo render it (agent_obo/health_workflow.py).")
+    settings = lookup(host, "extensions.workflow")
+    named = [value for key, section in (settings.items() if isinstance(settings, dict) else ())
+             if key.lower() == "settings" and isinstance(section, dict)
+             for name, value in section.items() if name.lower() == HOST_SETTING.lower()]
+    if named != [HEALTH_WORKFLOW]:
+        check.fail(f"host.json's {HOST_SETTING} is {named or 'not set'}, not [{HEALTH_WORKFLOW!r}]: the platform's "
+                   "health check ping is let into another workflow, or into none.",
+                   "let agent_obo render host.json's setting (agent_obo/workflow_files.py).")
 
 
 def _check_connections(check: Check, connections: Any, stack: Declared) -> None:

@@ -733,6 +733,18 @@ WORKFLOW = [
             "authentication", {"type": "Raw", "value": "@appsetting('OPENAI_KEY')"}))), "Model connection"),
     case("workflow-package", "an extra file", on(PACKAGE, repacked(lambda f: f.__setitem__("lib/custom/x.json", {}))),
          "files the project does not declare"),
+    case("workflow-package", "the health workflow calls out", on(PACKAGE, repacked(
+        lambda f: f["health/workflow.json"]["definition"]["actions"].__setitem__("Post", {
+            "type": "Http", "inputs": {"method": "POST", "uri": "https://example.com"}, "runAfter": {}}))),
+         "not the one the program derives"),
+    case("workflow-package", "no health workflow", on(PACKAGE, repacked(lambda f: f.pop("health/workflow.json"))),
+         "health workflow is missing"),
+    case("workflow-package", "the health ping let into the agent", on(PACKAGE, repacked(
+        lambda f: f["host.json"]["extensions"]["workflow"]["Settings"].__setitem__(
+            "Workflows.HealthCheckWorkflowName", "obo-agent"))), "let into another workflow"),
+    case("workflow-package", "a second, lower-case settings object", on(PACKAGE, repacked(
+        lambda f: f["host.json"]["extensions"]["workflow"].__setitem__(
+            "settings", {"workflows.healthcheckworkflowname": "obo-agent"}))), "let into another workflow"),
     case("workflow-package", "not a zip", on(PACKAGE, set_at("content_base64", base64.b64encode(b"text").decode())),
          "cannot be read"),
 ]
@@ -941,6 +953,8 @@ RUN_HISTORY_AND_RESILIENCE = [
     case("zone-redundancy", "a single-zone plan", on("logic-app-plan", set_at("zoneRedundant", False)),
          "zoneRedundant is False", ("prod",)),
     case("health-check", "no health check", on(SITE, drop("siteConfig.healthCheckPath")), "no health check path"),
+    case("health-check", "the site root pinged", on(SITE, set_at("siteConfig.healthCheckPath", "/")),
+         "not the health workflow"),
     case("model-identity", "the model without its identity", on(MODEL, drop("identity")), "no managed identity"),
     case("delete-locks", "the storage lock removed", removed(named("delete-locks-storage")), "no CanNotDelete lock",
          ("prod",)),

@@ -43,7 +43,8 @@ def test_entries_are_sorted_and_stamped_alike():
 
 def test_the_plan_package_is_a_logic_apps_project(plan):
     files = package_files(plan)
-    assert sorted(files) == ["connections.json", "host.json", "obo-agent/workflow.json", "parameters.json"]
+    assert sorted(files) == ["connections.json", "health/workflow.json", "host.json", "obo-agent/workflow.json",
+                             "parameters.json"]
     host = json.loads(files["host.json"])
     assert host["version"] == "2.0"
     assert host["extensionBundle"] == {"id": "Microsoft.Azure.Functions.ExtensionBundle.Workflows",

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from agent_obo.errors import SettingsError
+from agent_obo.health_workflow import HEALTH_CHECK_PATH
 from offline.plan import Plan, Registration
 from ops import protected_resources
 from policy.harness import run_policies
@@ -237,9 +238,10 @@ def test_zone_redundancy_both_ways(plans, runs):
 
 def test_every_stack_has_a_health_check_and_no_auth_exclusion_for_it(plan):
     site = plan.one(SITE)
-    assert site.input("siteConfig.healthCheckPath") == "/"
+    assert site.input("siteConfig.healthCheckPath") == HEALTH_CHECK_PATH
     auth = plan.one("azure-native:web:WebAppAuthSettingsV2WithoutSecrets")
-    assert "/" not in auth.input("globalValidation.excludedPaths")
+    excluded = auth.input("globalValidation.excludedPaths")
+    assert not [p for p in excluded if HEALTH_CHECK_PATH.startswith(p.rstrip("*")) or p in ("/", "/*")]
 
 
 # --- locks -------------------------------------------------------------------------------------------------

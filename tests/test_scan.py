@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from agent_obo.health_workflow import HEALTH_CHECK_PATH
 from offline.arm_export import SECRET, TYPES, arm_template
 from offline.runner import PROJECT_DIR
 
@@ -40,7 +41,7 @@ def test_export_speaks_arm(plans):
     assert account["properties"]["supportsHttpsTrafficOnly"] is True
     assert "accountName" not in account["properties"] and "resourceGroupName" not in account["properties"]
     (site,) = by_type(template, "Microsoft.Web/sites")
-    assert site["properties"]["siteConfig"]["healthCheckPath"] == "/"
+    assert site["properties"]["siteConfig"]["healthCheckPath"] == HEALTH_CHECK_PATH
     assert isinstance(site["identity"]["userAssignedIdentities"], dict)  # ARM keys them by resource id
     (model,) = by_type(template, "Microsoft.CognitiveServices/accounts")
     assert model["properties"]["publicNetworkAccess"] == "Disabled" and model["identity"]["type"] == "SystemAssigned"
