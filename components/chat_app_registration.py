@@ -93,6 +93,11 @@ class ChatAppRegistration(pulumi.ComponentResource):
             ),
             web=azuread.ApplicationWebArgs(
                 redirect_uris=[pulumi.Output.concat("https://", args.site_host_name, "/.auth/login/aad/callback")],
+                # ID tokens only. Microsoft disagrees: Learn's agent Easy Auth page (set-up-authentication-agent-
+                # workflows, "Update an existing app registration") ticks access tokens as well; App Service's Easy
+                # Auth page (configure-authentication-provider-aad) enables ID tokens only. Easy Auth signs in
+                # with code + id_token and the two-user check with device code,
+                # so nothing here asks for a token in a URL; the app-registration policy keeps it off.
                 implicit_grant=azuread.ApplicationWebImplicitGrantArgs(id_token_issuance_enabled=True),
             ),
             required_resource_accesses=[azuread.ApplicationRequiredResourceAccessArgs(

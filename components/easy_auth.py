@@ -1,7 +1,10 @@
 """Easy Auth (App Service authentication v2) on the logic app: Part 1 of the module.
 
-Every request needs a Microsoft Entra sign-in except the runtime's own monitoring APIs; the token
-store keeps each user's token, which the per-user connections act with. Settings follow
+Every request needs a Microsoft Entra sign-in except the runtime's own monitoring APIs. The token
+store is on, as in Microsoft's agent Easy Auth defaults (Azure/logicapps-labs AI course, "Deploy
+agents and clients"). Per-user tools get a chat user's token for a connector through that connector's
+own consent link (the chat's auth-required step, Azure/LogicAppsUX libs/a2a-core), not from this store,
+as far as Microsoft's published sources show (docs/contracts.md). Settings follow
 learn.microsoft.com/azure/logic-apps/set-up-authentication-agent-workflows and
 learn.microsoft.com/azure/app-service/configure-authentication-provider-aad.
 """
@@ -43,7 +46,7 @@ class EasyAuthArgs:
 
 
 class EasyAuth(pulumi.ComponentResource):
-    """Signs chat users in with Microsoft Entra and keeps their tokens for the per-user tools."""
+    """Signs chat users in with Microsoft Entra; only the chat app's (and the verification client's) tokens pass."""
 
     def __init__(self, name: str, args: EasyAuthArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("agent-obo:identity:EasyAuth", name, None, opts)
