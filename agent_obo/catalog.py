@@ -32,7 +32,7 @@ from agent_obo.json_files import read_json
 from agent_obo.json_schema import Failure, Schema
 from agent_obo.settings import REMOVED_SETTINGS, RULES
 from agent_obo.tool_inputs import HOST_CONTAINER_PREFIXES, READ, RESERVED_CONTAINERS, StorageAccess, ToolSetting
-from agent_obo.workflow_references import expressions, references
+from agent_obo.workflow_references import calls, expressions, references, without_expressions
 from agent_obo.write_guard import WriteGuard, check_write_guard, needs_guard, write_guard_from
 from agent_obo.yaml_files import PROJECT_DIR, display_path, read_mapping
 
@@ -51,7 +51,39 @@ DATA: tuple[str, ...] = tuple(_TOOL["data"]["enum"])
 FIELDS = frozenset(_TOOL)
 # How a connection's name states its identity mode (`connection_key`).
 CONNECTION_SUFFIXES = {PER_USER: "peruser", APP_ONLY: "apponly"}
-AGENT_PARAMETER = re.compile(r"agentParameters\('([^']+)'\)")
+# The language ignores the case of function names, and allows a space before `(`.
+AGENT_PARAMETER = re.compile(r"agentParameters\s*\(\s*'([^']+)'\s*\)", re.IGNORECASE)
+# What an operation's expressions may call (learn.microsoft.com/azure/logic-apps/workflow-definition-language-
+# functions-reference): the model's arguments, the tool's declared parameters, and functions of their arguments
+# alone. Any other function reads what the tool's declaration does not show a reviewer, and sends it wherever the
+# operation goes: the request's headers (currentRequest(): Easy Auth puts the signed-in user's own tokens there,
+# X-MS-TOKEN-AAD-*), app settings, the chat (trigger*), another action's results (another tool's: a user's mail),
+# variables, the workflow itself, callback URLs.
+OPERATION_FUNCTIONS = (
+    "agentParameters", "parameters",
+    "concat", "endsWith", "formatNumber", "guid", "indexOf", "lastIndexOf", "length", "nthIndexOf", "replace",
+    "slice", "split", "startsWith", "substring", "toLower", "toUpper", "trim",
+    "contains", "empty", "first", "intersection", "join", "last", "skip", "take", "union",
+    "and", "equals", "greater", "greaterOrEquals", "if", "less", "lessOrEquals", "not", "or",
+    "array", "base64", "base64ToString", "bool", "coalesce", "createArray", "decodeBase64", "decodeUriComponent",
+    "encodeUriComponent", "float", "int", "json", "string", "uriComponent", "uriComponentToString",
+    "add", "div", "max", "min", "mod", "mul", "rand", "range", "sub",
+    "addDays", "addHours", "addMinutes", "addSeconds", "addToTime", "convertFromUtc", "convertTimeZone",
+    "convertToUtc", "dateDifference", "dayOfMonth", "dayOfWeek", "dayOfYear", "formatDateTime", "getFutureTime",
+    "getPastTime", "parseDateTime", "startOfDay", "startOfHour", "startOfMonth", "subtractFromTime", "ticks",
+    "utcNow", "uriHost", "uriPath", "uriPathAndQuery", "uriPort", "uriQuery", "uriScheme",
+)
+_OPERATION_FUNCTIONS = frozenset(name.lower() for name in OPERATION_FUNCTIONS)
+# A path a reviewer reads as the operation it runs: plain segments. '.', '..', '//' or an encoded '.', '/', '\' or
+# '%' would reach another operation of the connector than the one written (its send-mail beside its read-mail).
+_PATH_TRICK = re.compile(r"//|\\|[?#]|%(?:2e|2f|5c|25)|(?:^|/)\.{1,2}(?:/|\Z)", re.IGNORECASE)
+# A permission that only reads (learn.microsoft.com/graph/permissions-reference: <Resource>.Read,
+# <Resource>.ReadBasic, with .All, .Shared or .Selected), or OpenID Connect's own.
+READ_SCOPE = re.compile(r"[A-Za-z]+(?:\.[A-Za-z]+)*\.Read(?:Basic)?(?:\.(?:All|Shared|Selected))*"
+                        r"|openid|profile|email|offline_access")
+# A tool whose name says "my" is about the signed-in user's own data, whatever else its entry says, and its
+# description says so: the model picks tools by these words.
+USER_DATA_WORDING = "signed-in user's own"
 # The model reads each description to pick a tool, so it must say whose identity the tool uses.
 IDENTITY_WORDING = {PER_USER: "signed-in user", APP_ONLY: "as the app"}
 
@@ -224,6 +256,16 @@ def _parse_tool(entry: Mapping[str, Any], label: str, problems: list[str]) -> To
         bad("description", entry["description"], f"a {identity} tool's description must say "
                                                  f"{IDENTITY_WORDING[identity]!r} so the model knows whose "
                                                  "identity it uses")
+    if "my" in name.split("_") and data != "user":
+        bad("data", data, f"the name {name!r} says the signed-in user's own data (\"my\"); allowed: user, or a name "
+                          "without \"my\" for data every user shares")
+    if identity == PER_USER and IDENTITY_WORDING[APP_ONLY] in description:
+        bad("description", entry["description"], f"a per-user tool's description may not say "
+                                                 f"{IDENTITY_WORDING[APP_ONLY]!r}: it runs as the signed-in user")
+    if (USER_DATA_WORDING in description) != (data == "user"):
+        bad("description", entry["description"],
+            f"a tool of {data} data " + ("must say" if data == "user" else "may not say") + f" {USER_DATA_WORDING!r}, "
+            "so the model and the reviewer read whose data it is")
     connector = CONNECTORS[entry["connector"]]
     if identity == PER_USER and not connector.per_user_capable:
         capable = ", ".join(sorted(c.api_name for c in CONNECTORS.values() if c.per_user_capable))
@@ -235,6 +277,12 @@ def _parse_tool(entry: Mapping[str, Any], label: str, problems: list[str]) -> To
         bad("scopes", scopes, "a per-user tool must list the delegated scopes it needs (least privilege)")
     elif identity == APP_ONLY and scopes:
         bad("scopes", scopes, "an app-only tool uses no delegated scopes; leave it empty")
+    elif access == "read" and any(not READ_SCOPE.fullmatch(scope) for scope in scopes):
+        writing = [scope for scope in scopes if not READ_SCOPE.fullmatch(scope)]
+        verb = "is not a permission that only reads" if len(writing) == 1 else "are not permissions that only read"
+        bad("scopes", scopes, f"a read tool asks only for permissions that read; {', '.join(writing)} {verb}; "
+                              "allowed: Read and ReadBasic permissions such as Calendars.Read, Files.Read.All or "
+                              "User.ReadBasic.All")
 
     justification = entry.get("justification", "").strip()
     confirmation = entry.get("requires_confirmation", False)
@@ -250,6 +298,7 @@ def _parse_tool(entry: Mapping[str, Any], label: str, problems: list[str]) -> To
     raw_operation = entry["operation"]
     operation = Operation(method=raw_operation["method"], path=raw_operation["path"],
                           queries=dict(raw_operation.get("queries", {})), body=raw_operation.get("body"))
+    _check_operation_text(operation, label, problems)
     guard = write_guard_from(entry["write_guard"]) if "write_guard" in entry else None
     check_write_guard(identity, access, "write_guard" in entry, guard, "arguments" in entry,
                       [operation.path, operation.queries, operation.body], label, problems)
@@ -268,6 +317,45 @@ def _parse_tool(entry: Mapping[str, Any], label: str, problems: list[str]) -> To
                 arguments=arguments, identity=identity, data=data, access=access, scopes=tuple(scopes),
                 requires_confirmation=confirmation, justification=justification, write_guard=guard,
                 settings=settings, storage=storage)
+
+
+def _texts(value: Any, where: str) -> list[tuple[str, str]]:
+    """(where, text) for every string of an operation part, mapping keys included."""
+    if isinstance(value, str):
+        return [(where, value)]
+    if isinstance(value, Mapping):
+        return [found for key, item in value.items()
+                for found in [(f"{where} key", str(key)), *_texts(item, f"{where}.{key}")]]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _texts(item, f"{where}[{index}]")]
+    return []
+
+
+def _check_operation_text(operation: Operation, label: str, problems: list[str]) -> None:
+    """The operation reads only what its entry declares, and its path is the operation a reviewer reads."""
+    parts = [*_texts(operation.path, "path"), *_texts(dict(operation.queries), "queries"),
+             *_texts(operation.body, "body")]
+    for where, text in parts:
+        called = sorted({function for expression in expressions(text) for function, _ in calls(expression)})
+        outside = [function for function in called if function not in _OPERATION_FUNCTIONS]
+        if outside:
+            problems.append(f"{label}.operation.{where} = {shown(text)}: calls {', '.join(f + '()' for f in outside)}, "
+                            "which reads what the tool does not declare (request headers carry the user's tokens, "
+                            "app settings, the chat, other tools' results); allowed: agentParameters(), "
+                            "parameters() and functions of their arguments alone, such as utcNow(), addDays(), "
+                            "concat() or encodeUriComponent() (agent_obo/catalog.py OPERATION_FUNCTIONS)")
+    literal = without_expressions(operation.path)
+    if _PATH_TRICK.search(literal):
+        problems.append(f"{label}.operation.path = {shown(operation.path)}: reaches another operation than the one "
+                        "written; allowed: plain segments, no '.' or '..' segment, no '//', '?', '#' or '\\', no "
+                        "percent-encoded '.', '/', '\\' or '%' (query parameters go in operation.queries)")
+    for expression in expressions(operation.path):
+        stripped = expression.strip()
+        if any(function == "agentparameters" for function, _ in calls(expression)) and not (
+                stripped.lower().startswith("encodeuricomponent(") and stripped.endswith(")")):
+            problems.append(f"{label}.operation.path = {shown(operation.path)}: the model's argument in "
+                            f"@{{{expression}}} could add path segments ('../'); allowed: "
+                            "@{encodeUriComponent(agentParameters('x'))}, one segment whatever the model sends")
 
 
 def _check_arguments(arguments: Any, operation: Operation, label: str, problems: list[str]) -> None:

@@ -26,6 +26,8 @@ PARAMETERS_FILE = "parameters.json"
 # and `body('x').parameters(` are other things, hence the look-behind.
 CALL = re.compile(r"(?<![\w.])(parameters|appsetting)\s*\(", re.IGNORECASE)
 LITERAL_ARGUMENT = re.compile(r"\s*'((?:[^']|'')*)'\s*\)")
+# Any call: a name directly followed by `(` (spaces allowed), not inside a longer name.
+FUNCTION_CALL = re.compile(r"(?<!\w)([^\W\d]\w*)\s*\(")
 
 
 def expressions(text: str) -> Iterator[str]:
@@ -48,6 +50,25 @@ def expressions(text: str) -> Iterator[str]:
         index = end + 1
 
 
+def without_expressions(text: str, stand_in: str = "x") -> str:
+    """The literal text of one string value, each expression replaced by `stand_in`."""
+    if text.startswith("@") and not text.startswith(("@{", "@@")):
+        return stand_in
+    parts: list[str] = []
+    index = 0
+    while True:
+        start = text.find("@{", index)
+        if start < 0:
+            return "".join(parts) + text[index:]
+        if start > 0 and text[start - 1] == "@":
+            parts.append(text[index:start + 2])
+            index = start + 2
+            continue
+        end = _closing_brace(text, start + 2)
+        parts.append(text[index:start] + stand_in)
+        index = end + 1
+
+
 def _closing_brace(text: str, index: int) -> int:
     quoted = False
     while index < len(text):
@@ -66,6 +87,15 @@ def _closing_brace(text: str, index: int) -> int:
 def _unquoted(expression: str) -> str:
     """The expression with string literals blanked out, so names inside quotes are not read as calls."""
     return re.sub(r"'(?:[^']|'')*'", lambda m: "'" + " " * (len(m.group()) - 2) + "'", expression)
+
+
+def calls(expression: str) -> Iterator[tuple[str, str | None]]:
+    """(function, argument) for every function call in one expression: the function's name in lower case (the
+    language ignores case, and `f (` is a call too) and its argument when that is one quoted literal, else None.
+    Names inside quotes are text, not calls."""
+    for call in FUNCTION_CALL.finditer(_unquoted(expression)):
+        argument = LITERAL_ARGUMENT.match(expression, call.end())
+        yield call.group(1).lower(), argument.group(1).replace("''", "'") if argument else None
 
 
 def references(expression: str) -> Iterator[tuple[str, str | None]]:

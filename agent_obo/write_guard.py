@@ -37,7 +37,12 @@ from typing import Any
 PLACEHOLDER = re.compile(r"\{(choice:[^{}]*|requester)\}")
 CHOICE_PLACEHOLDER = re.compile(r"\{choice:([^{}]*)\}")
 REQUESTER = "{requester}"
-AGENT_PARAMETERS = "agentParameters("
+# Whatever its case or spacing: the language ignores the case of function names.
+AGENT_PARAMETERS = re.compile(r"agentParameters\s*\(", re.IGNORECASE)
+# What the write's HTML may hold: text in these tags, without attributes. No comment, style or attribute can
+# hide the requester's name or carry a link.
+ALLOWED_TAGS = frozenset({"p", "b", "i", "strong", "em", "br", "ul", "ol", "li"})
+TAG = re.compile(r"<\s*/?\s*([^\s/>]*)([^>]*)>|<!--")
 # Easy Auth sets these headers on every request it lets through, and strips any a client sends
 # (learn.microsoft.com/azure/app-service/configure-authentication-user-identities); the Logic Apps
 # labs course reads them inside an agent tool with currentRequest() (Azure/logicapps-labs,
@@ -104,6 +109,16 @@ class WriteGuard:
         return value
 
 
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
 def needs_guard(identity: str, access: str) -> bool:
     return identity == "app-only" and access == "write"
 
@@ -136,7 +151,13 @@ def check_write_guard(identity: Any, access: Any, guard_given: bool, guard: Writ
     if arguments_given:
         problems.append(f"{label}.arguments: not allowed on a guarded write; its arguments are generated "
                         "from write_guard.choices")
-    if AGENT_PARAMETERS in text:
+    markup = sorted({tag.group(0) for written in _strings(operation_parts) for tag in TAG.finditer(written)
+                     if tag.group(0) == "<!--" or tag.group(1).lower() not in ALLOWED_TAGS
+                     or tag.group(2).strip() not in ("", "/")})
+    if markup:
+        problems.append(f"{label}.operation writes {', '.join(markup)}: markup that can hide the requester or carry "
+                        f"a link; allowed: text in {', '.join(sorted(ALLOWED_TAGS))} tags without attributes")
+    if AGENT_PARAMETERS.search(text):
         problems.append(f"{label}.operation reads agentParameters(...) directly; allowed in a guarded write: "
                         "{choice:<name>} and {requester} placeholders only")
     if guard is None:

@@ -16,6 +16,7 @@ DELEGATED_SCOPE_IDS = {
     "email": "64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0",
     "offline_access": "7427e0e9-2fba-42fe-b0c0-848c9e6a8182",
     "Calendars.Read": "465a38f9-76ea-45b9-9f34-9e8b0d4b0b42",
+    "Calendars.Read.Shared": "2b9c4092-424d-4249-948d-b43879977640",
     "Calendars.ReadWrite": "1ec239c2-d7c9-4623-a91a-a9775856bb36",
     "Mail.Read": "570282fd-fa5c-430d-a7fd-fc8dc98a9dca",
     "Mail.ReadWrite": "024d486e-b451-40bb-833d-3e66d98c5c73",

@@ -11,7 +11,7 @@ import pytest
 
 from offline.plan import Plan
 from offline.runner import PROJECT_DIR, run_stack, stacks
-from tests.helpers import ACCESS_KEY, add_calendar_write_scope, run_with_catalog
+from tests.helpers import ACCESS_KEY, add_calendar_scope, run_with_catalog
 
 STACKS = stacks()
 
@@ -51,15 +51,15 @@ def access_key_plans() -> dict[str, Plan]:
 
 @pytest.fixture(scope="session")
 def rescoped_plans(tmp_path_factory) -> dict[str, Plan]:
-    """Each stack file with `add_calendar_write_scope` applied, every output known (as `pulumi up` runs it)."""
-    return {stack: run_with_catalog(add_calendar_write_scope, tmp_path_factory.mktemp(f"rescoped-{stack}"),
+    """Each stack file with `add_calendar_scope` applied, every output known (as `pulumi up` runs it)."""
+    return {stack: run_with_catalog(add_calendar_scope, tmp_path_factory.mktemp(f"rescoped-{stack}"),
                                     stack=stack).ok()
             for stack in STACKS}
 
 
 @pytest.fixture
 def rescoped(rescoped_plans) -> Plan:
-    """dev with `add_calendar_write_scope` applied."""
+    """dev with `add_calendar_scope` applied."""
     return rescoped_plans["dev"]
 
 
@@ -67,7 +67,7 @@ def rescoped(rescoped_plans) -> Plan:
 def update_previews(plans, tmp_path_factory) -> dict[str, Plan]:
     """Each stack file as the pull-request preview of a catalog change against it shows it: outputs of
     what the change updates in place unknown (offline/engine.py)."""
-    return {stack: run_with_catalog(add_calendar_write_scope, tmp_path_factory.mktemp(f"catalog-{stack}"),
+    return {stack: run_with_catalog(add_calendar_scope, tmp_path_factory.mktemp(f"catalog-{stack}"),
                                     stack=stack, mode="update", baseline=plans[stack]).ok()
             for stack in STACKS}
 

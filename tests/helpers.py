@@ -97,9 +97,10 @@ def tool_entry(document: dict, name: str) -> dict:
     return entry
 
 
-def add_calendar_write_scope(document: dict) -> None:
-    """A catalog change every stack previews: a per-user tool asks for one more delegated scope."""
-    tool_entry(document, "get_my_upcoming_events")["scopes"] = ["Calendars.Read", "Calendars.ReadWrite"]
+def add_calendar_scope(document: dict) -> None:
+    """A catalog change every stack previews: a per-user tool asks for one more delegated scope (one that only
+    reads: the tool reads)."""
+    tool_entry(document, "get_my_upcoming_events")["scopes"] = ["Calendars.Read", "Calendars.Read.Shared"]
 
 
 class OfflineLookups:
@@ -289,9 +290,10 @@ GUARD = {"choices": {
 def entry(connector: str, identity: str, data: str, access: str) -> dict[str, Any]:
     name = f"{access}_{data}_{connector}_{identity.replace('-', '')}"
     wording = "as the signed-in user" if identity == PER_USER else "as the app"
+    whose = "the signed-in user's own" if data == "user" else "shared"
     tool: dict[str, Any] = {
         "name": name,
-        "description": f"A {access} of {data} data through {connector}, {wording}.",
+        "description": f"A {access} of {whose} data through {connector}, {wording}.",
         "connector": connector,
         "identity": identity,
         "data": data,

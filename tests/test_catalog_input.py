@@ -127,3 +127,59 @@ def test_a_declared_setting_the_operation_never_reads_stops_the_program(tmp_path
     assert "settings.operationsTopic: declared, but the operation never reads @parameters('operationsTopic')" in str(
         result.error)
     assert result.plan.registrations == []
+
+
+# --- an operation reads only what its entry declares, and runs the operation written -----------------------
+
+OPERATIONS_REFUSED = {
+    "the user's token from the request headers": (
+        "get_my_recent_mail", "operation.queries.importance",
+        "@{currentRequest()['headers']['X-MS-TOKEN-AAD-ACCESS-TOKEN']}", "calls currentrequest()"),
+    "an app setting": ("get_my_recent_mail", "operation.queries.importance",
+                       "@appsetting('APPLICATIONINSIGHTS_CONNECTION_STRING')", "calls appsetting()"),
+    "another tool's results": ("get_my_profile", "operation.queries.$select", "@{body('Get_my_recent_mail')}",
+                               "calls body()"),
+    "the chat": ("get_my_profile", "operation.queries.$select", "@triggerBody()", "calls triggerbody()"),
+    "the workflow": ("get_my_profile", "operation.queries.$select", "@{workflow()?['run']}", "calls workflow()"),
+    "a function named in another case": ("get_my_profile", "operation.queries.$select", "@{Variables('x')}",
+                                         "calls variables()"),
+    "a function after a space": ("get_my_profile", "operation.queries.$select", "@{outputs ('x')}",
+                                 "calls outputs()"),
+    "a function inside an allowed one": ("get_my_profile", "operation.queries.$select",
+                                         "@{concat('a', actions('Get_my_recent_mail'))}", "calls actions()"),
+    "a look-alike of an allowed function": ("get_my_profile", "operation.queries.$select",
+                                            "@{utc\u039dow()}", "calls utc\u03bdow()"),
+    "an expression as a query name": ("get_my_profile", "operation.queries",
+                                      {"@{appsetting('X')}": "1"}, "queries key"),
+    "a parent segment": ("get_my_recent_mail", "operation.path", "/v3/Mail/../../v2/Mail",
+                         "reaches another operation than the one written"),
+    "a current segment": ("get_my_recent_mail", "operation.path", "/v3/./Mail", "reaches another operation"),
+    "an empty segment": ("get_my_recent_mail", "operation.path", "//evil.example/v3/Mail",
+                         "reaches another operation"),
+    "an encoded dot": ("get_my_recent_mail", "operation.path", "/v3/Mail/%2E%2e/x", "reaches another operation"),
+    "an encoded slash": ("get_my_recent_mail", "operation.path", "/v3/Mail%2fSend", "reaches another operation"),
+    "a double-encoded dot": ("get_my_recent_mail", "operation.path", "/v3/Mail/%252e%252e/x",
+                             "reaches another operation"),
+    "a backslash": ("get_my_recent_mail", "operation.path", "/v3/Mail\\..\\Send", "reaches another operation"),
+    "a query in the path": ("get_my_recent_mail", "operation.path", "/v3/Mail?folderPath=SentItems",
+                            "reaches another operation"),
+    "the model's argument as path segments": ("get_my_upcoming_events", "operation.path",
+                                              "/datasets/calendars/v3/tables/@{agentParameters('days')}/items",
+                                              "could add path segments"),
+}
+
+
+@pytest.mark.parametrize("tool, field, value, words", OPERATIONS_REFUSED.values(), ids=list(OPERATIONS_REFUSED))
+def test_an_operation_reads_only_what_it_declares_on_the_path_written(tool, field, value, words):
+    with pytest.raises(SettingsError) as raised:
+        parse_catalog(_with(tool, field, value))
+    assert f"tool {tool!r}.operation" in str(raised.value) and words in str(raised.value), raised.value
+
+
+@pytest.mark.parametrize("path", ["/v3/Mail/@{encodeUriComponent(agentParameters('days'))}",
+                                  "/datasets/@{encodeURIComponent(encodeURIComponent(parameters('x')))}/files",
+                                  "/v3/Mail/@@{literal}"])
+def test_encoded_arguments_and_literal_at_signs_stay_one_segment(path):
+    from agent_obo.catalog import _PATH_TRICK, without_expressions
+
+    assert not _PATH_TRICK.search(without_expressions(path))

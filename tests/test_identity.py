@@ -277,11 +277,11 @@ def test_a_tool_scope_change_leaves_the_chat_app_alone_by_default(plans, rescope
 
 def test_a_delegated_scope_change_updates_the_app_but_never_replaces_it(delegating, tmp_path):
     def add_scope(document):
-        tool_entry(document, "get_my_upcoming_events")["scopes"] = ["Calendars.Read", "Calendars.ReadWrite"]
+        tool_entry(document, "get_my_upcoming_events")["scopes"] = ["Calendars.Read", "Calendars.Read.Shared"]
 
     before = delegating
     after = run_with_catalog(add_scope, tmp_path, {"agent-obo:delegateToolScopesToChatApp": True}).ok()
-    assert after.stack_outputs["graphScopes"] == sorted([*delegating_scopes(), "Calendars.ReadWrite"])
+    assert after.stack_outputs["graphScopes"] == sorted([*delegating_scopes(), "Calendars.Read.Shared"])
     old_app, new_app = before.one(APP, CHAT_APP).inputs, after.one(APP, CHAT_APP).inputs
     changed = {key for key in set(old_app) | set(new_app) if old_app.get(key) != new_app.get(key)}
     assert changed == {"requiredResourceAccesses"}
@@ -294,12 +294,12 @@ def test_a_delegated_scope_change_updates_the_app_but_never_replaces_it(delegati
 
 def test_unknown_graph_scope_fails_before_any_resource_even_when_not_delegated(tmp_path):
     def misspell(document):
-        tool_entry(document, "get_my_upcoming_events")["scopes"] = ["Calendars.Reed"]
+        tool_entry(document, "get_my_upcoming_events")["scopes"] = ["Calendar.Read"]
 
     result = run_with_catalog(misspell, tmp_path)
     assert isinstance(result.error, SettingsError)
     message = str(result.error)
-    assert "'Calendars.Reed'" in message and "get_my_upcoming_events" in message
+    assert "'Calendar.Read'" in message and "get_my_upcoming_events" in message
     assert "not a delegated permission of Microsoft Graph" in message
     assert result.plan.registrations == []
 

@@ -150,13 +150,13 @@ def test_an_unreadable_catalog_fails_closed(plans, monkeypatch, tmp_path):
 def test_the_catalog_comes_from_agent_obo_catalog_when_set(plans, monkeypatch, tmp_path):
     """CI judges a pull request's catalog with the base branch's pack: the path is data, the code the pack's."""
     document = yaml.safe_load((PROJECT_DIR / "catalog" / "tools.yaml").read_text())
-    tool_entry(document, "list_my_files")["scopes"] = ["Files.Read", "Files.ReadWrite"]
+    tool_entry(document, "list_my_files")["scopes"] = ["Files.Read", "Files.Read.All"]
     (tmp_path / "tools.yaml").write_text(yaml.safe_dump(document))
     cli_environment(monkeypatch, plans["dev"])
     monkeypatch.setenv(CATALOG_ENV, str(tmp_path / "tools.yaml"))
-    assert "Files.ReadWrite" in declared().catalog.per_user_scopes()
+    assert "Files.Read.All" in declared().catalog.per_user_scopes()
     monkeypatch.delenv(CATALOG_ENV)
-    assert "Files.ReadWrite" not in declared().catalog.per_user_scopes()
+    assert "Files.Read.All" not in declared().catalog.per_user_scopes()
 
 
 def test_settings_the_pack_does_not_know_are_noted_not_guessed(plans):
@@ -364,11 +364,11 @@ def test_a_catalog_edit_running_a_my_data_tool_as_the_app_needs_the_packs_approv
 
 
 def test_a_catalog_edit_asking_for_a_tenant_wide_scope_needs_the_packs_approval(tmp_path):
-    plan = run_with_catalog(lambda d: tool_entry(d, "list_my_files")["scopes"].append("Files.ReadWrite.All"),
+    plan = run_with_catalog(lambda d: tool_entry(d, "get_my_profile")["scopes"].append("User.Read.All"),
                             tmp_path).ok()
     failing = names_failing(plan)
     assert failing.keys() == {"graph-least-privilege"}
-    assert any("'Files.ReadWrite.All'" in m for m in failing["graph-least-privilege"])
+    assert any("'User.Read.All'" in m for m in failing["graph-least-privilege"])
 
 
 def test_a_stack_file_edit_turning_assignment_off_in_prod_is_caught():

@@ -365,6 +365,36 @@ BAD_CATALOGS = {
     "per-user tool without scopes": (
         lambda d: tool_entry(d, "list_my_files").update(scopes=[]),
         ["tool 'list_my_files'.scopes", "must list the delegated scopes"]),
+    # A read tool's consent stays read-only: each user consents to the connector for exactly these scopes.
+    "a read tool asking to write": (
+        lambda d: tool_entry(d, "get_my_upcoming_events").update(scopes=["Calendars.Read", "Calendars.ReadWrite"]),
+        ["tool 'get_my_upcoming_events'.scopes", "Calendars.ReadWrite is not a permission that only reads"]),
+    "a read tool asking to send": (
+        lambda d: tool_entry(d, "get_my_recent_mail").update(scopes=["Mail.Read", "Mail.Send"]),
+        ["tool 'get_my_recent_mail'.scopes", "Mail.Send is not"]),
+    "a read tool acting as the user everywhere": (
+        lambda d: tool_entry(d, "get_my_profile").update(scopes=["Directory.AccessAsUser.All"]),
+        ["Directory.AccessAsUser.All is not"]),
+    "a read tool whose scope differs in case": (
+        lambda d: tool_entry(d, "list_my_files").update(scopes=["files.read"]),
+        ["tool 'list_my_files'.scopes", "files.read is not"]),
+    # What the tool is about cannot be relabelled in one word: its name and description say whose data it is.
+    "a my-data tool relabelled shared and run as the app": (
+        lambda d: tool_entry(d, "get_my_recent_mail").update(
+            identity="app-only", data="shared", scopes=[],
+            description="Gets the newest messages in the shared Inbox (sender, subject, preview), as the app."),
+        ["tool 'get_my_recent_mail'.data = \"shared\"", "says the signed-in user's own data"]),
+    "shared data described as the user's own": (
+        lambda d: tool_entry(d, "get_my_recent_mail").update(data="shared"),
+        ["tool 'get_my_recent_mail'.description", "a tool of shared data may not say \"signed-in user's own\""]),
+    "user data not described as the user's own": (
+        lambda d: tool_entry(d, "get_shared_runbook").update(
+            data="user", justification="Runbooks hold nothing personal; the app reads them for everyone."),
+        ["tool 'get_shared_runbook'.description", "a tool of user data must say \"signed-in user's own\""]),
+    "a per-user tool described as running as the app": (
+        lambda d: tool_entry(d, "get_my_profile").update(description=(
+            "Gets the signed-in user's own profile as the app, read with the signed-in user's permissions.")),
+        ["tool 'get_my_profile'.description", "may not say 'as the app'"]),
 }
 
 
@@ -375,7 +405,7 @@ def test_bad_catalog_entries_are_refused_naming_tool_and_rule(change, fragments)
 
 def test_an_exception_with_justification_is_allowed():
     document = mutated(lambda d: tool_entry(d, "get_my_profile").update(
-        identity="app-only", scopes=[], description="Gets the user's profile card, as the app.",
+        identity="app-only", scopes=[], description="Gets the signed-in user's own profile card, as the app.",
         justification="Profile cards are directory data every employee may read; no mailbox access."))
     catalog = parse_catalog(document)
     spec = next(s for s in connection_specs(catalog) if s.reference == "office365users-apponly")
