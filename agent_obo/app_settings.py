@@ -26,6 +26,10 @@ MODEL_RESOURCE_ID_SETTING = "agent_ResourceID"
 # whose federated credential stands in for a client secret" (docs/easyauth-aad, "use a managed
 # identity instead of a secret").
 FIC_CLIENT_ID_SETTING = "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID"
+# Where the runtime finds managed API connections (connections.json) and its content share.
+SUBSCRIPTION_SETTING = "WORKFLOWS_SUBSCRIPTION_ID"
+RESOURCE_GROUP_SETTING = "WORKFLOWS_RESOURCE_GROUP_NAME"
+CONTENT_SHARE_SETTING = "WEBSITE_CONTENTSHARE"
 ALLOWED_TENANTS_SETTING = "WEBSITE_AUTH_AAD_ALLOWED_TENANTS"
 
 
@@ -116,7 +120,7 @@ def site_app_settings(settings: Settings, catalog: Catalog, connections: Sequenc
         host_storage: dict[str, str | Source] = {
             "AzureWebJobsStorage": HOST_STORAGE_CONNECTION_STRING,
             "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING": HOST_STORAGE_CONNECTION_STRING,
-            "WEBSITE_CONTENTSHARE": content_share_name,
+            CONTENT_SHARE_SETTING: content_share_name,
         }
         if settings.network is not None:
             # Learn (deploy-single-tenant-logic-apps-private-storage-account): the content share over
@@ -138,8 +142,8 @@ def site_app_settings(settings: Settings, catalog: Catalog, connections: Sequenc
         "AzureFunctionsJobHost__extensionBundle__id": EXTENSION_BUNDLE_ID,
         "AzureFunctionsJobHost__extensionBundle__version": EXTENSION_BUNDLE_VERSION,
         **host_storage,
-        "WORKFLOWS_SUBSCRIPTION_ID": subscription_id,
-        "WORKFLOWS_RESOURCE_GROUP_NAME": resource_group_name,
+        SUBSCRIPTION_SETTING: subscription_id,
+        RESOURCE_GROUP_SETTING: resource_group_name,
         "WORKFLOWS_LOCATION_NAME": settings.location,
         "APPLICATIONINSIGHTS_CONNECTION_STRING": APPLICATION_INSIGHTS_CONNECTION_STRING,
         "WEBSITE_RUN_FROM_PACKAGE": PACKAGE_URL,

@@ -22,7 +22,24 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
-from agent_obo.app_settings import ALLOWED_TENANTS_SETTING, FIC_CLIENT_ID_SETTING, site_app_settings
+from agent_obo.app_settings import (
+    ALLOWED_TENANTS_SETTING,
+    CONTENT_SHARE_SETTING,
+    FIC_CLIENT_ID_SETTING,
+    HOST_STORAGE_CONNECTION_STRING,
+    RESOURCE_GROUP_SETTING,
+    STORAGE_ACCOUNT_NAME,
+    SUBSCRIPTION_SETTING,
+    Source,
+    site_app_settings,
+)
+from policy.app_settings_sources import (
+    content_share,
+    expected_values,
+    same,
+    storage_account_of,
+    subscription_and_group,
+)
 from policy.checks import Check
 from policy.declared import Declared
 from policy.define import resource_policy, stack_policy
@@ -218,7 +235,9 @@ _SITE_SETTINGS = (
 def validate_site_settings_bound(args: StackValidationArgs, check: Check) -> None:
     """Every site has exactly one FTP and one SCM basic-publishing-credential setting and exactly one app settings
     resource bound to it, and none is bound to anything else: Azure turns basic authentication on for a new site, and
-    a second or misdirected settings resource replaces what the checked one wrote."""
+    a second or misdirected settings resource replaces what the checked one wrote. Every app setting whose value comes
+    from a resource carries this stack's resource's value (the package, the model, the connections, the identity,
+    storage and telemetry), not a literal or another resource's."""
     for site in (r for r in args.resources if r.resource_type == SITE):
         for kind, problem, remedy in _SITE_SETTINGS:
             # Bound through the site's name output: a literal name could be another site's.
@@ -232,6 +251,47 @@ def validate_site_settings_bound(args: StackValidationArgs, check: Check) -> Non
             if not any(d.resource_type == SITE for d in resource.property_dependencies.get("name", [])):
                 check.fail(f"{resource.name!r} ({kind.rsplit(':', 1)[-1]}) is not bound to a site of this stack.",
                            f"{remedy}, whose name is the site's name output.", resource.urn)
+    stack = check.declared()
+    if stack is not None:
+        for resource in (r for r in args.resources if r.resource_type in APP_SETTINGS_TYPES):
+            _check_sourced_values(check, resource, args.resources, stack)
+
+
+def _check_sourced_values(check: Check, resource: Any, resources: list[Any], stack: Declared) -> None:
+    values = lookup(props_of(resource), "properties")
+    if not check.known(values, "the site's app settings") or not isinstance(values, dict):
+        return
+    expected = expected_values(resources, stack)
+    subscription, group = subscription_and_group(resources)
+    literal_from_resources = {SUBSCRIPTION_SETTING: subscription, RESOURCE_GROUP_SETTING: group,
+                              CONTENT_SHARE_SETTING: content_share(resources)}
+    for name, entry in sorted(declared_app_settings(stack).items()):
+        if name not in values:
+            continue  # site-hardening reports a missing setting
+        value = values[name]
+        if isinstance(entry, Source) and entry == HOST_STORAGE_CONNECTION_STRING:
+            key, what = entry.key, "the runtime storage account"
+            wanted = expected[STORAGE_ACCOUNT_NAME.key]
+            value = storage_account_of(value) if isinstance(value, str) else value
+        elif isinstance(entry, Source):
+            key, what, wanted = entry.key, entry.description, expected.get(entry.key, MISSING)
+        elif name in literal_from_resources:
+            key, what, wanted = name, f"this stack's {name}", literal_from_resources[name]
+            value = value.lower() if isinstance(value, str) else value
+            wanted = wanted.lower() if isinstance(wanted, str) else wanted
+        else:
+            continue  # a literal: site-hardening compares it
+        if value is UNKNOWN or wanted is UNKNOWN:
+            check.cannot_see(f"the value of app setting {name}")
+        elif wanted is MISSING:
+            check.fail(f"App setting {name} cannot be tied to {what}: the stack has not exactly one resource it "
+                       "comes from.", "keep one of each resource the app settings read (agent_obo/app_settings.py).",
+                       resource.urn)
+        elif not same(key, value, wanted):
+            check.fail(f"App setting {name} is {value!r}, not {what} of this stack ({wanted!r}): the site would run, "
+                       "call or trust something the stack does not declare.",
+                       "wire the value from the stack's own resource (__main__.py, agent_obo/app_settings.py "
+                       "names each source).", resource.urn)
 
 
 SITE_SETTINGS_BOUND = stack_policy(

@@ -852,6 +852,37 @@ SITE_SETTINGS = [
          "WebAppScmAllowed"),
     case("site-settings-bound", "SCM setting for a literal site name",
          unbound("logic-app-scm-basic-auth", "name"), "WebAppScmAllowed"),
+    # Every name as declared, a value from somewhere else: what the site runs, calls or trusts.
+    *[case("site-settings-bound", f"{name} from elsewhere", on(SETTINGS, setting(name, value)),
+           f"App setting {name} is")
+      for name, value in {
+          "WEBSITE_RUN_FROM_PACKAGE": "https://evil.blob.core.windows.net/p/workflows.zip",
+          "agent_openAIEndpoint": "https://evil.openai.azure.com/",
+          "agent_ResourceID": f"/subscriptions/{FOREIGN}/resourceGroups/rg/providers/Microsoft.CognitiveServices/"
+                              "accounts/evil",
+          "APPLICATIONINSIGHTS_CONNECTION_STRING": f"InstrumentationKey={FOREIGN};IngestionEndpoint="
+                                                   "https://westus-0.in.applicationinsights.azure.com/",
+          "AzureWebJobsStorage__managedIdentityResourceId": f"{SUBSCRIPTION}/resourceGroups/rg/providers/"
+                                                            "Microsoft.ManagedIdentity/userAssignedIdentities/admin",
+          "WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID": f"{SUBSCRIPTION}/resourceGroups/rg/providers/"
+                                                          "Microsoft.ManagedIdentity/userAssignedIdentities/admin",
+          "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID": FOREIGN,
+          "AzureWebJobsStorage__blobServiceUri": "https://evil.blob.core.windows.net/",
+          "AzureWebJobsStorage__queueServiceUri": "https://evil.queue.core.windows.net/",
+          "office365-peruser_connectionRuntimeUrl": "https://evil.example/apim/office365/1",
+          "office365-peruser_dynamicConnectionProxyUrl": "https://evil.example/proxy/1",
+          "office365-peruser_connectionId": f"{SUBSCRIPTION}/resourceGroups/rg-other/providers/Microsoft.Web/"
+                                            "connections/office365-peruser-1",
+          "teams-apponly_connectionRuntimeUrl": "https://evil.example/apim/teams/1",
+          "WORKFLOWS_SUBSCRIPTION_ID": FOREIGN,
+          "WORKFLOWS_RESOURCE_GROUP_NAME": "rg-other",
+      }.items()],
+    case("site-settings-bound", "a second storage account to point at",
+         added("runtime-storage-account", "runtime-storage-account-2"),
+         "cannot be tied to the runtime storage account's blob endpoint"),
+    case("site-settings-bound", "the runbooks read from another account",
+         on(SETTINGS, setting("TOOL_RUNBOOKS_STORAGE_ACCOUNT", "stotherteam")), "TOOL_RUNBOOKS_STORAGE_ACCOUNT",
+         ("dev",)),
 ]
 
 STORAGE = "runtime-storage-account"

@@ -164,3 +164,13 @@ def test_declaration_allows_only_the_two_host_storage_settings(access_key_plan):
     mutated = on("app-settings-appsettings", smuggle)(access_key_plan)
     # Each smuggled key, and the setting the table does not declare.
     assert verdicts(mutated, pinned_access_key(mutated))["site-hardening"] == 3
+
+
+def test_the_connection_string_is_the_stacks_own_accounts(access_key_plan):
+    from tests.policy_mutations import on, setting
+
+    elsewhere = "DefaultEndpointsProtocol=https;AccountName=stotherteam;AccountKey=abc=;EndpointSuffix=core.windows.net"
+    mutated = on("app-settings-appsettings", setting("AzureWebJobsStorage", elsewhere))(access_key_plan)
+    [result] = [r for r in run_policies(mutated, config=pinned_access_key(mutated)) if r.name == "site-settings-bound"]
+    assert any("App setting AzureWebJobsStorage is 'stotherteam', not the runtime storage account" in v.message
+               for v in result.violations), result.violations
