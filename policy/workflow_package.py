@@ -21,7 +21,15 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
+from agent_obo.app_settings import (
+    EXTENSION_BUNDLE_ID,
+    EXTENSION_BUNDLE_VERSION,
+    MODEL_ENDPOINT_SETTING,
+    MODEL_RESOURCE_ID_SETTING,
+)
 from agent_obo.health_workflow import HEALTH_WORKFLOW, HOST_SETTING, health_workflow
+from agent_obo.tool_inputs import parameters_json
+from agent_obo.workflow_references import expressions
 from agent_obo.workflow_tools import SECURED, workflow_tools
 from policy.checks import Check
 from policy.declared import Declared
@@ -32,6 +40,15 @@ from policy.props import lookup, plain
 URL = "https://learn.microsoft.com/azure/logic-apps/create-conversational-agent-workflows"
 PROJECT_FILES = frozenset({"host.json", "connections.json", "parameters.json"})
 CONNECTION_SECTIONS = frozenset({"agentConnections", "managedApiConnections"})
+# host.json as the project writes it: the host's version, the workflows extension bundle the app settings name, and
+# these workflow settings. The host reads any other key too (logging levels and sampling, timeouts, run-history
+# retention, another bundle), case-insensitively, so each new one is a reviewed change of the pack.
+HOST_WORKFLOW_SETTINGS = ("Runtime.ApplicationInsightTelemetryVersion", HOST_SETTING)
+# The model connection as connections.json declares it: the endpoint and account from the app settings (which
+# site-settings-bound ties to the stack's model), the site's managed identity.
+MODEL_CONNECTION = {"type": "model", "endpoint": f"@appsetting('{MODEL_ENDPOINT_SETTING}')",
+                    "resourceId": f"@appsetting('{MODEL_RESOURCE_ID_SETTING}')",
+                    "authentication": {"type": "ManagedServiceIdentity"}}
 
 
 def validate_workflow_package(args: ResourceValidationArgs, check: Check) -> None:
@@ -66,6 +83,8 @@ def _check_package(check: Check, files: dict[str, Any], stack: Declared) -> None
         check.fail(f"The workflow package carries files the project does not declare: {extra}.",
                    "ship only host.json, connections.json, parameters.json and workflow.json files.")
     _check_connections(check, files.get("connections.json"), stack)
+    _check_parameters(check, files.get("parameters.json"), stack)
+    _check_host(check, files.get("host.json"))
     health = workflows.pop(f"{HEALTH_WORKFLOW}/workflow.json", None)
     _check_health(check, health, files.get("host.json"))
     tools = workflow_tools(stack.catalog)
@@ -91,6 +110,73 @@ def _check_health(check: Check, workflow: Any, host: Any) -> None:
                    "let agent_obo render host.json's setting (agent_obo/workflow_files.py).")
 
 
+def _folded(mapping: Any) -> dict[str, Any] | None:
+    """A mapping read as the host reads host.json, without regard to case; None when it is not one, or names a
+    key twice in different cases (which of the two the host takes is not documented)."""
+    if not isinstance(mapping, dict):
+        return None
+    folded = {str(key).lower(): value for key, value in mapping.items()}
+    return folded if len(folded) == len(mapping) else None
+
+
+def _check_host(check: Check, host: Any) -> None:
+    """host.json sets the host's version, the declared extension bundle and the declared workflow settings only."""
+    problems = []
+    top = _folded(host)
+    if top is None:
+        problems.append("it is not one mapping of distinct keys")
+        top = {}
+    problems += [f"it sets {key!r}" for key in sorted(set(top) - {"version", "extensionbundle", "extensions"})]
+    if top.get("version") != "2.0":
+        problems.append(f"version is {top.get('version')!r}, not '2.0'")
+    if _folded(top.get("extensionbundle")) != {"id": EXTENSION_BUNDLE_ID, "version": EXTENSION_BUNDLE_VERSION}:
+        problems.append(f"extensionBundle is {top.get('extensionbundle')!r}, not {EXTENSION_BUNDLE_ID} "
+                        f"{EXTENSION_BUNDLE_VERSION}")
+    extensions = _folded(top.get("extensions", {})) or {"": "not a mapping of distinct keys"}
+    problems += [f"it sets extensions.{key}" for key in sorted(set(extensions) - {"workflow"})]
+    workflow = _folded(extensions.get("workflow", {})) or {"": "not a mapping of distinct keys"}
+    problems += [f"it sets extensions.workflow.{key}" for key in sorted(set(workflow) - {"settings"})]
+    settings = _folded(workflow.get("settings", {})) or {"": "not a mapping of distinct keys"}
+    allowed = {name.lower() for name in HOST_WORKFLOW_SETTINGS}
+    problems += [f"it sets extensions.workflow.Settings.{key}" for key in sorted(set(settings) - allowed)]
+    if problems:
+        check.fail(f"host.json is not the project's: {'; '.join(problems)}. The host reads every key of it (logging, "
+                   "timeouts, run-history retention, the bundle the runtime loads).",
+                   "keep host.json to its version, the declared extension bundle and "
+                   f"{', '.join(HOST_WORKFLOW_SETTINGS)}; a new setting is a reviewed change of "
+                   "policy/workflow_package.py.")
+
+
+def _check_parameters(check: Check, parameters: Any, stack: Declared) -> None:
+    """The tools' parameters read exactly the app settings the catalog derives; any other parameter is a literal."""
+    if not isinstance(parameters, dict):
+        check.fail("The workflow package has no parameters.json mapping.", "ship the rendered parameters.json.")
+        return
+    derived = parameters_json(stack.catalog)
+    differing = sorted(name for name in derived if parameters.get(name) != derived[name])
+    computed = sorted(name for name, parameter in parameters.items() if name not in derived
+                      and any(isinstance(text, str) and any(True for _ in expressions(text))
+                              for text in _leaves(parameter)))
+    if differing or computed:
+        check.fail("parameters.json differs from what the catalog derives ("
+                   + "; ".join(([f"the tools' parameters {differing} read other values"] if differing else [])
+                               + ([f"{computed} read expressions"] if computed else [])) + "): a tool would post to, "
+                   "or read from, what nobody declared.",
+                   "let agent_obo render the tools' parameters from catalog/tools.yaml; hand-written parameters hold "
+                   "literals only.")
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    else:
+        yield value
+
+
 def _check_connections(check: Check, connections: Any, stack: Declared) -> None:
     if not isinstance(connections, dict):
         check.fail("The workflow package has no connections.json.", "ship the rendered connections.json.")
@@ -112,6 +198,10 @@ def _check_connections(check: Check, connections: Any, stack: Declared) -> None:
             check.fail(f"Model connection {name!r} authenticates with {lookup(model, 'authentication')!r}, not the "
                        "site's managed identity: a key would have to be kept.",
                        "authenticate model connections with ManagedServiceIdentity.")
+        elif {key: value for key, value in model.items() if key != "displayName"} != MODEL_CONNECTION:
+            check.fail(f"Model connection {name!r} is {model!r}, not the stack's model ({MODEL_CONNECTION!r}): every "
+                       "conversation, tool results included, would go to another endpoint with the site's token.",
+                       "reach the model through the app settings the program sets (workflows/connections.json).")
 
 
 def _actions(actions: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:

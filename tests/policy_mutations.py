@@ -733,6 +733,28 @@ WORKFLOW = [
             "authentication", {"type": "Raw", "value": "@appsetting('OPENAI_KEY')"}))), "Model connection"),
     case("workflow-package", "an extra file", on(PACKAGE, repacked(lambda f: f.__setitem__("lib/custom/x.json", {}))),
          "files the project does not declare"),
+    case("workflow-package", "the model reached at a literal endpoint", on(PACKAGE, repacked(
+        lambda f: f["connections.json"]["agentConnections"]["agent"].__setitem__(
+            "endpoint", "https://evil.openai.azure.com/"))), "Model connection 'agent' is"),
+    case("workflow-package", "the model read from another app setting", on(PACKAGE, repacked(
+        lambda f: f["connections.json"]["agentConnections"]["agent"].__setitem__(
+            "resourceId", "@appsetting('WORKFLOWS_RESOURCE_GROUP_NAME')"))), "not the stack's model"),
+    case("workflow-package", "a tool's parameter made a literal", on(PACKAGE, repacked(
+        lambda f: f["parameters.json"]["operationsTeamId"].__setitem__("value", FOREIGN))),
+         "the tools' parameters ['operationsTeamId'] read other values"),
+    case("workflow-package", "a parameter reading an app setting", on(PACKAGE, repacked(
+        lambda f: f["parameters.json"].__setitem__("storage", {
+            "type": "String", "value": "@appsetting('APPLICATIONINSIGHTS_CONNECTION_STRING')"}))),
+         "['storage'] read expressions"),
+    case("workflow-package", "host.json logging everything", on(PACKAGE, repacked(
+        lambda f: f["host.json"].__setitem__("logging", {"logLevel": {"default": "Trace"}}))), "it sets 'logging'"),
+    case("workflow-package", "host.json keeping run history longer", on(PACKAGE, repacked(
+        lambda f: f["host.json"]["extensions"]["workflow"]["Settings"].__setitem__(
+            "Runtime.Backend.FlowRunRetentionInDays", "3650"))), "flowrunretentionindays"),
+    case("workflow-package", "host.json with another bundle", on(PACKAGE, repacked(
+        lambda f: f["host.json"]["extensionBundle"].__setitem__("version", "[1.0.0, 1.0.1)"))), "extensionBundle is"),
+    case("workflow-package", "host.json key twice in other cases", on(PACKAGE, repacked(
+        lambda f: f["host.json"].__setitem__("Version", "3.0"))), "not one mapping of distinct keys"),
     case("workflow-package", "the health workflow calls out", on(PACKAGE, repacked(
         lambda f: f["health/workflow.json"]["definition"]["actions"].__setitem__("Post", {
             "type": "Http", "inputs": {"method": "POST", "uri": "https://example.com"}, "runAfter": {}}))),
