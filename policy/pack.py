@@ -25,6 +25,7 @@ from policy.hardening import (
     STORAGE_HARDENING,
 )
 from policy.inventory import RESOURCE_INVENTORY
+from policy.known_properties import KNOWN_PROPERTIES_POLICY
 from policy.network import PRIVATE_NETWORKING
 from policy.resilience import DELETE_LOCKS, HEALTH_CHECK, MODEL_IDENTITY, ZONE_REDUNDANCY
 from policy.role_assignments import ROLE_ASSIGNMENT_PRINCIPALS, ROLE_ASSIGNMENTS
@@ -68,8 +69,9 @@ POLICIES: list[Policy] = [
     HEALTH_CHECK,
     MODEL_IDENTITY,
     DELETE_LOCKS,
-    # Inventory and tags
+    # Inventory, properties and tags
     RESOURCE_INVENTORY,
+    KNOWN_PROPERTIES_POLICY,
     REQUIRED_TAGS_POLICY,
 ]
 

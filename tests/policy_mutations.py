@@ -1020,9 +1020,58 @@ TAGS = [
         "tags.environment", "other")), "not the stack's"),
 ]
 
+KNOWN = "known-properties"
+DIAGNOSTIC = "logic-app-diagnostics"
+# One property more, which no value check looks at: each weakens what another policy guards.
+KNOWN_PROPERTIES = [
+    case(KNOWN, "CORS with credentials for another origin", on(SITE, set_at("siteConfig.cors", {
+        "allowedOrigins": ["https://evil.example"], "supportCredentials": True})),
+         "siteConfig.cors.supportCredentials"),
+    case(KNOWN, "an IP restriction list", on(SITE, set_at("siteConfig.ipSecurityRestrictions", [
+        {"ipAddress": "Any", "action": "Allow"}])), "siteConfig.ipSecurityRestrictions[].action"),
+    case(KNOWN, "a Key Vault reference identity", on(SITE, set_at("keyVaultReferenceIdentity", "SystemAssigned")),
+         "keyVaultReferenceIdentity"),
+    case(KNOWN, "Easy Auth read from a file", on(AUTH, set_at("platform.configFilePath", "auth.json")),
+         "platform.configFilePath"),
+    case(KNOWN, "nonce validation off", on(AUTH, set_at("login.nonce", {"validateNonce": False})),
+         "login.nonce.validateNonce"),
+    case(KNOWN, "tokens kept in a blob", on(AUTH, set_at("login.tokenStore.azureBlobStorage",
+                                                         {"sasUrlSettingName": "TOKENS"})),
+         "login.tokenStore.azureBlobStorage.sasUrlSettingName"),
+    case(KNOWN, "a ten-year session cookie", on(AUTH, set_at("login.cookieExpiration", {
+        "convention": "FixedTime", "timeToExpiration": "3650.00:00:00"})), "login.cookieExpiration.convention"),
+    case(KNOWN, "sign-in moved under the excluded path",
+         on(AUTH, set_at("httpSettings.routes.apiPrefix", "/runtime/.auth")), "httpSettings.routes"),
+    case(KNOWN, "a storage IP rule for everyone", on(STORAGE, set_at("networkRuleSet.ipRules", [
+        {"iPAddressOrRange": "0.0.0.0/0", "action": "Allow"}, {"value": "0.0.0.0/0"}])),
+         "networkRuleSet.ipRules[].value"),
+    case(KNOWN, "another tenant's service through the storage firewall", on(STORAGE, set_at(
+        "networkRuleSet.resourceAccessRules", [{"tenantId": FOREIGN, "resourceId": "x"}])),
+         "networkRuleSet.resourceAccessRules[].tenantId"),
+    case(KNOWN, "a model firewall rule", on(MODEL, set_at("properties.networkAcls.ipRules", [{"value": "0.0.0.0/0"}])),
+         "properties.networkAcls.ipRules[].value"),
+    case(KNOWN, "the model's data in another account", on(MODEL, set_at("properties.userOwnedStorage", [
+        {"resourceId": "x"}])), "properties.userOwnedStorage[].resourceId"),
+    case(KNOWN, "run history logs to another tenant's storage too", on(DIAGNOSTIC, set_at(
+        "storageAccountId", f"/subscriptions/{FOREIGN}/resourceGroups/x/providers/Microsoft.Storage/storageAccounts/y"
+    )), "storageAccountId"),
+    case(KNOWN, "run history logs to an event hub", on(DIAGNOSTIC, set_at("eventHubAuthorizationRuleId", "x")),
+         "eventHubAuthorizationRuleId"),
+    case(KNOWN, "a connection with another tenant's parameters", on(APP_ONLY, set_at(
+        "properties.parameterValues", {"token:TenantId": FOREIGN})), "properties.parameterValues.token:TenantId"),
+    case(KNOWN, "Application Insights with local auth", on("observability-appinsights", set_at(
+        "disableLocalAuth", False)), "disableLocalAuth"),
+    case(KNOWN, "a security rule letting everything in", on("network-nsg", set_at("securityRules", [
+        {"name": "any", "access": "Allow", "direction": "Inbound", "sourceAddressPrefix": "*"}])),
+         "securityRules[].access", ("prod",)),
+    case(KNOWN, "a manual private link to another account", on("private-endpoints-st-blob", set_at(
+        "manualPrivateLinkServiceConnections", [{"name": "x", "privateLinkServiceId": "y"}])),
+         "manualPrivateLinkServiceConnections[].privateLinkServiceId", ("prod",)),
+]
+
 CASES: list[Case] = [
     *STACK_DECLARATIONS, *EASY_AUTH, *EASY_AUTH_BINDING, *APP_REGISTRATION, *APP_REGISTRATION_BINDING,
     *GRAPH_CASES, *IDENTITY_LABELS, *CONNECTIONS, *CONNECTION_ACCESS, *WORKFLOW, *ROLES, *ROLE_PRINCIPALS,
     *SITE_CASES, *SITE_SETTINGS, *STORAGE_CASES, *MODEL_CASES, *DIAGNOSTICS, *ALERTS, *RUN_HISTORY_AND_RESILIENCE,
-    *INVENTORY, *TAGS,
+    *INVENTORY, *KNOWN_PROPERTIES, *TAGS,
 ]

@@ -86,6 +86,7 @@ def test_each_policy_meets_what_it_judges_in_both_stacks(plans):
         "model-identity": "azure-native:cognitiveservices:Account",
         "delete-locks": "azure-native:storage:StorageAccount",
         "resource-inventory": "azure-native:storage:BlobContainer",
+        "known-properties": "azure-native:web:WebApp",
         "required-tags": "azure-native:storage:StorageAccount",
     }
     assert set(judged) == set(POLICIES)
@@ -345,6 +346,20 @@ def test_the_inventory_allows_every_type_the_program_registers_and_nothing_unuse
     access_key = run_with({"agent-obo:hostStorageAuthentication": "accessKey"}).ok()
     planned = {r.type for plan in [*plans.values(), access_key] for r in plan.resources}
     assert planned == set(ALLOWED_TYPES), "policy/inventory.py must list exactly the types the program creates"
+
+
+def test_known_properties_lists_every_azure_native_type_and_every_path_the_program_sets(
+        plans, first_previews, update_previews, access_key_plans):
+    """The table is what the components set, in every stack and mode: a component that sets a new property fails
+    here, naming it, until the table (a reviewed change of the pack) has it."""
+    from policy.known_properties import KNOWN_PROPERTIES, KNOWN_PROPERTIES_POLICY
+
+    runs = [*plans.values(), *first_previews.values(), *update_previews.values(), *access_key_plans.values()]
+    assert {r.type for plan in runs for r in plan.resources if r.type.startswith("azure-native:")} == \
+        set(KNOWN_PROPERTIES)
+    for plan in runs:
+        [result] = run_policies(plan, [KNOWN_PROPERTIES_POLICY])
+        assert result.violations == [], (plan.stack, plan.mode, result.violations)
 
 
 # --- one-file edits through the real program -----------------------------------------------------------

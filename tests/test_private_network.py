@@ -347,6 +347,14 @@ def test_bad_network_settings_fail_before_any_resource(stack, overrides, expecte
 
 # --- the policies hold each stack to what it declares ---------------------------------------------------------
 
+def test_every_network_switch_sets_only_known_properties(runs):
+    from policy.known_properties import KNOWN_PROPERTIES_POLICY
+
+    for case, plan in runs.items():
+        [result] = run_policies(plan, [KNOWN_PROPERTIES_POLICY])
+        assert result.violations == [], (case, result.violations)
+
+
 def named(plan: Plan, type_: str) -> Registration:
     return plan.one(type_)
 
