@@ -11,6 +11,7 @@ its config from the same functions, so both paths refuse the same files.
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -55,6 +56,47 @@ def stack_path(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
     return project_dir / f"Pulumi.{stack}.yaml"
 
 
+# The keys of a stack file the Pulumi CLI reads (pulumi.com/docs/iac/concepts/projects/project-file, "Stack
+# settings file"). `environment` (Pulumi ESC) is not among those allowed here: it adds config that the offline plan,
+# the tests and a reviewer of this file never see, and the pack's pins then judge values nobody reviewed here.
+STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt")
+# What a value of each type Pulumi.yaml declares may be written as, exactly (True is no integer here). Text may be a
+# whole number (the CLI passes it as written); not a float (`1.10` would arrive as 1.1).
+_WRITTEN_AS = {"string": (str, int), "integer": (int, str), "boolean": (bool, str), "array": (list,)}
+_KIND_NAMES = {str: "text", int: "number", float: "number", bool: "boolean", list: "list", dict: "mapping",
+               bytes: "binary"}
+
+
+def _top_level_problems(document: dict[str, Any], shown: str) -> list[str]:
+    problems = []
+    for key in document:
+        if key == "environment":
+            problems.append(f"{shown}: `environment` imports a Pulumi ESC environment's config, which the offline "
+                            "plan, the tests and a reviewer of this file cannot see; allowed: the values in `config:` "
+                            "(secrets with `pulumi config set --secret`)")
+        elif key not in STACK_FILE_KEYS:
+            close = difflib.get_close_matches(str(key), STACK_FILE_KEYS, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            problems.append(f"{shown}: top-level key {key!r} is read by nothing; {hint}allowed: "
+                            f"{', '.join(STACK_FILE_KEYS)}")
+    return problems
+
+
+def _value_problem(full: str, value: Any, declared: Mapping[str, Any], project_name: str) -> str | None:
+    """A value the CLI would pass as something else than the setting's declared type: nothing (`key:` or `~`), or a
+    list or mapping where Pulumi.yaml declares text, a number or a boolean (the CLI would pass its JSON)."""
+    if value is None:
+        return f"{full!r} has no value (`~`, `null` or nothing after the colon); allowed: a value, or remove the key"
+    namespace, _, name = full.partition(":")
+    kind = (declared.get(name) or {}).get("type") if namespace == project_name else None
+    if kind in _WRITTEN_AS and type(value) not in _WRITTEN_AS[kind] and not (
+            isinstance(value, dict) and set(value) == {"secure"}):
+        return (f"{full!r} = {json.dumps(value, default=str)} is a {_KIND_NAMES.get(type(value), 'value')} where "
+                f"Pulumi.yaml declares {'a list' if kind == 'array' else f'one {kind} value'}; allowed: "
+                + ("a list" if kind == "array" else f"one {kind} value (quote text that looks like something else)"))
+    return None
+
+
 def stack_values(stack: str, project_name: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any] | None:
     """The stack file's `config:` block with every key namespaced as the CLI namespaces it
     (`planSku` -> `<project>:planSku`), or None when the stack has no file here."""
@@ -67,9 +109,10 @@ def stack_values(stack: str, project_name: str, project_dir: Path = PROJECT_DIR)
     if not isinstance(config, dict):
         raise SettingsError(f"stack file of {stack!r} is invalid", [
             f"{shown}: `config` = {config!r}; allowed: a mapping of settings to values"])
+    declared = project_file(project_dir).get("config") or {}
     values: dict[str, Any] = {}
     written_as: dict[str, str] = {}
-    problems = []
+    problems = _top_level_problems(document, shown)
     for key, value in config.items():
         if not isinstance(key, str):
             problems.append(f"{shown}: config key {key!r} is not text; allowed: <namespace>:<setting> names")
@@ -79,6 +122,8 @@ def stack_values(stack: str, project_name: str, project_dir: Path = PROJECT_DIR)
             problems.append(f"{shown}: {key!r} and {written_as[full]!r} are the same setting {full!r}; "
                             "set it once")
             continue
+        if (problem := _value_problem(full, value, declared, project_name)) is not None:
+            problems.append(f"{shown}: {problem}")
         written_as[full] = key
         values[full] = value
     if problems:

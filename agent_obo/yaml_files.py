@@ -8,7 +8,13 @@ naming the file and the line, and never with a traceback:
 - a key written twice in one mapping: YAML keeps the last one silently, so a reviewer could read
   `scopes: [Calendars.Read]` while the program acts on a second `scopes:` further down;
 - anchors, aliases and merge keys (`&x`, `*x`, `<<:`): a value that applies somewhere other than
-  where it is written, which a reviewer of the diff does not see.
+  where it is written, which a reviewer of the diff does not see;
+- an unquoted value that YAML 1.1 (PyYAML, this program) and YAML 1.2 (the Pulumi CLI's reader, and the
+  YAML language server that checks the catalog as you type) read differently: `yes`/`no`/`on`/`off`
+  (booleans in 1.1, text in 1.2), `0x10`, `036`, `0o36`, `1_000`, `1:30`, `1e3` (each a different number,
+  or text, in one of them). The program would plan one value while the CLI deploys another, or an
+  editor shows one and the program uses another.
+Dates and times stay the text written (as YAML 1.2 and the CLI read them into untyped values).
 
 libyaml's parser (yaml.CSafeLoader) is used where PyYAML has it, else the pure-Python one; the
 checks above live in the constructor, which both share.
@@ -16,11 +22,13 @@ checks above live in the constructor, which both share.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.nodes import MappingNode, Node
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from agent_obo.errors import SettingsError
 
@@ -77,12 +85,77 @@ class StrictConstructor:
         return super().construct_mapping(node, deep=deep)  # type: ignore[misc]
 
 
+# YAML 1.2's core schema (yaml.org/spec/1.2.2, 10.3): the plain scalars it reads as booleans and numbers.
+_YAML12_BOOL = frozenset({"true", "True", "TRUE", "false", "False", "FALSE"})
+_YAML12_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_YAML12_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+_PLAIN_DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+
+
+def _plain(node: Node) -> bool:
+    """Written without quotes (libyaml says '' for that style, the pure-Python parser None)."""
+    return isinstance(node, ScalarNode) and not node.style
+
+
+def _read_differently(node: Node, as_11: Any) -> _Refused:
+    return _Refused(node.start_mark.line + 1,
+                    f"{node.value!r} is read as {as_11!r} by YAML 1.1 (this program) but otherwise by YAML 1.2 (the "
+                    "Pulumi CLI, editors); allowed: true or false, a decimal number such as 16, or the text in quotes")
+
+
+def _construct_bool(loader: Any, node: Node) -> bool:
+    value = SafeConstructor.construct_yaml_bool(loader, node)
+    if _plain(node) and node.value not in _YAML12_BOOL:
+        raise _read_differently(node, value)
+    return value
+
+
+def _construct_int(loader: Any, node: Node) -> int:
+    value = SafeConstructor.construct_yaml_int(loader, node)
+    if _plain(node) and not _PLAIN_DECIMAL.fullmatch(node.value):
+        raise _read_differently(node, value)
+    return value
+
+
+def _construct_float(loader: Any, node: Node) -> float:
+    value = SafeConstructor.construct_yaml_float(loader, node)
+    if _plain(node) and not _YAML12_FLOAT.fullmatch(node.value):
+        raise _read_differently(node, value)
+    return value
+
+
+def _construct_str(loader: Any, node: Node) -> str:
+    value = SafeConstructor.construct_yaml_str(loader, node)
+    if _plain(node) and (_YAML12_INT.fullmatch(value) or _YAML12_FLOAT.fullmatch(value)):
+        raise _read_differently(node, value)
+    return value
+
+
+def _construct_timestamp(loader: Any, node: Node) -> str:
+    """The text written: YAML 1.2's core schema has no timestamps, and the CLI reads one as text."""
+    return str(loader.construct_scalar(node))
+
+
+_CONSTRUCTORS = {
+    "tag:yaml.org,2002:bool": _construct_bool,
+    "tag:yaml.org,2002:int": _construct_int,
+    "tag:yaml.org,2002:float": _construct_float,
+    "tag:yaml.org,2002:str": _construct_str,
+    "tag:yaml.org,2002:timestamp": _construct_timestamp,
+}
+
+
 class StrictLoader(StrictConstructor, _BaseLoader):
     """libyaml's parser where PyYAML was built with it (yaml.CSafeLoader), with the strict constructor."""
 
 
 class PureStrictLoader(StrictConstructor, yaml.SafeLoader):
     """The pure-Python parser with the same constructor: the fallback, and what tests compare against."""
+
+
+for _loader in (StrictLoader, PureStrictLoader):
+    for _tag, _constructor in _CONSTRUCTORS.items():
+        _loader.add_constructor(_tag, _constructor)
 
 
 def display_path(path: Path) -> str:

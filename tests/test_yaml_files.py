@@ -25,7 +25,7 @@ BAD_DOCUMENTS = {
     "duplicate key in a list item": ("tools:\n  - name: x\n    scopes: [A]\n    scopes: [B]\n", 4,
                                      "'scopes' is set twice"),
     "duplicate key in a flow mapping": ("a: {b: 1, b: 2}\n", 1, "'b' is set twice"),
-    "duplicate key spelled as YAML booleans": ("on: 1\ntrue: 2\n", 2, "set twice"),
+    "duplicate key spelled as YAML booleans": ("True: 1\ntrue: 2\n", 2, "set twice"),
     "duplicate key, one quoted": ("key: 1\n'key': 2\n", 2, "set twice"),
     "alias": ("a: &x [Calendars.Read]\nb: *x\n", 1, "aliases"),
     "merge key": ("base: &b {scopes: [A]}\ntool:\n  <<: *b\n", 3, "merge keys"),
@@ -37,6 +37,10 @@ BAD_DOCUMENTS = {
     "control character": ("a: \x07\n", 1, "U+0007 is not allowed"),
     "two documents": ("a: 1\n---\nb: 2\n", 2, "single document"),
     "list as a key": ("? [a]\n: 1\n", 1, "plain value"),
+    # Unquoted values YAML 1.1 (this program) and YAML 1.2 (the CLI, editors) read differently.
+    **{f"{value!r} read two ways": (f"a: 1\nb: {value}\n", 2, f"{value!r} is read as")
+       for value in ["yes", "No", "on", "OFF", "0x10", "036", "0o36", "1_000", "1:30", "1e3", "-2E+5", "+0b1"]},
+    "a key read two ways": ("yes: 1\n", 1, "'yes' is read as True"),
 }
 
 
@@ -153,6 +157,31 @@ BAD_STACK_FILES = {
     "a setting written twice": (DEV_TEXT + "  agent-obo:planSku: WS3\n", "'agent-obo:planSku' is set twice"),
     "the same setting with and without namespace": (DEV_TEXT + "  planSku: WS3\n", "are the same setting"),
     "tab indentation": (DEV_TEXT + "\tagent-obo:logRetentionDays: 60\n", "tab character"),
+    # What the CLI (YAML 1.2) reads otherwise than this program did (YAML 1.1): the plan and the deployment differ.
+    "protection switched on with yes": (DEV_TEXT.replace("protectStatefulResources: false",
+                                                        "protectStatefulResources: yes"), "'yes' is read as True"),
+    "an octal-looking retention": (DEV_TEXT.replace("logRetentionDays: 30", "logRetentionDays: 036"),
+                                   "'036' is read as 30"),
+    "a hexadecimal burst limit": (DEV_TEXT.replace("maximumElasticWorkerCount: 3", "maximumElasticWorkerCount: 0x3"),
+                                  "'0x3' is read as 3"),
+    "a setting with no value": (DEV_TEXT.replace("owner: platform-team@contoso.com", "owner:"),
+                                "'agent-obo:owner' has no value"),
+    "a setting set to null": (DEV_TEXT.replace("owner: platform-team@contoso.com", "owner: ~"),
+                              "'agent-obo:owner' has no value"),
+    "a list where one value belongs": (DEV_TEXT.replace("owner: platform-team@contoso.com", "owner: [a, b]"),
+                                       "is a list where Pulumi.yaml declares one string value"),
+    "a mapping where one value belongs": (DEV_TEXT.replace("planSku: WS1", "planSku: {size: WS1}"),
+                                          "is a mapping where Pulumi.yaml declares one string value"),
+    "a number where a boolean belongs": (DEV_TEXT.replace("protectStatefulResources: false",
+                                                         "protectStatefulResources: 0"), "is a number where"),
+    "a float where a number belongs": (DEV_TEXT.replace("logRetentionDays: 30", "logRetentionDays: 30.0"),
+                                       "is a number where Pulumi.yaml declares one integer value"),
+    "one value where a list belongs": (DEV_TEXT.replace("allowedGroups:\n    -", "allowedGroups:\n     "),
+                                       "where Pulumi.yaml declares a list"),
+    "a misspelled top-level key": (DEV_TEXT.replace("config:", "confg:") + "config: {}\n",
+                                   "top-level key 'confg' is read by nothing; did you mean config?"),
+    "config from a Pulumi ESC environment": ("environment:\n  - platform/dev\n" + DEV_TEXT,
+                                             "`environment` imports a Pulumi ESC environment's config"),
 }
 
 
@@ -237,3 +266,13 @@ def test_a_duplicate_key_in_the_pack_s_configuration_fails_closed(tmp_path):
     (tmp_path / "dev.json").write_text('{"stack-declarations": {}, "stack-declarations": {"pinned": {}}}')
     with pytest.raises(declared.Undeclared, match="set twice"):
         declared.pack_config_for("dev", tmp_path)
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+@pytest.mark.parametrize("text, value", [
+    ("a: '0x10'", "0x10"), ('a: "yes"', "yes"), ("a: 16", 16), ("a: -3", -3), ("a: 2025-04-14", "2025-04-14"),
+    ("a: 2025-04-14T10:00:00Z", "2025-04-14T10:00:00Z"), ("a: 0.5", 0.5), ("a: true", True), ("a: FALSE", False),
+    ("a: |\n  yes\n", "yes\n")])
+def test_values_both_yaml_versions_read_alike_are_read(loader, text, value):
+    """Quoted text, plain decimals, YAML 1.2's booleans; dates as the text written, as the CLI reads them."""
+    assert parse_yaml(text, "f.yaml", "a test file", loader=loader) == {"a": value}
