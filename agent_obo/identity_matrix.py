@@ -7,11 +7,15 @@ settings, and the containers the app's identity reaches for them), from the same
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import argparse
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
-from agent_obo.catalog import Catalog
+from agent_obo.catalog import Catalog, load_catalog
 from agent_obo.tool_connections import ConnectionSpec, connection_specs
 from agent_obo.tool_inputs import container_grants, settings_of
+from agent_obo.yaml_files import PROJECT_DIR, display_path
 
 COLUMNS = ("tool", "identity", "connection", "connector", "authentication", "scopes", "access")
 DOC_PATH = "docs/identity-matrix.md"
@@ -69,11 +73,15 @@ def identity_matrix_markdown(catalog: Catalog) -> str:
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":  # `make docs`
-    from pathlib import Path
+def main(argv: Sequence[str] | None = None) -> int:
+    """`make docs`: writes docs/identity-matrix.md from catalog/tools.yaml (--output: elsewhere)."""
+    parser = argparse.ArgumentParser(prog="python -m agent_obo.identity_matrix", description=main.__doc__)
+    parser.add_argument("--output", type=Path, default=PROJECT_DIR / DOC_PATH)
+    target = parser.parse_args(argv).output
+    target.write_bytes(identity_matrix_markdown(load_catalog()).encode("utf-8"))
+    print(f"wrote {display_path(target)}")
+    return 0
 
-    from agent_obo.catalog import load_catalog
 
-    target = Path(__file__).resolve().parent.parent / DOC_PATH
-    target.write_text(identity_matrix_markdown(load_catalog()))
-    print(f"wrote {DOC_PATH}")
+if __name__ == "__main__":
+    sys.exit(main())

@@ -167,6 +167,15 @@ def agent_tools(plan: Plan) -> dict:
     return agent["tools"]
 
 
+def documented_sign_in_scopes() -> tuple[str, ...]:
+    """The chat app's scopes as docs/operations.md states them ("requests only what sign-in needs: `...`"):
+    the contract tests hold the plan to, rather than the program's own constant."""
+    text = " ".join((PROJECT_DIR / "docs" / "operations.md").read_text().split())
+    found = re.search(r"The chat app requests only what sign-in needs: `([^`]+)`", text)
+    assert found, "docs/operations.md no longer states the chat app's sign-in scopes"
+    return tuple(found.group(1).split())
+
+
 def storage_roles(plan: Plan) -> list[Registration]:
     """The runtime identity's roles on the runtime storage account."""
     return [r for r in plan.all(ROLE) if r.name.startswith("runtime-storage-runtime-")]

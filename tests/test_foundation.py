@@ -112,16 +112,7 @@ def test_site_sends_workflow_runtime_logs_and_metrics_to_the_workspace(plan):
 
 # --- storage ---------------------------------------------------------------------------------------
 
-def test_storage_is_hardened(plan):
-    account = plan.one(STORAGE)
-    assert account.input("kind") == "StorageV2"
-    assert account.input("minimumTlsVersion") == "TLS1_2"
-    assert account.input("enableHttpsTrafficOnly") is True
-    assert account.input("allowBlobPublicAccess") is False
-    assert account.input("allowSharedKeyAccess") is False
-    for container in plan.all("azure-native:storage:BlobContainer"):
-        assert container.input("publicAccess") == "None", container.urn
-
+# Every hardening flag of the account, in both host-storage modes: tests/test_host_storage.py.
 
 def test_storage_protection_follows_the_stack(plan):
     assert plan.one(STORAGE).protect is settings_of(plan.stack).protect_stateful_resources

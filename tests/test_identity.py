@@ -10,8 +10,8 @@ from agent_obo.catalog import load_catalog
 from agent_obo.entra import DEFAULT_ACCESS_ROLE_ID, TOKEN_EXCHANGE_AUDIENCE
 from agent_obo.errors import SettingsError
 from agent_obo.excluded_paths import EXCLUDABLE_PREFIXES, is_excludable
-from agent_obo.graph_scopes import GRAPH_APP_ID, SIGN_IN_SCOPES
-from components.easy_auth import ALLOWED_TENANTS_SETTING, FIC_CLIENT_ID_SETTING, LOGIN_SCOPES
+from agent_obo.graph_scopes import GRAPH_APP_ID
+from components.easy_auth import ALLOWED_TENANTS_SETTING, FIC_CLIENT_ID_SETTING
 from offline.mocks import (
     DEPLOYER_OBJECT_ID,
     GRAPH_DELEGATED_SCOPES,
@@ -27,6 +27,7 @@ from tests.helpers import (
     SITE,
     SP,
     app_settings,
+    documented_sign_in_scopes,
     run_with,
     run_with_catalog,
     settings_of,
@@ -38,6 +39,8 @@ IDENTIFIER = "azuread:index/applicationIdentifierUri:ApplicationIdentifierUri"
 # The chat app's registration (a stack may also have the verification client's: test_verification_client.py).
 CHAT_APP, CHAT_SP = "chat-app-app", "chat-app-sp"
 
+DOCUMENTED_SIGN_IN = documented_sign_in_scopes()
+
 
 def tool_scopes() -> set[str]:
     return {scope for tool in load_catalog().tools if tool.identity == "per-user" for scope in tool.scopes}
@@ -45,7 +48,7 @@ def tool_scopes() -> set[str]:
 
 def delegating_scopes() -> list[str]:
     """What the chat app requests in a stack with delegateToolScopesToChatApp: true."""
-    return sorted(set(SIGN_IN_SCOPES) | tool_scopes())
+    return sorted(set(DOCUMENTED_SIGN_IN) | tool_scopes())
 
 
 @pytest.fixture(scope="module")
@@ -112,9 +115,9 @@ def test_app_requests_only_what_sign_in_needs_by_default(plan):
     """Microsoft's agent Easy Auth guide asks only Graph User.Read of this app; the connectors sign
     each user in themselves. Standing Mail/Calendars/Files scopes would widen every stolen token."""
     assert settings_of(plan.stack).sign_in.delegate_tool_scopes is False
-    assert SIGN_IN_SCOPES == ("User.Read", "openid", "profile", "offline_access")
-    assert graph_scope_ids(plan.one(APP, CHAT_APP)) == sorted(GRAPH_DELEGATED_SCOPES[name] for name in SIGN_IN_SCOPES)
-    assert plan.stack_outputs["graphScopes"] == sorted(SIGN_IN_SCOPES)
+    documented_ids = sorted(GRAPH_DELEGATED_SCOPES[name] for name in DOCUMENTED_SIGN_IN)
+    assert graph_scope_ids(plan.one(APP, CHAT_APP)) == documented_ids
+    assert plan.stack_outputs["graphScopes"] == sorted(DOCUMENTED_SIGN_IN)
 
 
 def test_the_identity_matrix_still_lists_every_tools_scopes_for_the_connector_consent(plan):
@@ -246,9 +249,10 @@ def test_microsoft_provider_trusts_only_this_app_and_tenant(plan):
 
 def test_sign_in_asks_for_refresh_tokens_and_only_consented_scopes(plan):
     parameters = plan.one(AUTH).input("identityProviders.azureActiveDirectory.login.loginParameters")
-    assert parameters == ["scope=" + " ".join(LOGIN_SCOPES)]
-    assert "offline_access" in LOGIN_SCOPES
-    assert set(LOGIN_SCOPES) <= set(plan.stack_outputs["graphScopes"])
+    # An OpenID Connect id token with the user's profile, and a refresh token (offline_access): the
+    # documented sign-in scopes, less Graph's User.Read, which Easy Auth's sign-in does not ask for.
+    assert parameters == ["scope=openid profile offline_access"]
+    assert set(parameters[0].removeprefix("scope=").split()) == set(DOCUMENTED_SIGN_IN) - {"User.Read"}
 
 
 def test_outputs_give_the_client_and_the_agent_endpoints(plan):
