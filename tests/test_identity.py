@@ -7,11 +7,10 @@ import json
 import pytest
 
 from agent_obo.catalog import load_catalog
-from agent_obo.entra import DEFAULT_ACCESS_ROLE_ID, TOKEN_EXCHANGE_AUDIENCE
+from agent_obo.entra import DEFAULT_ACCESS_ROLE_ID
 from agent_obo.errors import SettingsError
 from agent_obo.excluded_paths import EXCLUDABLE_PREFIXES, is_excludable
 from agent_obo.graph_scopes import GRAPH_APP_ID
-from components.easy_auth import ALLOWED_TENANTS_SETTING, FIC_CLIENT_ID_SETTING
 from offline.mocks import (
     DEPLOYER_OBJECT_ID,
     GRAPH_DELEGATED_SCOPES,
@@ -40,6 +39,12 @@ IDENTIFIER = "azuread:index/applicationIdentifierUri:ApplicationIdentifierUri"
 CHAT_APP, CHAT_SP = "chat-app-app", "chat-app-sp"
 
 DOCUMENTED_SIGN_IN = documented_sign_in_scopes()
+# As Microsoft names them, written out rather than read from the program: a misspelt app setting or
+# audience is silently ignored by Easy Auth and Entra (Learn: configure-authentication-provider-aad, "Use a
+# managed identity instead of a secret", allowed tenants; workload-identity-federation).
+FIC_CLIENT_ID_SETTING = "OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID"
+ALLOWED_TENANTS_SETTING = "WEBSITE_AUTH_AAD_ALLOWED_TENANTS"
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 
 
 def tool_scopes() -> set[str]:

@@ -10,7 +10,7 @@ import re
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
-from components.package_blob import RETRY_EVERY_SECONDS, PackageBlobProvider
+from components.package_blob import PackageBlobProvider
 from offline.runner import PROJECT_DIR
 
 CONTENT = b"PK\x03\x04 package bytes"
@@ -85,7 +85,7 @@ def test_create_waits_out_role_assignment_propagation():
     container, clock = FakeContainer(forbidden_uploads=3), Clock()
     provider(container, clock).create(dict(PROPS))
     assert container.calls == ["upload"] * 4
-    assert clock.sleeps == [RETRY_EVERY_SECONDS] * 3
+    assert clock.sleeps == [15] * 3  # every 15 seconds
 
 
 def documented_window_seconds() -> int:

@@ -121,6 +121,7 @@ def test_app_only_connections_use_the_managed_identity_or_are_flagged_for_author
             assert (connection.input("apiVersion"), connection.input("kind")) == ("2018-07-01-preview", "V2")
         else:
             assert value_set is None
+            assert connection.input("apiVersion") == "2016-06-01"  # the connection API's stable version
             flagged.append(spec.reference)
             assert connection.input("tags.authentication") == "service account (OAuth)"
     listed = plan.stack_outputs["connectionsNeedingAuthorization"]
