@@ -132,6 +132,9 @@ def validate_delete_locks(args: StackValidationArgs, check: Check) -> None:
             continue
         key, segment = _LOCKED_TYPES[resource.resource_type]
         name = resource_name(props, key)
+        if resource.urn not in locked_resources and not isinstance(name, str):
+            # Neither bound to a lock nor named yet (a first preview): which lock it has cannot be told.
+            unknown.append(f"a lock on {resource.name}")
         if isinstance(name, str) and resource.urn not in locked_resources and f"{segment}/{name.lower()}" not in locked:
             check.fail(
                 f"{resource.resource_type.rsplit(':', 1)[-1]} {name!r} has no CanNotDelete lock on a stack that "
@@ -143,7 +146,8 @@ def validate_delete_locks(args: StackValidationArgs, check: Check) -> None:
                 "The delete lock is not protected in Pulumi state: removing it from the program would delete it.",
                 "create locks with protect=True; lift it only through make destroy UNPROTECT=1.", lock.urn)
     # Scopes are resource ids, unknown until the resources exist: say so rather than pass.
-    not_yet_checked("delete locks", [f"the scopes of {', '.join(unknown)}, and so what they lock"] if unknown else [])
+    not_yet_checked("delete locks", [f"the scopes or names of {', '.join(unknown)}, and so what is locked"]
+                    if unknown else [])
 
 
 DELETE_LOCKS = stack_policy(

@@ -1075,3 +1075,43 @@ CASES: list[Case] = [
     *SITE_CASES, *SITE_SETTINGS, *STORAGE_CASES, *MODEL_CASES, *DIAGNOSTICS, *ALERTS, *RUN_HISTORY_AND_RESILIENCE,
     *INVENTORY, *KNOWN_PROPERTIES, *TAGS,
 ]
+
+
+# --- the same changes in a new stack's first preview --------------------------------------------------------
+# Cases that read an output to build the change (a role's scope, a client id) cannot be made where that output is
+# unknown: the attacker's literal stands in for it.
+
+def group_scope(plan: Plan) -> str:
+    return f"{SUBSCRIPTION}/resourceGroups/{find(plan, STORAGE).raw_inputs['resourceGroupName']}"
+
+
+def literal_scope(policy: str, id: str, like: str, role: str | None, under_group: str = "") -> Case:
+    def change(plan: Plan) -> Plan:
+        mutate = both(set_at("scope", group_scope(plan) + under_group),
+                      *([set_at("roleDefinitionId", role_id_of(role))] if role else []))
+        return (added(like, f"{like}-literal", mutate) if role else on(like, mutate))(plan)
+    return case(policy, id, change, "")
+
+
+NEEDS_KNOWN_OUTPUTS = {
+    ("easy-auth-binding", "a foreign client instead of the verification client"),
+    ("app-registration-binding", "another identity on the site"),
+    *{("role-assignments", name) for name in (
+        "Owner at the resource group", "Contributor", "User Access Administrator", "RBAC Administrator",
+        "data role at the resource group", "runbook reader on the whole account",
+        "runbook reader on the package container")},
+    ("role-assignment-principals", "another account's data"),
+}
+FIRST_PREVIEW_CASES = [
+    *[literal_scope("role-assignments", f"{role_name} at a literal group", "logic-app-model-access", role)
+      for role_name, role in (("Owner", OWNER), ("Contributor", CONTRIBUTOR),
+                              ("User Access Administrator", USER_ACCESS_ADMINISTRATOR),
+                              ("RBAC Administrator", RBAC_ADMINISTRATOR))],
+    literal_scope("role-assignments", "a data role at a literal group", "runtime-storage-runtime-blob-data-owner",
+                  None),
+    literal_scope("role-assignment-principals", "a data role on another account, by name",
+                  "runtime-storage-runtime-blob-data-owner", None,
+                  "/providers/Microsoft.Storage/storageAccounts/stotherteam"),
+    case("easy-auth-binding", "a literal foreign client allowed", on(AUTH, set_at(
+        f"{AAD}.validation.defaultAuthorizationPolicy.allowedApplications", [FOREIGN])), ""),
+]
