@@ -199,12 +199,14 @@ def waits_for(plan: Plan, resource: Registration) -> set[str]:
 
 @cache
 def type_accepts_tags(type_token: str) -> bool:
-    """Whether Azure tags a resource of this type, read from the SDK class itself."""
+    """Whether Azure tags a resource of this type, read from the SDK's arguments class for it."""
     package, module, name = type_token.split(":")
     if package != "azure-native":
         return False
-    cls = getattr(importlib.import_module(f"pulumi_azure_native.{module}"), name)
-    return "tags" in inspect.signature(cls._internal_init).parameters
+    sdk = importlib.import_module(f"pulumi_azure_native.{module}")
+    # `<Name>InitArgs` where `<Name>Args` is taken by a type of the same name (monitor's ActionGroupArgs).
+    args = getattr(sdk, f"{name}InitArgs", None) or getattr(sdk, f"{name}Args")
+    return "tags" in inspect.signature(args.__init__).parameters
 
 
 def accepts_tags(registration: Registration) -> bool:

@@ -63,14 +63,23 @@ def served_dev(plans) -> Iterator[tuple[Plan, analyzer_pb2_grpc.AnalyzerStub]]:
         process.wait()
 
 
-def diagnostics(stub: analyzer_pb2_grpc.AnalyzerStub, plan: Plan) -> set[tuple[str, str]]:
-    """(policy, message) of every diagnostic the served pack gives the plan."""
+LEVELS = {analyzer_pb2.ADVISORY: "ADVISORY", analyzer_pb2.MANDATORY: "MANDATORY", analyzer_pb2.DISABLED: "DISABLED"}
+
+
+def diagnostics(stub: analyzer_pb2_grpc.AnalyzerStub, plan: Plan) -> set[tuple[str, str, str, str]]:
+    """(policy, urn, message, level) of every diagnostic the served pack gives the plan: inputs to Analyze,
+    outputs to AnalyzeStack, as the engine sends them. The service prefixes each message with the policy's
+    description, and a resource policy's diagnostic names no urn (the resource analyzed is the one)."""
+    def entry(diagnostic, urn: str) -> tuple[str, str, str, str]:
+        return (diagnostic.policyName, diagnostic.urn or urn, diagnostic.message.split("\n", 1)[-1],
+                LEVELS.get(diagnostic.enforcementLevel, "?"))
+
     found = set()
     for registration in plan.resources:
         response = stub.Analyze(analyzer_pb2.AnalyzeRequest(
             type=registration.type, urn=registration.urn, name=registration.name,
             properties=harness.engine_struct(registration)))
-        found |= {(d.policyName, d.message.split("\n", 1)[-1]) for d in response.diagnostics}
+        found |= {entry(d, registration.urn) for d in response.diagnostics}
     response = stub.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[
         analyzer_pb2.AnalyzerResource(
             type=r.type, urn=r.urn, name=r.name, properties=harness.output_struct(r), parent=r.parent,
@@ -78,7 +87,7 @@ def diagnostics(stub: analyzer_pb2_grpc.AnalyzerStub, plan: Plan) -> set[tuple[s
             propertyDependencies={k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
                                   for k, v in r.property_dependencies.items()})
         for r in plan.resources]))
-    return found | {(d.policyName, d.message.split("\n", 1)[-1]) for d in response.diagnostics}
+    return found | {entry(d, "") for d in response.diagnostics}
 
 
 def test_the_served_pack_lists_its_policies(served_dev):
@@ -90,26 +99,34 @@ def test_the_served_pack_lists_its_policies(served_dev):
     stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack="dev", project="agent-obo"))
 
 
-def test_the_served_pack_passes_the_stack_and_catches_a_change_as_the_harness_does(served_dev):
+def test_the_served_pack_passes_the_stack_and_gives_the_harness_s_verdicts(served_dev):
     plan, stub = served_dev
     assert diagnostics(stub, plan) == set()
-    broken = on("chat-app-runtime-identity-credential", set_at("subject", FOREIGN))(plan)
-    broken = on("easy-auth-authsettings", set_at("globalValidation.excludedPaths", ["/*"]))(broken)
-    from_harness = {(r.name, v.message) for r in harness.run_policies(broken) for v in r.violations}
-    assert {"app-registration-binding", "easy-auth"} <= {name for name, _ in from_harness}
+    broken = plan
+    for change in (on("logic-app-site", set_at("httpsOnly", False)),
+                   on("chat-app-runtime-identity-credential", set_at("subject", FOREIGN)),
+                   on("office365-peruser", set_at("tags.identity-mode", "app-only")),
+                   on("easy-auth-authsettings", set_at("globalValidation.excludedPaths", ["/*"]))):
+        broken = change(broken)
+    from_harness = {(r.name, v.urn, v.message, r.enforcement_level.value.upper())
+                    for r in harness.run_policies(broken) for v in r.violations}
+    assert len({policy for policy, *_ in from_harness}) >= 5
     assert diagnostics(stub, broken) == from_harness
 
 
 def test_a_pack_started_without_the_stacks_config_blocks_everything(plans):
     process, stub = serve({"PULUMI_STACK": "dev", "PULUMI_PROJECT": "agent-obo", "PULUMI_DRY_RUN": "true"})
     try:
-        resource = plans["dev"].one("azure-native:operationalinsights:Workspace")
-        response = stub.Analyze(analyzer_pb2.AnalyzeRequest(type=resource.type, urn=resource.urn, name=resource.name,
-                                                            properties=harness.engine_struct(resource)))
-        assert "stack-declarations" in {d.policyName for d in response.diagnostics}
-        for diagnostic in response.diagnostics:
-            assert diagnostic.enforcementLevel == analyzer_pb2.MANDATORY
-            assert "cannot be determined" in diagnostic.message and "PULUMI_CONFIG is empty" in diagnostic.message
+        # Mandatory violations, no pass. The policies that compare with the declarations say why; those
+        # that condition on a declaration hold the stack to the strictest (dev then fails private
+        # networking, zone redundancy and locks).
+        verdicts = diagnostics(stub, plans["dev"])
+        assert verdicts and all(level == "MANDATORY" for *_, level in verdicts)
+        undetermined = {policy for policy, _, message, _ in verdicts if "cannot be determined" in message}
+        assert {"stack-declarations", "easy-auth", "app-registration", "graph-least-privilege", "role-assignments",
+                "connection-access-policy", "site-hardening", "workflow-package"} <= undetermined
+        assert all("PULUMI_CONFIG is empty" in message for _, _, message, _ in verdicts
+                   if "cannot be determined" in message)
     finally:
         process.kill()
         process.wait()
@@ -128,7 +145,7 @@ def test_the_published_bundle_runs_on_its_own(plans, tmp_path):
     try:
         assert diagnostics(stub, plan) == set()
         broken = on("chat-app-sp", set_at("appRoleAssignmentRequired", False))(plan)
-        assert {name for name, _ in diagnostics(stub, broken)} == {"app-registration", "app-registration-binding"}
+        assert {name for name, *_ in diagnostics(stub, broken)} == {"app-registration", "app-registration-binding"}
     finally:
         process.kill()
         process.wait()
