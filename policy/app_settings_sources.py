@@ -131,3 +131,12 @@ def subscription_and_group(resources: list[PolicyResource]) -> tuple[Any, Any]:
 
 def content_share(resources: list[PolicyResource]) -> Any:
     return _output(_only(resources, FILE_SHARE), "name")
+
+
+def workspace_ids(resources: list[PolicyResource]) -> Any:
+    """The ids of the stack's Log Analytics workspaces, lower case (UNKNOWN until they can be told)."""
+    prefix = _group_prefix(_only(resources, SITE))
+    names = [_output(props_of(r), "name") for r in resources
+             if r.resource_type == "azure-native:operationalinsights:Workspace"]
+    ids = [_under(prefix, "Microsoft.OperationalInsights/workspaces", name) for name in names]
+    return UNKNOWN if UNKNOWN in ids else {i.lower() for i in ids if isinstance(i, str)}

@@ -39,11 +39,12 @@ from policy.app_settings_sources import (
     same,
     storage_account_of,
     subscription_and_group,
+    workspace_ids,
 )
 from policy.checks import Check
 from policy.declared import Declared
 from policy.define import resource_policy, stack_policy
-from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, plain, props_of
+from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, plain, props_of, resource_name
 from policy.resource_types import (
     APP_SETTINGS_TYPES,
     BLOB_CONTAINER,
@@ -375,14 +376,26 @@ MODEL_HARDENING = resource_policy(
 
 # --- diagnostics -----------------------------------------------------------------------------------
 
+ACTION_GROUP = "azure-native:monitor:ActionGroup"
+ALERT_RULE = "azure-native:monitor:ScheduledQueryRule"
+APPLICATION_INSIGHTS = "azure-native:applicationinsights:Component"
+# The alerts every stack keeps (monitoring/queries, docs/audit-and-troubleshooting.md): authorization failures and
+# throttling. Dropping one is a reviewed change of the pack, not of the query files alone.
+REQUIRED_ALERTS = ("authorization-failures", "throttling")
+
+
 def validate_diagnostics(args: StackValidationArgs, check: Check) -> None:
     """Every site sends its WorkflowRuntime logs to the stack's own Log Analytics workspace through a diagnostic setting
-    bound to it: the audit trail of which tool ran, as whom, for which user."""
+    bound to it: the audit trail of which tool ran, as whom, for which user. The workspace keeps it for the declared
+    logRetentionDays; Application Insights writes to that workspace; the authorization-failure and throttling alerts
+    exist, enabled, query that workspace and reach the stack's enabled action group."""
+    _check_audit_trail(args, check)
     workspaces = [r for r in args.resources if r.resource_type == LOG_ANALYTICS_WORKSPACE]
     settings = [r for r in args.resources if r.resource_type == DIAGNOSTIC_SETTING]
+    ids = workspace_ids(args.resources)
     for site in (r for r in args.resources if r.resource_type == SITE):
         logged = [s for s in settings if site in s.property_dependencies.get("resourceUri", [])
-                  and any(w in s.property_dependencies.get("workspaceId", []) for w in workspaces)]
+                  and _to_workspace(check, s, "workspaceId", lookup(props_of(s), "workspaceId"), workspaces, ids)]
         categories: set[Any] = set()
         for setting in logged:
             for log in known_list(lookup(props_of(setting), "logs")):
@@ -398,6 +411,72 @@ def validate_diagnostics(args: StackValidationArgs, check: Check) -> None:
                        "workspace (components/logic_app.py).", site.urn)
 
 
+def _bound(resource: Any, key: str, targets: list[Any]) -> bool:
+    return any(target in resource.property_dependencies.get(key, []) for target in targets)
+
+
+def _to_workspace(check: Check, resource: Any, key: str, value: Any, workspaces: list[Any], ids: Any) -> bool:
+    """Bound to the stack's workspace, and (where the ids can be told) its id: an apply() on the workspace's output
+    keeps the dependency whatever value it returns."""
+    values = value if isinstance(value, list) else [value]
+    if ids is UNKNOWN or UNKNOWN in values:
+        check.cannot_see(f"the workspace {resource.name} reaches")
+        return _bound(resource, key, workspaces)
+    return _bound(resource, key, workspaces) and bool(values) and all(
+        isinstance(v, str) and v.lower() in ids for v in values)
+
+
+def _check_audit_trail(args: StackValidationArgs, check: Check) -> None:
+    resources = args.resources
+    workspaces = [r for r in resources if r.resource_type == LOG_ANALYTICS_WORKSPACE]
+    groups = [r for r in resources if r.resource_type == ACTION_GROUP]
+    stack = check.declared()
+    for workspace in workspaces:
+        retention = lookup(props_of(workspace), "retentionInDays")
+        if stack is not None and check.known(retention, "the workspace's retention") and \
+                retention != stack.settings.log_retention_days:
+            check.fail(f"Workspace {workspace.name!r} keeps logs for {retention!r} days, not the declared "
+                       f"logRetentionDays ({stack.settings.log_retention_days}): the audit trail ends sooner.",
+                       "set retentionInDays from agent-obo:logRetentionDays (components/observability.py).",
+                       workspace.urn)
+    ids = workspace_ids(resources)
+    for component in (r for r in resources if r.resource_type == APPLICATION_INSIGHTS):
+        value = lookup(props_of(component), "workspaceResourceId")
+        if not _to_workspace(check, component, "workspaceResourceId", value, workspaces, ids):
+            check.fail(f"Application Insights {component.name!r} writes to a workspace that is not the stack's: the "
+                       "agent's telemetry goes elsewhere.",
+                       "pass the stack's workspace id (components/observability.py).", component.urn)
+    for group in groups:
+        if lookup(props_of(group), "enabled") is False:
+            check.fail(f"Action group {group.name!r} is disabled: the audit alerts reach nobody.",
+                       "set enabled to true (components/audit_monitoring.py).", group.urn)
+    names = []
+    for rule in (r for r in resources if r.resource_type == ALERT_RULE):
+        props = props_of(rule)
+        names.append(resource_name(props, "ruleName"))
+        routed = lookup(props, "actions.actionGroups")
+        if lookup(props, "enabled") is False:
+            check.fail(f"Alert rule {rule.name!r} is disabled.",
+                       "set enabled to true (components/audit_monitoring.py).", rule.urn)
+        if not _to_workspace(check, rule, "scopes", lookup(props, "scopes"), workspaces, ids):
+            check.fail(f"Alert rule {rule.name!r} does not query the stack's workspace: it never fires on this stack's "
+                       "audit trail.", "pass the stack's workspace id as its scope.", rule.urn)
+        if isinstance(routed, list) and UNKNOWN in routed:
+            check.cannot_see(f"{rule.name}'s action groups")
+        elif check.known(routed, f"{rule.name}'s action groups") and (
+                not known_list(routed) or not _bound(rule, "actions", groups)):
+            check.fail(f"Alert rule {rule.name!r} reaches no action group of this stack: it fires unheard.",
+                       "route it to the stack's action group (components/audit_monitoring.py).", rule.urn)
+    if not all(isinstance(name, str) for name in names):
+        check.cannot_see("the alert rules' names")  # a first preview knows no name output
+        return
+    for required in REQUIRED_ALERTS:
+        if not any(isinstance(name, str) and name.endswith(f"-{required}") for name in names):
+            check.fail(f"The stack has no {required} alert rule: nobody hears of it when it happens.",
+                       f"keep monitoring/queries/{required}.kql with its alert header "
+                       "(agent_obo/monitoring_queries.py).")
+
+
 DIAGNOSTICS = stack_policy(
     "diagnostics", validate_diagnostics,
     url="https://learn.microsoft.com/azure/logic-apps/monitor-workflows-collect-diagnostic-data",
@@ -407,7 +486,6 @@ DIAGNOSTICS = stack_policy(
 
 # --- audit-alerts ----------------------------------------------------------------------------------
 
-ACTION_GROUP = "azure-native:monitor:ActionGroup"
 # Every other way an action group can carry an alert (and the query results in it) out of the tenant's mailboxes.
 _OTHER_RECEIVERS = ("webhookReceivers", "logicAppReceivers", "azureFunctionReceivers", "automationRunbookReceivers",
                     "eventHubReceivers", "itsmReceivers", "smsReceivers", "voiceReceivers", "azureAppPushReceivers",

@@ -942,6 +942,26 @@ DIAGNOSTICS = [
         "logs", [{"category": "WorkflowRuntime", "enabled": False}])), "sends no WorkflowRuntime logs"),
     case("diagnostics", "logs sent elsewhere", unbound("logic-app-diagnostics", "workspaceId"),
          "sends no WorkflowRuntime logs"),
+    case("diagnostics", "logs sent to another workspace through the stack's output", on(
+        "logic-app-diagnostics", set_at("workspaceId", f"/subscriptions/{FOREIGN}/resourceGroups/x/providers/"
+                                                       "Microsoft.OperationalInsights/workspaces/evil")),
+         "sends no WorkflowRuntime logs"),
+    case("diagnostics", "a shorter audit trail", on("observability-workspace", set_at("retentionInDays", 7)),
+         "keeps logs for 7"),
+    case("diagnostics", "telemetry to another workspace", on("observability-appinsights", set_at(
+        "workspaceResourceId", f"/subscriptions/{FOREIGN}/resourceGroups/x/providers/Microsoft.OperationalInsights/"
+                               "workspaces/evil")), "writes to a workspace that is not the stack's"),
+    case("diagnostics", "the throttling alert removed", removed(named("audit-monitoring-alert-throttling")),
+         "no throttling alert rule"),
+    case("diagnostics", "an alert switched off", on("audit-monitoring-alert-authorization-failures", set_at(
+        "enabled", False)), "is disabled"),
+    case("diagnostics", "an alert routed nowhere", on("audit-monitoring-alert-authorization-failures", set_at(
+        "actions", {"actionGroups": []})), "reaches no action group"),
+    case("diagnostics", "an alert on another workspace", on("audit-monitoring-alert-throttling", set_at(
+        "scopes", [f"/subscriptions/{FOREIGN}/resourceGroups/x/providers/Microsoft.OperationalInsights/workspaces/e"])),
+         "does not query the stack's workspace"),
+    case("diagnostics", "the action group switched off", on("audit-monitoring-action-group", set_at("enabled", False)),
+         "reach nobody"),
 ]
 
 INVENTORY = [
