@@ -149,3 +149,20 @@ def test_the_published_bundle_runs_on_its_own(plans, tmp_path):
     finally:
         process.kill()
         process.wait()
+
+
+def test_the_served_pack_relaxes_only_what_the_stack_s_file_relaxes(tmp_path):
+    """policy/__main__.py as the CLI starts it, from a published bundle whose config/dev.json relaxes one
+    policy: the served pack reports that one advisory and every other mandatory."""
+    out = bundle.build(tmp_path / "policy-pack")
+    (out / "policy" / "config" / "dev.json").write_text(json.dumps({"required-tags": "advisory"}))
+    process, stub = serve({"PULUMI_STACK": "dev", "PULUMI_PROJECT": "agent-obo", "PYTHONSAFEPATH": "1"}, pack_dir=out)
+    try:
+        info = stub.GetAnalyzerInfo(analyzer_pb2.google_dot_protobuf_dot_empty__pb2.Empty())
+        assert info.name == "agent-obo-policies" and [p.name for p in info.policies] == [p.name for p in POLICIES]
+        levels = {policy.name: LEVELS[policy.enforcementLevel] for policy in info.policies}
+        assert levels.pop("required-tags") == "ADVISORY"
+        assert set(levels.values()) == {"MANDATORY"}
+    finally:
+        process.kill()
+        process.wait()

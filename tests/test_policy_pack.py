@@ -9,8 +9,6 @@ import copy
 import dataclasses
 import json
 import re
-import runpy
-import sys
 from typing import Any
 
 import pulumi_policy
@@ -21,7 +19,6 @@ from pulumi.output import Unknown
 from offline import mocks
 from offline.plan import Plan
 from offline.runner import PROJECT_DIR, RunResult, stacks
-from policy import declared as declared_module
 from policy import harness, pack
 from policy import tags as tag_policies
 from policy.declared import CATALOG_ENV, Undeclared, declared, judging, pack_config_for
@@ -192,26 +189,7 @@ def test_a_stack_relaxes_a_policy_only_in_the_packs_configuration(plans):
     assert results["site-hardening"].blocks_deployment and results["easy-auth"].passed
 
 
-def test_the_entry_point_relaxes_from_the_stacks_file_and_serves_the_pack(monkeypatch, tmp_path):
-    built: list[dict[str, Any]] = []
-    monkeypatch.setattr(pulumi_policy, "PolicyPack", lambda **kwargs: built.append(kwargs))
-    monkeypatch.setattr(sys, "path", [str(POLICY_DIR), *sys.path])  # as the CLI starts the folder
-    monkeypatch.setattr(declared_module, "CONFIG_DIR", tmp_path)
-    (tmp_path / "dev.json").write_text(json.dumps({"required-tags": "advisory"}))
-    monkeypatch.setenv("PULUMI_STACK", "dev")
-    levels = {policy.name: policy.enforcement_level for policy in pack.POLICIES}
-    try:
-        runpy.run_path(str(POLICY_DIR / "__main__.py"), run_name="__main__")
-        assert str(POLICY_DIR) not in sys.path and sys.path[0] == str(PROJECT_DIR)
-        [kwargs] = built
-        assert kwargs["name"] == "agent-obo-policies"
-        assert kwargs["enforcement_level"] == pulumi_policy.EnforcementLevel.MANDATORY
-        assert [p.name for p in kwargs["policies"]] == list(POLICIES)
-        assert POLICIES["required-tags"].enforcement_level == pulumi_policy.EnforcementLevel.ADVISORY
-        assert POLICIES["easy-auth"].enforcement_level == pulumi_policy.EnforcementLevel.MANDATORY
-    finally:
-        for policy in pack.POLICIES:
-            policy.enforcement_level = levels[policy.name]
+# The entry point relaxes from the stack's file as served: tests/test_policy_cli.py.
 
 
 # --- what the pack sees: the engine's shapes ------------------------------------------------------------
