@@ -351,11 +351,12 @@ def _check_operation_text(operation: Operation, label: str, problems: list[str])
                         "percent-encoded '.', '/', '\\' or '%' (query parameters go in operation.queries)")
     for expression in expressions(operation.path):
         stripped = expression.strip()
-        if any(function == "agentparameters" for function, _ in calls(expression)) and not (
+        if any(function in ("agentparameters", "parameters") for function, _ in calls(expression)) and not (
                 stripped.lower().startswith("encodeuricomponent(") and stripped.endswith(")")):
-            problems.append(f"{label}.operation.path = {shown(operation.path)}: the model's argument in "
-                            f"@{{{expression}}} could add path segments ('../'); allowed: "
-                            "@{encodeUriComponent(agentParameters('x'))}, one segment whatever the model sends")
+            problems.append(f"{label}.operation.path = {shown(operation.path)}: the value of @{{{expression}}} (the "
+                            "model's argument, or a setting whose pattern the catalog chooses) could add path "
+                            "segments ('../'); allowed: @{encodeUriComponent(...)} around it, one segment whatever "
+                            "the value")
 
 
 def _check_arguments(arguments: Any, operation: Operation, label: str, problems: list[str]) -> None:

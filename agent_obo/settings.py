@@ -38,6 +38,14 @@ INTEGER = re.compile(r"-?[0-9]+")
 # Pulumi's own Config.get_bool accepts exactly these spellings.
 BOOLEANS = {"true": True, "True": True, "false": False, "False": False}
 
+# An extra audience Easy Auth accepts: a custom client's own api:// or https:// identifier. Easy Auth compares
+# audiences exactly, so a '*' is not a wildcard but a typo; a Microsoft service's audience (Graph, ARM, storage...)
+# would accept tokens that service's many clients obtain, not only this agent's.
+_MICROSOFT_HOSTS = (r"(?:[^/:]*\.)?(?:microsoft|microsoftonline|windows|azure|office|office365|sharepoint|live)"
+                    r"\.(?:com|net)")
+AUDIENCE = re.compile(rf"api://[!-)+-~]+|https://(?!{_MICROSOFT_HOSTS}(?:[:/]|\Z))[!-)+-~]+")
+AUDIENCE_HINT = ("api:// or https:// identifiers of your own clients, without '*' (Easy Auth compares audiences "
+                 "exactly) and not a Microsoft service's (graph.microsoft.com, management.azure.com, ...)")
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,63}")
 UNAUTHENTICATED_ACTIONS = ("RedirectToLoginPage", "Return401", "Return403")
 # How the Logic Apps host reaches its storage (README "Host storage"): keyless with the runtime
@@ -63,6 +71,7 @@ class Rule:
     may_be_empty: bool = False  # strings only: "" allowed (a list may always be empty)
     members: frozenset[str] = frozenset()  # strings only: a closed set too long to list in a message
     suggest: Callable[[str], str | None] | None = None  # the member a near miss probably meant
+    max_items: int | None = None  # arrays only: the most items Azure takes
 
     def describe(self) -> str:
         if self.allowed:
@@ -138,13 +147,13 @@ RULES: dict[str, Rule] = {
     "allowedGroups": _ids("a list of Entra group object ids (GUIDs)"),
     "unauthenticatedAction": Rule("string", allowed=UNAUTHENTICATED_ACTIONS),
     "excludedPaths": Rule("array", pattern=EXCLUDED_PATH, hint=EXCLUDED_PATH_HINT),
-    "additionalTokenAudiences": Rule("array", pattern=re.compile(r"(api://|https://)[!-~]+"),
-                                     hint="non-empty api:// or https:// audience URIs"),
+    "additionalTokenAudiences": Rule("array", pattern=AUDIENCE, hint=AUDIENCE_HINT),
     "delegateToolScopesToChatApp": Rule("boolean"),
     "disabledTools": Rule("array", pattern=re.compile(r"[a-z][a-z0-9_]{2,63}"),
                           hint="names of tools in catalog/tools.yaml"),
     "secureAgentRunHistory": Rule("boolean"),
-    "alertEmailReceivers": Rule("array", pattern=EMAIL, hint="a list of e-mail addresses"),
+    # Learn, Azure Monitor service limits (action groups): 1,000 e-mail actions in an action group.
+    "alertEmailReceivers": Rule("array", pattern=EMAIL, hint="a list of e-mail addresses", max_items=1000),
     "verificationUsers": _ids("a list of Entra user object ids (GUIDs): the two-user check's test users"),
 }
 
@@ -279,8 +288,12 @@ def _parse(key: str, raw: Any, rule: Rule, problems: _Problems) -> Any:
         if bad:
             problems.add(key, value, f"{', '.join(repr(b) for b in bad)} not allowed; " + rule.describe())
             return None
-        if len(set(value)) != len(value):
-            problems.add(key, value, "lists an item twice; each item once")
+        # Ids, e-mail addresses and paths compare without regard to case where they are used: `A` and `a` twice.
+        if len({item.casefold() for item in value}) != len(value):
+            problems.add(key, value, "lists an item twice (perhaps in another letter case); each item once")
+            return None
+        if rule.max_items is not None and len(value) > rule.max_items:
+            problems.add(key, f"{len(value)} items", f"more than Azure takes; allowed: at most {rule.max_items} items")
             return None
         return tuple(value)
     text = str(raw)

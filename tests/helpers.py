@@ -328,7 +328,8 @@ def entry(connector: str, identity: str, data: str, access: str) -> dict[str, An
     if identity == APP_ONLY and CONNECTORS[connector].reads_blob_containers:
         # A container of the runtime storage account, reached with the site's identity as the tool accesses it.
         tool["storage"] = {"container": f"{data}-data", "access": access}
-        tool["operation"]["path"] = f"/v2/datasets/@{{parameters('{data}DataStorageAccount')}}/{name}"
+        account = f"encodeUriComponent(parameters('{data}DataStorageAccount'))"
+        tool["operation"]["path"] = f"/v2/datasets/@{{{account}}}/{name}"
     return tool
 
 

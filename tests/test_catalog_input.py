@@ -166,6 +166,9 @@ OPERATIONS_REFUSED = {
     "the model's argument as path segments": ("get_my_upcoming_events", "operation.path",
                                               "/datasets/calendars/v3/tables/@{agentParameters('days')}/items",
                                               "could add path segments"),
+    "a setting as path segments": ("get_shared_runbook", "operation.path",
+                                   "/v2/datasets/@{parameters('runbooksStorageAccount')}/GetFileContentByPath",
+                                   "could add path segments"),
 }
 
 

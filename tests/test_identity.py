@@ -315,7 +315,7 @@ def test_unknown_graph_scope_fails_before_any_resource_even_when_not_delegated(t
 
 @pytest.mark.parametrize("overrides, fragments", [
     ({"agent-obo:additionalTokenAudiences": [""]},
-     ["agent-obo:additionalTokenAudiences", "''", "non-empty api:// or https:// audience URIs"]),
+     ["agent-obo:additionalTokenAudiences", "''", "api:// or https:// identifiers of your own clients"]),
     ({"agent-obo:excludedPaths": ["/*"]},
      ["agent-obo:excludedPaths", "'/*'", "a path under /runtime/"]),
     ({"agent-obo:unauthenticatedAction": "AllowAnonymous"},

@@ -74,6 +74,24 @@ BAD_SETTINGS = {
     "the same user listed twice": (
         {"agent-obo:allowedUsers": ["0b7c5a3e-2f41-4d8a-9c6e-1a2b3c4d5e6f"] * 2},
         ["agent-obo:allowedUsers", "lists an item twice"]),
+    "the same group twice in other letter cases": (
+        {"agent-obo:allowedGroups": ["0b7c5a3e-2f41-4d8a-9c6e-1a2b3c4d5e6f", "0B7C5A3E-2F41-4D8A-9C6E-1A2B3C4D5E6F"]},
+        ["agent-obo:allowedGroups", "lists an item twice (perhaps in another letter case)"]),
+    "a wildcard token audience": (
+        {"agent-obo:additionalTokenAudiences": ["api://*"]},
+        ["agent-obo:additionalTokenAudiences", "'api://*' not allowed", "without '*'"]),
+    "a wildcard in an audience's host": (
+        {"agent-obo:additionalTokenAudiences": ["https://*.contoso.com"]},
+        ["'https://*.contoso.com' not allowed"]),
+    "Microsoft Graph as a token audience": (
+        {"agent-obo:additionalTokenAudiences": ["https://graph.microsoft.com"]},
+        ["'https://graph.microsoft.com' not allowed", "not a Microsoft service's"]),
+    "Azure Resource Manager as a token audience": (
+        {"agent-obo:additionalTokenAudiences": ["https://management.azure.com/"]},
+        ["'https://management.azure.com/' not allowed"]),
+    "more alert receivers than an action group takes": (
+        {"agent-obo:alertEmailReceivers": [f"ops{index}@contoso.com" for index in range(1001)]},
+        ["agent-obo:alertEmailReceivers = '1001 items'", "at most 1000 items"]),
 }
 
 
