@@ -32,7 +32,7 @@ from agent_obo.json_files import read_json
 from agent_obo.json_schema import Failure, Schema
 from agent_obo.settings import REMOVED_SETTINGS, RULES
 from agent_obo.tool_inputs import HOST_CONTAINER_PREFIXES, READ, RESERVED_CONTAINERS, StorageAccess, ToolSetting
-from agent_obo.workflow_references import calls, expressions, references, without_expressions
+from agent_obo.workflow_references import calls, expressions, references, strings, without_expressions
 from agent_obo.write_guard import WriteGuard, check_write_guard, needs_guard, write_guard_from
 from agent_obo.yaml_files import PROJECT_DIR, display_path, read_mapping
 
@@ -104,7 +104,7 @@ class Operation:
 
     def parameters_read(self) -> set[str]:
         """The names it reads with @parameters('x') (agent_obo/workflow_references.py reads them so)."""
-        return {name for text in _strings([self.path, self.queries, self.body]) for expression in expressions(text)
+        return {name for text in strings([self.path, self.queries, self.body]) for expression in expressions(text)
                 for function, name in references(expression) if function == "parameters" and name}
 
 
@@ -150,16 +150,6 @@ class Catalog:
     def per_user_scopes(self) -> tuple[str, ...]:
         """The union of the delegated scopes the per-user tools declare, nothing more."""
         return tuple(sorted({scope for tool in self.tools if tool.identity == PER_USER for scope in tool.scopes}))
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        return [text for item in value.values() for text in _strings(item)]
-    if isinstance(value, list):
-        return [text for item in value for text in _strings(item)]
-    return []
 
 
 def shown(value: Any) -> str:

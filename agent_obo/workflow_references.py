@@ -106,14 +106,20 @@ def references(expression: str) -> Iterator[tuple[str, str | None]]:
 
 
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every string in a JSON-like value, at any depth, with where it is (`a.b[0]`)."""
     if isinstance(value, str):
         yield path, value
-    elif isinstance(value, dict):
+    elif isinstance(value, Mapping):
         for key, item in value.items():
             yield from _strings(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _strings(item, f"{path}[{index}]")
+
+
+def strings(value: Any) -> list[str]:
+    """Every string in a JSON-like value (a workflow document, a catalog operation), at any depth."""
+    return [text for _, text in _strings(value, "")]
 
 
 def _where(file: str, path: str) -> str:

@@ -34,6 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from agent_obo.workflow_references import strings
+
 PLACEHOLDER = re.compile(r"\{(choice:[^{}]*|requester)\}")
 CHOICE_PLACEHOLDER = re.compile(r"\{choice:([^{}]*)\}")
 REQUESTER = "{requester}"
@@ -109,16 +111,6 @@ class WriteGuard:
         return value
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        return [text for item in value.values() for text in _strings(item)]
-    if isinstance(value, list):
-        return [text for item in value for text in _strings(item)]
-    return []
-
-
 def needs_guard(identity: str, access: str) -> bool:
     return identity == "app-only" and access == "write"
 
@@ -151,7 +143,7 @@ def check_write_guard(identity: Any, access: Any, guard_given: bool, guard: Writ
     if arguments_given:
         problems.append(f"{label}.arguments: not allowed on a guarded write; its arguments are generated "
                         "from write_guard.choices")
-    markup = sorted({tag.group(0) for written in _strings(operation_parts) for tag in TAG.finditer(written)
+    markup = sorted({tag.group(0) for written in strings(operation_parts) for tag in TAG.finditer(written)
                      if tag.group(0) == "<!--" or tag.group(1).lower() not in ALLOWED_TAGS
                      or tag.group(2).strip() not in ("", "/")})
     if markup:
