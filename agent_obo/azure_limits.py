@@ -34,6 +34,12 @@ _ALNUM_HYPHEN_ENDS = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 # Most Microsoft.Network entities: alphanumerics, '_', '.', '-'; start alphanumeric, end alphanumeric or '_'.
 _NETWORK = r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?"
 _NETWORK_WORDS = "letters, digits, '_', '.' and '-', starting alphanumeric, ending alphanumeric or '_'"
+# Managed identities and federated identity credentials (Azure's and Entra's): alphanumerics, '-', '_'.
+_IDENTITY = r"[A-Za-z0-9][A-Za-z0-9_-]*"
+_IDENTITY_WORDS = "letters, digits, '-' and '_', starting alphanumeric"
+# Blob containers and file shares.
+_LOWER_HYPHENATED = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+_LOWER_HYPHENATED_WORDS = "lower-case letters, digits and single '-' between them"
 
 
 @dataclass(frozen=True)
@@ -71,23 +77,19 @@ NAME_RULES: dict[str, NameRule] = {
     # Not in every version of Learn's page: the union of the Microsoft.Insights rules.
     "Microsoft.Insights/diagnosticSettings": _no("*<>%{}&:\\?/#|+", 1, 260, "diagnostic setting"),
     "Microsoft.ManagedIdentity/userAssignedIdentities": NameRule(
-        "managed identity", 3, 128, r"[A-Za-z0-9][A-Za-z0-9_-]*",
-        "letters, digits, '-' and '_', starting alphanumeric"),
+        "managed identity", 3, 128, _IDENTITY, _IDENTITY_WORDS),
     "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials": NameRule(
-        "federated identity credential", 3, 120, r"[A-Za-z0-9][A-Za-z0-9_-]*",
-        "letters, digits, '-' and '_', starting alphanumeric"),
+        "federated identity credential", 3, 120, _IDENTITY, _IDENTITY_WORDS),
     "Microsoft.Storage/storageAccounts": NameRule(
         "storage account", 3, 24, r"[a-z0-9]+", "lower-case letters and digits"),
     "Microsoft.Storage/storageAccounts/blobServices/containers": NameRule(
-        "blob container", 3, 63, r"[a-z0-9]+(?:-[a-z0-9]+)*", "lower-case letters, digits and single '-' between them"),
+        "blob container", 3, 63, _LOWER_HYPHENATED, _LOWER_HYPHENATED_WORDS),
     "Microsoft.Storage/storageAccounts/fileServices/shares": NameRule(
-        "file share", 3, 63, r"[a-z0-9]+(?:-[a-z0-9]+)*", "lower-case letters, digits and single '-' between them"),
+        "file share", 3, 63, _LOWER_HYPHENATED, _LOWER_HYPHENATED_WORDS),
     "Microsoft.Web/serverfarms": NameRule("App Service plan", 1, 60, r"[A-Za-z0-9-]+", "letters, digits and '-'"),
     "Microsoft.Web/sites": NameRule("site", 2, 60, _ALNUM_HYPHEN_ENDS, "letters, digits and '-', not at either end"),
     # Learn lists no rule for API connections: held to its rule for Microsoft.Network connections.
-    "Microsoft.Web/connections": NameRule(
-        "API connection", 1, 80, r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?",
-        "letters, digits, '_', '.' and '-', starting alphanumeric, ending alphanumeric or '_'"),
+    "Microsoft.Web/connections": NameRule("API connection", 1, 80, _NETWORK, _NETWORK_WORDS),
     # An access policy is named by the object id of the principal it admits (la-samples connectors template).
     "Microsoft.Web/connections/accessPolicies": NameRule("connection access policy", 36, 36, GUID, "a GUID"),
     "Microsoft.CognitiveServices/accounts": NameRule(
@@ -115,8 +117,7 @@ NAME_RULES: dict[str, NameRule] = {
         "letters, digits, '.', '_', '-', '(' and ')', not ending in '.'"),
     "Entra/applications": NameRule("Entra application display", 1, 256, r"[^\x00-\x1f\x7f]+", "printable text"),
     "Entra/federatedIdentityCredentials": NameRule(
-        "Entra federated identity credential", 3, 120, r"[A-Za-z0-9][A-Za-z0-9_-]*",
-        "letters, digits, '-' and '_', starting alphanumeric"),
+        "Entra federated identity credential", 3, 120, _IDENTITY, _IDENTITY_WORDS),
 }
 
 
