@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import pulumi
 
 from agent_obo.graph_scopes import GRAPH_APP_ID
+from offline.arm_types import TYPES
 from policy.graph_permissions import DELEGATED_SCOPE_IDS
 
 SUBSCRIPTION_ID = "3c1f8a52-6b0e-4d7f-9a24-8e5b1c0d7f36"
@@ -40,19 +41,17 @@ GRAPH_APPLICATION_PERMISSIONS = {
     "Directory.ReadWrite.All": "19dbc75e-c2e2-444c-a770-ec69d8559fc7",
 }
 
-# Types answered with their ARM id and name only: the name property and the ARM type. A type with more to
-# answer has a handler of its own below (never both: tests/test_offline_mocks.py).
-ARM_TYPES = {
-    "azure-native:operationalinsights:Workspace": ("workspaceName", "Microsoft.OperationalInsights/workspaces"),
-    "azure-native:web:AppServicePlan": ("name", "Microsoft.Web/serverfarms"),
-    "azure-native:network:VirtualNetwork": ("virtualNetworkName", "Microsoft.Network/virtualNetworks"),
-    "azure-native:network:NetworkSecurityGroup": ("networkSecurityGroupName",
-                                                  "Microsoft.Network/networkSecurityGroups"),
-    "azure-native:network:PrivateEndpoint": ("privateEndpointName", "Microsoft.Network/privateEndpoints"),
-    "azure-native:privatedns:PrivateZone": ("privateZoneName", "Microsoft.Network/privateDnsZones"),
-    "azure-native:monitor:ActionGroup": ("actionGroupName", "Microsoft.Insights/actionGroups"),
-    "azure-native:monitor:ScheduledQueryRule": ("ruleName", "Microsoft.Insights/scheduledQueryRules"),
-}
+# Types answered with their ARM id and name only, both from their ARM type and name inputs in
+# offline/arm_types.py. A type with more to answer has a handler of its own below (never both:
+# tests/test_offline_mocks.py).
+ARM_TYPES = frozenset({
+    "azure-native:operationalinsights:Workspace", "azure-native:web:AppServicePlan",
+    "azure-native:storage:BlobContainer", "azure-native:storage:FileShare",
+    "azure-native:network:VirtualNetwork", "azure-native:network:Subnet", "azure-native:network:NetworkSecurityGroup",
+    "azure-native:network:PrivateEndpoint", "azure-native:network:PrivateDnsZoneGroup",
+    "azure-native:privatedns:PrivateZone", "azure-native:privatedns:VirtualNetworkLink",
+    "azure-native:monitor:ActionGroup", "azure-native:monitor:ScheduledQueryRule",
+})
 
 
 # The packages whose resources have a handler of their own (the method named by handler_name).
@@ -83,8 +82,8 @@ class AzureMocks(pulumi.runtime.Mocks):
         if handler is not None:
             resource_id, outputs = handler(args.name, inputs)
         elif args.typ in ARM_TYPES:
-            key, arm_type = ARM_TYPES[args.typ]
-            resource_id, outputs = f"{_rg_scope(inputs)}/providers/{arm_type}/{inputs[key]}", {"name": inputs[key]}
+            spec = TYPES[args.typ]
+            resource_id, outputs = spec.resource_id(_rg_scope(inputs), inputs), {"name": spec.name_parts(inputs)[-1]}
         else:
             resource_id, outputs = stable_uuid(args.typ, args.name), {}
         state = {**inputs, **outputs}
@@ -109,31 +108,6 @@ class AzureMocks(pulumi.runtime.Mocks):
                      for kind in ("blob", "queue", "table", "file", "dfs", "web")}
         resource_id = f"{_rg_scope(inputs)}/providers/Microsoft.Storage/storageAccounts/{account}"
         return resource_id, {"name": account, "primaryEndpoints": endpoints}
-
-    def _azure_native_storage_BlobContainer(self, name, inputs):
-        resource_id = (f"{_rg_scope(inputs)}/providers/Microsoft.Storage/storageAccounts/{inputs['accountName']}"
-                       f"/blobServices/default/containers/{inputs['containerName']}")
-        return resource_id, {"name": inputs["containerName"]}
-
-    def _azure_native_storage_FileShare(self, name, inputs):
-        resource_id = (f"{_rg_scope(inputs)}/providers/Microsoft.Storage/storageAccounts/{inputs['accountName']}"
-                       f"/fileServices/default/shares/{inputs['shareName']}")
-        return resource_id, {"name": inputs["shareName"]}
-
-    def _azure_native_network_Subnet(self, name, inputs):
-        resource_id = (f"{_rg_scope(inputs)}/providers/Microsoft.Network/virtualNetworks/"
-                       f"{inputs['virtualNetworkName']}/subnets/{inputs['subnetName']}")
-        return resource_id, {"name": inputs["subnetName"]}
-
-    def _azure_native_network_PrivateDnsZoneGroup(self, name, inputs):
-        resource_id = (f"{_rg_scope(inputs)}/providers/Microsoft.Network/privateEndpoints/"
-                       f"{inputs['privateEndpointName']}/privateDnsZoneGroups/{inputs['privateDnsZoneGroupName']}")
-        return resource_id, {"name": inputs["privateDnsZoneGroupName"]}
-
-    def _azure_native_privatedns_VirtualNetworkLink(self, name, inputs):
-        resource_id = (f"{_rg_scope(inputs)}/providers/Microsoft.Network/privateDnsZones/"
-                       f"{inputs['privateZoneName']}/virtualNetworkLinks/{inputs['virtualNetworkLinkName']}")
-        return resource_id, {"name": inputs["virtualNetworkLinkName"]}
 
     def _azure_native_authorization_ManagementLockByScope(self, name, inputs):
         return f"{inputs['scope']}/providers/Microsoft.Authorization/locks/{inputs['lockName']}", {

@@ -21,6 +21,7 @@ from agent_obo.naming import NAME_TYPES, Names
 from agent_obo.prepare import check_azure_limits
 from agent_obo.tool_connections import joined_list_tag, list_tag
 from agent_obo.tool_inputs import settings_of
+from offline.arm_types import TYPES
 from offline.large_catalog import large_catalog, large_catalog_yaml
 from offline.plan import Plan
 from offline.project_copy import project_copy
@@ -29,53 +30,23 @@ from policy.declared import pack_config_for
 from policy.harness import run_policies
 from tests.helpers import load_stack_settings
 
-# Each registered type: the input that names it in Azure and the naming rule it falls under.
+# Each registered type: the input that names it in Azure and the naming rule it falls under. The azure-native
+# types the ARM export knows name themselves as offline/arm_types.py says; the rest are listed here.
 # None: the resource has no name of its own (Azure names it, or it is a setting of another resource).
 NAMED_BY: dict[str, tuple[str, str] | None] = {
+    **{type_: (spec.own_name_input, spec.arm_type) if spec.own_name_input else None for type_, spec in TYPES.items()},
     "azure-native:resources:ResourceGroup": ("resourceGroupName", "Microsoft.Resources/resourceGroups"),
-    "azure-native:operationalinsights:Workspace": ("workspaceName", "Microsoft.OperationalInsights/workspaces"),
-    "azure-native:applicationinsights:Component": ("resourceName", "Microsoft.Insights/components"),
-    "azure-native:applicationinsights:Workbook": ("resourceName", "Microsoft.Insights/workbooks"),
-    "azure-native:monitor:ActionGroup": ("actionGroupName", "Microsoft.Insights/actionGroups"),
-    "azure-native:monitor:ScheduledQueryRule": ("ruleName", "Microsoft.Insights/scheduledQueryRules"),
-    "azure-native:monitor:DiagnosticSetting": ("name", "Microsoft.Insights/diagnosticSettings"),
-    "azure-native:managedidentity:UserAssignedIdentity": ("resourceName",
-                                                         "Microsoft.ManagedIdentity/userAssignedIdentities"),
     "azure-native:managedidentity:FederatedIdentityCredential": (
         "federatedIdentityCredentialResourceName",
         "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials"),
-    "azure-native:storage:StorageAccount": ("accountName", "Microsoft.Storage/storageAccounts"),
-    "azure-native:storage:BlobContainer": ("containerName",
-                                           "Microsoft.Storage/storageAccounts/blobServices/containers"),
-    "azure-native:storage:FileShare": ("shareName", "Microsoft.Storage/storageAccounts/fileServices/shares"),
-    "azure-native:web:AppServicePlan": ("name", "Microsoft.Web/serverfarms"),
-    "azure-native:web:WebApp": ("name", "Microsoft.Web/sites"),
-    "azure-native:cognitiveservices:Account": ("accountName", "Microsoft.CognitiveServices/accounts"),
-    "azure-native:cognitiveservices:Deployment": ("deploymentName", "Microsoft.CognitiveServices/accounts/deployments"),
     "azure-native:keyvault:Vault": ("vaultName", "Microsoft.KeyVault/vaults"),
     "azure-native:keyvault:Key": ("keyName", "Microsoft.KeyVault/vaults/keys"),
     "azuread:index/application:Application": ("displayName", "Entra/applications"),
     "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential": (
         "displayName", "Entra/federatedIdentityCredentials"),
-    "azure-native:network:VirtualNetwork": ("virtualNetworkName", "Microsoft.Network/virtualNetworks"),
-    "azure-native:network:Subnet": ("subnetName", "Microsoft.Network/virtualNetworks/subnets"),
-    "azure-native:network:NetworkSecurityGroup": ("networkSecurityGroupName",
-                                                  "Microsoft.Network/networkSecurityGroups"),
-    "azure-native:network:PrivateEndpoint": ("privateEndpointName", "Microsoft.Network/privateEndpoints"),
-    "azure-native:network:PrivateDnsZoneGroup": ("privateDnsZoneGroupName",
-                                                 "Microsoft.Network/privateEndpoints/privateDnsZoneGroups"),
-    "azure-native:privatedns:PrivateZone": ("privateZoneName", "Microsoft.Network/privateDnsZones"),
-    "azure-native:privatedns:VirtualNetworkLink": ("virtualNetworkLinkName",
-                                                   "Microsoft.Network/privateDnsZones/virtualNetworkLinks"),
-    "azure-native:authorization:ManagementLockByScope": ("lockName", "Microsoft.Authorization/locks"),
     # Generic resources: by their resourceType (below).
     "azure-native:resources:Resource": None,
-    "azure-native:authorization:RoleAssignment": None,  # a GUID azure-native generates
     "azure-native:storage:BlobServiceProperties": None,  # always `default`
-    "azure-native:web:WebAppApplicationSettings": None,
-    "azure-native:web:WebAppAuthSettingsV2WithoutSecrets": None,
-    "azure-native:web:WebAppFtpAllowed": None,
-    "azure-native:web:WebAppScmAllowed": None,
     "azuread:index/servicePrincipal:ServicePrincipal": None,
     "azuread:index/servicePrincipalDelegatedPermissionGrant:ServicePrincipalDelegatedPermissionGrant": None,
     "azuread:index/appRoleAssignment:AppRoleAssignment": None,
