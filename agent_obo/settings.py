@@ -16,13 +16,16 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from agent_obo.errors import SettingsError
 from agent_obo.excluded_paths import EXCLUDED_PATH, EXCLUDED_PATH_HINT
 from agent_obo.network import DNS_ZONE_ID_HINT, SUBNET_ID_HINT, NetworkSettings, network_problems, network_settings
 from agent_obo.regions import AZURE_REGIONS, suggest_region
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 PROJECT = "agent-obo"
 
@@ -166,17 +169,22 @@ REMOVED_SETTINGS = {
 
 
 # --- the typed result ---------------------------------------------------------------------------
+# Each field holds the validated setting of its name in camelCase (plan_sku: planSku), or the one its
+# metadata names (_typed builds them so).
+
+SETTING = "setting"
+
 
 @dataclass(frozen=True)
 class ModelSettings:
-    source: str
-    name: str
-    version: str
-    deployment_name: str
-    deployment_sku: str
-    capacity: int
-    existing_endpoint: str
-    existing_resource_id: str
+    source: str = field(metadata={SETTING: "modelSource"})
+    name: str = field(metadata={SETTING: "modelName"})
+    version: str = field(metadata={SETTING: "modelVersion"})
+    deployment_name: str = field(metadata={SETTING: "modelDeploymentName"})
+    deployment_sku: str = field(metadata={SETTING: "modelDeploymentSku"})
+    capacity: int = field(metadata={SETTING: "modelCapacity"})
+    existing_endpoint: str = field(metadata={SETTING: "existingModelEndpoint"})
+    existing_resource_id: str = field(metadata={SETTING: "existingModelResourceId"})
 
     @property
     def creates_account(self) -> bool:
@@ -193,7 +201,7 @@ class SignInSettings:
     excluded_paths: tuple[str, ...]
     additional_token_audiences: tuple[str, ...]
     # The chat app also requests the per-user tools' Graph scopes (agent_obo/graph_scopes.py).
-    delegate_tool_scopes: bool
+    delegate_tool_scopes: bool = field(metadata={SETTING: "delegateToolScopesToChatApp"})
 
 
 @dataclass(frozen=True)
@@ -466,48 +474,31 @@ def _cross_field_rules(v: dict[str, Any], problems: _Problems) -> None:
 
 
 def _build(v: dict[str, Any], stack: str, tool_settings: tuple[str, ...]) -> Settings:
-    return Settings(
+    return _typed(
+        Settings, v,
         environment=stack,
-        location=v["location"],
-        owner=v["owner"],
         tenant_id=v["tenantId"].lower(),
-        plan_sku=v["planSku"],
-        maximum_elastic_worker_count=v["maximumElasticWorkerCount"],
-        always_ready_instances=v["alwaysReadyInstances"],
-        log_retention_days=v["logRetentionDays"],
-        protect_stateful_resources=v["protectStatefulResources"],
-        host_storage_authentication=v["hostStorageAuthentication"],
-        zone_redundant=v["zoneRedundant"],
         network=network_settings(v),
-        model=ModelSettings(
-            source=v["modelSource"],
-            name=v["modelName"],
-            version=v["modelVersion"],
-            deployment_name=v["modelDeploymentName"],
-            deployment_sku=v["modelDeploymentSku"],
-            capacity=v["modelCapacity"],
-            existing_endpoint=v["existingModelEndpoint"],
-            existing_resource_id=v["existingModelResourceId"],
-        ),
-        sign_in=SignInSettings(
-            app_owners=v["appOwners"],
-            assignment_required=v["assignmentRequired"],
-            allowed_users=v["allowedUsers"],
-            allowed_groups=v["allowedGroups"],
-            unauthenticated_action=v["unauthenticatedAction"],
-            excluded_paths=v["excludedPaths"],
-            additional_token_audiences=v["additionalTokenAudiences"],
-            delegate_tool_scopes=v["delegateToolScopesToChatApp"],
-        ),
+        model=_typed(ModelSettings, v),
+        sign_in=_typed(SignInSettings, v),
         tool_settings={key: v[key] for key in tool_settings},
-        disabled_tools=v["disabledTools"],
-        audit=AuditSettings(
-            secure_agent_run_history=v["secureAgentRunHistory"],
-            alert_email_receivers=v["alertEmailReceivers"],
-            verification_users=v["verificationUsers"],
-        ),
+        audit=_typed(AuditSettings, v),
         raw=dict(v),
     )
+
+
+_Section = TypeVar("_Section", bound="DataclassInstance")
+
+
+def _typed(section: type[_Section], v: Mapping[str, Any], **derived: Any) -> _Section:
+    """`section` with `derived` and, in every other field, the setting it reads (see "the typed result")."""
+    read = {f.name: v[f.metadata.get(SETTING, _camel_case(f.name))] for f in fields(section) if f.name not in derived}
+    return section(**derived, **read)
+
+
+def _camel_case(snake_case: str) -> str:
+    first, *others = snake_case.split("_")
+    return first + "".join(word.capitalize() for word in others)
 
 
 def read_stack_config() -> dict[str, Any]:
