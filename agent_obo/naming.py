@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import overload
 
 from agent_obo.settings import PROJECT
 
@@ -18,38 +19,51 @@ WORKLOAD = PROJECT.replace("-", "")
 PACKAGE_CONTAINER = "workflow-packages"
 
 
+def caf_name(abbreviation: str, *qualifiers: str) -> str:
+    """`<abbreviation>-agentobo-<qualifier>-...`: the Cloud Adoption Framework form of the hyphenated names."""
+    return "-".join((abbreviation, WORKLOAD, *qualifiers))
+
+
+def storage_account_name(*qualifiers: str) -> str:
+    """`stagentobo<qualifiers>`: a storage account's name allows lower-case letters and digits only."""
+    return "st" + WORKLOAD + "".join(qualifiers)
+
+
+class Abbreviated:
+    """A Names attribute, read like a property: `<abbreviation>-agentobo-<environment>-<suffix>`."""
+
+    def __init__(self, abbreviation: str) -> None:
+        self.abbreviation = abbreviation
+
+    @overload
+    def __get__(self, names: None, owner: type[Names]) -> Abbreviated: ...
+    @overload
+    def __get__(self, names: Names, owner: type[Names]) -> str: ...
+
+    def __get__(self, names: Names | None, owner: type[Names]) -> Abbreviated | str:
+        return self if names is None else caf_name(self.abbreviation, names.environment, names.suffix)
+
+
 @dataclass(frozen=True)
 class Names:
     environment: str
     suffix: str
 
-    def _name(self, abbreviation: str) -> str:
-        return f"{abbreviation}-{WORKLOAD}-{self.environment}-{self.suffix}"
-
-    @property
-    def resource_group(self) -> str:
-        return self._name("rg")
-
-    @property
-    def log_analytics(self) -> str:
-        return self._name("log")
-
-    @property
-    def application_insights(self) -> str:
-        return self._name("appi")
-
-    @property
-    def runtime_identity(self) -> str:
-        return self._name("id")
+    # Cloud Adoption Framework abbreviations of the resource types.
+    resource_group = Abbreviated("rg")
+    log_analytics = Abbreviated("log")
+    application_insights = Abbreviated("appi")
+    runtime_identity = Abbreviated("id")
+    plan = Abbreviated("asp")
+    logic_app = Abbreviated("logic")
+    openai_account = Abbreviated("oai")
+    virtual_network = Abbreviated("vnet")
+    network_security_group = Abbreviated("nsg")
 
     @property
     def storage_account(self) -> str:
         # 3-24 lower-case letters and digits: "st" + 8 + at most 8 + 6.
-        return f"st{WORKLOAD}{self.environment}{self.suffix}"
-
-    @property
-    def plan(self) -> str:
-        return self._name("asp")
+        return storage_account_name(self.environment, self.suffix)
 
     def plan_for(self, zone_redundant: bool) -> str:
         # Azure sets zone redundancy only when a plan is created: another name makes switching it a
@@ -57,29 +71,13 @@ class Names:
         return f"{self.plan}-zr" if zone_redundant else self.plan
 
     @property
-    def logic_app(self) -> str:
-        return self._name("logic")
-
-    @property
     def content_share(self) -> str:
         # Azure Files share (accessKey host storage): 3-63 lower-case letters, digits and single hyphens.
         return self.logic_app
 
-    @property
-    def openai_account(self) -> str:
-        return self._name("oai")
-
-    @property
-    def virtual_network(self) -> str:
-        return self._name("vnet")
-
-    @property
-    def network_security_group(self) -> str:
-        return self._name("nsg")
-
     def private_endpoint(self, target: str, group: str) -> str:
         # 2-64 characters: "pe-" + target abbreviation + the sub-resource.
-        return f"pe-{WORKLOAD}-{self.environment}-{self.suffix}-{target}-{group}"
+        return caf_name("pe", self.environment, self.suffix, target, group)
 
     @property
     def app_registration(self) -> str:

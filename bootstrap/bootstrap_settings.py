@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 
 from agent_obo.environments import Environment
-from agent_obo.naming import WORKLOAD
+from agent_obo.naming import caf_name, storage_account_name
 from agent_obo.settings import PROJECT
 
 # GitHub owner, repository and environment names as they appear in OpenID Connect subjects;
@@ -119,21 +119,21 @@ class BootstrapNames:
 
     @property
     def resource_group(self) -> str:
-        return f"rg-{WORKLOAD}-pulumi-{self.suffix}"
+        return caf_name("rg", "pulumi", self.suffix)
 
     @property
     def storage_account(self) -> str:
         # 3-24 lower-case letters and digits, globally unique: "st" + 8 + 6 + 6.
-        return f"st{WORKLOAD}pulumi{self.suffix}"
+        return storage_account_name("pulumi", self.suffix)
 
     @property
     def key_vault(self) -> str:
         # 3-24 letters, digits and '-', globally unique (and reserved for 90 days after a purge-protected delete).
-        return f"kv-{WORKLOAD}-{self.suffix}"
+        return caf_name("kv", self.suffix)
 
     def identity(self, environment: str, role: str) -> str:
         """`id-agentobo-prod-deploy-1a2b3c`: one per environment and role (deploy, preview)."""
-        return f"id-{WORKLOAD}-{environment}-{role}-{self.suffix}"
+        return caf_name("id", environment, role, self.suffix)
 
 
 def names_for(subscription_id: str, location: str) -> BootstrapNames:
