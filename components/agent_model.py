@@ -13,6 +13,7 @@ import pulumi
 from pulumi_azure_native import cognitiveservices
 
 from agent_obo.settings import ModelSettings
+from components.component import Component
 from components.placement import Placement
 
 
@@ -25,14 +26,13 @@ class AgentModelArgs:
     private: bool = False
 
 
-class AgentModel(pulumi.ComponentResource):
+class AgentModel(Component[AgentModelArgs], area="model"):
     """The agent's model: a keyless Azure OpenAI account and deployment, or the existing endpoint given."""
 
     endpoint: pulumi.Output[str]
     resource_id: pulumi.Output[str]
 
-    def __init__(self, name: str, args: AgentModelArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:model:AgentModel", name, None, opts)
+    def _create(self, name: str, args: AgentModelArgs) -> pulumi.Inputs:
         model = args.model
         self.deployment_name = model.deployment_name
         if not model.creates_account:
@@ -74,8 +74,8 @@ class AgentModel(pulumi.ComponentResource):
             )
             self.endpoint = self.account.properties.endpoint
             self.resource_id = self.account.id
-        self.register_outputs({
+        return {
             "endpoint": self.endpoint,
             "resourceId": self.resource_id,
             "deploymentName": self.deployment_name,
-        })
+        }

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import pulumi
 from pulumi_azure_native import web
 
+from components.component import Component
 from components.placement import Placement
 
 
@@ -40,15 +41,14 @@ class AppSettingsArgs:
     after: Sequence[pulumi.Resource] = field(default_factory=list)
 
 
-class AppSettings(pulumi.ComponentResource):
+class AppSettings(Component[AppSettingsArgs], area="runtime"):
     """Every app setting of the site, as one resource written after the access the settings route to."""
 
-    def __init__(self, name: str, args: AppSettingsArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:runtime:AppSettings", name, None, opts)
+    def _create(self, name: str, args: AppSettingsArgs) -> pulumi.Inputs:
         self.settings = web.WebAppApplicationSettings(
             f"{name}-appsettings",
             name=args.site_name,
             properties=dict(args.settings),
             **args.placement.in_group(self, depends_on=list(args.after)),
         )
-        self.register_outputs({"names": sorted(args.settings)})
+        return {"names": sorted(args.settings)}

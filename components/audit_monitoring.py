@@ -18,6 +18,7 @@ from pulumi_azure_native import applicationinsights, monitor
 from agent_obo.monitoring_queries import TROUBLESHOOTING, Query
 from agent_obo.naming import WORKLOAD
 from agent_obo.settings import PROJECT
+from components.component import Component
 from components.placement import Placement
 
 # Workbook content (github.com/microsoft/Application-Insights-Workbooks, schema/workbook.json):
@@ -67,11 +68,10 @@ class AuditMonitoringArgs:
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
-class AuditMonitoring(pulumi.ComponentResource):
+class AuditMonitoring(Component[AuditMonitoringArgs], area="monitoring"):
     """The audit workbook, an alert rule per alerting query, and the action group the alerts go to."""
 
-    def __init__(self, name: str, args: AuditMonitoringArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:monitoring:AuditMonitoring", name, None, opts)
+    def _create(self, name: str, args: AuditMonitoringArgs) -> pulumi.Inputs:
         self.action_group = monitor.ActionGroup(
             f"{name}-action-group",
             action_group_name=f"ag-{WORKLOAD}-{args.environment}-audit",
@@ -125,8 +125,8 @@ class AuditMonitoring(pulumi.ComponentResource):
                 auto_mitigate=True,
                 **args.placement.located(self, depends_on=args.depends_on),
             )
-        self.register_outputs({
+        return {
             "actionGroupId": self.action_group.id,
             "workbookId": self.workbook.id,
             "alertRules": sorted(self.alerts),
-        })
+        }

@@ -31,6 +31,7 @@ from agent_obo.entra import (
 )
 from agent_obo.graph_scopes import GRAPH_APP_ID, GraphScopes
 from agent_obo.settings import PROJECT
+from components.component import Component
 
 
 def user_impersonation_scope_id(environment: str) -> str:
@@ -60,15 +61,13 @@ class ChatAppRegistrationArgs:
     allowed_groups: list[str] = field(default_factory=list)
 
 
-class ChatAppRegistration(pulumi.ComponentResource):
+class ChatAppRegistration(Component[ChatAppRegistrationArgs], area="identity"):
     """The chat app registration, its service principal and the federated credential Easy Auth signs in with."""
 
-    def __init__(self, name: str, args: ChatAppRegistrationArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:identity:ChatAppRegistration", name, None, opts)
+    def _create(self, name: str, args: ChatAppRegistrationArgs) -> pulumi.Inputs:
         # The deployer stays an owner, or the next `pulumi up` could no longer manage the app.
         owners = [args.deployer_object_id, *[o for o in args.additional_owners if o != args.deployer_object_id]]
-        child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        stateful = self._child_options(protect=args.protect)
         self.application = azuread.Application(
             f"{name}-app",
             display_name=args.display_name,
@@ -110,13 +109,13 @@ class ChatAppRegistration(pulumi.ComponentResource):
             group_membership_claims=["ApplicationGroup"] if args.allowed_groups else None,
             # The identifier URI needs the client id, which exists only once the app does: a separate
             # resource sets it, and this one leaves it alone.
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, ignore_changes=["identifierUris"]),
+            opts=self._child_options(protect=args.protect, ignore_changes=["identifierUris"]),
         )
         self.client_id = self.application.client_id
         self.identifier_uri = pulumi.Output.concat("api://", self.client_id)
         self.identifier = azuread.ApplicationIdentifierUri(
             f"{name}-identifier-uri", application_id=self.application.id, identifier_uri=self.identifier_uri,
-            opts=child)
+            opts=self._child_options())
         self.federated_credential = azuread.ApplicationFederatedIdentityCredential(
             f"{name}-runtime-identity-credential",
             application_id=self.application.id,
@@ -126,7 +125,7 @@ class ChatAppRegistration(pulumi.ComponentResource):
             issuer=issuer(args.tenant_id),
             subject=args.runtime_identity_principal_id,
             audiences=[TOKEN_EXCHANGE_AUDIENCE],
-            opts=child,
+            opts=self._child_options(),
         )
         self.service_principal = azuread.ServicePrincipal(
             f"{name}-sp",
@@ -145,10 +144,10 @@ class ChatAppRegistration(pulumi.ComponentResource):
             "users": sorted(args.allowed_users),
             "groups": sorted(args.allowed_groups),
         }
-        self.register_outputs({
+        return {
             "clientId": self.client_id,
             "identifierUri": self.identifier_uri,
             "servicePrincipalObjectId": self.service_principal.object_id,
             "adminConsentUrl": self.admin_consent_url,
             "signInAssignments": self.sign_in_assignments,
-        })
+        }

@@ -17,6 +17,7 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from agent_obo.settings import PROJECT
+from components.component import Component
 
 LOCK_NAME = f"{PROJECT}-do-not-delete"
 
@@ -29,11 +30,10 @@ class DeleteLocksArgs:
     after: list[pulumi.Resource] = field(default_factory=list)
 
 
-class DeleteLocks(pulumi.ComponentResource):
+class DeleteLocks(Component[DeleteLocksArgs], area="protection"):
     """A protected CanNotDelete lock on each target, created after everything else the stack creates."""
 
-    def __init__(self, name: str, args: DeleteLocksArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:protection:DeleteLocks", name, None, opts)
+    def _create(self, name: str, args: DeleteLocksArgs) -> pulumi.Inputs:
         self.locks = {
             target: authorization.ManagementLockByScope(
                 f"{name}-{target}",
@@ -42,8 +42,8 @@ class DeleteLocks(pulumi.ComponentResource):
                 level=authorization.LockLevel.CAN_NOT_DELETE,
                 notes=(f"Stateful resource of {PROJECT} (run history, audit trail or model quota). Remove only "
                        "through make destroy STACK=<stack> UNPROTECT=1."),
-                opts=pulumi.ResourceOptions(parent=self, protect=True, depends_on=args.after),
+                opts=self._child_options(protect=True, depends_on=args.after),
             )
             for target, scope in args.targets.items()
         }
-        self.register_outputs({"locked": {target: lock.id for target, lock in self.locks.items()}})
+        return {"locked": {target: lock.id for target, lock in self.locks.items()}}

@@ -20,6 +20,7 @@ from agent_obo.app_settings import ALLOWED_TENANTS_SETTING, FIC_CLIENT_ID_SETTIN
 
 # Every scope asked at sign-in is one the chat app requests, so one the tenant consented to.
 from agent_obo.graph_scopes import LOGIN_SCOPES
+from components.component import Component
 from components.placement import Placement
 
 # Set on the site by agent_obo/app_settings.py; Easy Auth reads the first as its client secret setting.
@@ -45,11 +46,10 @@ class EasyAuthArgs:
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
-class EasyAuth(pulumi.ComponentResource):
+class EasyAuth(Component[EasyAuthArgs], area="identity"):
     """Signs chat users in with Microsoft Entra; only the chat app's (and the verification client's) tokens pass."""
 
-    def __init__(self, name: str, args: EasyAuthArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:identity:EasyAuth", name, None, opts)
+    def _create(self, name: str, args: EasyAuthArgs) -> pulumi.Inputs:
         allowed_principals = None
         if args.allowed_users or args.allowed_groups:
             allowed_principals = web.AllowedPrincipalsArgs(
@@ -90,4 +90,4 @@ class EasyAuth(pulumi.ComponentResource):
             http_settings=web.HttpSettingsArgs(require_https=True),
             **args.placement.in_group(self, depends_on=args.depends_on),
         )
-        self.register_outputs({"issuer": args.issuer, "unauthenticatedAction": args.unauthenticated_action})
+        return {"issuer": args.issuer, "unauthenticatedAction": args.unauthenticated_action}

@@ -18,6 +18,7 @@ from pulumi_azure_native import authorization, monitor, web
 
 from agent_obo.app_settings import EXTENSION_BUNDLE_ID, EXTENSION_BUNDLE_VERSION
 from agent_obo.health_workflow import HEALTH_CHECK_PATH
+from components.component import Component
 from components.placement import Placement
 from components.role_ids import COGNITIVE_SERVICES_OPENAI_USER, role_definition_id
 
@@ -75,13 +76,11 @@ def _system_principal_id(identity: web.outputs.ManagedServiceIdentityResponse | 
     return identity.principal_id
 
 
-class LogicApp(pulumi.ComponentResource):
+class LogicApp(Component[LogicAppArgs], area="runtime"):
     """The plan and the site. `app_settings` are the settings the site runs with; AppSettings
     (components/app_settings.py) applies them once what they point at may be used."""
 
-    def __init__(self, name: str, args: LogicAppArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:runtime:LogicApp", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+    def _create(self, name: str, args: LogicAppArgs) -> pulumi.Inputs:
         self.plan = web.AppServicePlan(
             f"{name}-plan",
             name=args.plan_name,
@@ -150,7 +149,7 @@ class LogicApp(pulumi.ComponentResource):
             logs=[monitor.DiagnosticsLogSettingsArgs(category="WorkflowRuntime", enabled=True),
                   monitor.DiagnosticsLogSettingsArgs(category="AppServiceAuthenticationLogs", enabled=True)],
             metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)],
-            opts=child,
+            opts=self._child_options(),
         )
         self.system_principal_id = self.site.identity.apply(_system_principal_id)
         self.model_access = authorization.RoleAssignment(
@@ -160,7 +159,7 @@ class LogicApp(pulumi.ComponentResource):
             principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
             role_definition_id=role_definition_id(args.subscription_id, COGNITIVE_SERVICES_OPENAI_USER),
             description="Logic app system identity calls the agent's model",
-            opts=child,
+            opts=self._child_options(),
         )
         self.name = self.site.name
         self.id = self.site.id
@@ -172,11 +171,11 @@ class LogicApp(pulumi.ComponentResource):
         self.a2a_endpoint = pulumi.Output.concat(base, "/api/Agents/", args.agent_workflow)
         self.agent_card_url = pulumi.Output.concat(
             base, "/api/agents/", args.agent_workflow, "/.well-known/agent-card.json")
-        self.register_outputs({
+        return {
             "name": self.name,
             "defaultHostName": self.default_host_name,
             "systemPrincipalId": self.system_principal_id,
             "chatClientUrl": self.chat_client_url,
             "a2aEndpoint": self.a2a_endpoint,
             "agentCardUrl": self.agent_card_url,
-        })
+        }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import applicationinsights, operationalinsights
 
+from components.component import Component
 from components.placement import Placement
 
 
@@ -22,11 +23,10 @@ class ObservabilityArgs:
     retention_in_days: int
 
 
-class Observability(pulumi.ComponentResource):
+class Observability(Component[ObservabilityArgs], area="monitoring"):
     """The Log Analytics workspace and the Application Insights component that sends to it."""
 
-    def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:monitoring:Observability", name, None, opts)
+    def _create(self, name: str, args: ObservabilityArgs) -> pulumi.Inputs:
         self.workspace = operationalinsights.Workspace(
             f"{name}-workspace",
             workspace_name=args.workspace_name,
@@ -47,4 +47,4 @@ class Observability(pulumi.ComponentResource):
         # Not a secret: "connection strings aren't considered a security token or key" (learn.microsoft.com/
         # azure/azure-monitor/app/connection-strings); it only lets a client send telemetry.
         self.connection_string = self.application_insights.connection_string
-        self.register_outputs({"workspaceId": self.workspace_id})
+        return {"workspaceId": self.workspace_id}

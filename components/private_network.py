@@ -17,6 +17,7 @@ import pulumi
 from pulumi_azure_native import network, privatedns
 
 from agent_obo.network import NetworkSettings
+from components.component import Component
 from components.placement import Placement
 
 INTEGRATION_SUBNET = "snet-logic-integration"
@@ -33,15 +34,14 @@ class PrivateNetworkArgs:
     zones: list[str]  # every private DNS zone the stack's endpoints register in
 
 
-class PrivateNetwork(pulumi.ComponentResource):
+class PrivateNetwork(Component[PrivateNetworkArgs], area="network"):
     """The integration and private endpoint subnets behind a security group, and the private DNS zones."""
 
     integration_subnet_id: pulumi.Output[str]
     private_endpoint_subnet_id: pulumi.Output[str]
     zone_ids: dict[str, pulumi.Output[str]]
 
-    def __init__(self, name: str, args: PrivateNetworkArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:network:PrivateNetwork", name, None, opts)
+    def _create(self, name: str, args: PrivateNetworkArgs) -> pulumi.Inputs:
         place = args.placement
         settings = args.settings
         self.virtual_network: network.VirtualNetwork | None = None
@@ -107,11 +107,11 @@ class PrivateNetwork(pulumi.ComponentResource):
                 **place.located_globally(self),
             ))
             self.zone_ids[zone] = private_zone.id
-        self.register_outputs({
+        return {
             "integrationSubnetId": self.integration_subnet_id,
             "privateEndpointSubnetId": self.private_endpoint_subnet_id,
             "zoneIds": self.zone_ids,
-        })
+        }
 
 
 @dataclass
@@ -135,11 +135,10 @@ class PrivateEndpointsArgs:
     depends_on: Sequence[pulumi.Resource] = ()
 
 
-class PrivateEndpoints(pulumi.ComponentResource):
+class PrivateEndpoints(Component[PrivateEndpointsArgs], area="network"):
     """Private endpoints, each with a DNS zone group that registers its address in the zone."""
 
-    def __init__(self, name: str, args: PrivateEndpointsArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:network:PrivateEndpoints", name, None, opts)
+    def _create(self, name: str, args: PrivateEndpointsArgs) -> pulumi.Inputs:
         self.endpoints: dict[str, network.PrivateEndpoint] = {}
         self.zone_groups: list[network.PrivateDnsZoneGroup] = []
         for target in args.targets:
@@ -166,4 +165,4 @@ class PrivateEndpoints(pulumi.ComponentResource):
                 )],
                 **args.placement.in_group(self),
             ))
-        self.register_outputs({"endpoints": {key: e.id for key, e in self.endpoints.items()}})
+        return {"endpoints": {key: e.id for key, e in self.endpoints.items()}}

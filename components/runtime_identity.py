@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_azure_native import managedidentity
 
+from components.component import Component
 from components.placement import Placement
 
 
@@ -23,11 +24,10 @@ class RuntimeIdentityArgs:
     name: str
 
 
-class RuntimeIdentity(pulumi.ComponentResource):
+class RuntimeIdentity(Component[RuntimeIdentityArgs], area="identity"):
     """The user-assigned identity the runtime reaches its storage, its package and Easy Auth with."""
 
-    def __init__(self, name: str, args: RuntimeIdentityArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:identity:RuntimeIdentity", name, None, opts)
+    def _create(self, name: str, args: RuntimeIdentityArgs) -> pulumi.Inputs:
         self.identity = managedidentity.UserAssignedIdentity(
             name,
             resource_name_=args.name,
@@ -36,4 +36,4 @@ class RuntimeIdentity(pulumi.ComponentResource):
         self.id = self.identity.id
         self.principal_id = self.identity.principal_id
         self.client_id = self.identity.client_id
-        self.register_outputs({"id": self.id, "principalId": self.principal_id, "clientId": self.client_id})
+        return {"id": self.id, "principalId": self.principal_id, "clientId": self.client_id}

@@ -27,6 +27,7 @@ import pulumi
 from pulumi_azure_native import authorization, storage
 
 from agent_obo.naming import PACKAGE_CONTAINER
+from components.component import Component
 from components.placement import Placement
 from components.role_ids import (
     STORAGE_BLOB_DATA_OWNER,
@@ -70,11 +71,10 @@ class RuntimeStorageArgs:
         return self.content_share_name is not None
 
 
-class RuntimeStorage(pulumi.ComponentResource):
+class RuntimeStorage(Component[RuntimeStorageArgs], area="runtime"):
     """The hardened storage account, its containers, and the runtime identity's access to it."""
 
-    def __init__(self, name: str, args: RuntimeStorageArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:runtime:RuntimeStorage", name, None, opts)
+    def _create(self, name: str, args: RuntimeStorageArgs) -> pulumi.Inputs:
         self.account = storage.StorageAccount(
             f"{name}-account",
             account_name=args.account_name,
@@ -127,13 +127,13 @@ class RuntimeStorage(pulumi.ComponentResource):
         self.queue_endpoint = endpoints.queue
         self.table_endpoint = endpoints.table
         self.account_name = self.account.name
-        self.register_outputs({
+        return {
             "accountName": self.account_name,
             "contentShare": self.content_share.name if self.content_share else None,
             "blobEndpoint": self.blob_endpoint,
             "packageContainer": self.package_container.name,
             "toolContainers": {name: container.name for name, container in self.tool_containers.items()},
-        })
+        }
 
     def _runtime_role(self, name: str, role: str, role_id: str, scope: pulumi.Input[str],
                       args: RuntimeStorageArgs, description: str) -> authorization.RoleAssignment:
@@ -144,7 +144,7 @@ class RuntimeStorage(pulumi.ComponentResource):
             principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
             role_definition_id=role_definition_id(args.subscription_id, role_id),
             description=description,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self._child_options(),
         )
 
 

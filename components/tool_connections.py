@@ -24,6 +24,7 @@ from pulumi_random import RandomId
 
 from agent_obo.tool_connections import GENERATION_BYTES, ConnectionSpec
 from agent_obo.tool_inputs import ContainerGrant
+from components.component import Component
 from components.placement import Placement
 from components.role_ids import BLOB_DATA_ROLES, role_definition_id
 
@@ -59,11 +60,10 @@ class ToolConnectionsArgs:
     subscription_id: str
 
 
-class ToolConnections(pulumi.ComponentResource):
+class ToolConnections(Component[ToolConnectionsArgs], area="tools"):
     """One managed API connection per connection spec; a per-user one renamed with each new generation."""
 
-    def __init__(self, name: str, args: ToolConnectionsArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:tools:ToolConnections", name, None, opts)
+    def _create(self, name: str, args: ToolConnectionsArgs) -> pulumi.Inputs:
         self.specs = {spec.reference: spec for spec in args.specs}
         self.connections: dict[str, resources.Resource] = {}
         # Each connection's Azure name as given: fixed for app-only, a fresh generation for per-user.
@@ -82,7 +82,7 @@ class ToolConnections(pulumi.ComponentResource):
                 # or replace_with besides: they would state the same decision a second time.
                 generation = RandomId(f"{spec.reference}-generation", byte_length=GENERATION_BYTES,
                                       keepers={"scope-fingerprint": spec.fingerprint},
-                                      opts=pulumi.ResourceOptions(parent=self))
+                                      opts=self._child_options())
                 self.generations[spec.reference] = generation
                 azure_name = pulumi.Output.concat(spec.reference, "-", generation.hex)
             connection = resources.Resource(
@@ -107,10 +107,10 @@ class ToolConnections(pulumi.ComponentResource):
         self.needing_authorization = [
             spec.authorization_entry(self.azure_names[spec.reference], self.connections[spec.reference].id)
             for spec in args.specs if spec.needs_authorization]
-        self.register_outputs({
+        return {
             "connections": {ref: c.id for ref, c in self.connections.items()},
             "needingAuthorization": self.needing_authorization,
-        })
+        }
 
 
 @dataclass
@@ -124,13 +124,12 @@ class ConnectionAccessArgs:
     container_ids: Mapping[str, pulumi.Input[str]]  # each tool container's resource id, by name
 
 
-class ConnectionAccess(pulumi.ComponentResource):
+class ConnectionAccess(Component[ConnectionAccessArgs], area="tools"):
     """Access policies (`<connection>/<objectId>`, la-samples connectors-template.json) for the site's
     system-assigned identity: the Logic Apps runtime calls every connection, per-user or app-only,
     with that identity; per-user connections then act for the chat user."""
 
-    def __init__(self, name: str, args: ConnectionAccessArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:tools:ConnectionAccess", name, None, opts)
+    def _create(self, name: str, args: ConnectionAccessArgs) -> pulumi.Inputs:
         self.policies: dict[str, resources.Resource] = {}
         for reference, connection in args.connections.connections.items():
             self.policies[reference] = resources.Resource(
@@ -157,8 +156,8 @@ class ConnectionAccess(pulumi.ComponentResource):
                 principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
                 role_definition_id=role_definition_id(args.subscription_id, BLOB_DATA_ROLES[grant.access]),
                 description=grant.description,
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self._child_options(),
             )
             for grant in args.container_grants
         ]
-        self.register_outputs({"accessPolicies": {ref: p.id for ref, p in self.policies.items()}})
+        return {"accessPolicies": {ref: p.id for ref, p in self.policies.items()}}

@@ -22,6 +22,7 @@ import pulumi_azuread as azuread
 
 from agent_obo.entra import DEFAULT_ACCESS_ROLE_ID
 from agent_obo.settings import PROJECT
+from components.component import Component
 
 
 @dataclass
@@ -35,12 +36,10 @@ class VerificationClientArgs:
     users: list[str]
 
 
-class VerificationClient(pulumi.ComponentResource):
+class VerificationClient(Component[VerificationClientArgs], area="identity"):
     """The two-user check's public client, pre-authorized by the chat app for user_impersonation only."""
 
-    def __init__(self, name: str, args: VerificationClientArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:identity:VerificationClient", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+    def _create(self, name: str, args: VerificationClientArgs) -> pulumi.Inputs:
         self.application = azuread.Application(
             f"{name}-app",
             display_name=args.display_name,
@@ -56,7 +55,7 @@ class VerificationClient(pulumi.ComponentResource):
                 resource_accesses=[azuread.ApplicationRequiredResourceAccessResourceAccessArgs(
                     id=args.user_impersonation_scope_id, type="Scope")],
             )],
-            opts=child,
+            opts=self._child_options(),
         )
         self.client_id = self.application.client_id
         self.service_principal = azuread.ServicePrincipal(
@@ -65,7 +64,7 @@ class VerificationClient(pulumi.ComponentResource):
             app_role_assignment_required=True,
             owners=args.owners,
             notes=f"{PROJECT} {args.environment}: only the assigned test users may sign in.",
-            opts=child,
+            opts=self._child_options(),
         )
         # Assigning the test users needs a tenant-wide Entra write right no deployer holds: an
         # administrator assigns them (make grant-sign-in), from this output.
@@ -81,9 +80,9 @@ class VerificationClient(pulumi.ComponentResource):
             application_id=args.agent_application_id,
             authorized_client_id=self.client_id,
             permission_ids=[args.user_impersonation_scope_id],
-            opts=child,
+            opts=self._child_options(),
         )
-        self.register_outputs({
+        return {
             "clientId": self.client_id,
             "signInAssignments": self.sign_in_assignments,
-        })
+        }

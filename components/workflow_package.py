@@ -13,6 +13,7 @@ import pulumi
 from pulumi_azure_native import authorization
 
 from agent_obo.package import Package
+from components.component import Component
 from components.package_blob import PackageBlob
 from components.role_ids import STORAGE_BLOB_DATA_CONTRIBUTOR, role_definition_id
 
@@ -28,11 +29,10 @@ class WorkflowPackageArgs:
     deployer_principal_type: str  # a person (az login) or the pipeline's identity
 
 
-class WorkflowPackage(pulumi.ComponentResource):
+class WorkflowPackage(Component[WorkflowPackageArgs], area="workflows"):
     """The workflow package blob, uploaded with the deployer's own identity once it may write there."""
 
-    def __init__(self, name: str, args: WorkflowPackageArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("agent-obo:workflows:WorkflowPackage", name, None, opts)
+    def _create(self, name: str, args: WorkflowPackageArgs) -> pulumi.Inputs:
         # Whoever runs `pulumi up` writes the package with their own Entra identity, so they need
         # data access to this one container; nothing broader.
         self.deployer_access = authorization.RoleAssignment(
@@ -44,7 +44,7 @@ class WorkflowPackage(pulumi.ComponentResource):
             principal_type=args.deployer_principal_type,
             role_definition_id=role_definition_id(args.subscription_id, STORAGE_BLOB_DATA_CONTRIBUTOR),
             description="Deploying identity uploads workflow packages",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self._child_options(),
         )
         self.blob = PackageBlob(
             f"{name}-blob",
@@ -52,8 +52,8 @@ class WorkflowPackage(pulumi.ComponentResource):
             container=args.container_name,
             blob_name=args.package.blob_name,
             content=args.package.content,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.deployer_access]),
+            opts=self._child_options(depends_on=[self.deployer_access]),
         )
         self.url = self.blob.url
         self.sha256 = args.package.sha256
-        self.register_outputs({"url": self.url, "sha256": self.sha256})
+        return {"url": self.url, "sha256": self.sha256}
