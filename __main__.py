@@ -184,27 +184,34 @@ if settings.protect_stateful_resources:
         # the stack would be deleted after it.
         after=[part for part in list(globals().values()) if isinstance(part, pulumi.ComponentResource)]))
 
-pulumi.export("resourceGroup", group.name)
-pulumi.export("logicAppName", logic_app.name)
-pulumi.export("logicAppHostName", logic_app.default_host_name)
-pulumi.export("chatClientUrl", logic_app.chat_client_url)
-pulumi.export("a2aEndpoint", logic_app.a2a_endpoint)
-pulumi.export("agentCardUrl", logic_app.agent_card_url)
-pulumi.export("tenantId", decisions.tenant_id)
-pulumi.export("clientId", app_registration.client_id)
-pulumi.export("identifierUri", app_registration.identifier_uri)
-pulumi.export("graphScopes", list(decisions.graph_scopes.names))
-# An administrator's step (make grant-sign-in): consent to graphScopes, assign signInAssignments.
-pulumi.export("adminConsentUrl", app_registration.admin_consent_url)
-pulumi.export("signInAssignments", app_registration.sign_in_assignments)
-pulumi.export("identityMatrix", decisions.identity_matrix)
-pulumi.export("connectionsNeedingAuthorization", tool_connections.needing_authorization)
-pulumi.export("modelEndpoint", model.endpoint)
-pulumi.export("modelDeployment", model.deployment_name)
-pulumi.export("workflowPackageUrl", package.url)
-pulumi.export("workflowPackageSha256", package.sha256)
-pulumi.export("auditWorkbookId", audit_monitoring.workbook.id)
-pulumi.export("alertRules", sorted(audit_monitoring.alerts))
+# The stack's outputs: what operators and the ops scripts (ops/) read with `pulumi stack output`.
+outputs: dict[str, object] = {
+    "resourceGroup": group.name,
+    "logicAppName": logic_app.name,
+    "logicAppHostName": logic_app.default_host_name,
+    "chatClientUrl": logic_app.chat_client_url,
+    "a2aEndpoint": logic_app.a2a_endpoint,
+    "agentCardUrl": logic_app.agent_card_url,
+    "tenantId": decisions.tenant_id,
+    "clientId": app_registration.client_id,
+    "identifierUri": app_registration.identifier_uri,
+    "graphScopes": list(decisions.graph_scopes.names),
+    # An administrator's step (make grant-sign-in): consent to graphScopes, assign signInAssignments.
+    "adminConsentUrl": app_registration.admin_consent_url,
+    "signInAssignments": app_registration.sign_in_assignments,
+    "identityMatrix": decisions.identity_matrix,
+    "connectionsNeedingAuthorization": tool_connections.needing_authorization,
+    "modelEndpoint": model.endpoint,
+    "modelDeployment": model.deployment_name,
+    "workflowPackageUrl": package.url,
+    "workflowPackageSha256": package.sha256,
+    "auditWorkbookId": audit_monitoring.workbook.id,
+    "alertRules": sorted(audit_monitoring.alerts),
+}
 if verification_client:
-    pulumi.export("verificationClientId", verification_client.client_id)
-    pulumi.export("verificationClientAssignments", verification_client.sign_in_assignments)
+    outputs |= {
+        "verificationClientId": verification_client.client_id,
+        "verificationClientAssignments": verification_client.sign_in_assignments,
+    }
+for output_name, value in outputs.items():
+    pulumi.export(output_name, value)
