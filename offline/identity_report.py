@@ -57,10 +57,9 @@ def identities(plan: Plan) -> list[Identity]:
         label = f"{words if 'identity' in words else words + ' identity'} ({identity.inputs.get('resourceName')})"
         ids = [_text(identity.outputs.get(key)) for key in ("principalId", "clientId", "id")]
         found.append(Identity(label, frozenset(filter(None, [*ids, identity.resource_id])), identity.urn))
-    applications = {_text(app.outputs.get("clientId")): app.inputs.get("displayName")
-                    for app in plan.all("azuread:index/application:Application")}
     for service_principal in plan.all("azuread:index/servicePrincipal:ServicePrincipal"):
-        name = applications.get(_text(service_principal.inputs.get("clientId"))) or service_principal.name
+        app = _application(plan, service_principal, "clientId", "clientId")
+        name = app.inputs.get("displayName") if app else service_principal.name
         object_id = _text(service_principal.outputs.get("objectId"))
         found.append(Identity(f"service principal of app {name}", frozenset(filter(None, [object_id])),
                               service_principal.urn))
@@ -70,6 +69,26 @@ def identities(plan: Plan) -> list[Identity]:
         found.append(Identity("deployer (runs pulumi up)",
                               frozenset([deployer])))
     return found
+
+
+def _application(plan: Plan, registration: Registration, key: str, app_key: str) -> Registration | None:
+    """The app registration `registration.<key>` names: by its value (`app_key` of the app), or, while that
+    is unknown (a first preview), by the application resource the input comes from."""
+    value = _text(registration.inputs.get(key))
+    dependencies = registration.property_dependencies.get(key, [])
+    for app in plan.all("azuread:index/application:Application"):
+        if (value and value in {_text(app.outputs.get(app_key)), app.resource_id}) or app.urn in dependencies:
+            return app
+    return None
+
+
+def _shown(value: Any) -> str:
+    """A value as the plan prints it: one unknown during a preview reads as such, never as a Python object."""
+    if isinstance(value, dict):
+        return "[secret]"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return UNKNOWN
 
 
 def _label(principal: Any, principal_type: Any, known: Sequence[Identity], depends_on: Sequence[str] = ()) -> str:
@@ -179,10 +198,10 @@ def identity_section(plan: Plan) -> str:
         lines += table(["connection", "principal"], rows)
 
     trusts = []
-    apps = plan.all("azuread:index/application:Application")
     for credential in plan.all("azuread:index/applicationFederatedIdentityCredential:"
                                "ApplicationFederatedIdentityCredential"):
-        app = apps[0].input("displayName") if len(apps) == 1 else credential.input("applicationId")
+        application = _application(plan, credential, "applicationId", "id")
+        app = application.input("displayName") if application else _shown(credential.input("applicationId"))
         trusts.append([_label(credential.input("subject"), "principal", known,
                               credential.property_dependencies.get("subject", [])),
                        f"as app {app}", "federated credential, instead of a client secret"])
@@ -214,7 +233,7 @@ def identity_section(plan: Plan) -> str:
     for name, value in app_settings(plan):
         label = next((identity.label for identity in known if isinstance(value, str) and value in identity.ids), None)
         if name in IDENTITY_WIRING or label:
-            shown = label or ("[secret]" if isinstance(value, dict) else str(value))
+            shown = label or _shown(value)
             wiring.append([name, shown, IDENTITY_WIRING.get(name, "")])
     order = list(IDENTITY_WIRING)
     wiring.sort(key=lambda row: (order.index(row[0]) if row[0] in order else len(order), row[0]))

@@ -17,15 +17,17 @@ from offline.runner import PROJECT_DIR, run_stack
 BOOTSTRAP_DIR = PROJECT_DIR / "bootstrap"
 
 
-def _plan_command(stack: str, build_dir, seed: str) -> subprocess.Popen:
+def _plan_command(stack: str, build_dir, seed: str, preview: str | None) -> subprocess.Popen:
     environment = {**os.environ, "PYTHONHASHSEED": seed}
-    return subprocess.Popen([sys.executable, "-m", "offline.preview", stack, "--build-dir", str(build_dir)],
+    mode = ["--preview", preview] if preview else []
+    return subprocess.Popen([sys.executable, "-m", "offline.preview", stack, "--build-dir", str(build_dir), *mode],
                             cwd=PROJECT_DIR, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-@pytest.mark.parametrize("stack", ["dev", "bootstrap"])
-def test_the_plan_is_byte_identical_whatever_the_hash_seed(stack, tmp_path):
-    runs = {seed: _plan_command(stack, tmp_path / seed, seed) for seed in ("1", "4242")}
+@pytest.mark.parametrize(("stack", "preview"), [("dev", None), ("bootstrap", None), ("prod", "first")])
+def test_the_plan_is_byte_identical_whatever_the_hash_seed(stack, preview, tmp_path):
+    """A first preview too: a value unknown until deployed prints the same way every run."""
+    runs = {seed: _plan_command(stack, tmp_path / seed, seed, preview) for seed in ("1", "4242")}
     printed = {}
     for seed, process in runs.items():
         out, err = process.communicate(timeout=300)
@@ -139,6 +141,26 @@ def test_the_first_preview_still_names_identities_and_scopes():
     """In a first preview principal ids are unknown: the section names them by the resources they come from."""
     rows = _section(identity_section(run_stack("dev", mode="first").ok()), "Role assignments:")
     assert all("(known after create)" not in row for row in rows), rows
+
+
+@pytest.mark.parametrize("mode", ["up", "first"])
+def test_each_app_registration_is_named_as_itself(mode):
+    """The chat app's service principal and federated credential read as the chat app, also while every
+    client id is unknown (a first preview): never as the verification client, never as a bare id."""
+    text = identity_section(run_stack("prod", mode=mode).ok())
+    identities = _section_lines(text, "Identities:")
+    assert identities.count("    service principal of app agent-obo-prod-chat") == 1, identities
+    assert identities.count("    service principal of app agent-obo-prod-verify") == 1, identities
+    trusts = _section(text, "Who may act as")
+    assert any("runtime identity (id-" in row and "as app agent-obo-prod-chat" in row for row in trusts), trusts
+    assert "object at 0x" not in text
+
+
+def _section_lines(text: str, title: str) -> list[str]:
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith(title))
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].strip()), len(lines))
+    return lines[start + 1:end]
 
 
 def test_the_readme_excerpt_is_what_make_plan_prints(plans):
