@@ -151,6 +151,7 @@ def stack_declaration(key: str) -> Any:
         "secureAgentRunHistory": settings.audit.secure_agent_run_history,
         "privateNetworking": network is not None,
         "publicIngress": network.public_ingress if network else True,
+        "storageFirewallIpRanges": network.storage_firewall_ip_ranges if network else (),
         "zoneRedundant": settings.zone_redundant,
         "protectStatefulResources": settings.protect_stateful_resources,
     }[key]

@@ -121,6 +121,8 @@ def validate_private_networking(args: StackValidationArgs, check: Check) -> None
                     "set publicNetworkAccess 'Disabled', or networkRuleSet.defaultAction 'Deny' with only the "
                     "deploying "
                     "IPs (storageFirewallIpRanges).", resource.urn)
+            if public is not UNKNOWN and public != "Disabled":
+                _check_storage_firewall(resource, props, check)
             if is_known(bypass) and bypass != "None":
                 check.fail(
                     f"Storage firewall lets {bypass!r} through: nothing in this stack needs a trusted-service bypass.",
@@ -142,6 +144,29 @@ def validate_private_networking(args: StackValidationArgs, check: Check) -> None
             _check_site_network(resource, props, app_settings.get(site, {}), public_ingress, check)
             if not public_ingress and isinstance(site, str):
                 needs(f"sites/{site.lower()}", ("sites",), resource, f"Site {site!r}")
+
+
+def _check_storage_firewall(resource: PolicyResource, props: dict[str, Any], check: Check) -> None:
+    """Public access on a private stack's storage is only the deploying machines' way in (the package upload):
+    exactly the IPs the stack declares in storageFirewallIpRanges pass its firewall, and only when it declares
+    some."""
+    declared_ranges = stack_declaration("storageFirewallIpRanges")
+    allowed = {cidr.removesuffix("/32") for cidr in declared_ranges or ()}
+    rules = lookup(props, "networkRuleSet.ipRules")
+    if rules is UNKNOWN or any(rule is UNKNOWN for rule in known_list(rules)):
+        return
+    ranges = {lookup(rule, "iPAddressOrRange") if isinstance(rule, dict) else rule for rule in known_list(rules)}
+    if UNKNOWN in ranges:
+        return
+    undeclared = sorted(str(cidr).removesuffix("/32") for cidr in ranges
+                        if str(cidr).removesuffix("/32") not in allowed)
+    if not allowed or undeclared:
+        check.fail(
+            "Storage account takes public traffic on a stack that declares privateNetworking"
+            + (f", from IPs the stack does not declare: {', '.join(undeclared)}" if undeclared else
+               ", and the stack declares no storageFirewallIpRanges") + ".",
+            "set publicNetworkAccess 'Disabled', or list the deploying machines' IPs in storageFirewallIpRanges "
+            "(the program derives the firewall rules from it).", resource.urn)
 
 
 def _check_site_network(resource: PolicyResource, props: dict[str, Any], settings: dict[str, Any],

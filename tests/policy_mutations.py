@@ -1020,6 +1020,12 @@ RUN_HISTORY_AND_RESILIENCE = [
     case("private-networking", "storage open to the internet", on(STORAGE, both(
         set_at("publicNetworkAccess", "Enabled"), set_at("networkRuleSet.defaultAction", "Allow"))),
          "reachable from any network", ("prod",)),
+    case("private-networking", "storage public to one undeclared IP", on(STORAGE, both(
+        set_at("publicNetworkAccess", "Enabled"),
+        append("networkRuleSet.ipRules", {"iPAddressOrRange": "198.51.100.7", "action": "Allow"}))),
+         "IPs the stack does not declare: 198.51.100.7", ("prod",)),
+    case("private-networking", "storage public behind an empty firewall", on(STORAGE, set_at(
+        "publicNetworkAccess", "Enabled")), "declares no storageFirewallIpRanges", ("prod",)),
     case("private-networking", "model open to the internet", on(MODEL, set_at("properties.publicNetworkAccess",
                                                                              "Enabled")),
          "Model account public network access", ("prod",)),

@@ -212,6 +212,8 @@ def test_deploying_ips_pass_the_storage_firewall(runs):
     assert account["networkRuleSet"]["defaultAction"] == "Deny"
     assert [rule["iPAddressOrRange"] for rule in account["networkRuleSet"]["ipRules"]] == [
         "203.0.113.7", "198.51.100.0/28"]
+    # Exactly the declared IPs: the pack passes them (tests/policy_mutations.py has an undeclared one fail).
+    assert [r.name for r in run_policies(runs["prod-deploy-ip"]) if r.violations] == []
 
 
 # --- resilience ------------------------------------------------------------------------------------------
