@@ -29,7 +29,7 @@ def test_every_phony_target_is_described_in_make_help():
 
 # --- targets that need the Pulumi CLI or Azure say so first --------------------------------------
 
-CLI_TARGETS = ["preview", "up", "destroy", "authorize-connections"]
+CLI_TARGETS = ["preview", "up", "destroy", "authorize-connections", "grant-sign-in"]
 
 
 def _bin(tmp_path, **scripts: str):
