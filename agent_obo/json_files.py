@@ -3,7 +3,8 @@ the policy pack's per-stack configuration): strictly, like its YAML (agent_obo/y
 
 JSON keeps the last of two equal keys silently, as YAML does: a reviewer could read one value of
 `runAfter` or `approvedExceptions` while another applies. A key set twice in one object, NaN or
-Infinity (not JSON, but Python's reader takes them), bytes that are not UTF-8 and syntax errors stop
+Infinity (not JSON, but Python's reader takes them), characters that change how text displays
+without showing themselves (agent_obo/hidden_characters.py), bytes that are not UTF-8 and syntax errors stop
 the run, naming the file and where.
 """
 
@@ -13,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from agent_obo import hidden_characters
 from agent_obo.errors import SettingsError
 from agent_obo.yaml_files import display_path
 
@@ -35,8 +37,11 @@ def _constant(name: str) -> Any:
 
 
 def parse_json(text: str, shown: str, what: str) -> Any:
+    written = hidden_characters.written_problem(text, shown)
+    if written is not None:
+        raise SettingsError(f"{what} is not allowed as written", [written])
     try:
-        return json.loads(text, object_pairs_hook=_object, parse_constant=_constant)
+        document = json.loads(text, object_pairs_hook=_object, parse_constant=_constant)
     except _Duplicate as duplicate:
         raise SettingsError(f"{what} is not allowed as written", [
             f"{shown}: key {duplicate.args[0]!r} is set twice in one object; JSON would silently keep only "
@@ -46,6 +51,10 @@ def parse_json(text: str, shown: str, what: str) -> Any:
             f"{shown} line {error.lineno}, column {error.colno}: {error.msg}"]) from None
     except ValueError as error:
         raise SettingsError(f"{what} is not valid JSON", [f"{shown}: {error}"]) from None
+    escaped = hidden_characters.escaped_problems(document, shown)
+    if escaped:
+        raise SettingsError(f"{what} is not allowed as written", escaped)
+    return document
 
 
 def read_json(path: Path, what: str) -> Any:

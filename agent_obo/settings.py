@@ -12,6 +12,7 @@ does not set as empty (whether an enabled tool needs it is agent_obo/prepare.py'
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import re
@@ -19,6 +20,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from agent_obo import hidden_characters
 from agent_obo.errors import SettingsError
 from agent_obo.excluded_paths import EXCLUDED_PATH, EXCLUDED_PATH_HINT
 from agent_obo.network import DNS_ZONE_ID_HINT, SUBNET_ID_HINT, NetworkSettings, network_problems, network_settings
@@ -266,8 +268,23 @@ class _Problems:
         self.items.append(f"{full_key} = {shown}: {why}")
 
 
+def _hidden_character(raw: Any) -> str | None:
+    """A character that changes how text displays without showing itself, in a value as the CLI hands
+    it or in the JSON a list setting decodes from it. The stack file's reader refuses them already
+    (agent_obo/yaml_files.py); config from elsewhere (Pulumi ESC, `--config-file`) passes here."""
+    candidates = [raw]
+    if isinstance(raw, str) and raw.lstrip().startswith(("[", "{", '"')):
+        with contextlib.suppress(json.JSONDecodeError):
+            candidates.append(json.loads(raw))
+    return next((character for value in candidates for _, character in hidden_characters.in_values(value)), None)
+
+
 def _parse(key: str, raw: Any, rule: Rule, problems: _Problems) -> Any:
     """Turns the CLI's string form of a value into its type, or records why it cannot."""
+    hidden = _hidden_character(raw)
+    if hidden is not None:
+        problems.add(key, raw, hidden_characters.refusal(hidden))
+        return None
     if rule.kind == "integer":
         if not INTEGER.fullmatch(str(raw)):
             problems.add(key, raw, "not an integer; " + rule.describe())

@@ -14,6 +14,8 @@ naming the file and the line, and never with a traceback:
   (booleans in 1.1, text in 1.2), `0x10`, `036`, `0o36`, `1_000`, `1:30`, `1e3` (each a different number,
   or text, in one of them). The program would plan one value while the CLI deploys another, or an
   editor shows one and the program uses another.
+- characters that change how text displays without showing themselves (bidirectional overrides,
+  zero-width characters, line separators: agent_obo/hidden_characters.py), in comments too.
 Dates and times stay the text written (as YAML 1.2 and the CLI read them into untyped values).
 
 libyaml's parser (yaml.CSafeLoader) is used where PyYAML has it, else the pure-Python one; the
@@ -30,6 +32,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from agent_obo import hidden_characters
 from agent_obo.errors import SettingsError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -205,8 +208,11 @@ def read_yaml(path: Path, what: str) -> Any:
 
 
 def parse_yaml(text: str, shown: str, what: str, loader: type = StrictLoader) -> Any:
+    written = hidden_characters.written_problem(text, shown)
+    if written is not None:
+        raise SettingsError(f"{what} is not allowed as written", [written])
     try:
-        return yaml.load(text, Loader=loader)
+        document = yaml.load(text, Loader=loader)
     except _Refused as refused:
         raise SettingsError(f"{what} is not allowed as written", [f"{shown} line {refused.line}: {refused.message}"]
                             ) from None
@@ -221,6 +227,10 @@ def parse_yaml(text: str, shown: str, what: str, loader: type = StrictLoader) ->
                 f"{shown} line {line}: character U+{ord(text[position]):04X} is not allowed (YAML refuses "
                 "control characters); allowed: printable text"]) from None
         raise SettingsError(f"{what} is not valid YAML", [f"{shown}: {str(error).splitlines()[0]}"]) from None
+    escaped = hidden_characters.escaped_problems(document, shown)
+    if escaped:
+        raise SettingsError(f"{what} is not allowed as written", escaped)
+    return document
 
 
 def _syntax_problem(error: yaml.MarkedYAMLError, text: str, shown: str) -> str:

@@ -163,6 +163,9 @@ def network_context(key: str) -> dict[str, str]:
     if key in EXISTING_SUBNET_KEYS:
         context.update({f"agent-obo:{k}": VALID_SAMPLES[k] for k in EXISTING_SUBNET_KEYS})
     return context
+# Characters that change how a value displays without showing themselves: a right-to-left override, a
+# zero-width space, a line separator, a private-use character.
+HIDDEN = ["\u202e", "\u200b", "\u2028", "\ue000"]
 WHITESPACE = ["\n", "\r\n", "\r", "\t", " ", "\x0b", "\x0c", "\x85", "\u2028", "\u00a0"]
 
 
@@ -180,8 +183,10 @@ def bad_values(key: str) -> list[str]:
     if rule.kind == "array":
         item = json.loads(good)[0]
         return [json.dumps([item + "\n"]), json.dumps([" " + item]), json.dumps([item, item]), "[1]",
-                json.dumps(item), "{}", "not json", json.dumps([[item]]), json.dumps([item + "\u2028"])]
-    values = [good + "\n", good + " ", " " + good, good + "\r\n", good[:1] + "\n" + good[1:], good + "\x00"]
+                json.dumps(item), "{}", "not json", json.dumps([[item]]), json.dumps([item + "\u2028"]),
+                *(json.dumps([item[:1] + hidden + item[1:]]) for hidden in HIDDEN)]  # the JSON escapes them
+    values = [good + "\n", good + " ", " " + good, good + "\r\n", good[:1] + "\n" + good[1:], good + "\x00",
+              *(good[:1] + hidden + good[1:] for hidden in HIDDEN)]
     if not rule.may_be_empty:
         values.append("")
     return values
@@ -209,6 +214,18 @@ def test_every_setting_accepts_its_valid_sample(key):
                        "agent-obo:existingModelEndpoint": VALID_SAMPLES["existingModelEndpoint"],
                        "agent-obo:existingModelResourceId": VALID_SAMPLES["existingModelResourceId"]})
     load_stack_settings(config, "dev")
+
+
+@pytest.mark.parametrize("key", sorted(key for key, rule in RULES.items() if rule.kind == "string" and not rule.allowed))
+def test_a_right_to_left_override_in_any_text_setting_is_named(key):
+    """Config that reaches the program from elsewhere than the stack file (Pulumi ESC, --config-file),
+    which the stack file's reader never saw."""
+    good = valid_sample(key)
+    config = {**DEV_CONFIG, **network_context(key), f"agent-obo:{key}": good[:1] + "\u202e" + good[1:]}
+    with pytest.raises(SettingsError) as raised:
+        load_stack_settings(config, "dev")
+    assert f"agent-obo:{key} = " in str(raised.value) and "U+202E is not allowed (RIGHT-TO-LEFT OVERRIDE)" in str(
+        raised.value)
 
 
 PATTERNED = sorted(key for key, rule in RULES.items() if rule.kind in ("string", "array") and not rule.allowed)

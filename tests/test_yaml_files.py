@@ -35,6 +35,12 @@ BAD_DOCUMENTS = {
     "unclosed flow list": ("a: [1, 2\nb: 3\n", 2, "expected ','"),
     "bad indentation": ("a:\n  b: 1\n c: 2\n", 3, "line"),
     "control character": ("a: \x07\n", 1, "U+0007 is not allowed"),
+    "a character YAML refuses": ("a: 1\nb: \ufffe\n", 2, "YAML refuses"),
+    # Characters that change how a line displays without showing themselves, wherever they stand.
+    "a right-to-left override in a comment": ("a: 1\nb: 2  # \u202e}x{\n", 2, "column 9: character U+202E is not allowed"),
+    "a zero-width space in a key": ("owner: x\nowner\u200b: y\n", 2, "U+200B is not allowed (ZERO WIDTH SPACE)"),
+    "a line separator in a value": ("a: 1\nb: 'x\u2028y'\n", 2, "U+2028 is not allowed"),
+    "a byte order mark after the start": ("a: 1\nb: \ufeffx\n", 2, "U+FEFF is not allowed"),
     "two documents": ("a: 1\n---\nb: 2\n", 2, "single document"),
     "list as a key": ("? [a]\n: 1\n", 1, "plain value"),
     # Unquoted values YAML 1.1 (this program) and YAML 1.2 (the CLI, editors) read differently.
@@ -59,6 +65,21 @@ def test_bad_yaml_is_refused_with_file_and_line(loader, text, line, words):
 def test_good_yaml_reads_as_safe_load_reads_it(loader):
     text = (PROJECT_DIR / "catalog" / "tools.yaml").read_text("utf-8")
     assert parse_yaml(text, "tools.yaml", "catalog", loader=loader) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_an_escaped_hidden_character_is_refused_naming_where(loader):
+    """Written as an escape, the character is not in the text: the parsed value still holds it."""
+    with pytest.raises(SettingsError) as raised:
+        parse_yaml('tools:\n  - description: "Reads the signed-in user\'s mail\\u202e"\n', "tools.yaml", "the catalog",
+                   loader=loader)
+    assert "tools.yaml: tools[0].description: character U+202E is not allowed" in str(raised.value)
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_printable_text_in_any_script_is_read(loader):
+    text = "owner: Größe 日本語 עברית 🙂\u00a0team\n"
+    assert parse_yaml(text, "f.yaml", "a test file", loader=loader) == {"owner": "Größe 日本語 עברית 🙂\u00a0team"}
 
 
 def test_the_fast_parser_is_used_where_pyyaml_has_it():
@@ -238,6 +259,9 @@ BAD_JSON = {
     "a key twice": ('{"a": 1, "b": {"c": 1, "c": 2}}', "'c' is set twice"),
     "NaN": ('{"a": NaN}', "NaN is not a JSON number"),
     "a syntax error": ('{"a": 1,}', "line 1, column 9"),
+    "a right-to-left override written": ('{"a": {"b": "x\u2067y"}}', "line 1, column 15: character U+2067"),
+    "a right-to-left override escaped": ('{"a": {"b": ["x\\u202ey"]}}', "a.b[0]: character U+202E is not allowed"),
+    "a zero-width joiner escaped in a key": ('{"a\\u200d": 1}', "the key a\u200d: character U+200D"),
 }
 
 
@@ -276,3 +300,14 @@ def test_a_duplicate_key_in_the_pack_s_configuration_fails_closed(tmp_path):
 def test_values_both_yaml_versions_read_alike_are_read(loader, text, value):
     """Quoted text, plain decimals, YAML 1.2's booleans; dates as the text written, as the CLI reads them."""
     assert parse_yaml(text, "f.yaml", "a test file", loader=loader) == {"a": value}
+
+
+def test_a_hidden_character_in_the_catalog_stops_the_program(tmp_path):
+    """A description that reads as one thing in review and says another to the model."""
+    catalog = "catalog/tools.yaml"
+    text = (PROJECT_DIR / catalog).read_text("utf-8")
+    changed = text.replace("signed-in user", "signed-in\u2066 user", 1)
+    assert changed != text
+    result = run_stack("dev", project_dir=project_copy(tmp_path, {catalog: changed}))
+    assert isinstance(result.error, SettingsError) and "U+2066 is not allowed" in str(result.error)
+    assert result.plan.registrations == []
