@@ -216,7 +216,10 @@ def test_every_setting_accepts_its_valid_sample(key):
     load_stack_settings(config, "dev")
 
 
-@pytest.mark.parametrize("key", sorted(key for key, rule in RULES.items() if rule.kind == "string" and not rule.allowed))
+TEXT_SETTINGS = sorted(key for key, rule in RULES.items() if rule.kind == "string" and not rule.allowed)
+
+
+@pytest.mark.parametrize("key", TEXT_SETTINGS)
 def test_a_right_to_left_override_in_any_text_setting_is_named(key):
     """Config that reaches the program from elsewhere than the stack file (Pulumi ESC, --config-file),
     which the stack file's reader never saw."""

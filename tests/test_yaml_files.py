@@ -37,7 +37,8 @@ BAD_DOCUMENTS = {
     "control character": ("a: \x07\n", 1, "U+0007 is not allowed"),
     "a character YAML refuses": ("a: 1\nb: \ufffe\n", 2, "YAML refuses"),
     # Characters that change how a line displays without showing themselves, wherever they stand.
-    "a right-to-left override in a comment": ("a: 1\nb: 2  # \u202e}x{\n", 2, "column 9: character U+202E is not allowed"),
+    "a right-to-left override in a comment": ("a: 1\nb: 2  # \u202e}x{\n", 2,
+                                              "column 9: character U+202E is not allowed"),
     "a zero-width space in a key": ("owner: x\nowner\u200b: y\n", 2, "U+200B is not allowed (ZERO WIDTH SPACE)"),
     "a line separator in a value": ("a: 1\nb: 'x\u2028y'\n", 2, "U+2028 is not allowed"),
     "a byte order mark after the start": ("a: 1\nb: \ufeffx\n", 2, "U+FEFF is not allowed"),
