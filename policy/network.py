@@ -176,13 +176,17 @@ def _check_site_network(resource: PolicyResource, props: dict[str, Any], setting
         check.fail(
             "The site is not integrated with the stack's network: it cannot reach private endpoints.",
             "set virtualNetworkSubnetId to the integration subnet.", resource.urn)
-    route_all = lookup(props, "siteConfig.vnetRouteAllEnabled")
-    application = lookup(props, "outboundVnetRouting.applicationTraffic")
-    everything = lookup(props, "outboundVnetRouting.allTraffic")
-    if UNKNOWN not in (route_all, application, everything) and True not in (route_all, application, everything):
-        check.fail(
-            "The site's outbound traffic is not routed through its network: only private addresses would be.",
-            "set outboundVnetRouting.applicationTraffic (and siteConfig.vnetRouteAllEnabled) to true.", resource.urn)
+    # Microsoft.Web describes outboundVnetRouting.applicationTraffic as "previously called
+    # VnetRouteAllEnabled" and keeps both (docs/contracts.md): which one wins when they differ is not
+    # documented, so each must route everything.
+    for path in ("siteConfig.vnetRouteAllEnabled", "outboundVnetRouting.applicationTraffic"):
+        value = lookup(props, path)
+        if value is not UNKNOWN and value is not True:
+            check.fail(
+                f"The site's {path} is {'not set' if value is MISSING else repr(value)}: its outbound traffic is not "
+                "routed through its network (only private addresses would be, where that setting wins).",
+                "set outboundVnetRouting.applicationTraffic and siteConfig.vnetRouteAllEnabled both to true.",
+                resource.urn)
     if "WEBSITE_CONTENTSHARE" in settings:
         share_traffic = lookup(props, "outboundVnetRouting.contentShareTraffic")
         if settings.get("WEBSITE_CONTENTOVERVNET") not in ("1", UNKNOWN) or share_traffic is False:

@@ -170,7 +170,8 @@ def test_the_pack_configuration_pins_the_security_settings_of_every_stack():
         pinned = pack_config_for(stack)["stack-declarations"]["pinned"]
         assert {"tenantId", "assignmentRequired", "allowedUsers", "allowedGroups", "appOwners", "excludedPaths",
                 "additionalTokenAudiences", "delegateToolScopesToChatApp", "hostStorageAuthentication",
-                "verificationUsers"} <= set(pinned)
+                "verificationUsers", "privateNetworking", "publicIngress", "storageFirewallIpRanges",
+                "alertEmailReceivers"} <= set(pinned)
 
 
 # --- the stack's explicit relaxations ------------------------------------------------------------------

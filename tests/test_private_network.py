@@ -4,6 +4,7 @@ policies that hold each stack to what it declares."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from agent_obo.errors import SettingsError
 from agent_obo.health_workflow import HEALTH_CHECK_PATH
 from offline.plan import Plan, Registration
 from ops import protected_resources
+from policy.declared import pack_config_for
 from policy.harness import run_policies
 from tests.helpers import SITE, STORAGE, run_with
 from tests.policy_mutations import messages, replaced, set_at, without
@@ -212,8 +214,16 @@ def test_deploying_ips_pass_the_storage_firewall(runs):
     assert account["networkRuleSet"]["defaultAction"] == "Deny"
     assert [rule["iPAddressOrRange"] for rule in account["networkRuleSet"]["ipRules"]] == [
         "203.0.113.7", "198.51.100.0/28"]
-    # Exactly the declared IPs: the pack passes them (tests/policy_mutations.py has an undeclared one fail).
-    assert [r.name for r in run_policies(runs["prod-deploy-ip"]) if r.violations] == []
+    # The stack file alone cannot open the firewall: the pack pins the stack's storageFirewallIpRanges.
+    results = {r.name: [v.message for v in r.violations] for r in run_policies(runs["prod-deploy-ip"])}
+    assert {name for name, found in results.items() if found} == {"stack-declarations"}
+    assert all("agent-obo:storageFirewallIpRanges is ['203.0.113.7', '198.51.100.0/28']" in m
+               for m in results["stack-declarations"]), results["stack-declarations"]
+    # Pinned in a reviewed change of the pack, exactly the declared IPs pass (tests/policy_mutations.py
+    # has an undeclared one fail).
+    approved = copy.deepcopy(pack_config_for("prod"))
+    approved["stack-declarations"]["pinned"]["storageFirewallIpRanges"] = ["203.0.113.7", "198.51.100.0/28"]
+    assert [r.name for r in run_policies(runs["prod-deploy-ip"], config=approved) if r.violations] == []
 
 
 # --- resilience ------------------------------------------------------------------------------------------
