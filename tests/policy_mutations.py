@@ -1027,7 +1027,8 @@ RUN_HISTORY_AND_RESILIENCE = [
     case("private-networking", "storage public behind an empty firewall", on(STORAGE, set_at(
         "publicNetworkAccess", "Enabled")), "declares no storageFirewallIpRanges", ("prod",)),
     case("private-networking", "the application's traffic not routed", on(SITE, set_at(
-        "outboundVnetRouting.applicationTraffic", False)), "outboundVnetRouting.applicationTraffic is False", ("prod",)),
+        "outboundVnetRouting.applicationTraffic", False)), "outboundVnetRouting.applicationTraffic is False",
+         ("prod",)),
     case("private-networking", "route-all off beside application routing", on(SITE, set_at(
         "siteConfig.vnetRouteAllEnabled", False)), "siteConfig.vnetRouteAllEnabled is False", ("prod",)),
     case("private-networking", "model open to the internet", on(MODEL, set_at("properties.publicNetworkAccess",
