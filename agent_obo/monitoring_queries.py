@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent_obo import hidden_characters
 from agent_obo.errors import SettingsError
 from agent_obo.yaml_files import PROJECT_DIR
 
@@ -66,7 +67,7 @@ class Query:
 
 def load_queries(directory: Path = QUERIES_DIR) -> list[Query]:
     problems: list[str] = []
-    prelude = "\n".join(path.read_text("utf-8").strip() for path in sorted(directory.glob("_*.kql")))
+    prelude = "\n".join((_read(path, problems) or "").strip() for path in sorted(directory.glob("_*.kql")))
     queries = [query for path in sorted(directory.glob("[!_]*.kql"))
                if (query := _parse(path, prelude, problems)) is not None]
     if not queries:
@@ -81,6 +82,23 @@ def load_queries(directory: Path = QUERIES_DIR) -> list[Query]:
     return queries
 
 
+def _read(path: Path, problems: list[str]) -> str | None:
+    """A query file's text, refused like every file the project reads (agent_obo/yaml_files.py) when it is not
+    UTF-8 or hides characters: a bidirectional override in a `//` comment can show a reviewer a query that is not
+    the one the alert runs, and a line separator splits a line for Python (a header) but not for Kusto."""
+    where = f"monitoring/queries/{path.name}"
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as error:
+        problems.append(f"{where}: byte 0x{error.object[error.start]:02x} is not UTF-8; allowed: UTF-8 text")
+        return None
+    written = hidden_characters.written_problem(text, where)
+    if written is not None:
+        problems.append(written)
+        return None
+    return text
+
+
 def _parse(path: Path, prelude: str, problems: list[str]) -> Query | None:
     where = f"monitoring/queries/{path.name}"
     name = path.stem
@@ -88,7 +106,10 @@ def _parse(path: Path, prelude: str, problems: list[str]) -> Query | None:
     if not NAME.match(name):
         problems.append(f"{where}: file name {name!r} not allowed; allowed: 3-41 lower-case letters, digits "
                         "or '-' (it names the alert rule)")
-    lines = path.read_text("utf-8").splitlines()
+    text = _read(path, problems)
+    if text is None:
+        return None
+    lines = text.splitlines()
     header: dict[str, str] = {}
     body_start = 0
     for index, line in enumerate(lines):

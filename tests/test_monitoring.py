@@ -115,17 +115,31 @@ BAD_QUERY_FILES = {
         "// title: x\n// alert: severity=7; threshold=5; frequency=PT5M; window=PT5M\nToolRuns\n",
         ["alert severity = '7'"]),
     "header only": ("// title: x\n", ["has no query after its header"]),
+    "a right-to-left override in a comment": ("// title: x\nToolRuns // \u202e | where false\n",
+                                              ["line 2, column 13: character U+202E"]),
+    "a line separator that splits a header for Python only": ("// title: x\u2028// shows: piechart\nToolRuns\n",
+                                                              ["line 1, column 12: character U+2028"]),
 }
 
 
 @pytest.mark.parametrize("text, fragments", BAD_QUERY_FILES.values(), ids=list(BAD_QUERY_FILES))
 def test_bad_query_files_are_refused_naming_the_file(tmp_path, text, fragments):
     shutil.copytree(monitoring_queries.QUERIES_DIR, tmp_path, dirs_exist_ok=True)
-    (tmp_path / "bad-query.kql").write_text(text)
+    (tmp_path / "bad-query.kql").write_text(text, encoding="utf-8")
     with pytest.raises(SettingsError) as raised:
         load_queries(tmp_path)
     for fragment in ["monitoring/queries/bad-query.kql", *fragments]:
         assert fragment in str(raised.value)
+
+
+def test_hidden_characters_in_the_shared_definitions_and_bytes_that_are_not_utf8_are_refused(tmp_path):
+    shutil.copytree(monitoring_queries.QUERIES_DIR, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "_tool_runs.kql").write_text("let x = 1; // \u2066\n", encoding="utf-8")
+    (tmp_path / "throttling.kql").write_bytes(b"// title: x\nToolRuns // \xff\n")
+    with pytest.raises(SettingsError) as raised:
+        load_queries(tmp_path)
+    assert "monitoring/queries/_tool_runs.kql line 1, column 15: character U+2066" in str(raised.value)
+    assert "monitoring/queries/throttling.kql: byte 0xff is not UTF-8" in str(raised.value)
 
 
 def test_a_troubleshooting_row_without_a_query_is_refused(tmp_path):
