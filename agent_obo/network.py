@@ -47,12 +47,16 @@ NOT_FOR_IP_RULES = tuple(ipaddress.IPv4Network(n) for n in (
     "224.0.0.0/3"))
 PRIVATE_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
+# re.ASCII: Python's \w takes any script's letters and digits (a fullwidth h, U+FF48, in `rg-hub`), and [a-z] under
+# IGNORECASE the Kelvin sign and the long s; an id that reads like another would name another resource, or none.
+# Learn's naming rules allow a resource group any letter or digit .NET's Char.IsLetterOrDigit takes; ids here take
+# ASCII only, the safer choice.
 SUBNET_ID = re.compile(
     r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[\w.()-]{1,90}/providers/Microsoft\.Network/"
-    r"virtualNetworks/[A-Za-z0-9][\w.-]{0,62}/subnets/[A-Za-z0-9][\w.-]{0,78}\Z")
+    r"virtualNetworks/[A-Za-z0-9][\w.-]{0,62}/subnets/[A-Za-z0-9][\w.-]{0,78}\Z", re.ASCII)
 DNS_ZONE_ID = re.compile(
     r"^/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[\w.()-]{1,90}/providers/Microsoft\.Network/"
-    r"privateDnsZones/(?P<zone>[a-z0-9.-]+)\Z", re.IGNORECASE)
+    r"privateDnsZones/(?P<zone>[a-z0-9.-]+)\Z", re.IGNORECASE | re.ASCII)
 SUBNET_ID_HINT = ("/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/virtualNetworks/<vnet>/"
                   "subnets/<subnet>")
 DNS_ZONE_ID_HINT = "/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Network/privateDnsZones/<zone>"

@@ -37,7 +37,7 @@ GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-
 ENVIRONMENT = re.compile(r"[a-z][a-z0-9]{1,7}")
 OPENAI_ACCOUNT_ID = re.compile(
     r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[\w.()-]{1,90}"
-    r"/providers/Microsoft\.CognitiveServices/accounts/[A-Za-z0-9-]{2,64}"
+    r"/providers/Microsoft\.CognitiveServices/accounts/[A-Za-z0-9-]{2,64}", re.ASCII,  # \w: ASCII only (network.py)
 )
 INTEGER = re.compile(r"-?[0-9]+")
 # Pulumi's own Config.get_bool accepts exactly these spellings.

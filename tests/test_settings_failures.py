@@ -4,6 +4,7 @@ key, the bad value and what is allowed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -241,6 +242,46 @@ def test_a_value_ending_in_a_newline_never_passes(key):
     bad = json.dumps([json.loads(good)[0] + "\n"]) if RULES[key].kind == "array" else good + "\n"
     with pytest.raises(SettingsError, match=f"agent-obo:{key}"):
         load_stack_settings({**DEV_CONFIG, f"agent-obo:{key}": bad}, "dev")
+
+
+# Characters that read as an ASCII letter or digit: Python's \w and \d match them, and so does [a-z] under
+# re.IGNORECASE (the Kelvin sign, the long s and the dotless i lower-case or upper-case to ASCII).
+def look_alikes(text: str) -> Iterator[str]:
+    swapped: list[str] = []
+    for index, character in enumerate(text):
+        if character.isascii() and character.isdigit():
+            swapped.append(chr(0x660 + int(character)))  # ARABIC-INDIC DIGIT
+        elif character.isascii() and character.isalpha():
+            swapped.append(chr(ord(character) + 0xFEE0))  # FULLWIDTH LATIN LETTER
+        swapped += {"k": ["\u212a"], "s": ["\u017f"], "i": ["\u0131"]}.get(character.lower(), [])
+        yield from (text[:index] + other + text[index + 1:] for other in swapped)
+        swapped.clear()
+
+
+# The owner tag is free text in any script; every other patterned setting is an id, a name or an address.
+ASCII_ONLY = [key for key in PATTERNED if key != "owner"]
+
+
+@pytest.mark.parametrize("key", ASCII_ONLY)
+def test_a_look_alike_letter_or_digit_never_passes(key):
+    """`rg-hub` with a fullwidth h (U+FF48), or a DNS zone id with a long s (U+017F) in `resourceGroups`, would
+    name another resource than the one a reviewer reads (or none), anywhere in an id: each position is tried."""
+    rule, good = RULES[key], valid_sample(key)
+    items = json.loads(good) if rule.kind == "array" else [good]
+    context = {**DEV_CONFIG, **network_context(key)}
+    if key in ("existingModelEndpoint", "existingModelResourceId"):
+        context.update({"agent-obo:modelSource": "existing",
+                        "agent-obo:existingModelEndpoint": VALID_SAMPLES["existingModelEndpoint"],
+                        "agent-obo:existingModelResourceId": VALID_SAMPLES["existingModelResourceId"]})
+    passed = []
+    for bad in look_alikes(items[0]):
+        value = json.dumps([bad, *items[1:]]) if rule.kind == "array" else bad
+        try:
+            load_stack_settings({**context, f"agent-obo:{key}": value}, "dev")
+            passed.append(bad)
+        except SettingsError:
+            pass
+    assert not passed, passed
 
 
 @hypothesis_settings(max_examples=300, deadline=None, derandomize=True,
