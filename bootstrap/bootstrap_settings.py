@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import pulumi
 
+from agent_obo import hidden_characters
 from agent_obo.environments import Environment
 from agent_obo.naming import caf_name, storage_account_name
-from agent_obo.settings import PROJECT
+from agent_obo.settings import PROJECT, RULES
 
 # GitHub owner, repository and environment names as they appear in OpenID Connect subjects;
 # ':' would change a subject's meaning and whitespace never appears in one.
@@ -99,6 +100,14 @@ def load_settings(config: pulumi.Config, environments: list[Environment]) -> Boo
 
 def _problems(settings: BootstrapSettings, operators: object) -> list[str]:
     problems: list[str] = []
+    # The same rules as the program's location and owner (agent_obo/settings.py); a character that changes how
+    # text displays without showing itself is refused in the owner tag as it is there.
+    for key, value in (("location", settings.location), ("owner", settings.owner)):
+        hidden = next((character for _, character in hidden_characters.in_values(value)), None)
+        if hidden is not None:
+            problems.append(f"{key} = {value!r}: {hidden_characters.refusal(hidden)}")
+        elif not RULES[key].accepts(value):
+            problems.append(f"{key} = {value!r}: not allowed; {RULES[key].describe()}")
     for key, value in (("githubOwner", settings.github_owner), ("githubRepository", settings.github_repository)):
         if not _GITHUB_NAME.fullmatch(value):
             problems.append(f"{key} = {value!r}: a GitHub name (letters, digits, '-', '_', '.'); "

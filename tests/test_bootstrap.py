@@ -427,6 +427,10 @@ def test_every_variable_the_workflows_read_is_a_bootstrap_output(bootstrap):
     ({"deploymentScope": SUBSCRIPTION_SCOPE}, "deploymentScope"),
     ({"mainBranch": "main"}, "mainBranch"),
     ({"deployEnvironments": ["dev"]}, "the environments are the project's stack files"),
+    ({"owner": "platform-team\u202e@contoso.com"}, "character U+202E is not allowed (RIGHT-TO-LEFT OVERRIDE)"),
+    ({"owner": "a/b"}, "owner = 'a/b': not allowed"),
+    ({"location": "East US"}, "location = 'East US': not allowed; allowed: an Azure public-cloud region name"),
+    ({"location": "eastus\u200b"}, "character U+200B is not allowed (ZERO WIDTH SPACE)"),
 ])
 def test_bad_settings_are_refused_before_any_resource(overrides, problem):
     result = run_bootstrap(overrides)
