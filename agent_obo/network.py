@@ -41,7 +41,8 @@ DEFAULT_PRIVATE_ENDPOINT_SUBNET = "10.42.0.64/27"
 SMALLEST_INTEGRATION_PREFIX = 27  # Learn: /27 is the smallest integration subnet
 SMALLEST_ENDPOINT_PREFIX = 28
 AZURE_RESERVED_ADDRESSES = 5  # per subnet (Azure Virtual Network FAQ)
-# Learn (storage-network-security): IP rules take public addresses only, not /31.
+# Learn (storage-network-security-limitations): IP rules take public addresses only, and no /31 or /32 range (a
+# single address is written a.b.c.d).
 NOT_FOR_IP_RULES = tuple(ipaddress.IPv4Network(n) for n in (
     "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16",
     "224.0.0.0/3"))
@@ -134,10 +135,13 @@ def network_problems(v: dict[str, Any], add: Callable[[str, Any, str], None]) ->
     _zone_problems(v, add)
     for cidr in v["storageFirewallIpRanges"]:
         network = _cidr(cidr)
-        if network is None or network.prefixlen == 31 or any(network.overlaps(r) for r in NOT_FOR_IP_RULES):
+        # "203.0.113.7/32" is "203.0.113.7" to a reader and to the pack, not to Azure: one spelling only.
+        too_small = "/" in cidr and network is not None and network.prefixlen >= 31
+        if network is None or too_small or any(network.overlaps(r) for r in NOT_FOR_IP_RULES):
             add("storageFirewallIpRanges", v["storageFirewallIpRanges"],
                 f"{cidr!r} not allowed; allowed: public IPv4 addresses or ranges (a.b.c.d or a.b.c.d/n) of the "
-                "machines that deploy, not /31 (Azure Storage IP rules take public addresses only)")
+                "machines that deploy, not /31 or /32 (Azure Storage IP rules take public addresses only, a single "
+                "address as a.b.c.d)")
 
 
 def _cidr(text: str) -> ipaddress.IPv4Network | None:

@@ -339,6 +339,9 @@ BAD_NETWORK = {
     "a /31 deploying range": (
         "prod", {"agent-obo:storageFirewallIpRanges": ["203.0.113.6/31"]},
         ["agent-obo:storageFirewallIpRanges", "'203.0.113.6/31' not allowed", "not /31"]),
+    "a single address written as a /32 range, which Azure refuses": (
+        "prod", {"agent-obo:storageFirewallIpRanges": ["203.0.113.7/32"]},
+        ["agent-obo:storageFirewallIpRanges", "'203.0.113.7/32' not allowed", "a single address as a.b.c.d"]),
     "zone redundancy below three instances": (
         "dev", {"agent-obo:zoneRedundant": True},
         ["agent-obo:alwaysReadyInstances", "below 3 while zoneRedundant is true"]),
