@@ -396,3 +396,26 @@ def test_secret_values_never_appear_in_a_message():
         load_stack_settings({**DEV_CONFIG, "azure-native:clientSecrett": "hunter2-very-secret"}, "dev",
                       secret_keys={"azure-native:clientSecrett"})
     assert "hunter2" not in str(raised.value) and "[secret]" in str(raised.value)
+
+
+class _ReadsRecorded(dict):
+    """A settings dict that records which keys are read (dict(...) copies it without reading any)."""
+
+    def __init__(self, values):
+        super().__init__(values)
+        self.read = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+def test_every_setting_is_read_into_the_typed_settings():
+    """Each field reads the setting of its name (agent_obo/settings.py, "the typed result"): a setting added to RULES
+    that no field or derived value reads would be validated, then silently ignored."""
+    from agent_obo.settings import _build
+
+    settings = load_stack_settings(DEV_CONFIG, "dev")
+    values = _ReadsRecorded({**settings.raw, "privateNetworking": True})  # the network's settings are read only then
+    _build(values, "dev", tuple(settings.tool_settings))
+    assert set(PROJECT_RULES) - values.read == set(), "settings no typed field reads"
