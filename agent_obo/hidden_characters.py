@@ -11,8 +11,10 @@ written as an escape (`"\\u202e"`) that only the parsed value shows.
 
 Refused: Unicode's format characters (Cf: bidirectional controls, zero-width characters, a byte order
 mark after the first character, soft hyphens), line and paragraph separators (Zl, Zp), private-use
-and surrogate code points (Co, Cs) and control characters (Cc) other than tab, line feed and carriage
-return. Printable text in any script, emoji, and no-break spaces pass.
+and surrogate code points (Co, Cs), control characters (Cc) other than tab, line feed and carriage
+return, and characters that render blank though Unicode classes them otherwise (Hangul fillers, the
+Braille blank, variation selectors, the combining grapheme joiner). Printable text in any script,
+emoji without variation selectors, and no-break spaces pass.
 """
 
 from __future__ import annotations
@@ -28,12 +30,19 @@ from typing import Any
 _CANDIDATE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\U0010ffff]")
 _REFUSED_CATEGORIES = frozenset({"Cf", "Zl", "Zp", "Co", "Cs", "Cc"})
 _ALLOWED_CONTROLS = frozenset("\t\n\r")
+# Letters, symbols and marks that render as nothing or as a blank though Unicode does not class them as
+# format characters: Hangul fillers, the Braille blank, the combining grapheme joiner, variation
+# selectors and Mongolian and Khmer invisible marks.
+_BLANK_LOOKING = frozenset(
+    "\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5\u180b\u180c\u180d\u180f"
+    + "".join(chr(c) for c in range(0xFE00, 0xFE10))
+    + "".join(chr(c) for c in range(0xE0100, 0xE01F0)))
 ALLOWED = "printable text (no invisible formatting, bidirectional or zero-width characters)"
 
 
 def is_hidden(character: str) -> bool:
-    return (unicodedata.category(character) in _REFUSED_CATEGORIES
-            and character not in _ALLOWED_CONTROLS)
+    return character in _BLANK_LOOKING or (unicodedata.category(character) in _REFUSED_CATEGORIES
+                                           and character not in _ALLOWED_CONTROLS)
 
 
 def refusal(character: str) -> str:

@@ -63,6 +63,8 @@ def read_json(path: Path, what: str) -> Any:
         data = path.read_bytes()
     except FileNotFoundError:
         raise SettingsError(f"{what} not found", [f"{shown}: no such file"]) from None
+    except OSError as error:  # a directory in its place, no permission
+        raise SettingsError(f"{what} cannot be read", [f"{shown}: {error.strerror}"]) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:

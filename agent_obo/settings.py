@@ -46,8 +46,10 @@ BOOLEANS = {"true": True, "True": True, "false": False, "False": False}
 # An extra audience Easy Auth accepts: a custom client's own api:// or https:// identifier. Easy Auth compares
 # audiences exactly, so a '*' is not a wildcard but a typo; a Microsoft service's audience (Graph, ARM, storage...)
 # would accept tokens that service's many clients obtain, not only this agent's.
-_MICROSOFT_HOSTS = (r"(?:[^/:]*\.)?(?:microsoft|microsoftonline|windows|azure|office|office365|sharepoint|live)"
-                    r"\.(?:com|net)")
+# Hosts compare without regard to case, and a trailing dot names the same host.
+_MICROSOFT_HOSTS = (r"(?i:(?:[^/:]*\.)?(?:microsoft|microsoftonline|windows|azure|azure-api|office|office365|sharepoint"
+                    r"|live|loganalytics|dynamics|powerbi|visualstudio|usgovcloudapi|chinacloudapi|microsoftazure)"
+                    r"\.(?:com|net|io|us|cn|de)\.?)")
 AUDIENCE = re.compile(rf"api://[!-)+-~]+|https://(?!{_MICROSOFT_HOSTS}(?:[:/]|\Z))[!-)+-~]+")
 AUDIENCE_HINT = ("api:// or https:// identifiers of your own clients, without '*' (Easy Auth compares audiences "
                  "exactly) and not a Microsoft service's (graph.microsoft.com, management.azure.com, ...)")
@@ -384,7 +386,10 @@ def _namespace_problems(raw_config: Mapping[str, Any], problems: _Problems) -> N
                                       f"{SUPERSEDED[full]}; set {SUPERSEDED[full]} instead and remove this key")
         elif namespace in PROVIDER_NAMESPACES:
             known = provider_settings(namespace)
-            if known and key not in known:
+            hidden = _hidden_character(value)
+            if hidden is not None:  # a provider's tenant or subscription id, for one
+                problems.raw(full, value, hidden_characters.refusal(hidden))
+            elif known and key not in known:
                 close = difflib.get_close_matches(key, sorted(known), n=1)
                 hint = f"did you mean {namespace}:{close[0]}? " if close else ""
                 problems.raw(full, value, f"not a setting of the {namespace} provider, which would ignore it; "

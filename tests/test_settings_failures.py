@@ -90,6 +90,11 @@ BAD_SETTINGS = {
     "Azure Resource Manager as a token audience": (
         {"agent-obo:additionalTokenAudiences": ["https://management.azure.com/"]},
         ["'https://management.azure.com/' not allowed"]),
+    **{f"a Microsoft audience written {audience!r}": (
+        {"agent-obo:additionalTokenAudiences": [audience]},
+        ["agent-obo:additionalTokenAudiences", f"{audience!r} not allowed", "not a Microsoft service's"])
+       for audience in ["https://GRAPH.MICROSOFT.COM", "https://Graph.Microsoft.com/", "https://graph.microsoft.com.",
+                        "https://api.loganalytics.io", "https://x@vault.azure.net", "https://contoso.azure-api.net"]},
     "more alert receivers than an action group takes": (
         {"agent-obo:alertEmailReceivers": [f"ops{index}@contoso.com" for index in range(1001)]},
         ["agent-obo:alertEmailReceivers = '1001 items'", "at most 1000 items"]),
@@ -165,8 +170,8 @@ def network_context(key: str) -> dict[str, str]:
         context.update({f"agent-obo:{k}": VALID_SAMPLES[k] for k in EXISTING_SUBNET_KEYS})
     return context
 # Characters that change how a value displays without showing themselves: a right-to-left override, a
-# zero-width space, a line separator, a private-use character.
-HIDDEN = ["\u202e", "\u200b", "\u2028", "\ue000"]
+# zero-width space, a line separator, a private-use character, a Hangul filler (a letter that renders blank).
+HIDDEN = ["\u202e", "\u200b", "\u2028", "\ue000", "\u3164"]
 WHITESPACE = ["\n", "\r\n", "\r", "\t", " ", "\x0b", "\x0c", "\x85", "\u2028", "\u00a0"]
 
 
@@ -378,6 +383,13 @@ def test_provider_and_cli_settings_are_allowed(key):
     load_stack_settings({**DEV_CONFIG, key: "true"}, "dev")
 
 
+@pytest.mark.parametrize("key", ["azure-native:subscriptionId", "azuread:tenantId"])
+def test_a_hidden_character_in_a_provider_setting_is_refused(key):
+    with pytest.raises(SettingsError) as raised:
+        load_stack_settings({**DEV_CONFIG, key: "3c1f8a52-6b0e-4d7f-9a24-8e5b1c0d7f36\u200b"}, "dev")
+    assert f"{key} = " in str(raised.value) and "U+200B is not allowed" in str(raised.value)
+
+
 def test_a_namespace_look_alike_stops_the_program_before_any_resource():
     result = run_with({"agent_obo:planSku": "WS3"})
     assert isinstance(result.error, SettingsError) and "did you mean agent-obo:planSku?" in str(result.error)
@@ -419,3 +431,10 @@ def test_every_setting_is_read_into_the_typed_settings():
     values = _ReadsRecorded({**settings.raw, "privateNetworking": True})  # the network's settings are read only then
     _build(values, "dev", tuple(settings.tool_settings))
     assert set(PROJECT_RULES) - values.read == set(), "settings no typed field reads"
+
+
+@pytest.mark.parametrize("audience", ["https://contoso.com/agent-client", "https://agents.contoso.com",
+                                      "https://microsoft-fans.example.org", "api://agent-client"])
+def test_a_custom_clients_audience_is_accepted(audience):
+    settings = load_stack_settings({**DEV_CONFIG, "agent-obo:additionalTokenAudiences": json.dumps([audience])}, "dev")
+    assert settings.raw["additionalTokenAudiences"] == (audience,)

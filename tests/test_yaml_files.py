@@ -41,6 +41,8 @@ BAD_DOCUMENTS = {
                                               "column 9: character U+202E is not allowed"),
     "a zero-width space in a key": ("owner: x\nowner\u200b: y\n", 2, "U+200B is not allowed (ZERO WIDTH SPACE)"),
     "a line separator in a value": ("a: 1\nb: 'x\u2028y'\n", 2, "U+2028 is not allowed"),
+    "a Hangul filler, a letter that renders blank": ("a: 1\nowner: \u3164\n", 2, "U+3164 is not allowed"),
+    "a variation selector": ("a: 1\nb: x\ufe0f\n", 2, "U+FE0F is not allowed"),
     "a byte order mark after the start": ("a: 1\nb: \ufeffx\n", 2, "U+FEFF is not allowed"),
     "two documents": ("a: 1\n---\nb: 2\n", 2, "single document"),
     "list as a key": ("? [a]\n: 1\n", 1, "plain value"),
@@ -312,3 +314,11 @@ def test_a_hidden_character_in_the_catalog_stops_the_program(tmp_path):
     result = run_stack("dev", project_dir=project_copy(tmp_path, {catalog: changed}))
     assert isinstance(result.error, SettingsError) and "U+2066 is not allowed" in str(result.error)
     assert result.plan.registrations == []
+
+
+def test_a_directory_where_a_json_file_belongs_is_refused_cleanly(tmp_path):
+    from agent_obo.json_files import read_json
+
+    (tmp_path / "host.json").mkdir()
+    with pytest.raises(SettingsError, match=r"host\.json: Is a directory"):
+        read_json(tmp_path / "host.json", "workflow project file host.json")
