@@ -39,7 +39,7 @@ CONNECTIONS_POLICY = "connections-as-declared"
 
 _NAME_LABEL = re.compile(r"(?:^|-)(peruser|apponly)(?=-|\Z)")
 _IDENTITY_BY_SUFFIX = {suffix: identity for identity, suffix in NAME_SUFFIXES.items()}
-_MANAGED_API = re.compile(r"/managedApis/([^/]+)\Z", re.IGNORECASE)
+_MANAGED_API = re.compile(r"/managedApis/([^/]+)\Z", re.IGNORECASE | re.ASCII)
 
 
 def is_connection(props: dict[str, Any]) -> bool:
@@ -156,7 +156,7 @@ IDENTITY_LABELS = resource_policy(
 _DERIVED_TAGS = ("identity-mode", "tools", "scope-fingerprint", "scopes", "authentication", "write-tools",
                  "justified-exceptions")
 _API_ID = re.compile(r"^/subscriptions/[^/]+/providers/Microsoft\.Web/locations/([^/]+)/managedApis/([^/]+)\Z",
-                     re.IGNORECASE)
+                     re.IGNORECASE | re.ASCII)
 
 
 def is_access_policy(props: dict[str, Any]) -> bool:

@@ -79,10 +79,10 @@ _ROLE_DEFINITION = re.compile(r"^(?:/subscriptions/[^/]+)?/providers/Microsoft\.
                               r"([0-9a-fA-F-]{36})\Z")
 _RESOURCE_GROUP = r"^/subscriptions/[^/]+/resourceGroups/[^/]+"
 _SCOPES = {
-    ACCOUNT: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)\Z", re.IGNORECASE),
+    ACCOUNT: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)\Z", re.IGNORECASE | re.ASCII),
     CONTAINER: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)"
-                                            r"/blobServices/default/containers/([^/]+)\Z", re.IGNORECASE),
-    MODEL: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.CognitiveServices/accounts/([^/]+)\Z", re.IGNORECASE),
+                                            r"/blobServices/default/containers/([^/]+)\Z", re.IGNORECASE | re.ASCII),
+    MODEL: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.CognitiveServices/accounts/([^/]+)\Z", re.IGNORECASE | re.ASCII),
 }
 
 

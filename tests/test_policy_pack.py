@@ -363,3 +363,20 @@ def test_harness_command_exits_1_only_when_a_mandatory_policy_fails(plans, capsy
     assert main(["dev", "broken"]) == 1
     out = capsys.readouterr().out
     assert "Stack broken:" in out and "  FAIL  site-hardening (1 violations)" in out
+
+
+@pytest.mark.parametrize("provider", ["Microsoft.Storage", "microsoft.storage", "MICROSOFT.STORAGE"])
+def test_a_storage_scope_is_read_whatever_its_case(provider):
+    from policy.role_assignments import ACCOUNT, scope_kind
+
+    assert scope_kind(f"/subscriptions/s/resourceGroups/rg/providers/{provider}/storageAccounts/acct") == (
+        ACCOUNT, ("acct",))
+
+
+@pytest.mark.parametrize("provider", ["Microſoft.Storage", "Microsoft.ſtorage"])
+def test_a_scope_spelled_with_look_alike_letters_is_no_storage_scope(provider):
+    """Unicode case folding would match a long s (U+017F) to s: ARM would refuse such a scope, and the
+    pack must not read it as the stack's storage either."""
+    from policy.role_assignments import scope_kind
+
+    assert scope_kind(f"/subscriptions/s/resourceGroups/rg/providers/{provider}/storageAccounts/acct") is None
