@@ -78,11 +78,13 @@ def allowed_grants(stack: Declared) -> dict[str, list[Grant]]:
 _ROLE_DEFINITION = re.compile(r"^(?:/subscriptions/[^/]+)?/providers/Microsoft\.Authorization/roleDefinitions/"
                               r"([0-9a-fA-F-]{36})\Z")
 _RESOURCE_GROUP = r"^/subscriptions/[^/]+/resourceGroups/[^/]+"
+# ARM compares ids without regard to case; ASCII only, as Unicode case folding reads a long s as an s.
+_ID_CASE = re.IGNORECASE | re.ASCII
 _SCOPES = {
-    ACCOUNT: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)\Z", re.IGNORECASE | re.ASCII),
+    ACCOUNT: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)\Z", _ID_CASE),
     CONTAINER: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)"
-                                            r"/blobServices/default/containers/([^/]+)\Z", re.IGNORECASE | re.ASCII),
-    MODEL: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.CognitiveServices/accounts/([^/]+)\Z", re.IGNORECASE | re.ASCII),
+                                            r"/blobServices/default/containers/([^/]+)\Z", _ID_CASE),
+    MODEL: re.compile(_RESOURCE_GROUP + r"/providers/Microsoft\.CognitiveServices/accounts/([^/]+)\Z", _ID_CASE),
 }
 
 
