@@ -373,7 +373,7 @@ def test_a_storage_scope_is_read_whatever_its_case(provider):
         ACCOUNT, ("acct",))
 
 
-@pytest.mark.parametrize("provider", ["Microſoft.Storage", "Microsoft.ſtorage"])
+@pytest.mark.parametrize("provider", ["Micro\u017foft.Storage", "Microsoft.\u017ftorage"])
 def test_a_scope_spelled_with_look_alike_letters_is_no_storage_scope(provider):
     """Unicode case folding would match a long s (U+017F) to s: ARM would refuse such a scope, and the
     pack must not read it as the stack's storage either."""
