@@ -16,7 +16,7 @@ from typing import Any
 
 from agent_obo import hidden_characters
 from agent_obo.errors import SettingsError
-from agent_obo.yaml_files import display_path
+from agent_obo.yaml_files import display_path, read_text
 
 
 class _Duplicate(ValueError):
@@ -58,17 +58,4 @@ def parse_json(text: str, shown: str, what: str) -> Any:
 
 
 def read_json(path: Path, what: str) -> Any:
-    shown = display_path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SettingsError(f"{what} not found", [f"{shown}: no such file"]) from None
-    except OSError as error:  # a directory in its place, no permission
-        raise SettingsError(f"{what} cannot be read", [f"{shown}: {error.strerror}"]) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[:error.start].count(b"\n") + 1
-        raise SettingsError(f"{what} is not UTF-8", [
-            f"{shown} line {line}: byte 0x{data[error.start]:02x} is not UTF-8; allowed: UTF-8 text"]) from None
-    return parse_json(text.removeprefix("\ufeff"), shown, what)
+    return parse_json(read_text(path, what), display_path(path), what)

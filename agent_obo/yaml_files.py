@@ -184,8 +184,10 @@ def _look_alikes(path: Path) -> list[str]:
     return found
 
 
-def read_yaml(path: Path, what: str) -> Any:
-    """The parsed document (None for an empty file). `what` says what the file is, for messages."""
+def read_text(path: Path, what: str) -> str:
+    """A file the project keeps, as UTF-8 text without its byte order mark; a missing file (naming any
+    look-alike beside it), one that cannot be read, or bytes that are not UTF-8 stop the run. The YAML
+    and the JSON readers (agent_obo/json_files.py) both read through it."""
     shown = display_path(path)
     try:
         data = path.read_bytes()
@@ -194,7 +196,7 @@ def read_yaml(path: Path, what: str) -> Any:
         hint = (f"; found {', '.join(alikes)}: the program reads only {shown}, rename it" if alikes
                 else f"; create it (the program reads {what} from exactly this path)")
         raise SettingsError(f"{what} not found", [f"{shown}: no such file{hint}"]) from None
-    except OSError as error:
+    except OSError as error:  # a directory in its place, no permission
         raise SettingsError(f"{what} cannot be read", [f"{shown}: {error.strerror}"]) from None
     try:
         text = data.decode("utf-8")
@@ -204,7 +206,12 @@ def read_yaml(path: Path, what: str) -> Any:
         raise SettingsError(f"{what} is not UTF-8", [
             f"{shown} line {line}, column {column}: byte 0x{data[error.start]:02x} is not UTF-8; "
             "allowed: UTF-8 text (save the file as UTF-8)"]) from None
-    return parse_yaml(text.removeprefix("\ufeff"), shown, what)
+    return text.removeprefix("\ufeff")
+
+
+def read_yaml(path: Path, what: str) -> Any:
+    """The parsed document (None for an empty file). `what` says what the file is, for messages."""
+    return parse_yaml(read_text(path, what), display_path(path), what)
 
 
 def parse_yaml(text: str, shown: str, what: str, loader: type = StrictLoader) -> Any:
