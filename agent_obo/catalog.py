@@ -16,12 +16,14 @@ looser schema along.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,7 @@ from agent_obo.settings import REMOVED_SETTINGS, RULES
 from agent_obo.tool_inputs import HOST_CONTAINER_PREFIXES, READ, RESERVED_CONTAINERS, StorageAccess, ToolSetting
 from agent_obo.workflow_references import calls, expressions, references, strings, without_expressions
 from agent_obo.write_guard import WriteGuard, check_write_guard, needs_guard, write_guard_from
-from agent_obo.yaml_files import PROJECT_DIR, display_path, read_mapping
+from agent_obo.yaml_files import PROJECT_DIR, display_path, parse_mapping, read_text
 
 CATALOG_FILE = Path("catalog", "tools.yaml")  # in the project directory
 CATALOG_PATH = PROJECT_DIR / CATALOG_FILE
@@ -179,8 +181,14 @@ def non_json_values(value: Any, where: str) -> list[tuple[str, str]]:
 
 
 def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
-    document = read_mapping(path, "the tool catalog")
-    return parse_catalog(document, source=display_path(path))
+    """The catalog at `path`. The program and the policy pack each load it; where both run in one process
+    (`make plan`, the tests), the same bytes are parsed once and each caller gets a copy of its own."""
+    return copy.deepcopy(_parsed_catalog(path, read_text(path, "the tool catalog")))
+
+
+@lru_cache(maxsize=8)
+def _parsed_catalog(path: Path, text: str) -> Catalog:
+    return parse_catalog(parse_mapping(text, path, "the tool catalog"), source=display_path(path))
 
 
 # --- layer 1: the shape (catalog/tools.schema.json) --------------------------------------------------

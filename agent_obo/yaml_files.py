@@ -257,7 +257,12 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, shown: str) -> str:
 
 def read_mapping(path: Path, what: str, empty_ok: bool = True) -> dict[str, Any]:
     """A YAML file whose top level must be a mapping (every file this project reads)."""
-    document = read_yaml(path, what)
+    return parse_mapping(read_text(path, what), path, what, empty_ok)
+
+
+def parse_mapping(text: str, path: Path, what: str, empty_ok: bool = True) -> dict[str, Any]:
+    """The text of the YAML file at `path`, whose top level must be a mapping."""
+    document = parse_yaml(text, display_path(path), what)
     if document is None and empty_ok:
         return {}
     if not isinstance(document, dict):

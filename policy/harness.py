@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import inspect
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +52,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown
 from agent_obo.catalog import CATALOG_FILE
 from offline.plan import Plan, Registration, unwrap_secrets
 from offline.runner import RunResult, run_stack, stacks
+from offline.sdk_classes import property_names, resource_class
 from offline.sdk_internals import NotApplicable
 from policy.declared import judging, pack_config_for, policy_entry
 from policy.pack import POLICIES
@@ -93,10 +92,10 @@ def engine_struct(registration: Registration) -> struct_pb2.Struct:
     return struct
 
 
-def engine_props(registration: Registration) -> Any:
-    """What a policy reads as `args.props`: the Struct deserialized as the SDK's analyzer does, behind the
-    proxy that raises on reading an unknown value."""
-    return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(engine_struct(registration))))
+def analyzer_props(struct: struct_pb2.Struct) -> Any:
+    """What a policy reads as `args.props`: the engine's Struct deserialized as the SDK's analyzer does, for
+    each policy anew, behind the proxy that raises on reading an unknown value."""
+    return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(struct)))
 
 
 def _with_unknown_sentinels(value: Any) -> Any:
@@ -146,17 +145,10 @@ def enforcement_level(policy: Policy, document: PolicyPackConfig | None) -> Enfo
 @cache
 def output_names(resource_type: str) -> frozenset[str] | None:
     """The camelCase outputs the SDK declares for a resource type (None when no SDK class is known)."""
-    package, module_path, name = resource_type.split(":")
-    modules = {"azure-native": f"pulumi_azure_native.{module_path}", "azuread": "pulumi_azuread",
-               "random": "pulumi_random"}
-    if package not in modules:
+    cls = resource_class(resource_type)
+    if cls is None:
         return None
-    try:
-        cls = getattr(importlib.import_module(modules[package]), name)
-    except (ImportError, AttributeError):
-        return None
-    return frozenset(getattr(member.fget, "_pulumi_name", None) or attribute
-                     for attribute, member in inspect.getmembers(cls, lambda m: isinstance(m, property))
+    return frozenset(name for name, attribute in property_names(cls).items()
                      if attribute not in ("id", "urn", "pulumi_resource_name", "pulumi_resource_type"))
 
 
@@ -171,7 +163,7 @@ def output_struct(registration: Registration) -> struct_pb2.Struct:
 
 
 def output_props(registration: Registration) -> Any:
-    return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(output_struct(registration))))
+    return analyzer_props(output_struct(registration))
 
 
 def _stack_resources(registrations: Sequence[Registration]) -> list[PolicyResource]:
@@ -223,6 +215,8 @@ def _run(plan: Plan, policies: Iterable[Policy], config: PolicyPackConfig) -> li
     registrations = plan.resources
     results: list[PolicyResult] = []
     stack_resources: list[PolicyResource] | None = None
+    # One Analyze request per resource carries its inputs to every policy: built once, deserialized per policy.
+    structs: dict[str, struct_pb2.Struct] = {}
     for policy in policies:
         result = PolicyResult(policy.name, enforcement_level(policy, config))
         results.append(result)
@@ -236,8 +230,11 @@ def _run(plan: Plan, policies: Iterable[Policy], config: PolicyPackConfig) -> li
                     # As in the SDK: a resource policy's violation always names the resource validated.
                     _result.violations.append(Violation(_urn, message))
 
-                args = ResourceValidationArgs(registration.type, engine_props(registration), registration.urn,
-                                              registration.name, resource_options(registration), None, settings)
+                if registration.urn not in structs:
+                    structs[registration.urn] = engine_struct(registration)
+                args = ResourceValidationArgs(registration.type, analyzer_props(structs[registration.urn]),
+                                              registration.urn, registration.name, resource_options(registration),
+                                              None, settings)
                 _validate(policy, args, report, result)
         elif isinstance(policy, StackValidationPolicy):
             if stack_resources is None:

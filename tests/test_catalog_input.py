@@ -7,10 +7,11 @@ import copy
 import datetime
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent_obo.catalog import CATALOG_PATH, FIELDS, parse_catalog
+from agent_obo.catalog import CATALOG_PATH, FIELDS, load_catalog, parse_catalog
 from agent_obo.errors import SettingsError
 from agent_obo.yaml_files import read_mapping
 from tests.helpers import run_with_catalog, tool_entry
@@ -186,3 +187,24 @@ def test_encoded_arguments_and_literal_at_signs_stay_one_segment(path):
     from agent_obo.catalog import _PATH_TRICK, without_expressions
 
     assert not _PATH_TRICK.search(without_expressions(path))
+
+
+def test_a_catalog_loaded_twice_is_a_copy_each_time(tmp_path):
+    # The program and the policy pack load it in one process under `make plan`: neither may see what the
+    # other changed in its copy.
+    first = load_catalog(CATALOG_PATH)
+    first.tools[0].arguments.clear()
+    assert load_catalog(CATALOG_PATH).tools[0].arguments
+
+
+def test_a_catalog_changed_on_disk_is_read_again(tmp_path):
+    path = tmp_path / "tools.yaml"
+    path.write_text(CATALOG_PATH.read_text())
+    assert load_catalog(path) == load_catalog(CATALOG_PATH)
+    document = read_mapping(CATALOG_PATH, "the tool catalog")
+    document["tools"][0]["description"] += " Changed."
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    assert load_catalog(path).tools[0].description.endswith(" Changed.")
+    path.write_text("tools: [")
+    with pytest.raises(SettingsError, match="not valid YAML"):
+        load_catalog(path)

@@ -230,6 +230,25 @@ def test_a_policy_that_reads_an_unknown_is_reported_as_the_engine_reports_it(pla
     assert ".httpsOnly" in result.notes[0]
 
 
+def test_each_policy_reads_its_own_copy_of_a_resources_inputs(plans):
+    # The engine sends a resource's inputs once; the analyzer deserializes them anew for each policy, so
+    # a policy that changes what it reads cannot change what the next one judges.
+    seen: list[Any] = []
+
+    def rewrites(args, report_violation):
+        if args.name == "logic-app-site":
+            args.props["httpsOnly"] = False
+
+    def reads(args, report_violation):
+        if args.name == "logic-app-site":
+            seen.append(args.props["httpsOnly"])
+
+    policies = [pulumi_policy.ResourceValidationPolicy(name=name, description=name, validate=validate)
+                for name, validate in (("rewrites", rewrites), ("reads", reads))]
+    run_policies(plans["dev"], policies)
+    assert seen == [True]
+
+
 # --- the pack's own parts ------------------------------------------------------------------------------
 
 def test_policies_are_named_described_levelled_and_sourced():
