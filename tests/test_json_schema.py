@@ -17,6 +17,7 @@ from agent_obo import catalog
 from agent_obo.azure_limits import NAME_RULES
 from agent_obo.connectors import CONNECTORS
 from agent_obo.json_schema import ASSERTIONS, Schema, UnsupportedSchema, equal
+from agent_obo.yaml_files import read_mapping
 from tests.helpers import tool_entry
 
 JSON = st.recursive(
@@ -90,7 +91,7 @@ def test_a_keyword_it_does_not_check_is_refused_when_the_schema_is_loaded():
 # --- the catalog's schema ----------------------------------------------------------------------------------
 
 SCHEMA = catalog.SCHEMA_DOCUMENT
-DOCUMENT = json.loads(json.dumps(catalog.read_mapping(catalog.CATALOG_PATH, "the tool catalog")))
+DOCUMENT = json.loads(json.dumps(read_mapping(catalog.CATALOG_PATH, "the tool catalog")))
 
 
 def test_the_catalog_schema_is_a_valid_draft_2020_12_schema_of_checked_keywords():
