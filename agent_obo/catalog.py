@@ -80,9 +80,8 @@ _OPERATION_FUNCTIONS = frozenset(name.lower() for name in OPERATION_FUNCTIONS)
 # '%' would reach another operation of the connector than the one written (its send-mail beside its read-mail).
 _PATH_TRICK = re.compile(r"//|\\|[?#]|%(?:2e|2f|5c|25)|(?:^|/)\.{1,2}(?:/|\Z)", re.IGNORECASE)
 # A permission that only reads (learn.microsoft.com/graph/permissions-reference: <Resource>.Read,
-# <Resource>.ReadBasic, with .All, .Shared or .Selected), or OpenID Connect's own.
-READ_SCOPE = re.compile(r"[A-Za-z]+(?:\.[A-Za-z]+)*\.Read(?:Basic)?(?:\.(?:All|Shared|Selected))*"
-                        r"|openid|profile|email|offline_access")
+# <Resource>.ReadBasic, with .All, .Shared or .Selected).
+READ_SCOPE = re.compile(r"[A-Za-z]+(?:\.[A-Za-z]+)*\.Read(?:Basic)?(?:\.(?:All|Shared|Selected))*")
 # A tool whose name says "my" is about the signed-in user's own data, whatever else its entry says, and its
 # description says so: the model picks tools by these words.
 USER_DATA_WORDING = "signed-in user's own"
@@ -271,7 +270,16 @@ def _parse_tool(entry: Mapping[str, Any], label: str, problems: list[str]) -> To
                                   f"per-user (delegated) connections; per-user needs one of: {capable}")
 
     scopes = entry.get("scopes", [])
-    if identity == PER_USER and not scopes:
+    # OpenID Connect's own scopes (learn.microsoft.com/entra/identity-platform/scopes-oidc; sign-in asks for them,
+    # graph_scopes.LOGIN_SCOPES, which imports this module): as a tool's scope they stand in for the one it needs.
+    from agent_obo.graph_scopes import OPENID_CONNECT_SCOPES
+
+    sign_in_only = [scope for scope in scopes if scope.lower() in OPENID_CONNECT_SCOPES]
+    if sign_in_only:
+        bad("scopes", scopes, f"{', '.join(sign_in_only)}: OpenID Connect scopes, which every sign-in asks for itself "
+                              "and which reach no data; allowed: the Microsoft Graph permissions the operation needs, "
+                              "such as Calendars.Read")
+    elif identity == PER_USER and not scopes:
         bad("scopes", scopes, "a per-user tool must list the delegated scopes it needs (least privilege)")
     elif identity == APP_ONLY and scopes:
         bad("scopes", scopes, "an app-only tool uses no delegated scopes; leave it empty")
@@ -305,6 +313,7 @@ def _parse_tool(entry: Mapping[str, Any], label: str, problems: list[str]) -> To
     else:
         arguments = entry.get("arguments", {"type": "object", "properties": {}})
     _check_arguments(arguments, operation, label, problems)
+    _check_literal_text(entry, label, problems)
     settings = _settings(entry.get("settings", {}), operation, label, problems)
     storage = _storage(entry.get("storage"), connector, identity, access, operation, label, problems)
     _check_parameters_read(operation, settings, storage, label, problems)
@@ -357,6 +366,21 @@ def _check_operation_text(operation: Operation, label: str, problems: list[str])
                             "the value")
 
 
+# The fields of a tool the workflow carries as text, outside its operation: the runtime evaluates a workflow
+# expression wherever it stands in the definition, so one here would read what the operation may not (the request's
+# headers, app settings) into the model's prompt. The operation alone reads values (_check_operation_text).
+LITERAL_FIELDS = ("description", "arguments", "write_guard")
+
+
+def _check_literal_text(entry: Mapping[str, Any], label: str, problems: list[str]) -> None:
+    for field_name in LITERAL_FIELDS:
+        for where, text in _texts(entry.get(field_name), field_name):
+            if next(expressions(text), None) is not None:
+                problems.append(f"{label}.{where} = {shown(text)}: a workflow expression (a value starting with '@', "
+                                "or '@{' in text), which the runtime would evaluate into what the model reads; "
+                                "allowed: plain text ('@' elsewhere is fine); values are read in operation only")
+
+
 def _check_arguments(arguments: Any, operation: Operation, label: str, problems: list[str]) -> None:
     problem = schema_problem(arguments)
     if problem:
@@ -385,6 +409,7 @@ def _settings(declared: Mapping[str, Any], operation: Operation, label: str,
             problems.append(f"{where}: a setting of the project (Pulumi.yaml) has this name; allowed: a name of "
                             "the tool's own")
         try:
+            re.compile(setting.pattern)  # alone first: a pattern such as "x)|(.*" would escape the checks around it
             rule = setting.rule()
         except re.error as error:
             problems.append(f"{where}.pattern = {shown(setting.pattern)}: not a regular expression Python "

@@ -21,6 +21,9 @@ GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 # What every sign-in asks for (Easy Auth's login parameters): an OpenID Connect id token with the user's
 # profile, and a refresh token (offline_access) so the token store can renew the user's tokens.
 LOGIN_SCOPES = ("openid", "profile", "offline_access")
+# OpenID Connect's scopes (learn.microsoft.com/entra/identity-platform/scopes-oidc): they reach no data, so a
+# tool never declares one (agent_obo/catalog.py).
+OPENID_CONNECT_SCOPES = frozenset({*LOGIN_SCOPES, "email"})
 # What the chat app requests and an administrator consents to when it delegates no tool scopes: sign-in,
 # and reading the signed-in user's own profile (Microsoft's agent Easy Auth guide asks for User.Read).
 SIGN_IN_SCOPES = ("User.Read", *LOGIN_SCOPES)

@@ -143,7 +143,6 @@ def prepare(stack: str, config: Mapping[str, Any], lookups: Lookups, *, project_
         settings.model,
         tools=workflow_tools(catalog),
         managed_connections={spec.reference: spec.connections_json_entry() for spec in connections},
-        catalog_tools=full_catalog.names(),
         source=project_dir / WORKFLOWS,
         secure_agent_run_history=settings.audit.secure_agent_run_history,
         tool_parameters=parameters_json(catalog),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from agent_obo.errors import SettingsError
 from agent_obo.health_workflow import HEALTH_WORKFLOW, HOST_SETTING, health_workflow
 from agent_obo.json_files import read_json
 from agent_obo.settings import ModelSettings
+from agent_obo.workflow_shape import check_project_shape
 from agent_obo.workflow_tools import secure_data
 from agent_obo.yaml_files import PROJECT_DIR
 
@@ -39,7 +40,7 @@ def _dump(document: Any) -> bytes:
 def read_project(source: Path = WORKFLOWS_DIR) -> dict[str, Any]:
     """Every JSON file of the project folder, by its path inside the package."""
     documents = {name: read_json(source / name, f"workflow project file {name}") for name in PROJECT_FILES}
-    for workflow in sorted(p.parent.name for p in source.glob("*/workflow.json")):
+    for workflow in sorted({AGENT_WORKFLOW, *(p.parent.name for p in source.glob("*/workflow.json"))}):
         documents[f"{workflow}/workflow.json"] = read_json(source / workflow / "workflow.json",
                                                            f"workflow {workflow}")
     return documents
@@ -111,6 +112,42 @@ def check_entry_agent_runs_after_trigger(workflow: Mapping[str, Any], agent_name
             "not run after the trigger is a hand-off target and never starts)"])
 
 
+def _nodes(actions: Mapping[str, Any], tool: str | None) -> list[tuple[str, str | None]]:
+    """(name, the tool it belongs to) of every action at any depth, and of every agent tool."""
+    found: list[tuple[str, str | None]] = []
+    for name, action in actions.items():
+        found.append((name, tool))
+        found += _nodes(action.get("actions") or {}, tool)
+        for tool_name, definition in (action.get("tools") or {}).items():
+            found.append((tool_name, tool_name))
+            found += _nodes(definition.get("actions") or {}, tool_name)
+    return found
+
+
+def check_names_unique(workflow: Mapping[str, Any]) -> None:
+    """Every trigger, action and agent tool of the workflow has its own name, compared without regard to case as
+    the Logic Apps designer compares them (Azure/LogicAppsUX libs/designer-v2/src/lib/core/utils/graph.ts,
+    isOperationNameValid; `equals` ignores case), so that a tool named after another tool's audit action
+    (`audit_<tool>`), the Agent action or the chat trigger is refused rather than shadowing it. A tool's key and
+    its own connector action (`get_my_profile`, `Get_my_profile`) are the one pair generated alike on purpose
+    (the monitoring queries join on it)."""
+    definition = workflow["definition"]
+    nodes = [(name, None) for name in definition.get("triggers") or {}] + _nodes(definition["actions"], None)
+    first: dict[str, tuple[str, str | None]] = {}
+    problems = []
+    for name, tool in nodes:
+        seen = first.setdefault(name.lower(), (name, tool))
+        if seen == (name, tool) or (tool is not None and seen[1] == tool and tool.lower() == name.lower()):
+            continue
+        owners = [f"tool {owner!r} of catalog/tools.yaml" if owner else f"workflows/{AGENT_WORKFLOW}/workflow.json"
+                  for owner in (tool, seen[1])]
+        problems.append(f"{owners[0]}: gives the workflow {name!r}, which {owners[1]} also has as {seen[0]!r}; Logic "
+                        "Apps names are compared without regard to case; allowed: a tool name that is not the "
+                        "trigger's, the Agent action's or another tool's action name (Audit_<tool>, <Tool>)")
+    if problems:
+        raise SettingsError("two parts of the agent workflow would have the same name", problems)
+
+
 def add_health_workflow(documents: dict[str, Any]) -> None:
     """The health workflow and host.json's `extensions.workflow.Settings` entry naming it. Both are derived, so
     the project folder may hold neither: a hand-written one would be a second source for the path the site's
@@ -133,12 +170,13 @@ def add_health_workflow(documents: dict[str, Any]) -> None:
 
 
 def render_project(model: ModelSettings, tools: Mapping[str, Any], managed_connections: Mapping[str, Any],
-                   catalog_tools: Iterable[str] = (), source: Path = WORKFLOWS_DIR,
+                   source: Path = WORKFLOWS_DIR,
                    secure_agent_run_history: bool = True,
                    tool_parameters: Mapping[str, Any] | None = None) -> dict[str, bytes]:
-    """`tools`, `managed_connections` and `tool_parameters` are generated from the enabled catalog;
-    `catalog_tools` names every tool of the catalog, enabled or not."""
-    documents = copy.deepcopy(read_project(source))
+    """`tools`, `managed_connections` and `tool_parameters` are generated from the enabled catalog."""
+    documents = read_project(source)
+    check_project_shape(documents, AGENT_WORKFLOW, derived=(HEALTH_WORKFLOW,))
+    documents = copy.deepcopy(documents)
     workflow = documents[f"{AGENT_WORKFLOW}/workflow.json"]
     if workflow.get("kind") != "Agent":
         raise SettingsError("workflow is not a conversational agent", [
@@ -146,21 +184,18 @@ def render_project(model: ModelSettings, tools: Mapping[str, Any], managed_conne
             "(a conversational agent workflow)"])
     name, action = agent_action(workflow)
     check_entry_agent_runs_after_trigger(workflow, name)
-    unknown = sorted(set(action.get("tools") or {}) - set(catalog_tools))
-    if unknown:
-        raise SettingsError("the workflow references tools the catalog does not define", [
-            f"workflows/{AGENT_WORKFLOW}/workflow.json action {name!r} tool {tool!r}: not in catalog/tools.yaml; "
-            f"tools are generated from the catalog, which decides each tool's identity; allowed: "
-            f"{', '.join(catalog_tools)}" for tool in unknown])
     parameters = action["inputs"]["parameters"]
     parameters["deploymentId"] = model.deployment_name
     parameters.setdefault("agentModelSettings", {})["deploymentModelProperties"] = {
         "name": model.name, "format": "OpenAI", "version": model.version}
     action["tools"] = dict(tools)
+    check_names_unique(workflow)
     secure_conversation(workflow, secure_agent_run_history)
     documents["connections.json"]["managedApiConnections"] = dict(managed_connections)
     parameters_file = documents["parameters.json"]
-    clashes = sorted(set(parameters_file) & set(tool_parameters or {}))
+    # Compared without regard to case: the runtime's names are (Azure/LogicAppsUX compares every name so).
+    derived_names = {name.lower() for name in tool_parameters or {}}
+    clashes = sorted(name for name in parameters_file if name.lower() in derived_names)
     if clashes:
         raise SettingsError("workflows/parameters.json declares parameters the catalog's tools declare", [
             f"workflows/parameters.json {name!r}: also derived from a setting or the storage of a tool of "

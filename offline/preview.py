@@ -33,7 +33,7 @@ if __name__ == "__main__":
 from agent_obo.catalog import CATALOG_FILE
 from agent_obo.errors import SettingsError
 from agent_obo.settings import PROJECT
-from agent_obo.yaml_files import display_path
+from agent_obo.yaml_files import display_path, read_text
 from offline.identity_report import identity_section
 from offline.plan import Plan
 from offline.project_copy import project_copy
@@ -97,13 +97,14 @@ def main(argv: list[str] | None = None) -> int:
         build_dir = args.build_dir or PROJECT_DIR / "build" / f"catalog-{args.catalog.stem}"
     try:
         project_dir = project_of(args.stack)
+        # A missing file, a directory or bytes that are not UTF-8 stop here with the path, not a traceback.
+        catalog = read_text(args.catalog, "the tool catalog given with --catalog") if args.catalog else None
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     with tempfile.TemporaryDirectory(prefix="agent-obo-catalog-") as scratch:
-        if args.catalog:  # the project as it is, but for its catalog
-            project_dir = project_copy(Path(scratch), {str(CATALOG_FILE): args.catalog.read_text("utf-8")},
-                                       base=project_dir)
+        if catalog is not None:  # the project as it is, but for its catalog
+            project_dir = project_copy(Path(scratch), {str(CATALOG_FILE): catalog}, base=project_dir)
         return _plan(args, project_dir, build_dir)
 
 

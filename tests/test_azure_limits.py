@@ -167,9 +167,9 @@ def _write_tool(index: int, name_length: int) -> dict[str, Any]:
 
 
 def test_too_many_policy_tags_stop_the_program_before_any_resource(tmp_path):
-    """100 justified per-user writes with 64-character names: the lists the policy pack reads need
-    more than 50 tags, and the program says so rather than truncating them."""
-    result = run_large(tmp_path, document={"tools": [_write_tool(i, 64) for i in range(100)]})
+    """140 justified per-user writes with 48-character names (the longest a tool may have): the lists
+    the policy pack reads need more than 50 tags, and the program says so rather than truncating them."""
+    result = run_large(tmp_path, document={"tools": [_write_tool(i, 48) for i in range(140)]})
     assert isinstance(result.error, SettingsError), result.error
     message = str(result.error)
     assert "connection office365-peruser" in message and "at most 50 per resource" in message

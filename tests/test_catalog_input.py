@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import json
 
 import pytest
 import yaml
@@ -103,7 +104,77 @@ BAD_FIELDS = {
         "Gets the signed-in user's own profile\x1b[31m, read with the signed-in user's permissions.", "description"),
     "binary in a query": ("get_my_profile", "operation.queries", {"$select": b"\x00"}, "YAML bytes"),
     "a number key in a query": ("get_my_profile", "operation.queries", {1: "x"}, "is not text"),
+    # What a scope item may be is said, not "text".
+    "a scope with a trailing space": ("get_my_profile", "scopes", ["User.Read "],
+                                      "scopes[0] = \"User.Read \": allowed: a Microsoft Graph delegated scope name"),
+    "a scope as a resource URI": ("get_my_profile", "scopes", ["https://graph.microsoft.com/User.Read"],
+                                  "no resource URI, no .default"),
+    "sign-in's own scope standing in for the tool's": ("get_my_profile", "scopes", ["openid"],
+                                                       "openid: OpenID Connect scopes"),
+    "sign-in's own scope beside the tool's": ("get_my_profile", "scopes", ["User.Read", "offline_access"],
+                                              "offline_access: OpenID Connect scopes"),
+    "a one-word justification": ("get_my_profile", "justification", "because",
+                                 "justification = \"because\": allowed: at least 20 characters"),
+    # The designer's rule for an agent tool's name: at most 48 characters.
+    "a tool name of 49 characters": ("get_my_profile", "name", "get_my_" + "x" * 42, "3-48 lower-case letters"),
 }
+
+# Workflow expressions where the workflow carries a tool's text rather than its operation: the runtime evaluates
+# them wherever they stand, into what the model reads.
+EXPRESSIONS_OUTSIDE_THE_OPERATION = {
+    "in the description": (
+        "get_my_profile", "description",
+        "Gets the signed-in user's own profile @{currentRequest()['headers']['X-MS-TOKEN-AAD-ACCESS-TOKEN']}, read "
+        "with the signed-in user's permissions.", "get_my_profile'.description = "),
+    "a whole description": ("get_my_profile", "description", "@{appsetting('agent_ResourceID')} the signed-in user's "
+                            "own profile, read with the signed-in user's permissions.", ".description = "),
+    "in an argument's description": (
+        "get_my_upcoming_events", "arguments.properties",
+        {"days": {"type": "integer", "description": "@{triggerBody()}"}}, ".arguments.properties.days.description"),
+    "in an argument's default": (
+        "get_my_upcoming_events", "arguments.properties",
+        {"days": {"type": "integer", "description": "days", "default": "@appsetting('agent_openAIEndpoint')"}},
+        ".arguments.properties.days.default"),
+    "in an argument's enum": ("get_my_upcoming_events", "arguments.properties",
+                              {"days": {"type": "string", "description": "days", "enum": ["@{workflow()}"]}},
+                              ".arguments.properties.days.enum[0]"),
+    "as an argument's name": ("get_my_upcoming_events", "arguments.properties",
+                              {"days": {"type": "integer", "description": "days"},
+                               "@{triggerBody()}": {"type": "string", "description": "x"}},
+                              ".arguments.properties key = \"@{triggerBody()}\""),
+    "in a write guard's choice": ("post_operations_status", "write_guard.choices",
+                                  {"service": {"description": "@{triggerBody()} the service",
+                                               "values": {"a": "A", "b": "B"}},
+                                   "status": {"description": "the status of it", "values": {"a": "A", "b": "B"}}},
+                                  ".write_guard.choices.service.description"),
+}
+
+
+@pytest.mark.parametrize("tool, field, value, where", EXPRESSIONS_OUTSIDE_THE_OPERATION.values(),
+                         ids=list(EXPRESSIONS_OUTSIDE_THE_OPERATION))
+def test_a_workflow_expression_outside_the_operation_is_refused(tool, field, value, where):
+    with pytest.raises(SettingsError) as raised:
+        parse_catalog(_with(tool, field, value))
+    message = str(raised.value)
+    assert where in message and "a workflow expression" in message, message
+
+
+@pytest.mark.parametrize("text", ["Gets the signed-in user's own profile, mail to ops@contoso.com, read with the "
+                                  "signed-in user's permissions.",
+                                  "Gets the signed-in user's own profile (@@{not an expression}), read with the "
+                                  "signed-in user's permissions."])
+def test_an_at_sign_that_is_no_expression_stays_allowed(text):
+    # an address, and '@@{', which the runtime reads as a literal '@{'
+    assert parse_catalog(_with("get_my_profile", "description", text)).tools
+
+
+# A setting's pattern is wrapped in the checks every value gets (no space at either end, no control characters);
+# a pattern that only compiles inside the wrapper would step out of it.
+@pytest.mark.parametrize("pattern", ["[a-z]+)|(.*", "x)|(?s:.*", "[0-9]+)(?:"])
+def test_a_setting_pattern_cannot_step_out_of_the_checks_around_it(pattern):
+    with pytest.raises(SettingsError) as raised:
+        parse_catalog(_with("post_operations_status", "settings.operationsTeamId.pattern", pattern))
+    assert f"settings.operationsTeamId.pattern = {json.dumps(pattern)}: not a regular expression" in str(raised.value)
 
 
 @pytest.mark.parametrize("tool, field, value, words", BAD_FIELDS.values(), ids=list(BAD_FIELDS))
@@ -208,3 +279,22 @@ def test_a_catalog_changed_on_disk_is_read_again(tmp_path):
     path.write_text("tools: [")
     with pytest.raises(SettingsError, match="not valid YAML"):
         load_catalog(path)
+
+
+# `make plan CATALOG=<file>`: a file that is missing, a folder, or not UTF-8 stops the command with its path.
+@pytest.mark.parametrize("content, words", [
+    (None, "no such file"), ("folder", "Is a directory"), (b"tools:\n  - name: caf\xe9\n", "byte 0xe9 is not UTF-8"),
+])
+def test_make_plan_with_another_catalog_refuses_an_unreadable_file_without_a_traceback(tmp_path, capsys, content,
+                                                                                       words):
+    from offline.preview import main
+
+    catalog = tmp_path / "tools.yaml"
+    if content == "folder":
+        catalog.mkdir()
+    elif content is not None:
+        catalog.write_bytes(content)
+    assert main(["dev", "--catalog", str(catalog), "--build-dir", str(tmp_path / "build")]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("error: the tool catalog given with --catalog") and words in error, error
+    assert str(catalog) in error and "Traceback" not in error

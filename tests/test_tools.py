@@ -472,7 +472,8 @@ def test_the_workflow_may_only_reference_catalog_tools(tmp_path):
     result = run_with_agent_workflow(lambda action: action.update(tools={"delete_all_mail": {"description": "x"}}),
                                      tmp_path)
     assert isinstance(result.error, SettingsError)
-    assert "tool 'delete_all_mail': not in catalog/tools.yaml" in str(result.error)
+    assert ("Workplace_assistant.tools = {\"delete_all_mail\": {\"description\": \"x\"}}: allowed: {} (generated from "
+            "catalog/tools.yaml, which decides each tool's identity)") in str(result.error)
     assert result.plan.registrations == []
 
 
