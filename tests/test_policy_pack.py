@@ -312,7 +312,8 @@ def test_a_catalog_edit_running_a_my_data_tool_as_the_app_needs_the_packs_approv
     def flip(document: dict) -> None:
         tool = tool_entry(document, "get_my_profile")
         tool.update(identity="app-only", scopes=[], justification="faster than the per-user connection",
-                    description=tool["description"].replace("read with the signed-in user's permissions", "read as the app"))
+                    description=tool["description"].replace("read with the signed-in user's permissions",
+                                                            "read as the app"))
 
     plan = run_with_catalog(flip, tmp_path).ok()  # the program accepts a justified exception
     failing = names_failing(plan)
