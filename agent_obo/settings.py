@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from agent_obo import hidden_characters
+from agent_obo import provider_settings as provider_settings_module
 from agent_obo.errors import SettingsError
 from agent_obo.excluded_paths import EXCLUDED_PATH, EXCLUDED_PATH_HINT
 from agent_obo.network import DNS_ZONE_ID_HINT, SUBNET_ID_HINT, NetworkSettings, network_problems, network_settings
@@ -33,7 +34,10 @@ PROJECT = "agent-obo"
 
 # Every pattern is matched against the whole value (re.fullmatch): `$` would also accept a value
 # ending in a newline (a folded YAML scalar), which would then reach Entra and the app settings.
-GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# An Entra or ARM id. The nil GUID (all zeros) names nothing: a placeholder left in, never an id.
+GUID = re.compile(r"(?!0{8}-0{4}-0{4}-0{4}-0{12}\Z)[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
+                  r"-[0-9a-fA-F]{12}")
+GUID_WORDS = "a GUID, not the nil GUID 00000000-0000-0000-0000-000000000000"
 ENVIRONMENT = re.compile(r"[a-z][a-z0-9]{1,7}")
 OPENAI_ACCOUNT_ID = re.compile(
     r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[\w.()-]{1,90}"
@@ -103,7 +107,7 @@ def _text(pattern: str | re.Pattern[str], hint: str, may_be_empty: bool = False)
 
 
 def _ids(hint: str) -> Rule:
-    return Rule("array", pattern=GUID, hint=hint)
+    return Rule("array", pattern=GUID, hint=f"{hint}, not the nil GUID")
 
 
 RULES: dict[str, Rule] = {
@@ -113,7 +117,7 @@ RULES: dict[str, Rule] = {
     # A tag value: no control characters, none of the characters tag names refuse.
     "owner": _text(r"(?=\S)[^<>%&\\?/\x00-\x1f\x7f]{2,128}(?<=\S)",
                    "2-128 printable characters without < > % & \\ ? /, no space at either end"),
-    "tenantId": _text(GUID, "the Microsoft Entra tenant id (a GUID) the stack signs users in with"),
+    "tenantId": _text(GUID, f"the Microsoft Entra tenant id ({GUID_WORDS}) the stack signs users in with"),
     "planSku": Rule("string", allowed=("WS1", "WS2", "WS3")),
     "maximumElasticWorkerCount": Rule("integer", minimum=1, maximum=20),
     "alwaysReadyInstances": Rule("integer", minimum=1, maximum=20),
@@ -136,8 +140,14 @@ RULES: dict[str, Rule] = {
     "storageFirewallIpRanges": Rule("array", pattern=re.compile(r"[0-9./]{7,18}"),
                                     hint="public IPv4 addresses or CIDR ranges"),
     "modelSource": Rule("string", allowed=("create", "existing")),
-    "modelName": _text(r"[a-z0-9][a-z0-9.-]{1,63}", "a model name such as gpt-4.1-mini"),
-    "modelVersion": _text(r"[0-9A-Za-z.-]{1,32}", "a model version such as 2025-04-14"),
+    # Azure OpenAI's model names and versions (gpt-4.1-mini, 2025-04-14, 0613, 1): letters, digits, '.' and '-',
+    # a letter or digit at either end.
+    "modelName": _text(r"[a-z0-9][a-z0-9.-]{0,62}[a-z0-9]",
+                       "a model name such as gpt-4.1-mini: 2-64 lower-case letters, digits, '.' or '-', a letter or "
+                       "digit at either end"),
+    "modelVersion": _text(r"[0-9A-Za-z](?:[0-9A-Za-z.-]{0,30}[0-9A-Za-z])?",
+                          "a model version such as 2025-04-14: up to 32 letters, digits, '.' or '-', a letter or digit "
+                          "at either end"),
     "modelDeploymentName": _text(r"[A-Za-z0-9][A-Za-z0-9._-]{1,63}",
                                  "2-64 letters, digits, '.', '_' or '-', starting with a letter or digit"),
     "modelDeploymentSku": Rule("string", allowed=("GlobalStandard", "DataZoneStandard", "Standard")),
@@ -254,13 +264,13 @@ class Settings:
 
 # --- parsing ------------------------------------------------------------------------------------
 
-class _Problems:
+class Problems:
     def __init__(self, secret_keys: Collection[str] = ()) -> None:
         self.items: list[str] = []
         self.secret_keys = set(secret_keys)
 
-    def add(self, key: str, value: Any, why: str) -> None:
-        self.raw(f"{PROJECT}:{key}", value, why)
+    def add(self, key: str, value: Any, why: str, namespace: str = PROJECT) -> None:
+        self.raw(f"{namespace}:{key}", value, why)
 
     def raw(self, full_key: str, value: Any, why: str) -> None:
         if full_key in self.secret_keys:
@@ -281,46 +291,49 @@ def _hidden_character(raw: Any) -> str | None:
     return next((character for value in candidates for _, character in hidden_characters.in_values(value)), None)
 
 
-def _parse(key: str, raw: Any, rule: Rule, problems: _Problems) -> Any:
-    """Turns the CLI's string form of a value into its type, or records why it cannot."""
+def parse_value(key: str, raw: Any, rule: Rule, problems: Problems, namespace: str = PROJECT) -> Any:
+    """Turns the CLI's string form of `<namespace>:<key>` into its type, or records why it cannot."""
+    def add(key: str, value: Any, why: str) -> None:
+        problems.add(key, value, why, namespace)
+
     hidden = _hidden_character(raw)
     if hidden is not None:
-        problems.add(key, raw, hidden_characters.refusal(hidden))
+        add(key, raw, hidden_characters.refusal(hidden))
         return None
     if rule.kind == "integer":
         if not INTEGER.fullmatch(str(raw)):
-            problems.add(key, raw, "not an integer; " + rule.describe())
+            add(key, raw, "not an integer; " + rule.describe())
             return None
         value = int(str(raw))
         assert rule.minimum is not None and rule.maximum is not None, f"{key}: an integer rule needs a range"
         if not rule.minimum <= value <= rule.maximum:
-            problems.add(key, value, "out of range; " + rule.describe())
+            add(key, value, "out of range; " + rule.describe())
             return None
         return value
     if rule.kind == "boolean":
         if str(raw) not in BOOLEANS:
-            problems.add(key, raw, "not a boolean; " + rule.describe())
+            add(key, raw, "not a boolean; " + rule.describe())
             return None
         return BOOLEANS[str(raw)]
     if rule.kind == "array":
         try:
             value = json.loads(raw) if isinstance(raw, str) else raw
         except json.JSONDecodeError:
-            problems.add(key, raw, "not a list; " + rule.describe())
+            add(key, raw, "not a list; " + rule.describe())
             return None
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            problems.add(key, value, "not a list of strings; " + rule.describe())
+            add(key, value, "not a list of strings; " + rule.describe())
             return None
         bad = [item for item in value if not rule.accepts(item)]
         if bad:
-            problems.add(key, value, f"{', '.join(repr(b) for b in bad)} not allowed; " + rule.describe())
+            add(key, value, f"{', '.join(repr(b) for b in bad)} not allowed; " + rule.describe())
             return None
         # Ids, e-mail addresses and paths compare without regard to case where they are used: `A` and `a` twice.
         if len({item.casefold() for item in value}) != len(value):
-            problems.add(key, value, "lists an item twice (perhaps in another letter case); each item once")
+            add(key, value, "lists an item twice (perhaps in another letter case); allowed: each item once")
             return None
         if rule.max_items is not None and len(value) > rule.max_items:
-            problems.add(key, f"{len(value)} items", f"more than Azure takes; allowed: at most {rule.max_items} items")
+            add(key, f"{len(value)} items", f"more than Azure takes; allowed: at most {rule.max_items} items")
             return None
         return tuple(value)
     text = str(raw)
@@ -328,7 +341,7 @@ def _parse(key: str, raw: Any, rule: Rule, problems: _Problems) -> Any:
         if text not in rule.allowed:
             close = difflib.get_close_matches(text, rule.allowed, n=1)
             hint = f"did you mean {close[0]}? " if close and close[0] != text else ""
-            problems.add(key, text, f"not allowed; {hint}" + rule.describe())
+            add(key, text, f"not allowed; {hint}" + rule.describe())
             return None
         return text
     if text == "" and rule.may_be_empty:
@@ -336,7 +349,7 @@ def _parse(key: str, raw: Any, rule: Rule, problems: _Problems) -> Any:
     if not rule.accepts(text):
         suggestion = rule.suggest(text) if rule.suggest else None
         hint = f"did you mean {suggestion}? " if suggestion and suggestion != text else ""
-        problems.add(key, text, f"not allowed; {hint}" + rule.describe())
+        add(key, text, f"not allowed; {hint}" + rule.describe())
         return None
     return text
 
@@ -345,64 +358,125 @@ def _parse(key: str, raw: Any, rule: Rule, problems: _Problems) -> Any:
 
 # Namespaces of the config keys this program or its providers read. Any other namespace is read by
 # nothing, so a value set there would be silently ignored while the operator believes it applies.
-PROVIDER_NAMESPACES = ("azure-native", "azuread")
+PROVIDER_NAMESPACES = provider_settings_module.NAMESPACES
 OTHER_NAMESPACES = ("pulumi",)  # the CLI's own (pulumi:tags, pulumi:disable-default-providers, ...)
 # Provider settings this program makes meaningless, with what to set instead. azure-native:location
 # is the provider's default region, which Pulumi's Azure templates set; every resource here names its
 # region explicitly from agent-obo:location, so the provider's default would never apply.
 SUPERSEDED = {
-    "azure-native:location": f"{PROJECT}:location",
-    "azure:location": f"{PROJECT}:location",
+    "azure-native:location": "location",
+    "azure:location": "location",
 }
-_CONFIG_KEY = re.compile(r"__config__\.get\w*\('([A-Za-z0-9_]+)'")
+# No setting of a project here is a secret: a value set as one would reach resources, the state and the plan in
+# plain text all the same (the program reads the config whole), while the stack file suggests it is protected.
+NOT_A_SECRET = ("set as a secret, but no setting of this project is one: the program would pass the value on in "
+                "plain text (resources, state, plan); allowed: a plain value (`pulumi config set` without --secret)")
 
 
 def provider_settings(namespace: str) -> frozenset[str]:
     """The config keys a provider reads, as its Python SDK declares them (`<package>/config/vars.py`)."""
-    import importlib.util
+    return frozenset(provider_settings_module.provider_settings(namespace))
 
-    package = {"azure-native": "pulumi_azure_native", "azuread": "pulumi_azuread"}[namespace]
-    spec = importlib.util.find_spec(f"{package}.config.vars")
-    if spec is None or spec.origin is None:  # pragma: no cover - the pinned SDKs ship it
-        return frozenset()
-    with open(spec.origin, encoding="utf-8") as source:
-        return frozenset(_CONFIG_KEY.findall(source.read()))
+
+def provider_rule(namespace: str, key: str) -> Rule | None:
+    """What a provider setting may hold; None for a credential (only whether it is a secret is checked)."""
+    kind = provider_settings_module.provider_settings(namespace)[key]
+    if key in provider_settings_module.SECRETS:
+        return None
+    if kind == "boolean":
+        return Rule("boolean")
+    if key in provider_settings_module.IDS:
+        return _text(GUID, GUID_WORDS)
+    if key in provider_settings_module.ID_LISTS:
+        return Rule("array", pattern=GUID, hint="a list of Entra tenant ids (GUIDs), not the nil GUID")
+    if key == "environment":
+        return Rule("string", allowed=provider_settings_module.PUBLIC_CLOUD[namespace])
+    if key in provider_settings_module.URLS:
+        return _text(r"https?://[!-~]+", "an http or https URL")
+    return _text(r"(?=\S)[^\x00-\x1f\x7f]+(?<=\S)", "printable text without a space at either end")
 
 
 def _folded(namespace: str) -> str:
     return "".join(ch for ch in namespace.lower() if ch.isalnum())
 
 
-def _namespace_problems(raw_config: Mapping[str, Any], problems: _Problems) -> None:
-    """Every key outside agent-obo's own namespace that nothing reads, or that means something else."""
-    prefix = PROJECT + ":"
+def key_problems(raw_config: Mapping[str, Any], problems: Problems, project: str, known: Collection[str],
+                 removed: Mapping[str, str], stack_file: str) -> dict[str, Any]:
+    """Every config key nothing reads, or that means something else, recorded in `problems`; returns the
+    providers' settings, parsed. `project`: the Pulumi project's name (its namespace); `known`: its settings;
+    `removed`: settings it no longer reads, with why; `stack_file`: where a missing key would be set."""
+    prefix = project + ":"
+    providers: dict[str, Any] = {}
     for full in sorted(raw_config):
-        if full.startswith(prefix):
-            continue
         namespace, _, key = full.partition(":")
         value = raw_config[full]
-        if full in SUPERSEDED:
-            problems.raw(full, value, f"not read by this program: every resource takes its region from "
-                                      f"{SUPERSEDED[full]}; set {SUPERSEDED[full]} instead and remove this key")
+        if namespace == project:
+            if key in removed:
+                problems.add(key, value, f"no longer a setting; {removed[key]}", project)
+            elif key not in known:
+                close = difflib.get_close_matches(key.strip(), sorted(known), n=1)
+                hint = f"did you mean {prefix}{close[0]}? " if close else ""
+                problems.add(key, value, f"unknown setting; {hint}known settings: " + ", ".join(sorted(known)),
+                             project)
+            elif full in problems.secret_keys:
+                problems.add(key, "", NOT_A_SECRET, project)
+        elif full in SUPERSEDED:
+            instead = f"{project}:{SUPERSEDED[full]}"
+            problems.raw(full, value, f"not read by this program: every resource takes its region from {instead}; "
+                                      f"set {instead} instead (in {stack_file}) and remove this key")
         elif namespace in PROVIDER_NAMESPACES:
-            known = provider_settings(namespace)
-            hidden = _hidden_character(value)
-            if hidden is not None:  # a provider's tenant or subscription id, for one
-                problems.raw(full, value, hidden_characters.refusal(hidden))
-            elif known and key not in known:
-                close = difflib.get_close_matches(key, sorted(known), n=1)
-                hint = f"did you mean {namespace}:{close[0]}? " if close else ""
-                problems.raw(full, value, f"not a setting of the {namespace} provider, which would ignore it; "
-                                          f"{hint}allowed: {', '.join(sorted(known))}")
+            providers[full] = _provider_value(namespace, key, value, problems)
         elif namespace in OTHER_NAMESPACES:
             continue
-        elif _folded(namespace) == _folded(PROJECT) or difflib.get_close_matches(namespace, [PROJECT], cutoff=0.75):
+        elif _folded(namespace) == _folded(project) or difflib.get_close_matches(namespace, [project], cutoff=0.75):
             problems.raw(full, value, f"namespace {namespace!r} is not this project's, so nothing reads this "
                                       f"key; did you mean {prefix}{key.strip()}?")
         else:
             problems.raw(full, value, f"namespace {namespace!r} is read by nothing in this program, so the "
-                                      f"value would be ignored; allowed namespaces: {PROJECT}, "
+                                      f"value would be ignored; allowed namespaces: {project}, "
                                       f"{', '.join(PROVIDER_NAMESPACES + OTHER_NAMESPACES)}")
+    return providers
+
+
+def _provider_value(namespace: str, key: str, value: Any, problems: Problems) -> Any:
+    full = f"{namespace}:{key}"
+    known = provider_settings_module.provider_settings(namespace)
+    hidden = _hidden_character(value)
+    if hidden is not None:  # a provider's tenant or subscription id, for one
+        problems.raw(full, value, hidden_characters.refusal(hidden))
+        return None
+    if key not in known:
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        hint = f"did you mean {namespace}:{close[0]}? " if close else ""
+        problems.raw(full, value, f"not a setting of the {namespace} provider, which would ignore it; "
+                                  f"{hint}allowed: {', '.join(sorted(known))}")
+        return None
+    if key in provider_settings_module.SECRETS:
+        if full not in problems.secret_keys:
+            # Not shown: it is a credential, and the message ends up in CI logs.
+            problems.raw(full, "[not shown]", "a credential in plain text (in the stack file, the repository and "
+                                              "every log that prints the config); allowed: a secret "
+                                              f"(`pulumi config set --secret {full} ...`), or better none: OpenID "
+                                              "Connect or a managed identity (docs/operations.md)")
+        return None
+    if full in problems.secret_keys and _still_encrypted(value):
+        return None  # the offline plan's: only the CLI decrypts a secret (and then hands the program its plaintext)
+    if key in provider_settings_module.OTHER_CLOUD:
+        problems.raw(full, value, "points the provider at other endpoints than Azure's public cloud, which every "
+                                  "region this project allows is in (agent_obo/regions.py); the provider would send "
+                                  "its tokens there; allowed: unset (remove the key)")
+        return None
+    rule = provider_rule(namespace, key)
+    assert rule is not None
+    return parse_value(key, value, rule, problems, namespace)
+
+
+def _still_encrypted(value: Any) -> bool:
+    """`{"secure": "<ciphertext>"}`: a secret as the stack file holds it, before the CLI decrypts it."""
+    with contextlib.suppress(json.JSONDecodeError, TypeError):
+        decoded = json.loads(value) if isinstance(value, str) else value
+        return isinstance(decoded, dict) and set(decoded) == {"secure"}
+    return False
 
 
 def load_settings(raw_config: Mapping[str, Any], stack: str, secret_keys: Collection[str] = (), *,
@@ -410,7 +484,7 @@ def load_settings(raw_config: Mapping[str, Any], stack: str, secret_keys: Collec
     """Validates the stack's raw config (keys `agent-obo:<name>`, values as the CLI passes them);
     values of `secret_keys` never appear in a message. `tool_settings`: the rules of the settings the
     catalog's tools declare (agent_obo/tool_inputs.py setting_rules)."""
-    problems = _Problems(secret_keys)
+    problems = Problems(secret_keys)
     if not ENVIRONMENT.fullmatch(stack):
         problems.items.append(
             f"stack name {stack!r}: not allowed; the stack name is the environment name and becomes "
@@ -418,38 +492,39 @@ def load_settings(raw_config: Mapping[str, Any], stack: str, secret_keys: Collec
         )
 
     prefix = PROJECT + ":"
-    _namespace_problems(raw_config, problems)
-    for key in sorted(raw_config):
-        if key.startswith(prefix) and key[len(prefix):] in REMOVED_SETTINGS:
-            name = key[len(prefix):]
-            problems.add(name, raw_config[key], f"no longer a setting; {REMOVED_SETTINGS[name]}")
-        elif key.startswith(prefix) and key[len(prefix):] not in RULES and key[len(prefix):] not in tool_settings:
-            name = key[len(prefix):]
-            known = sorted({*RULES, *tool_settings})
-            close = difflib.get_close_matches(name.strip(), known, n=1)
-            hint = f"did you mean {prefix}{close[0]}? " if close else ""
-            problems.add(name, raw_config[key], f"unknown setting; {hint}known settings: " + ", ".join(known))
+    stack_file = f"Pulumi.{stack}.yaml"
+    providers = key_problems(raw_config, problems, PROJECT, {*RULES, *tool_settings}, REMOVED_SETTINGS, stack_file)
 
     values: dict[str, Any] = {}
     for key, rule in RULES.items():
         full = prefix + key
         if full not in raw_config:
-            problems.items.append(f"{full}: required and not set; set it in Pulumi.{stack}.yaml "
+            problems.items.append(f"{full}: required and not set; set it in {stack_file} "
                                   f"(`pulumi config set {key} <value>`); {rule.describe()}")
             continue
-        values[key] = _parse(key, raw_config[full], rule, problems)
+        values[key] = parse_value(key, raw_config[full], rule, problems)
     for key, rule in tool_settings.items():
         full = prefix + key
-        if full in problems.secret_keys:
-            problems.add(key, "", "set as a secret, but a tool setting becomes a plain app setting of the site; "
-                                  "allowed: a value that is not a secret (keep secrets out of tool settings)")
-        values[key] = _parse(key, raw_config[full], rule, problems) if full in raw_config else ""
+        values[key] = parse_value(key, raw_config[full], rule, problems) if full in raw_config else ""
 
     if not problems.items:
         _cross_field_rules(values, problems)
+        _provider_tenants(providers, values["tenantId"], problems)
     if problems.items:
-        raise SettingsError(f"stack {stack!r} has invalid settings", problems.items)
+        raise SettingsError(f"stack {stack!r} has invalid settings ({stack_file} over Pulumi.yaml's defaults)",
+                            problems.items)
     return _build(values, stack, tuple(tool_settings))
+
+
+def _provider_tenants(providers: Mapping[str, Any], tenant_id: str, problems: Problems) -> None:
+    """A provider signed in to another tenant than the stack declares would register the app and its grants there,
+    while Easy Auth trusts tokens of the declared one."""
+    for full in (f"{namespace}:tenantId" for namespace in PROVIDER_NAMESPACES):
+        value = providers.get(full)
+        if value and value.lower() != tenant_id.lower():
+            problems.raw(full, value, f"another tenant than {PROJECT}:tenantId ({tenant_id}); allowed: the same "
+                                      "tenant, or remove the key (the providers then use the signed-in tenant, which "
+                                      "the program checks)")
 
 
 # Learn, Reliability in Azure Logic Apps (Workflow Service Plan): a zone-redundant plan needs at
@@ -457,7 +532,7 @@ def load_settings(raw_config: Mapping[str, Any], stack: str, secret_keys: Collec
 ZONE_REDUNDANT_MINIMUM_INSTANCES = 3
 
 
-def _cross_field_rules(v: dict[str, Any], problems: _Problems) -> None:
+def _cross_field_rules(v: dict[str, Any], problems: Problems) -> None:
     if v["zoneRedundant"]:
         for key in ("alwaysReadyInstances", "maximumElasticWorkerCount"):
             if v[key] < ZONE_REDUNDANT_MINIMUM_INSTANCES:

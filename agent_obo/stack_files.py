@@ -82,15 +82,24 @@ def _top_level_problems(document: dict[str, Any], shown: str) -> list[str]:
     return problems
 
 
+def is_secure(value: Any) -> bool:
+    """A value `pulumi config set --secret` wrote: `{secure: <ciphertext>}`. The CLI hands the program the
+    plaintext and names the key a secret."""
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
 def _value_problem(full: str, value: Any, declared: Mapping[str, Any], project_name: str) -> str | None:
     """A value the CLI would pass as something else than the setting's declared type: nothing (`key:` or `~`), or a
     list or mapping where Pulumi.yaml declares text, a number or a boolean (the CLI would pass its JSON)."""
     if value is None:
         return f"{full!r} has no value (`~`, `null` or nothing after the colon); allowed: a value, or remove the key"
     namespace, _, name = full.partition(":")
+    if is_secure(value) and namespace == project_name:
+        return (f"{full!r} is a secret (`secure:`), but no setting of this project is one: the program would pass "
+                "the value on in plain text (resources, state, plan); allowed: a plain value (`pulumi config set` "
+                "without --secret)")
     kind = (declared.get(name) or {}).get("type") if namespace == project_name else None
-    if kind in _WRITTEN_AS and type(value) not in _WRITTEN_AS[kind] and not (
-            isinstance(value, dict) and set(value) == {"secure"}):
+    if kind in _WRITTEN_AS and type(value) not in _WRITTEN_AS[kind] and not is_secure(value):
         return (f"{full!r} = {json.dumps(value, default=str)} is a {_KIND_NAMES.get(type(value), 'value')} where "
                 f"Pulumi.yaml declares {'a list' if kind == 'array' else f'one {kind} value'}; allowed: "
                 + ("a list" if kind == "array" else f"one {kind} value (quote text that looks like something else)"))

@@ -48,8 +48,9 @@ def app_setting_name(parameter: str) -> str:
 
 def _whole_value(pattern: str) -> str:
     """The declared pattern, and what every text setting holds to: no space at either end, no control
-    characters (a folded YAML scalar's line break, a pasted tab)."""
-    return rf"(?=\S)(?!(?s:.*)[\x00-\x1f\x7f])(?:{pattern})(?<=\S)"
+    characters (a folded YAML scalar's line break, a pasted tab), not the nil GUID (a placeholder left in,
+    whatever id the setting holds)."""
+    return rf"(?=\S)(?!(?s:.*)[\x00-\x1f\x7f])(?!0{{8}}-0{{4}}-0{{4}}-0{{4}}-0{{12}}\Z)(?:{pattern})(?<=\S)"
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,13 @@ from state_backend import BOOTSTRAP_STATE, PulumiStateBackend, PulumiStateBacken
 
 from agent_obo.environments import environments
 from agent_obo.graph_scopes import GRAPH_APP_ID
+from agent_obo.settings import read_secret_config_keys, read_stack_config
+from agent_obo.stack_files import check_project_files
 
-settings = load_settings(pulumi.Config(), environments(Path(__file__).resolve().parent.parent))
+# The stack file read strictly (duplicate keys, secrets where none belong), then every setting checked.
+check_project_files(pulumi.get_stack(), Path(__file__).resolve().parent)
+config = read_stack_config()
+settings = load_settings(config, environments(Path(__file__).resolve().parent.parent), read_secret_config_keys(config))
 client = authorization.get_client_config()
 names = names_for(client.subscription_id, settings.location)
 graph = azuread.get_service_principal(client_id=GRAPH_APP_ID)

@@ -10,21 +10,33 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-import pulumi
-
-from agent_obo import hidden_characters
 from agent_obo.environments import Environment
+from agent_obo.errors import SettingsError
 from agent_obo.naming import caf_name, storage_account_name
-from agent_obo.settings import PROJECT, RULES
+from agent_obo.settings import GUID, PROJECT, Problems, Rule, key_problems, parse_value
+from agent_obo.settings import RULES as PROJECT_RULES
 
 # GitHub owner, repository and environment names as they appear in OpenID Connect subjects;
 # ':' would change a subject's meaning and whitespace never appears in one.
 _GITHUB_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-_OBJECT_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_GITHUB_WORDS = "a GitHub name (letters, digits, '-', '_', '.'); owner and repository are separate settings"
 # This program's project (bootstrap/Pulumi.yaml `name`), which manages what it tags.
 BOOTSTRAP_PROJECT = f"{PROJECT}-bootstrap"
+STACK_FILE = "bootstrap/Pulumi.bootstrap.yaml"
+# Every setting and what it may hold: the program's own rules where the meaning is the same (agent_obo/settings.py).
+RULES: dict[str, Rule] = {
+    "location": PROJECT_RULES["location"],
+    "owner": PROJECT_RULES["owner"],
+    "githubOwner": Rule("string", pattern=_GITHUB_NAME, hint=_GITHUB_WORDS),
+    "githubRepository": Rule("string", pattern=_GITHUB_NAME, hint=_GITHUB_WORDS),
+    "stateOperators": Rule("array", pattern=GUID, hint="a list of Entra group object ids (GUIDs), not the nil GUID"),
+    # Azure Storage: blob and container soft delete keep deleted data 1 to 365 days.
+    "stateSoftDeleteDays": Rule("integer", minimum=1, maximum=365),
+}
 MANAGED_BY = f"pulumi:{BOOTSTRAP_PROJECT}"
 # A pull request's preview of environment <env> runs in the GitHub environment <env>-preview.
 PREVIEW_SUFFIX = "-preview"
@@ -39,12 +51,12 @@ REMOVED_SETTINGS = {
 }
 
 
-class BootstrapSettingsError(ValueError):
-    """Raised with every problem of the stack's settings, so one run shows them all."""
+class BootstrapSettingsError(SettingsError):
+    """Raised with every problem of the stack's settings, so one run shows them all (the CLI prints it without a
+    traceback, as every SettingsError)."""
 
     def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("bootstrap settings are invalid:\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__(f"bootstrap settings are invalid ({STACK_FILE} over Pulumi.yaml's defaults)", problems)
 
 
 @dataclass(frozen=True)
@@ -79,45 +91,31 @@ class BootstrapSettings:
         return {"environment": environment, "project": PROJECT, "owner": self.owner, "managed-by": MANAGED_BY}
 
 
-def load_settings(config: pulumi.Config, environments: list[Environment]) -> BootstrapSettings:
-    operators = config.require_object("stateOperators")
-    settings = BootstrapSettings(
-        location=config.require("location"),
-        owner=config.require("owner"),
-        github_owner=config.require("githubOwner"),
-        github_repository=config.require("githubRepository"),
+def load_settings(raw_config: Mapping[str, Any], environments: list[Environment],
+                  secret_keys: Collection[str] = ()) -> BootstrapSettings:
+    """Validates the stack's raw config (keys `agent-obo-bootstrap:<name>`, values as the CLI passes them) the way
+    the program validates its own (agent_obo/settings.py): every key nothing reads, every value against its rule."""
+    problems = Problems(secret_keys)
+    key_problems(raw_config, problems, BOOTSTRAP_PROJECT, RULES, REMOVED_SETTINGS, STACK_FILE)
+    values: dict[str, Any] = {}
+    for key, rule in RULES.items():
+        full = f"{BOOTSTRAP_PROJECT}:{key}"
+        if full not in raw_config:
+            problems.items.append(f"{full}: required and not set; set it in {STACK_FILE} "
+                                  f"(`pulumi config set {key} <value>`); {rule.describe()}")
+            continue
+        values[key] = parse_value(key, raw_config[full], rule, problems, BOOTSTRAP_PROJECT)
+    if problems.items:
+        raise BootstrapSettingsError(problems.items)
+    return BootstrapSettings(
+        location=values["location"],
+        owner=values["owner"],
+        github_owner=values["githubOwner"],
+        github_repository=values["githubRepository"],
         environments=tuple(environments),
-        state_operators=tuple(operators) if isinstance(operators, list) else (),
-        state_soft_delete_days=config.require_int("stateSoftDeleteDays"),
+        state_operators=values["stateOperators"],
+        state_soft_delete_days=values["stateSoftDeleteDays"],
     )
-    problems = [f"{key} = {config.get(key)!r}: no longer a setting; {why}; remove it"
-                for key, why in REMOVED_SETTINGS.items() if config.get(key) is not None]
-    problems += _problems(settings, operators)
-    if problems:
-        raise BootstrapSettingsError(problems)
-    return settings
-
-
-def _problems(settings: BootstrapSettings, operators: object) -> list[str]:
-    problems: list[str] = []
-    # The same rules as the program's location and owner (agent_obo/settings.py); a character that changes how
-    # text displays without showing itself is refused in the owner tag as it is there.
-    for key, value in (("location", settings.location), ("owner", settings.owner)):
-        hidden = next((character for _, character in hidden_characters.in_values(value)), None)
-        if hidden is not None:
-            problems.append(f"{key} = {value!r}: {hidden_characters.refusal(hidden)}")
-        elif not RULES[key].accepts(value):
-            problems.append(f"{key} = {value!r}: not allowed; {RULES[key].describe()}")
-    for key, value in (("githubOwner", settings.github_owner), ("githubRepository", settings.github_repository)):
-        if not _GITHUB_NAME.fullmatch(value):
-            problems.append(f"{key} = {value!r}: a GitHub name (letters, digits, '-', '_', '.'); "
-                            "owner and repository are separate settings")
-    if not isinstance(operators, list) or any(not isinstance(o, str) or not _OBJECT_ID.fullmatch(o)
-                                              for o in operators):
-        problems.append(f"stateOperators = {operators!r}: a list of Entra group object ids")
-    if not 1 <= settings.state_soft_delete_days <= 365:
-        problems.append(f"stateSoftDeleteDays = {settings.state_soft_delete_days}: 1 to 365")
-    return problems
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import asyncio
 import contextvars
 import runpy
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Collection, Coroutine, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +26,7 @@ from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.proto import resource_pb2
 
 from agent_obo.errors import SettingsError
-from agent_obo.stack_files import project_file, stack_config, stack_path, stack_values, stacks
+from agent_obo.stack_files import is_secure, project_file, stack_config, stack_path, stack_values, stacks
 from agent_obo.yaml_files import PROJECT_DIR, read_mapping
 from offline import engine
 from offline.mocks import AzureMocks
@@ -222,22 +222,24 @@ class RunResult:
 
 
 def run_program(stack: str, config: Mapping[str, str], project_dir: Path = PROJECT_DIR, mode: str = "up",
-                baseline: Plan | None = None, mocks: pulumi.runtime.Mocks | None = None) -> RunResult:
+                baseline: Plan | None = None, mocks: pulumi.runtime.Mocks | None = None, *,
+                secret_keys: Collection[str] = ()) -> RunResult:
     """Runs the __main__.py of `project_dir` once; returns the plan, or the error the program stopped
     with together with whatever it registered before that (tests assert it registered nothing).
     `mode` and `baseline`: see the module docstring. `mocks`: what Azure and Entra answer (default
-    AzureMocks(); a test passes its own to see the program meet another answer)."""
+    AzureMocks(); a test passes its own to see the program meet another answer). `secret_keys`: the config keys
+    the CLI would name secret."""
     return contextvars.Context().run(_run_in_fresh_context, stack, dict(config), project_dir, mode, baseline,
-                                     mocks if mocks is not None else AzureMocks())
+                                     mocks if mocks is not None else AzureMocks(), list(secret_keys))
 
 
 def _run_in_fresh_context(stack: str, config: dict[str, str], project_dir: Path, mode: str,
-                          baseline: Plan | None, mocks: pulumi.runtime.Mocks) -> RunResult:
+                          baseline: Plan | None, mocks: pulumi.runtime.Mocks, secret_keys: list[str]) -> RunResult:
     project = project_settings(project_dir)["name"]
     loop = asyncio.new_event_loop()  # before set_mocks: the root stack's futures belong to it
     asyncio.set_event_loop(loop)
     monitor = RecordingMonitor(mocks, loop, mode, baseline)
-    pulumi.runtime.set_all_config(config, [])
+    pulumi.runtime.set_all_config(config, secret_keys)
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=mode != "up", monitor=monitor)
     resolved: dict[str, Any] = {}
     secret: set[str] = set()
@@ -315,4 +317,7 @@ def run_stack(stack: str, overrides: Mapping[str, Any] | None = None,
     for key, value in (overrides or {}).items():
         if value is None:
             config.pop(key, None)
-    return run_program(stack, config, project_dir, mode, baseline, mocks)
+    # The CLI names the keys set with --secret to the program (their values stay ciphertext here).
+    secret_keys = sorted(key if ":" in key else f"{project_settings(project_dir)['name']}:{key}"
+                         for key, value in values.items() if is_secure(value))
+    return run_program(stack, config, project_dir, mode, baseline, mocks, secret_keys=secret_keys)

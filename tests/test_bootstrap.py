@@ -429,7 +429,8 @@ def test_every_variable_the_workflows_read_is_a_bootstrap_output(bootstrap):
     ({"deployEnvironments": ["dev"]}, "the environments are the project's stack files"),
     ({"owner": "platform-team\u202e@contoso.com"}, "character U+202E is not allowed (RIGHT-TO-LEFT OVERRIDE)"),
     ({"owner": "a/b"}, "owner = 'a/b': not allowed"),
-    ({"location": "East US"}, "location = 'East US': not allowed; allowed: an Azure public-cloud region name"),
+    ({"location": "East US"},
+     "location = 'East US': not allowed; did you mean eastus? allowed: an Azure public-cloud region name"),
     ({"location": "eastus\u200b"}, "character U+200B is not allowed (ZERO WIDTH SPACE)"),
 ])
 def test_bad_settings_are_refused_before_any_resource(overrides, problem):
@@ -437,6 +438,45 @@ def test_bad_settings_are_refused_before_any_resource(overrides, problem):
     assert result.error is not None, f"{overrides} was accepted"
     assert problem in str(result.error), str(result.error)
     assert not result.plan.resources, "resources were registered before the settings were checked"
+
+
+OPERATOR = "7c3e9a15-2b84-4f60-a1d7-9e5b0c2f4d68"
+# The bootstrap reads its config as the program reads its own (agent_obo/settings.py): keys nothing reads, provider
+# settings and values of every type are refused the same way, with the key's whole name.
+BAD_BOOTSTRAP_KEYS = {
+    "agent-obo-bootstrap:stateOperator": (["x"], "unknown setting; did you mean agent-obo-bootstrap:stateOperators?"),
+    "agent-obo-bootstrap:Location": ("eastus", "did you mean agent-obo-bootstrap:location?"),
+    "agent_obo_bootstrap:owner": ("x", "did you mean agent-obo-bootstrap:owner?"),
+    "agent-obo:owner": ("x", "namespace 'agent-obo' is read by nothing in this program"),
+    "azure-native:location": ("westus", "set agent-obo-bootstrap:location instead"),
+    "azure-native:subscriptionId": ("nope", "allowed: a GUID"),
+    "azure-native:clientSecret": ("hunter2", "a credential in plain text"),
+    "agent-obo-bootstrap:stateSoftDeleteDays": ("a month", "not an integer; allowed: an integer from 1 to 365"),
+    "agent-obo-bootstrap:stateOperators": ([OPERATOR, OPERATOR.upper()], "lists an item twice"),
+}
+
+
+@pytest.mark.parametrize("key, value, words", [(k, v, w) for k, (v, w) in BAD_BOOTSTRAP_KEYS.items()],
+                         ids=list(BAD_BOOTSTRAP_KEYS))
+def test_bootstrap_config_nothing_reads_or_that_is_malformed_is_refused(key, value, words):
+    result = run_stack(BOOTSTRAP_STACK, {key: value}, project_dir=BOOTSTRAP_DIR)
+    message = str(result.error)
+    assert isinstance(result.error, SettingsError) and f"{key} = " in message and words in message, message
+    assert "hunter2" not in message and not result.plan.registrations
+
+
+def test_the_nil_guid_is_no_state_operator():
+    result = run_bootstrap({"stateOperators": ["00000000-0000-0000-0000-000000000000"]})
+    assert "not the nil GUID" in str(result.error) and not result.plan.registrations
+
+
+def test_a_secret_bootstrap_setting_in_its_stack_file_is_refused(tmp_path):
+    text = (BOOTSTRAP_DIR / "Pulumi.bootstrap.yaml").read_text().replace(
+        "agent-obo-bootstrap:githubOwner: contoso", "agent-obo-bootstrap:githubOwner: {secure: v1:AAAA}")
+    project = project_copy(tmp_path, {"bootstrap/Pulumi.bootstrap.yaml": text})
+    result = run_stack(BOOTSTRAP_STACK, project_dir=project / "bootstrap")
+    assert "'agent-obo-bootstrap:githubOwner' is a secret (`secure:`)" in str(result.error)
+    assert "Pulumi.bootstrap.yaml" in str(result.error) and not result.plan.registrations
 
 
 def test_a_stack_whose_group_the_bootstrap_has_not_created_stops_before_any_resource():

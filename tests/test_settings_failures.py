@@ -4,6 +4,7 @@ key, the bad value and what is allowed."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from agent_obo.catalog import load_catalog
 from agent_obo.errors import SettingsError
 from agent_obo.regions import AZURE_REGIONS
+from agent_obo.settings import GUID as GUID_PATTERN
 from agent_obo.settings import RULES as PROJECT_RULES
 from agent_obo.tool_inputs import setting_rules
 from offline.runner import run_program, stack_config, stack_file
@@ -95,6 +97,11 @@ BAD_SETTINGS = {
         ["agent-obo:additionalTokenAudiences", f"{audience!r} not allowed", "not a Microsoft service's"])
        for audience in ["https://GRAPH.MICROSOFT.COM", "https://Graph.Microsoft.com/", "https://graph.microsoft.com.",
                         "https://api.loganalytics.io", "https://x@vault.azure.net", "https://contoso.azure-api.net"]},
+    **{f"model {what} {value!r}": ({f"agent-obo:model{what.capitalize()}": value},
+                                   [f"agent-obo:model{what.capitalize()} = {value!r}",
+                                    "a letter or digit at either end"])
+       for what, values in (("name", ["gpt-4.1-mini.", "-gpt", "gpt-"]), ("version", ["-1", ".inf", "2025-04-14."]))
+       for value in values},
     "more alert receivers than an action group takes": (
         {"agent-obo:alertEmailReceivers": [f"ops{index}@contoso.com" for index in range(1001)]},
         ["agent-obo:alertEmailReceivers = '1001 items'", "at most 1000 items"]),
@@ -175,6 +182,14 @@ HIDDEN = ["\u202e", "\u200b", "\u2028", "\ue000", "\u3164"]
 WHITESPACE = ["\n", "\r\n", "\r", "\t", " ", "\x0b", "\x0c", "\x85", "\u2028", "\u00a0"]
 
 
+NIL_GUID = "00000000-0000-0000-0000-000000000000"
+
+
+def placeholders(good: str) -> list[str]:
+    """Ids that name nothing, for a setting that holds an id: the nil GUID (a placeholder left in), with braces."""
+    return [NIL_GUID, f"{{{good}}}"] if GUID_PATTERN.fullmatch(good) else []
+
+
 def valid_sample(key: str) -> str:
     return VALID_SAMPLES.get(key, DEV_CONFIG[f"agent-obo:{key}"])
 
@@ -190,9 +205,10 @@ def bad_values(key: str) -> list[str]:
         item = json.loads(good)[0]
         return [json.dumps([item + "\n"]), json.dumps([" " + item]), json.dumps([item, item]), "[1]",
                 json.dumps(item), "{}", "not json", json.dumps([[item]]), json.dumps([item + "\u2028"]),
-                *(json.dumps([item[:1] + hidden + item[1:]]) for hidden in HIDDEN)]  # the JSON escapes them
+                *(json.dumps([item[:1] + hidden + item[1:]]) for hidden in HIDDEN),  # the JSON escapes them
+                *(json.dumps([placeholder]) for placeholder in placeholders(item))]
     values = [good + "\n", good + " ", " " + good, good + "\r\n", good[:1] + "\n" + good[1:], good + "\x00",
-              *(good[:1] + hidden + good[1:] for hidden in HIDDEN)]
+              *(good[:1] + hidden + good[1:] for hidden in HIDDEN), *placeholders(good)]
     if not rule.may_be_empty:
         values.append("")
     return values
@@ -377,10 +393,119 @@ def test_keys_nothing_reads_are_refused(key, words):
     assert f"{key} = 'WS2'" in message and words in message, message
 
 
-@pytest.mark.parametrize("key", ["azure-native:subscriptionId", "azure-native:useOidc", "azuread:tenantId",
-                                 "azuread:useOidc", "pulumi:tags"])
-def test_provider_and_cli_settings_are_allowed(key):
-    load_stack_settings({**DEV_CONFIG, key: "true"}, "dev")
+TENANT = DEV_CONFIG["agent-obo:tenantId"]
+GOOD_PROVIDER_SETTINGS = {
+    "azure-native:subscriptionId": GUID_SAMPLE,
+    "azure-native:tenantId": TENANT,
+    "azuread:tenantId": TENANT.upper(),  # the same tenant in other letters
+    "azure-native:clientId": GUID_SAMPLE,
+    "azure-native:useOidc": "true",
+    "azuread:useOidc": "false",
+    "azure-native:environment": "public",
+    "azuread:environment": "global",
+    "azure-native:auxiliaryTenantIds": json.dumps([GUID_SAMPLE]),
+    "azure-native:msiEndpoint": "http://169.254.169.254/metadata/identity/oauth2/token",
+    "azuread:clientCertificatePath": "/etc/ssl/private/deployer.pfx",
+    "pulumi:tags": "{}",
+}
+
+
+@pytest.mark.parametrize("key, value", GOOD_PROVIDER_SETTINGS.items())
+def test_provider_and_cli_settings_are_allowed(key, value):
+    load_stack_settings({**DEV_CONFIG, key: value}, "dev")
+
+
+# A provider setting's value: the providers read it only once the deployment runs, so it is checked here first.
+BAD_PROVIDER_SETTINGS = {
+    "azure-native:subscriptionId": ["not-a-guid", "00000000-0000-0000-0000-000000000000", f"{GUID_SAMPLE}\n",
+                                    f"{{{GUID_SAMPLE}}}", GUID_SAMPLE.replace("-", "")],
+    "azuread:clientId": ["my-app", "00000000-0000-0000-0000-000000000000"],
+    "azure-native:partnerId": [" "],
+    "azure-native:useOidc": ["yes", "1", "[true]", "True "],
+    "azuread:useCli": ["on"],
+    "azure-native:environment": ["usgovernment", "china", "Public", "mars"],
+    "azuread:environment": ["usgovernment", "dod", "china"],
+    "azure-native:auxiliaryTenantIds": ["notalist", json.dumps(["x"]), json.dumps([GUID_SAMPLE, GUID_SAMPLE.upper()])],
+    "azure-native:msiEndpoint": ["169.254.169.254", "ftp://x"],
+    "azuread:clientCertificatePath": [" /etc/ssl/x.pfx", "/etc/ssl/x.pfx\n"],
+}
+BAD_PROVIDER_CASES = [(key, value) for key, values in BAD_PROVIDER_SETTINGS.items() for value in values]
+
+
+@pytest.mark.parametrize("key, value", BAD_PROVIDER_CASES, ids=[f"{k}={v!r}" for k, v in BAD_PROVIDER_CASES])
+def test_a_bad_provider_setting_is_refused_naming_key_value_and_what_is_allowed(key, value):
+    with pytest.raises(SettingsError) as raised:
+        load_stack_settings({**DEV_CONFIG, key: value}, "dev")
+    message = str(raised.value)
+    assert f"{key} = " in message and "allowed" in message, message
+
+
+@pytest.mark.parametrize("namespace", ["azure-native", "azuread"])
+def test_a_provider_in_another_tenant_than_the_stack_declares_is_refused(namespace):
+    """The providers would register the app and its grants in one tenant while Easy Auth trusts the other's tokens."""
+    with pytest.raises(SettingsError) as raised:
+        load_stack_settings({**DEV_CONFIG, f"{namespace}:tenantId": GUID_SAMPLE}, "dev")
+    assert f"{namespace}:tenantId = '{GUID_SAMPLE}': another tenant than agent-obo:tenantId ({TENANT})" in str(
+        raised.value)
+
+
+@pytest.mark.parametrize("key", ["metadataHost"])
+@pytest.mark.parametrize("namespace", ["azure-native", "azuread"])
+def test_a_provider_pointed_at_other_endpoints_is_refused(namespace, key):
+    with pytest.raises(SettingsError) as raised:
+        load_stack_settings({**DEV_CONFIG, f"{namespace}:{key}": "attacker.example.com"}, "dev")
+    assert f"{namespace}:{key} = 'attacker.example.com': points the provider at other endpoints" in str(raised.value)
+
+
+CREDENTIALS = [f"{namespace}:{key}" for namespace in ("azure-native", "azuread") for key in
+               ("clientSecret", "clientCertificatePassword", "oidcToken", "oidcRequestToken")] + [
+               "azuread:clientCertificate"]
+
+
+@pytest.mark.parametrize("key", CREDENTIALS)
+def test_a_provider_credential_in_plain_text_is_refused_without_showing_it(key):
+    with pytest.raises(SettingsError) as raised:
+        load_stack_settings({**DEV_CONFIG, key: "hunter2-plain"}, "dev")
+    message = str(raised.value)
+    assert f"{key} = '[not shown]': a credential in plain text" in message and "hunter2" not in message, message
+
+
+@pytest.mark.parametrize("key", CREDENTIALS)
+def test_a_provider_credential_set_as_a_secret_is_allowed(key):
+    load_stack_settings({**DEV_CONFIG, key: "hunter2"}, "dev", secret_keys={key})
+
+
+def test_every_credential_the_providers_read_is_known_as_one():
+    """A credential a newer provider reads (a name with secret, token, password or certificate in it) must be in
+    provider_settings.SECRETS, or it would be checked as plain text and could sit in a stack file in clear."""
+    from agent_obo.provider_settings import NAMESPACES, SECRETS, provider_settings
+
+    looks_secret = {key for namespace in NAMESPACES for key in provider_settings(namespace)
+                    if re.search(r"secret|token|password|certificate", key, re.IGNORECASE)
+                    and not key.endswith(("Path", "Url", "Id"))}
+    assert looks_secret - SECRETS == set()
+
+
+def test_a_plain_credential_in_a_stack_file_stops_the_program_before_any_resource():
+    result = run_with({"azure-native:clientSecret": "hunter2-plain"})
+    assert isinstance(result.error, SettingsError) and "a credential in plain text" in str(result.error)
+    assert "hunter2" not in str(result.error) and result.plan.registrations == []
+
+
+def test_a_provider_secret_in_a_stack_file_is_handed_over_as_a_secret():
+    """`{secure: ...}` in a stack file: the CLI names the key secret to the program, and so does the offline runner."""
+    plan = run_with({"azure-native:clientSecret": {"secure": "v1:AAAA"}}).ok()
+    assert plan.registrations
+
+
+@pytest.mark.parametrize("key", sorted(RULES))
+def test_no_project_setting_may_be_a_secret(key):
+    """The program reads its config whole and passes values on in plain text: a value set as a secret would lose its
+    protection without a word. Whatever the value, it is refused and never shown."""
+    config = {**DEV_CONFIG, **network_context(key), f"agent-obo:{key}": valid_sample(key)}
+    with pytest.raises(SettingsError) as raised:
+        load_stack_settings(config, "dev", secret_keys={f"agent-obo:{key}"})
+    assert f"agent-obo:{key} = [secret]: set as a secret, but no setting of this project is one" in str(raised.value)
 
 
 @pytest.mark.parametrize("key", ["azure-native:subscriptionId", "azuread:tenantId"])

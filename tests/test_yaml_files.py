@@ -206,6 +206,11 @@ BAD_STACK_FILES = {
                                    "top-level key 'confg' is read by nothing; did you mean config?"),
     "config from a Pulumi ESC environment": ("environment:\n  - platform/dev\n" + DEV_TEXT,
                                              "`environment` imports a Pulumi ESC environment's config"),
+    # No project setting is a secret: the program would hand a secret value on in plain text.
+    **{f"{key} set as a secret": (re.sub(rf"(?m)^  agent-obo:{key}: .*$", "", DEV_TEXT).rstrip("\n")
+                                  + f"\n  agent-obo:{key}: {{secure: v1:AAAA}}\n",
+                                  f"'agent-obo:{key}' is a secret (`secure:`), but no setting of this project is one")
+       for key in ("planSku", "secureAgentRunHistory", "operationsTeamId")},
 }
 
 
