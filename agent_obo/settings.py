@@ -37,7 +37,7 @@ PROJECT = "agent-obo"
 # An Entra or ARM id. The nil GUID (all zeros) names nothing: a placeholder left in, never an id.
 GUID = re.compile(r"(?!0{8}-0{4}-0{4}-0{4}-0{12}\Z)[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
                   r"-[0-9a-fA-F]{12}")
-GUID_WORDS = "a GUID, not the nil GUID 00000000-0000-0000-0000-000000000000"
+GUID_WORDS = "a GUID, not the nil GUID (all zeros)"
 ENVIRONMENT = re.compile(r"[a-z][a-z0-9]{1,7}")
 OPENAI_ACCOUNT_ID = re.compile(
     r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[\w.()-]{1,90}"
