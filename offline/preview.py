@@ -124,9 +124,14 @@ def _plan(args: argparse.Namespace, project_dir: Path, build_dir: Path) -> int:
         return 1
     plan = result.plan
     if project_settings(project_dir)["name"] == MAIN_PROJECT:
+        from policy.declared import Undeclared
         from policy.harness import run_policies, verdict_section
 
-        verdicts = verdict_section(run_policies(plan))
+        try:
+            verdicts = verdict_section(run_policies(plan))
+        except Undeclared as error:  # the pack's configuration for the stack (policy/config/<stack>.json)
+            print(f"error: {error}", file=sys.stderr)
+            return 1
     else:
         verdicts = (f"Policies: not run; the policy pack guards the {MAIN_PROJECT} stacks, and "
                     f"{display_path(project_dir)}/ is deployed by hand (docs/operations.md)")

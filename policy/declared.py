@@ -22,6 +22,7 @@ which every policy reports as a mandatory violation: the pack fails closed.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -39,6 +40,8 @@ from agent_obo.entra import issuer
 from agent_obo.errors import SettingsError
 from agent_obo.graph_scopes import required_scope_names
 from agent_obo.json_files import read_json
+from agent_obo.provider_settings import NAMESPACES as PROVIDER_NAMESPACES
+from agent_obo.provider_settings import SECRETS as CREDENTIALS
 from agent_obo.settings import PROJECT, RULES, Settings, load_settings
 from agent_obo.tool_connections import ConnectionSpec, connection_specs
 from agent_obo.tool_inputs import setting_rules
@@ -72,7 +75,56 @@ def pack_config_for(stack: str, config_dir: Path | None = None) -> dict[str, Any
         raise Undeclared(f"the pack's configuration {path} cannot be read: {error}") from None
     if not isinstance(document, dict):
         raise Undeclared(f"the pack's configuration {path} is not a JSON object")
+    problems = pack_config_problems(document)
+    if problems:
+        raise Undeclared(f"the pack's configuration {path} is invalid: " + "; ".join(problems))
     return document
+
+
+ENFORCEMENT_LEVELS = ("advisory", "mandatory", "remediate", "disabled")  # pulumi_policy.EnforcementLevel
+
+
+def pack_config_problems(document: Mapping[str, Any]) -> list[str]:
+    """What in a pack configuration nothing would read, or would crash on: a policy name or property with a typo
+    (`stack-declaration`, `pined`) would silently drop the stack's pins, an unknown level or a non-object entry would
+    stop the pack with a traceback. Each problem names the key, the value and what is allowed."""
+    from policy.connections import CONNECTIONS_POLICY
+    from policy.graph import GRAPH_POLICY
+    from policy.pack import POLICIES
+    from policy.stack_declarations import POLICY_NAME
+
+    # Each policy's properties, with the JSON type each holds; a policy not listed takes none.
+    properties: dict[str, dict[str, type]] = {POLICY_NAME: {"pinned": dict},
+                                              CONNECTIONS_POLICY: {"approvedExceptions": list},
+                                              GRAPH_POLICY: {"allowedBroadScopes": list}}
+    names = ["all", *(policy.name for policy in POLICIES)]
+    problems = []
+    for key, value in document.items():
+        if key not in names:
+            close = difflib.get_close_matches(str(key), names, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            problems.append(f"{key!r} is no policy of the pack, so nothing reads it; {hint}allowed: all or a policy's "
+                            "name (policy/pack.py)")
+            continue
+        entry = {"enforcementLevel": value} if isinstance(value, str) else value
+        if not isinstance(entry, dict):
+            problems.append(f"{key} = {json.dumps(value)}: allowed: an enforcement level or an object")
+            continue
+        for name, item in entry.items():
+            allowed = properties.get(key, {})
+            if name == "enforcementLevel":
+                if item not in ENFORCEMENT_LEVELS:
+                    problems.append(f"{key}.enforcementLevel = {json.dumps(item)}: allowed: "
+                                    + ", ".join(ENFORCEMENT_LEVELS))
+            elif name not in allowed:
+                problems.append(f"{key}.{name} is read by nothing; allowed: enforcementLevel"
+                                + "".join(f", {known}" for known in allowed))
+            elif not isinstance(item, allowed[name]) or (
+                    isinstance(item, list) and not all(isinstance(element, str) for element in item)):
+                problems.append(f"{key}.{name} = {json.dumps(item)}: allowed: "
+                                + ("an object of setting names and values" if allowed[name] is dict
+                                   else "a list of strings"))
+    return problems
 
 
 def policy_entry(document: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -180,7 +232,12 @@ def _derive(stack: str, config_json: str, catalog_path: str, pack_config_json: s
         ignored = tuple(sorted(key for key in config if key.startswith(prefix)
                                and key[len(prefix):] not in RULES and key[len(prefix):] not in tool_settings))
         known = {key: value for key, value in config.items() if key not in ignored}
-        settings = load_settings(known, stack, tool_settings=tool_settings)
+        # The engine hands the pack the config without saying which values are secrets. The program, which knows,
+        # refuses a provider credential written in plain text (agent_obo/provider_settings.py); here each one is
+        # taken as the secret it must be, so that it is never shown and a secret one is not refused.
+        credentials = {key for key in known if key.partition(":")[0] in PROVIDER_NAMESPACES
+                       and key.partition(":")[2] in CREDENTIALS}
+        settings = load_settings(known, stack, credentials, tool_settings=tool_settings)
         catalog = full_catalog.without(settings.disabled_tools)
     except SettingsError as error:
         raise Undeclared(str(error).replace("\n", " ")) from None

@@ -3,6 +3,7 @@ naming the file and the line, without a traceback; both parsers (libyaml, pure P
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -298,6 +299,40 @@ def test_a_duplicate_key_in_the_pack_s_configuration_fails_closed(tmp_path):
     (tmp_path / "dev.json").write_text('{"stack-declarations": {}, "stack-declarations": {"pinned": {}}}')
     with pytest.raises(declared.Undeclared, match="set twice"):
         declared.pack_config_for("dev", tmp_path)
+
+
+PINS = {"tenantId": "9b2e4f10-7c3a-4a58-b1d6-2f8e0c5a9d47"}
+# A pack configuration nothing would read (the pins silently dropped) or the pack would crash on: each fails closed,
+# naming the key, the value and what is allowed.
+BAD_PACK_CONFIGS = {
+    "a misspelled policy": ({"stack-declaration": {"pinned": PINS}}, "did you mean stack-declarations?"),
+    "a misspelled property": ({"stack-declarations": {"pined": PINS}}, "stack-declarations.pined is read by nothing"),
+    "an unknown level": ({"all": "mandatroy"}, 'all.enforcementLevel = "mandatroy": allowed: advisory, mandatory'),
+    "a level in other letters": ({"stack-declarations": {"enforcementLevel": "Mandatory", "pinned": PINS}},
+                                 'enforcementLevel = "Mandatory"'),
+    "a number for an entry": ({"stack-declarations": 5}, "stack-declarations = 5: allowed: an enforcement level"),
+    "pins as an empty list": ({"stack-declarations": {"pinned": []}}, "stack-declarations.pinned = []: allowed: an "
+                                                                       "object"),
+    "exceptions as text": ({"connections-as-declared": {"approvedExceptions": "office365"}},
+                           'approvedExceptions = "office365": allowed: a list of strings'),
+}
+
+
+@pytest.mark.parametrize("document, words", BAD_PACK_CONFIGS.values(), ids=list(BAD_PACK_CONFIGS))
+def test_a_pack_configuration_nothing_would_read_fails_closed(document, words, tmp_path):
+    from policy import declared
+
+    (tmp_path / "dev.json").write_text(json.dumps(document))
+    with pytest.raises(declared.Undeclared) as raised:
+        declared.pack_config_for("dev", tmp_path)
+    assert words in str(raised.value) and "dev.json" in str(raised.value), str(raised.value)
+
+
+def test_every_pack_configuration_of_the_project_is_read_whole():
+    from policy import declared
+
+    for path in sorted((PROJECT_DIR / "policy" / "config").glob("*.json")):
+        assert declared.pack_config_problems(json.loads(path.read_text())) == [], path
 
 
 @pytest.mark.parametrize("loader", LOADERS)
