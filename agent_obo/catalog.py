@@ -32,6 +32,7 @@ from agent_obo.connectors import CONNECTORS, Connector
 from agent_obo.errors import SettingsError
 from agent_obo.json_files import read_json
 from agent_obo.json_schema import Failure, Schema
+from agent_obo.path_segments import SAFE_VALUE_WORDS, argument_problem, path_read, pattern_problem, safe_value
 from agent_obo.settings import REMOVED_SETTINGS, RULES
 from agent_obo.tool_inputs import HOST_CONTAINER_PREFIXES, READ, RESERVED_CONTAINERS, StorageAccess, ToolSetting
 from agent_obo.workflow_references import calls, expressions, references, strings, without_expressions
@@ -317,6 +318,8 @@ def _parse_tool(entry: Mapping[str, Any], label: str, problems: list[str]) -> To
     settings = _settings(entry.get("settings", {}), operation, label, problems)
     storage = _storage(entry.get("storage"), connector, identity, access, operation, label, problems)
     _check_parameters_read(operation, settings, storage, label, problems)
+    if isinstance(arguments, Mapping):
+        _check_path_reads(operation, arguments, settings, label, problems)
 
     if len(problems) > before:
         return None
@@ -356,14 +359,61 @@ def _check_operation_text(operation: Operation, label: str, problems: list[str])
         problems.append(f"{label}.operation.path = {shown(operation.path)}: reaches another operation than the one "
                         "written; allowed: plain segments, no '.' or '..' segment, no '//', '?', '#' or '\\', no "
                         "percent-encoded '.', '/', '\\' or '%' (query parameters go in operation.queries)")
+    if "@@" in operation.path or re.search(r"[{}]", literal):
+        problems.append(f"{label}.operation.path = {shown(operation.path)}: '@@', '{{' or '}}' outside an expression, "
+                        "which the runtime may read as an expression; allowed: plain segments and "
+                        "@{encodeUriComponent(...)} expressions")
     for expression in expressions(operation.path):
-        stripped = expression.strip()
-        if any(function in ("agentparameters", "parameters") for function, _ in calls(expression)) and not (
-                stripped.lower().startswith("encodeuricomponent(") and stripped.endswith(")")):
-            problems.append(f"{label}.operation.path = {shown(operation.path)}: the value of @{{{expression}}} (the "
-                            "model's argument, or a setting whose pattern the catalog chooses) could add path "
-                            "segments ('../'); allowed: @{encodeUriComponent(...)} around it, one segment whatever "
-                            "the value")
+        if path_read(expression) is None:
+            problems.append(f"{label}.operation.path = {shown(operation.path)}: @{{{expression}}} could add path "
+                            "segments ('..', '../x', or an escape decoded again); allowed in a path: "
+                            "@{encodeUriComponent(agentParameters('<argument>'))}, "
+                            "@{encodeUriComponent(parameters('<setting>'))} or @{encodeUriComponent('<text>')}, "
+                            "with encodeUriComponent once or twice and no other function "
+                            "(agent_obo/path_segments.py)")
+
+
+def _check_path_reads(operation: Operation, arguments: Mapping[str, Any], settings: tuple[ToolSetting, ...],
+                      label: str, problems: list[str]) -> None:
+    """Every value a path reads is path-safe (agent_obo/path_segments.py), whoever chooses it. The storage
+    account's name is the program's own (lower-case letters and digits); an undeclared setting or argument is
+    named by _check_parameters_read and _check_arguments."""
+    where = f"{label}.operation.path = {shown(operation.path)}"
+    declared = {setting.name: setting for setting in settings}
+    properties = arguments.get("properties")
+    properties = properties if isinstance(properties, Mapping) else {}
+    for expression in expressions(operation.path):
+        read = path_read(expression)
+        if read is None:
+            continue
+        kind, name = read
+        if kind == "constant":
+            if not safe_value(name):
+                problems.append(f"{where}: the text {name!r} is not one path segment; allowed: text that is "
+                                f"{SAFE_VALUE_WORDS}")
+        elif kind == "agentparameters" and name in properties:
+            problem = argument_problem(properties[name])
+            if problem:
+                problems.append(f"{where}: argument {name!r}, which the model fills, is read as a path segment, "
+                                f"but {problem}; allowed: an argument whose schema admits only values "
+                                f"{SAFE_VALUE_WORDS} (an anchored pattern such as ^[A-Za-z0-9_=-]{{1,255}}$, an "
+                                "enum, or an integer)")
+        elif kind == "parameters" and name in declared:
+            setting = declared[name]
+            problem = pattern_problem(setting.pattern, whole=True) if _compiles(setting.pattern) else None
+            if not setting.required:
+                problem = "it is optional, and an unset setting is empty"
+            if problem:
+                problems.append(f"{where}: setting {name!r} is read as a path segment, but {problem}; allowed: a "
+                                f"required setting whose pattern admits only values {SAFE_VALUE_WORDS}")
+
+
+def _compiles(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False  # _settings names it
+    return True
 
 
 # The fields of a tool the workflow carries as text, outside its operation: the runtime evaluates a workflow
