@@ -66,7 +66,7 @@ $(SCAN_VENV)/.installed: requirements-scan.txt
 scan: venv $(SCAN_VENV)/.installed  ## checkov's Azure checks on the ARM export of a plan; fails on unjustified findings: make scan STACK=prod
 	$(PY) scripts/scan.py $(STACK) --checkov $(SCAN_VENV)/bin/checkov
 
-benchmark: venv  ## CPU (and wall) time of `make plan` against importing the SDK modules it uses; exits 1 above 1.2x
+benchmark: venv  ## CPU (and wall) time of `make plan` against importing the SDK modules it uses, and the SDK alone registering its resources; exits 1 above 1.2x
 	$(PY) scripts/benchmark.py
 
 snapshot: venv  ## record each stack's resource URNs in tests/snapshots/ (after adding or removing a resource, or an alias)
