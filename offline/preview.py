@@ -124,14 +124,15 @@ def _plan(args: argparse.Namespace, project_dir: Path, build_dir: Path) -> int:
         return 1
     plan = result.plan
     if project_settings(project_dir)["name"] == MAIN_PROJECT:
-        from policy.declared import Undeclared
+        from policy.declared import Undeclared, pack_config_for
         from policy.harness import run_policies, verdict_section
 
-        try:
-            verdicts = verdict_section(run_policies(plan))
-        except Undeclared as error:  # the pack's configuration for the stack (policy/config/<stack>.json)
+        try:  # the pack's configuration for the stack (policy/config/<stack>.json): refused as any bad input
+            pack_config_for(args.stack)
+        except Undeclared as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
+        verdicts = verdict_section(run_policies(plan))
     else:
         verdicts = (f"Policies: not run; the policy pack guards the {MAIN_PROJECT} stacks, and "
                     f"{display_path(project_dir)}/ is deployed by hand (docs/operations.md)")

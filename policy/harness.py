@@ -54,7 +54,7 @@ from offline.plan import Plan, Registration, unwrap_secrets
 from offline.runner import RunResult, run_stack, stacks
 from offline.sdk_classes import property_names, resource_class
 from offline.sdk_internals import NotApplicable
-from policy.declared import judging, pack_config_for, policy_entry
+from policy.declared import Undeclared, judging, pack_config_for, policy_entry
 from policy.pack import POLICIES
 
 # As policy/__main__.py builds the pack: a policy without its own level takes the pack's.
@@ -204,11 +204,18 @@ def run_policies(plan: Plan, policies: Iterable[Policy] = POLICIES, config: Poli
     """Every policy against the plan's custom resources; one result per policy, in the pack's order.
     `config` stands in for the stack's policy/config/<stack>.json; `catalog_path` is the catalog the plan was
     built from (default: catalog/tools.yaml)."""
-    document = pack_config_for(plan.stack) if config is None else config
+    judged: PolicyPackConfig | None = config
+    if config is None:
+        try:
+            judged = pack_config_for(plan.stack)
+        except Undeclared:
+            # As policy/__main__.py: every policy keeps its own level, and each that reads the stack's
+            # declarations reads the configuration again and fails closed, saying why.
+            judged = None
     if catalog_path is None and plan.project_dir:
         catalog_path = Path(plan.project_dir) / CATALOG_FILE
-    with judging(plan.stack, plan.config, catalog_path, document):
-        return _run(plan, policies, document)
+    with judging(plan.stack, plan.config, catalog_path, judged):
+        return _run(plan, policies, {} if judged is None else judged)
 
 
 def _run(plan: Plan, policies: Iterable[Policy], config: PolicyPackConfig) -> list[PolicyResult]:

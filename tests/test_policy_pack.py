@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import json
 import re
 from typing import Any
@@ -162,6 +163,22 @@ def test_an_unreadable_pack_configuration_fails_closed(tmp_path):
     with pytest.raises(Undeclared, match=r"dev\.json"):
         pack_config_for("dev", tmp_path)
     assert pack_config_for("nosuchstack", tmp_path) == {}
+
+
+def test_the_harness_fails_closed_on_an_unreadable_pack_configuration(plans, tmp_path, monkeypatch):
+    # As the pack served by the CLI (policy/__main__.py): no policy relaxed, and every policy that reads the
+    # stack's declarations fails, saying why; not a traceback (CI runs `python -m policy.harness`).
+    from policy import declared as declared_module
+
+    (tmp_path / "dev.json").write_text('{"stack-declarations": {"pined": {}}}')
+    unreadable = functools.partial(pack_config_for, config_dir=tmp_path)
+    monkeypatch.setattr(harness, "pack_config_for", unreadable)
+    monkeypatch.setattr(declared_module, "pack_config_for", unreadable)
+    results = {result.name: result for result in run_policies(plans["dev"])}
+    assert all(result.enforcement_level == pulumi_policy.EnforcementLevel.MANDATORY for result in results.values())
+    violations = results["stack-declarations"].violations
+    assert violations and all("dev.json" in v.message and "pined" in v.message for v in violations), violations
+    assert harness.main(["dev"], run_stack=lambda stack: RunResult(plans[stack], None)) == 1
 
 
 def test_the_pack_configuration_pins_the_security_settings_of_every_stack():
