@@ -86,6 +86,32 @@ READ_SCOPE = re.compile(r"[A-Za-z]+(?:\.[A-Za-z]+)*\.Read(?:Basic)?(?:\.(?:All|S
 # A tool whose name says "my" is about the signed-in user's own data, whatever else its entry says, and its
 # description says so: the model picks tools by these words.
 USER_DATA_WORDING = "signed-in user's own"
+# Words of a tool's name that say the data is the signed-in user's own: the model picks tools by their names, and
+# so does a reviewer. A name segment that is one of USER_DATA_WORDS, or starts with "my" (`mycalendar`) or "own"
+# (`ownevents`), except ordinary words that merely start so (mysql, owner); after a verb glued to it as well
+# (`getmycalendar`), where "me" and "self" stay ordinary ("readme" is a file).
+USER_DATA_WORDS = ("my", "me", "mine", "own", "myself", "self")
+ORDINARY_WORDS = frozenset({"mysql", "myriad", "mystery", "mysteries", "mysterious", "mystic", "myth", "myths",
+                            "mythical", "mythology"})
+_LEADING_VERB = re.compile(r"(?:get|list|read|find|search|fetch|show|view|check|send|post|create|add|set|update|"
+                           r"write|delete|remove)(?=.)")
+
+
+def user_data_word(name: str) -> str | None:
+    """The segment of a tool's name that says the data is the signed-in user's own, or None."""
+    for segment in name.split("_"):
+        verb = _LEADING_VERB.match(segment)
+        rest = segment[verb.end():] if verb else ""
+        if segment in USER_DATA_WORDS or _possessive(segment) or rest == "mine" or _possessive(rest):
+            return segment
+    return None
+
+
+def _possessive(word: str) -> bool:
+    return (word.startswith("my") or (word.startswith("own") and not word.startswith("owner"))) and \
+        word not in ORDINARY_WORDS
+
+
 # The model reads each description to pick a tool, so it must say whose identity the tool uses.
 IDENTITY_WORDING = {PER_USER: "signed-in user", APP_ONLY: "as the app"}
 
@@ -254,9 +280,11 @@ def _parse_tool(entry: Mapping[str, Any], label: str, problems: list[str]) -> To
         bad("description", entry["description"], f"a {identity} tool's description must say "
                                                  f"{IDENTITY_WORDING[identity]!r} so the model knows whose "
                                                  "identity it uses")
-    if "my" in name.split("_") and data != "user":
-        bad("data", data, f"the name {name!r} says the signed-in user's own data (\"my\"); allowed: user, or a name "
-                          "without \"my\" for data every user shares")
+    word = user_data_word(name)
+    if word is not None and data != "user":
+        bad("data", data, f"the name {name!r} says the signed-in user's own data ({word!r}); allowed: user, or "
+                          f"rename it without {', '.join(USER_DATA_WORDS)} or a word starting with \"my\" or "
+                          "\"own\", for data every user shares")
     if identity == PER_USER and IDENTITY_WORDING[APP_ONLY] in description:
         bad("description", entry["description"], f"a per-user tool's description may not say "
                                                  f"{IDENTITY_WORDING[APP_ONLY]!r}: it runs as the signed-in user")
@@ -541,4 +569,27 @@ def _catalog_problems(tools: list[Tool]) -> list[str]:
             if app_settings.setdefault(app_setting, parameter) != parameter:
                 problems.append(f"tool {tool.name!r}: {parameter!r} and {app_settings[app_setting]!r} both become app "
                                 f"setting {app_setting}; allowed: names that differ by more than letter case")
-    return list(dict.fromkeys(problems))
+    return list(dict.fromkeys(problems + _names_differing_by_case(tools)))
+
+
+def _names_differing_by_case(tools: list[Tool]) -> list[str]:
+    """Parameters and settings whose names differ only in letter case. The workflow definition language matches
+    names without regard to case (its function names, Learn's workflow-definition-language-functions-reference;
+    Microsoft does not say so of parameter names: the safer reading), and App Service app settings are environment
+    variables, case-insensitive on Windows, where Logic Apps Standard runs: a second name in another case is refused
+    as a duplicate (`az webapp config appsettings set` answers Conflict; stackoverflow.com/questions/76564468).
+    Either way one of the two would read the other's value."""
+    first: dict[str, tuple[str, str]] = {}  # lower-cased name -> (its first spelling, who declares it)
+    first.update((name.lower(), (name, "the project (Pulumi.yaml)")) for name in [*RULES, *REMOVED_SETTINGS])
+    problems = []
+    for tool in tools:
+        declared = [(setting.name, "setting") for setting in tool.settings]
+        if tool.storage:
+            declared.append((tool.storage.parameter, f"the parameter of storage container {tool.storage.container!r}"))
+        for name, what in declared:
+            spelling, owner = first.setdefault(name.lower(), (name, f"tool {tool.name!r}"))
+            if spelling != name:
+                problems.append(f"tool {tool.name!r}: {what} {name!r} differs only in letter case from {spelling!r} of "
+                                f"{owner}; Logic Apps parameters and app settings do not tell them apart; allowed: "
+                                "the same spelling for the same setting, or names that differ by more than case")
+    return problems

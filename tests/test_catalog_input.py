@@ -298,3 +298,58 @@ def test_make_plan_with_another_catalog_refuses_an_unreadable_file_without_a_tra
     error = capsys.readouterr().err
     assert error.startswith("error: the tool catalog given with --catalog") and words in error, error
     assert str(catalog) in error and "Traceback" not in error
+
+
+# --- a name that says "my data" is the signed-in user's data, however it is spelt ---------------------------
+
+@pytest.mark.parametrize("name, word", [
+    ("get_mycalendar", "mycalendar"), ("read_myfiles", "myfiles"), ("get_own_events", "own"), ("get_me", "me"),
+    ("list_mine", "mine"), ("get_myself", "myself"), ("get_self_profile", "self"), ("getmycalendar", "getmycalendar"),
+    ("get_ownevents", "ownevents"), ("my_runbook", "my"), ("get_my2_files", "my2"),
+])
+def test_a_name_saying_my_data_is_refused_on_shared_data(name, word):
+    with pytest.raises(SettingsError) as raised:
+        parse_catalog(_with("get_shared_runbook", "name", name))
+    assert f"tool {name!r}.data = \"shared\": the name {name!r} says the signed-in user's own data ({word!r}); " \
+           "allowed: user, or rename it" in str(raised.value), raised.value
+
+
+@pytest.mark.parametrize("name", ["get_mysql_status", "list_myths", "get_mystery_runbook", "get_runbook_owner",
+                                  "get_team_readme", "get_memo", "get_ownership_report"])
+def test_an_ordinary_word_starting_like_my_is_not_my_data(name):
+    assert parse_catalog(_with("get_shared_runbook", "name", name)).tools
+
+
+# --- names Logic Apps and App Service do not tell apart -------------------------------------------------------
+
+def _second_runbook_tool(document: dict) -> None:
+    entry = copy.deepcopy(tool_entry(document, "get_shared_runbook"))
+    entry.update(name="get_shared_runbook_copy")
+    entry["storage"]["container"] = "run-books"
+    entry["operation"]["path"] = entry["operation"]["path"].replace("runbooksStorageAccount", "runBooksStorageAccount")
+    document["tools"].append(entry)
+
+
+def _setting_in_another_case(name: str):
+    def mutate(document: dict) -> None:
+        entry = tool_entry(document, "post_operations_status")
+        entry["settings"][name] = dict(entry["settings"]["operationsTeamId"])
+        entry["operation"]["body"]["recipient"]["other"] = f"@parameters('{name}')"
+    return mutate
+
+
+@pytest.mark.parametrize("mutate, words", [
+    (_second_runbook_tool, "tool 'get_shared_runbook_copy': the parameter of storage container 'run-books' "
+                           "'runBooksStorageAccount' differs only in letter case from 'runbooksStorageAccount' of "
+                           "tool 'get_shared_runbook'"),
+    (_setting_in_another_case("operationsteamid"), "setting 'operationsteamid' differs only in letter case from "
+                                                   "'operationsTeamId' of tool 'post_operations_status'"),
+    (_setting_in_another_case("planSKU"), "setting 'planSKU' differs only in letter case from 'planSku' of the "
+                                          "project (Pulumi.yaml)"),
+])
+def test_names_that_differ_only_in_case_are_refused(mutate, words):
+    document = copy.deepcopy(DOCUMENT)
+    mutate(document)
+    with pytest.raises(SettingsError) as raised:
+        parse_catalog(document)
+    assert words in str(raised.value) and "do not tell them apart" in str(raised.value), raised.value
