@@ -31,7 +31,7 @@ from agent_obo.argument_schema import schema_problem
 from agent_obo.connectors import CONNECTORS, Connector
 from agent_obo.errors import SettingsError
 from agent_obo.json_files import read_json
-from agent_obo.json_schema import Failure, Schema
+from agent_obo.json_schema import Failure, Schema, shown
 from agent_obo.path_segments import SAFE_VALUE_WORDS, argument_problem, path_read, pattern_problem, safe_value
 from agent_obo.settings import REMOVED_SETTINGS, RULES
 from agent_obo.tool_inputs import HOST_CONTAINER_PREFIXES, READ, RESERVED_CONTAINERS, StorageAccess, ToolSetting
@@ -180,11 +180,6 @@ class Catalog:
         return tuple(sorted({scope for tool in self.tools if tool.identity == PER_USER for scope in tool.scopes}))
 
 
-def shown(value: Any) -> str:
-    """A value as it appears in a message: JSON, whatever YAML made of it."""
-    return json.dumps(value, default=str, ensure_ascii=False)
-
-
 def non_json_values(value: Any, where: str) -> list[tuple[str, str]]:
     """Where the document holds something JSON cannot (YAML dates, binary, sets, NaN, non-text keys):
     everything in a tool ends up in the workflow's JSON."""
@@ -235,13 +230,7 @@ def _shape_problem(failure: Failure, entries: list[Any], source: str) -> str:
     assert isinstance(index, int)
     where = _tool_label(entries, index) + "".join(f".{part}" if isinstance(part, str) else f"[{part}]"
                                                   for part in path[2:])
-    if failure.kind == "missing":
-        return f"{where}: missing; {failure.allowed}"
-    if failure.kind == "unknown":
-        return f"{where} = {shown(failure.value)}: unknown field; {failure.allowed}"
-    if failure.kind == "key":
-        return f"{where}: key {shown(failure.key)} not allowed; {failure.allowed}"
-    return f"{where} = {shown(failure.value)}: {failure.allowed}"
+    return failure.problem(where)
 
 
 def parse_catalog(document: Any, source: str = "catalog/tools.yaml") -> Catalog:

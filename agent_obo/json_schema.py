@@ -14,6 +14,7 @@ keyword that failed.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -45,6 +46,23 @@ class Failure:
     value: Any
     allowed: str
     key: Any = None
+
+    def problem(self, where: str, unknown: str = "unknown field") -> str:
+        """The failure in a message: `where` it is (file and path, in the caller's words), the value, what is
+        allowed; `unknown` says what a field no schema admits is."""
+        if self.kind == "missing":
+            return f"{where}: missing; {self.allowed}"
+        if self.kind == "unknown":
+            return f"{where} = {shown(self.value)}: {unknown}; {self.allowed}"
+        if self.kind == "key":
+            return f"{where}: key {shown(self.key)} not allowed; {self.allowed}"
+        return f"{where} = {shown(self.value)}: {self.allowed}"
+
+
+def shown(value: Any, limit: int | None = None) -> str:
+    """A value as it appears in a message: JSON, whatever YAML made of it; cut after `limit` characters."""
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if limit is None or len(text) <= limit else text[:limit - 3] + "..."
 
 
 class UnsupportedSchema(ValueError):

@@ -105,21 +105,21 @@ def references(expression: str) -> Iterator[tuple[str, str | None]]:
         yield call.group(1).lower(), argument.group(1).replace("''", "'") if argument else None
 
 
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+def located_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """Every string in a JSON-like value, at any depth, with where it is (`a.b[0]`)."""
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            yield from _strings(item, f"{path}.{key}" if path else str(key))
+            yield from located_strings(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _strings(item, f"{path}[{index}]")
+            yield from located_strings(item, f"{path}[{index}]")
 
 
 def strings(value: Any) -> list[str]:
     """Every string in a JSON-like value (a workflow document, a catalog operation), at any depth."""
-    return [text for _, text in _strings(value, "")]
+    return [text for _, text in located_strings(value)]
 
 
 def _where(file: str, path: str) -> str:
@@ -143,7 +143,7 @@ def check_references(files: Mapping[str, bytes], app_settings: frozenset[str]) -
         definition = document.get("definition") if isinstance(document, dict) else None
         own = sorted((definition or {}).get("parameters") or {}) if isinstance(definition, dict) else []
         parameters = sorted(set(project_parameters) | set(own))
-        for path, text in _strings(document, ""):
+        for path, text in located_strings(document):
             for expression in expressions(text):
                 for function, name in references(expression):
                     shown = f"{_where(file, path)} = {text!r}"

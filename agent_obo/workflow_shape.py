@@ -13,13 +13,12 @@ naming the file, where in it, the value and what is allowed; nothing is register
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from agent_obo.errors import SettingsError
-from agent_obo.json_schema import Failure, Schema
-from agent_obo.workflow_references import _strings, calls, expressions
+from agent_obo.json_schema import Failure, Schema, shown
+from agent_obo.workflow_references import calls, expressions, located_strings
 
 WORKFLOW_DEFINITION_SCHEMA = ("https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/"
                               "workflowdefinition.json#")
@@ -148,29 +147,19 @@ SCHEMAS: dict[str, dict[str, Any]] = {
 _SCHEMAS = {name: Schema(schema) for name, schema in SCHEMAS.items()}
 
 
-def _shown(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
 def _problem(file: str, failure: Failure) -> str:
     where = f"workflows/{file} " + ".".join(str(part) for part in failure.path) if failure.path else f"workflows/{file}"
-    if failure.kind == "missing":
-        return f"{where}: missing; {failure.allowed}"
-    if failure.kind == "unknown":
-        return f"{where} = {_shown(failure.value)}: not allowed here; {failure.allowed}"
-    if failure.kind == "key":
-        return f"{where}: key {_shown(failure.key)} not allowed; {failure.allowed}"
-    return f"{where} = {_shown(failure.value)}: {failure.allowed}"
+    return failure.problem(where, unknown="not allowed here")
 
 
 def _expression_problems(file: str, document: Any) -> list[str]:
     problems = []
-    for path, text in _strings(document, ""):
+    for path, text in located_strings(document):
         called = sorted({function for expression in expressions(text) for function, _ in calls(expression)}
                         - HAND_WRITTEN_FUNCTIONS)
         if called:
-            problems.append(f"workflows/{file} {path} = {_shown(text)}: calls {', '.join(f + '()' for f in called)}; "
+            functions = ", ".join(f"{function}()" for function in called)
+            problems.append(f"workflows/{file} {path} = {shown(text, limit=120)}: calls {functions}; "
                             "allowed in a hand-written file: parameters('<name>') and appsetting('<name>') only (the "
                             "request's headers carry the signed-in user's tokens; what a tool reads is declared in "
                             "catalog/tools.yaml)")
