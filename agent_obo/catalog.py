@@ -35,7 +35,8 @@ from agent_obo.json_schema import Failure, Schema, shown
 from agent_obo.path_segments import SAFE_VALUE_WORDS, argument_problem, path_read, pattern_problem, safe_value
 from agent_obo.settings import REMOVED_SETTINGS, RULES
 from agent_obo.tool_inputs import HOST_CONTAINER_PREFIXES, READ, RESERVED_CONTAINERS, StorageAccess, ToolSetting
-from agent_obo.workflow_references import calls, expressions, references, strings, without_expressions
+from agent_obo.workflow_references import (calls, closing_brace, expressions, references, strings,
+                                           without_expressions)
 from agent_obo.write_guard import WriteGuard, check_write_guard, needs_guard, write_guard_from
 from agent_obo.yaml_files import PROJECT_DIR, display_path, parse_mapping, read_text
 
@@ -80,6 +81,15 @@ _OPERATION_FUNCTIONS = frozenset(name.lower() for name in OPERATION_FUNCTIONS)
 # A path a reviewer reads as the operation it runs: plain segments. '.', '..', '//' or an encoded '.', '/', '\' or
 # '%' would reach another operation of the connector than the one written (its send-mail beside its read-mail).
 _PATH_TRICK = re.compile(r"//|\\|[?#]|%(?:2e|2f|5c|25)|(?:^|/)\.{1,2}(?:/|\Z)", re.IGNORECASE)
+# What a path's own text may hold: ASCII letters, digits and the characters RFC 3986 allows in a segment unescaped,
+# less ';' (a parameter, "..;" is a parent segment to some servers) and '%': an escape is decoded by whoever reads
+# the path, and may decode to a look-alike of '.' or '/' (U+FF0E as %EF%BC%8E). Other text is written
+# @{encodeUriComponent('...')}, where it is checked as a value (agent_obo/path_segments.py).
+_PATH_TEXT = re.compile(r"[A-Za-z0-9._~!$&'()*+,=:@/-]*")
+# The connectors' "Send an HTTP request" operations (Office 365 Outlook's and Office 365 Users' /codeless/httprequest,
+# SharePoint's /datasets/{site}/httprequest, ...) call whatever URL and method their body names, with the
+# connection's identity: the path a reviewer reads says nothing about the operation.
+_PASS_THROUGH = re.compile(r"(?:^|/)httprequest(?:/|\Z)", re.IGNORECASE)
 # A permission that only reads (learn.microsoft.com/graph/permissions-reference: <Resource>.Read,
 # <Resource>.ReadBasic, with .All, .Shared or .Selected).
 READ_SCOPE = re.compile(r"[A-Za-z]+(?:\.[A-Za-z]+)*\.Read(?:Basic)?(?:\.(?:All|Shared|Selected))*")
@@ -371,7 +381,24 @@ def _check_operation_text(operation: Operation, label: str, problems: list[str])
                             "app settings, the chat, other tools' results); allowed: agentParameters(), "
                             "parameters() and functions of their arguments alone, such as utcNow(), addDays(), "
                             "concat() or encodeUriComponent() (agent_obo/catalog.py OPERATION_FUNCTIONS)")
+    for where, text in parts:
+        if where.endswith(" key") and next(expressions(text), None) is not None:
+            problems.append(f"{label}.operation.{where} = {shown(text)}: a workflow expression as a name; the model "
+                            "would choose which query parameter or body field the tool sets; allowed: plain names")
+        if _unterminated(text):
+            problems.append(f"{label}.operation.{where} = {shown(text)}: an '@{{' expression without its closing "
+                            "'}'; allowed: complete @{...} expressions")
     literal = without_expressions(operation.path)
+    odd = sorted(set(_PATH_TEXT.sub("", literal)))
+    if odd:
+        problems.append(f"{label}.operation.path = {shown(operation.path)}: holds {' '.join(map(repr, odd))} as text, "
+                        "which a server may decode or normalise into another segment ('%2e', U+FF0E '．' become "
+                        "'.'); allowed as text: ASCII letters, digits and - . _ ~ ! $ & ' ( ) * + , = : @ /; any "
+                        "other value is written @{encodeUriComponent('...')}")
+    if _PASS_THROUGH.search(literal):
+        problems.append(f"{label}.operation.path = {shown(operation.path)}: a connector's \"Send an HTTP request\" "
+                        "operation, which calls whatever URL and method its body names with the connection's "
+                        "identity; allowed: the connector's own operation for what the tool does")
     if _PATH_TRICK.search(literal):
         problems.append(f"{label}.operation.path = {shown(operation.path)}: reaches another operation than the one "
                         "written; allowed: plain segments, no '.' or '..' segment, no '//', '?', '#' or '\\', no "
@@ -388,6 +415,20 @@ def _check_operation_text(operation: Operation, label: str, problems: list[str])
                             "@{encodeUriComponent(parameters('<setting>'))} or @{encodeUriComponent('<text>')}, "
                             "with encodeUriComponent once or twice and no other function "
                             "(agent_obo/path_segments.py)")
+
+
+def _unterminated(text: str) -> bool:
+    """Whether an expression of `text` runs to its end without a closing brace."""
+    index = 0
+    while (start := text.find("@{", index)) >= 0:
+        if start > 0 and text[start - 1] == "@":
+            index = start + 2
+            continue
+        end = closing_brace(text, start + 2)
+        if end >= len(text):
+            return True
+        index = end + 1
+    return False
 
 
 def _check_path_reads(operation: Operation, arguments: Mapping[str, Any], settings: tuple[ToolSetting, ...],

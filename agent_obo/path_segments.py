@@ -34,10 +34,18 @@ from typing import Any
 
 # The characters that end or escape a segment, or start a query or fragment, once escapes are decoded.
 UNSAFE_CHARACTERS = "/\\%?#"
+# Characters a server or library on the way may turn into one of those or into '.': every character whose Unicode
+# compatibility form (NFKC) is made of dots or holds one of UNSAFE_CHARACTERS ('．' U+FF0E, '／' U+FF0F, '‥' U+2025,
+# '﹨' U+FE68; tests/test_path_segments.py recomputes the list), the ideographic full stops URL libraries map to '.'
+# (UTS #46), and what Windows' "best fit" code page conversion maps to '/' or '\\' ('∕' U+2215, '⁄' U+2044, '∖'
+# U+2216, '¥' U+00A5 and '₩' U+20A9 in Japanese and Korean code pages; the WorstFit research, blog.orange.tw 2025).
+LOOK_ALIKES = ("\u2024\u2025\u2026\u2047\u2048\u2049\u2100\u2101\u2105\u2106\ufe16\ufe19\ufe30\ufe52\ufe56\ufe5f"
+               "\ufe68\ufe6a\uff03\uff05\uff0e\uff0f\uff1f\uff3c"
+               "\u3002\uff61\u2215\u2044\u2216\u29f5\u29f8\u29f9\u2571\u2572\u00a5\u20a9")
 # A string argument's values are tested for dots only up to this many characters, and must be no longer.
 MAX_DOT_PROBE = 1024
 SAFE_VALUE_WORDS = ("never empty, never made of dots only ('.', '..'), and never holding any of "
-                    + " ".join(UNSAFE_CHARACTERS))
+                    + " ".join(UNSAFE_CHARACTERS) + " or a look-alike of them or of '.' (such as U+FF0E '．')")
 # One layer of encodeUriComponent( ... ), whatever the case of its name and the spaces around it.
 _ENCODE_OPEN = re.compile(r"\s*encodeuricomponent\s*\(", re.IGNORECASE)
 _CLOSE = re.compile(r"\s*\)")
@@ -69,7 +77,11 @@ def path_read(expression: str) -> tuple[str, str] | None:
 
 
 def safe_value(value: str) -> bool:
-    return value.strip(".") != "" and not any(character in value for character in UNSAFE_CHARACTERS)
+    return value.strip(".") != "" and not any(character in value for character in UNSAFE_CHARACTERS + LOOK_ALIKES)
+
+
+def _named(character: str) -> str:
+    return character if character in UNSAFE_CHARACTERS else f"U+{ord(character):04X} {character!r}"
 
 
 def _consumes(tree: Any, character: str) -> bool:
@@ -107,15 +119,24 @@ def _in_set(items: list[tuple[Any, Any]], character: str) -> bool:
 def pattern_problem(pattern: str, whole: bool, max_length: int | None = None) -> str | None:
     """Why a value matching `pattern` may not be path-safe, or None. `whole`: the pattern must match the
     whole value (a setting's); else it is a JSON Schema pattern, which may match anywhere in the value."""
-    tree = sre_parse.parse(pattern)
+    try:
+        tree = sre_parse.parse(pattern)
+    except re.error as error:
+        return f"the pattern is not a regular expression Python reads ({error}), so nothing here can check it"
     if not whole:
+        # Whoever checks the model's arguments against their JSON schema (if anything does) reads the pattern as
+        # ECMA-262 (json-schema.org draft 2020-12, section 6.3.3) or .NET does, not as Python: a construct they read
+        # otherwise ('\\A' and '\\Z' are the letters A and Z in ECMA-262) would let the check below prove a
+        # pattern nobody applies. Only their common ground is accepted.
+        construct = _unportable(tree.data) or _unportable_flags(tree)
+        if construct:
+            return (f"the pattern uses {construct}, which JSON Schema's regular expressions (ECMA-262) read "
+                    "otherwise or not at all; allowed: ^ $ . classes, groups (?:...), | and quantifiers, "
+                    "lookaheads and backreferences")
         first, last = tree.data[:1], tree.data[-1:]
-        if (first != [(sre.AT, sre.AT_BEGINNING)] and first != [(sre.AT, sre.AT_BEGINNING_STRING)]) or \
-                (last != [(sre.AT, sre.AT_END)] and last != [(sre.AT, sre.AT_END_STRING)]):
+        if first != [(sre.AT, sre.AT_BEGINNING)] or last != [(sre.AT, sre.AT_END)]:
             return "the pattern must match the whole value: start it with ^ and end it with $ (no | outside a group)"
-        if tree.state.flags & re.MULTILINE:
-            return "the pattern must match the whole value: no (?m) flag, which lets ^ and $ match inside it"
-    unsafe = [character for character in UNSAFE_CHARACTERS if _consumes(tree.data, character)]
+    unsafe = [_named(character) for character in UNSAFE_CHARACTERS + LOOK_ALIKES if _consumes(tree.data, character)]
     if unsafe:
         return f"the pattern admits {' '.join(unsafe)}"
     longest = tree.getwidth()[1]
@@ -132,6 +153,45 @@ def pattern_problem(pattern: str, whole: bool, max_length: int | None = None) ->
         for value in (probe, probe + "\n"):
             if match(pattern, value):
                 return f"the pattern admits {value!r}"
+    return None
+
+
+_UNPORTABLE = {sre.ATOMIC_GROUP: "an atomic group (?>...)", sre.POSSESSIVE_REPEAT: "a possessive quantifier (*+ ++ ?+)",
+               sre.GROUPREF_EXISTS: "a conditional (?(1)...|...)"}
+_UNPORTABLE_AT = {sre.AT_BEGINNING_STRING: "\\A", sre.AT_END_STRING: "\\Z"}
+
+
+def _unportable(tree: Any) -> str | None:
+    """The first construct of a parsed pattern that ECMA-262 reads otherwise than Python, or None."""
+    for op, value in tree:
+        if op in _UNPORTABLE:
+            return _UNPORTABLE[op]
+        if op == sre.AT and value in _UNPORTABLE_AT:
+            return _UNPORTABLE_AT[value]
+        if op == sre.SUBPATTERN:
+            if value[1] or value[2]:
+                return "an inline flag such as (?i:...)"
+            nested = [value[3]]
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
+            nested = [value[2]]
+        elif op in (sre.ASSERT, sre.ASSERT_NOT):
+            nested = [value[1]]
+        elif op == sre.BRANCH:
+            nested = list(value[1])
+        else:
+            nested = []
+        for part in nested:
+            found = _unportable(part)
+            if found:
+                return found
+    return None
+
+
+def _unportable_flags(tree: Any) -> str | None:
+    if tree.state.flags & ~re.UNICODE:  # a str pattern is Unicode by default
+        return "a global flag such as (?i), (?m), (?s) or (?x)"
+    if tree.state.groupdict:
+        return "a named group (?P<name>...)"
     return None
 
 

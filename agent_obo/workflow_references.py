@@ -45,7 +45,7 @@ def expressions(text: str) -> Iterator[str]:
         if start > 0 and text[start - 1] == "@":  # '@@{' is a literal '@{'
             index = start + 2
             continue
-        end = _closing_brace(text, start + 2)
+        end = closing_brace(text, start + 2)
         yield text[start + 2:end]
         index = end + 1
 
@@ -64,12 +64,12 @@ def without_expressions(text: str, stand_in: str = "x") -> str:
             parts.append(text[index:start + 2])
             index = start + 2
             continue
-        end = _closing_brace(text, start + 2)
+        end = closing_brace(text, start + 2)
         parts.append(text[index:start] + stand_in)
         index = end + 1
 
 
-def _closing_brace(text: str, index: int) -> int:
+def closing_brace(text: str, index: int) -> int:
     quoted = False
     while index < len(text):
         char = text[index]

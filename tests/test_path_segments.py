@@ -44,7 +44,7 @@ REFUSED = {
                                                 "admits '..'"),
     "an unanchored pattern": (EVENT, {"type": "string", "pattern": "[a-z]"}, "start it with ^"),
     "an anchor in one branch only": (EVENT, {"type": "string", "pattern": "^a$|^\\.\\.$"}, "start it with ^"),
-    "a multi-line pattern": (EVENT, {"type": "string", "pattern": "(?m)^a$"}, "no (?m)"),
+    "a multi-line pattern": (EVENT, {"type": "string", "pattern": "(?m)^a$"}, "a global flag"),
     "dots only, longer than probed": (EVENT, {"type": "string", "pattern": "^[a.]+$"}, "of any length"),
     "many dots, counted": (EVENT, {"type": "string", "pattern": "^\\.{300}$"}, "admits '...."),
     "a negated class": (EVENT, {"type": "string", "pattern": "^[^a]{1,9}$"}, "admits / \\ % ? #"),
@@ -57,6 +57,38 @@ REFUSED = {
     "two arguments splitting a segment": (
         "/v1.0/me/events/@{encodeUriComponent(agentParameters('id'))}@{encodeUriComponent(agentParameters('id'))}",
         {"type": "string", "pattern": "^[a-z.]{1,9}$"}, "admits '.'"),
+    # look-alikes of '.' and '/' a server may normalise (NFKC, UTS #46, Windows best fit)
+    "a full-width dot": (EVENT, {"type": "string", "pattern": "^[a-z\uff0e]{1,9}$"}, "U+FF0E"),
+    "a full-width dot in an enum": (EVENT, {"type": "string", "enum": ["\uff0e\uff0e"]}, "enum holds"),
+    "a two dot leader in an enum": (EVENT, {"type": "string", "enum": ["\u2025"]}, "enum holds"),
+    "a full-width slash": (EVENT, {"type": "string", "pattern": "^[a-z\uff0f]{1,9}$"}, "U+FF0F"),
+    "a division slash": (EVENT, {"type": "string", "pattern": "^[a-z\u2215]{1,9}$"}, "U+2215"),
+    "a yen sign (a backslash in Japanese code pages)": (EVENT, {"type": "string", "pattern": "^[a-z\u00a5]{1,9}$"},
+                                                         "U+00A5"),
+    # what JSON Schema's regular expressions (ECMA-262) read otherwise than Python
+    "\\A and \\Z, letters in ECMA-262": (EVENT, {"type": "string", "pattern": "\\A[a-z]{1,9}\\Z"}, "\\A"),
+    "a possessive quantifier": (EVENT, {"type": "string", "pattern": "^[a-z]{1,9}+$"}, "possessive"),
+    "an atomic group": (EVENT, {"type": "string", "pattern": "^(?>[a-z]{1,9})$"}, "atomic group"),
+    "a global (?i)": (EVENT, {"type": "string", "pattern": "(?i)^[a-z]{1,9}$"}, "global flag"),
+    "a verbose (?x)": (EVENT, {"type": "string", "pattern": "(?x)^[a-z]{1,9} $"}, "global flag"),
+    "a local flag": (EVENT, {"type": "string", "pattern": "^(?i:[a-z]{1,9})$"}, "inline flag"),
+    "a conditional": (EVENT, {"type": "string", "pattern": "^(a)?(?(1)[a-z]|[0-9]){1,9}$"}, "conditional"),
+    "a named group": (EVENT, {"type": "string", "pattern": "^(?P<n>[a-z]{1,9})$"}, "named group"),
+    "a pattern Python cannot read (ECMA-262's [^])": (EVENT, {"type": "string", "pattern": "^[^]{1,9}$"},
+                                                      "not a regular expression Python reads"),
+    "an unbalanced group": (EVENT, {"type": "string", "pattern": "^(a$"}, "not a regular expression Python reads"),
+    # the path's own text
+    "a full-width parent as text": ("/v1.0/me/events/\uff0e\uff0e/sendMail", None, "holds '．'"),
+    "a division slash as text": ("/v1.0/me\u2215sendMail", None, "holds '∕'"),
+    "an escape as text": ("/v1.0/me/%EF%BC%8E%EF%BC%8E/x", None, "holds '%'"),
+    "a matrix parameter parent": ("/v1.0/me/..;/x", None, "holds ';'"),
+    "a NUL escape": ("/v1.0/me/..%00/x", None, "holds '%'"),
+    "a full-width parent as a constant": ("/v1.0/me/@{encodeUriComponent('\uff0e\uff0e')}/x", None,
+                                          "not one path segment"),
+    "an unterminated expression": ("/v1.0/me/@{encodeUriComponent('a')", None, "without its closing"),
+    "Office 365's Send an HTTP request": ("/codeless/httprequest", None, "Send an HTTP request"),
+    "SharePoint's Send an HTTP request": ("/datasets/@{encodeUriComponent('site')}/HttpRequest", None,
+                                          "Send an HTTP request"),
     # the function around it
     "no encoding": ("/v1.0/me/events/@{agentParameters('id')}", GRAPH_ID, "allowed in a path"),
     "a function inside the encoding": ("/v1.0/me/events/@{encodeUriComponent(decodeUriComponent("
@@ -102,6 +134,11 @@ ACCEPTED = {
     "dots allowed, bounded by maxLength": (EVENT, {"type": "string", "pattern": "^[a-z.]*[a-z][a-z.]*$",
                                                    "maxLength": 64}),
     "a constant": ("/beta/poster/@{encodeURIComponent('Flow bot')}/x", None),
+    "a non-ASCII constant": ("/beta/poster/@{encodeURIComponent('Données')}/x", None),
+    "Unicode digits": (EVENT, {"type": "string", "pattern": "^\\d{1,9}$"}),
+    "Unicode word characters": (EVENT, {"type": "string", "pattern": "^\\w{1,64}$"}),
+    "a backreference": (EVENT, {"type": "string", "pattern": "^([a-z])\\1{1,9}$"}),
+    "a Graph path with an address": ("/v1.0/users/someone@contoso.com/drive/root:/Reports:/children", None),
 }
 
 
@@ -123,6 +160,25 @@ def test_a_setting_read_in_a_path_admits_only_one_segment(spec, words):
 
 def test_a_required_setting_of_plain_segments_is_accepted_in_a_path():
     assert parse_catalog(_runbook_with_setting({"pattern": "[a-z]+"})).tools
+
+
+def test_the_look_alikes_hold_every_character_whose_compatibility_form_is_unsafe():
+    import unicodedata
+
+    from agent_obo.path_segments import LOOK_ALIKES, UNSAFE_CHARACTERS
+    normalised = {chr(code) for code in range(0x80, 0x110000)
+                  if any(c in (form := unicodedata.normalize("NFKC", chr(code))) for c in UNSAFE_CHARACTERS)
+                  or (form and set(form) == {"."})}
+    assert normalised <= set(LOOK_ALIKES)
+
+
+def test_a_query_name_is_not_an_expression():
+    document = copy.deepcopy(DOCUMENT)
+    entry = tool_entry(document, "get_my_profile")
+    entry["operation"]["queries"] = {"@{agentParameters('x')}": "1"}
+    entry["arguments"] = {"type": "object", "properties": {"x": {"type": "string", "description": "x"}}}
+    with pytest.raises(SettingsError, match="a workflow expression as a name"):
+        parse_catalog(document)
 
 
 def test_the_forms_a_path_expression_may_take():
