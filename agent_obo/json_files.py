@@ -1,7 +1,8 @@
 """The one way this project reads a JSON file it keeps in the repository (the workflow project's files,
 the policy pack's per-stack configuration): strictly, like its YAML (agent_obo/yaml_files.py).
 
-JSON keeps the last of two equal keys silently, as YAML does: a reviewer could read one value of
+JSON keeps the last of two equal keys silently, as YAML does (and the readers of workflows take keys that
+differ only in letter case as equal): a reviewer could read one value of
 `runAfter` or `approvedExceptions` while another applies. A key set twice in one object, NaN or
 Infinity (not JSON, but Python's reader takes them), characters that change how text displays
 without showing themselves (agent_obo/hidden_characters.py), bytes that are not UTF-8 and syntax errors stop
@@ -25,9 +26,15 @@ class _Duplicate(ValueError):
 
 def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     document: dict[str, Any] = {}
+    folded: dict[str, str] = {}
     for key, value in pairs:
-        if key in document:
-            raise _Duplicate(key)
+        # Logic Apps reads a workflow's names into .NET types without regard to case (`"type": "Agent"` and
+        # `"Type": "Http"` are one property, the last kept), and so does Pulumi's policy config reader (Go's
+        # encoding/json): keys equal but for case are the same key twice. ("ſ" upper-cases to "S", "K" lower-cases
+        # to "k".)
+        first = folded.setdefault(key.upper().lower(), key)
+        if key in document or first != key:
+            raise _Duplicate(f"key '{key}' is" if first == key else f"keys '{first}' and '{key}' are one key")
         document[key] = value
     return document
 
@@ -44,8 +51,8 @@ def parse_json(text: str, shown: str, what: str) -> Any:
         document = json.loads(text, object_pairs_hook=_object, parse_constant=_constant)
     except _Duplicate as duplicate:
         raise SettingsError(f"{what} is not allowed as written", [
-            f"{shown}: key {duplicate.args[0]!r} is set twice in one object; JSON would silently keep only "
-            "the last one: set each key once"]) from None
+            f"{shown}: {duplicate.args[0]} set twice in one object (letter case aside); JSON would "
+            "silently keep only the last one: set each key once"]) from None
     except json.JSONDecodeError as error:
         raise SettingsError(f"{what} is not valid JSON", [
             f"{shown} line {error.lineno}, column {error.colno}: {error.msg}"]) from None

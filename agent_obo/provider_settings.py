@@ -31,11 +31,21 @@ _READ = re.compile(r"__config__\.(get\w*)\('([A-Za-z0-9_]+)'")
 SECRETS = frozenset({"clientSecret", "clientCertificate", "clientCertificatePassword", "oidcToken", "oidcRequestToken"})
 # Read as GUIDs by the providers (Entra and ARM ids); partnerId is a registered partner's GUID.
 IDS = frozenset({"tenantId", "subscriptionId", "clientId", "partnerId", "adoPipelineServiceConnectionId"})
-ID_LISTS = frozenset({"auxiliaryTenantIds"})
-URLS = frozenset({"msiEndpoint", "oidcRequestUrl"})
 # The public cloud's name in each provider (its default).
 PUBLIC_CLOUD = {"azure-native": ("public",), "azuread": ("global", "public")}
 OTHER_CLOUD = frozenset({"metadataHost"})
+# Settings that send the provider's credentials, or its deployment, somewhere else; refused with why. The CI's
+# OpenID Connect request URL comes from its environment (GitHub Actions: ACTIONS_ID_TOKEN_REQUEST_URL), never from a
+# file a pull request can change: the provider sends the CI's request token to it.
+REFUSED = {
+    "oidcRequestUrl": "the provider sends the CI's token request credential to this URL; the CI sets it in the "
+                      "environment (ACTIONS_ID_TOKEN_REQUEST_URL); allowed: unset (remove the key)",
+    "auxiliaryTenantIds": "the provider would hold tokens for other tenants than agent-obo:tenantId, the one this "
+                          "project deploys into; allowed: unset (remove the key)",
+}
+# The one managed identity endpoint: Azure's instance metadata service (learn.microsoft.com/entra/identity/
+# managed-identities-azure-resources/how-to-use-vm-token); any other answers the provider with tokens of its choice.
+MSI_ENDPOINT = "http://169.254.169.254/metadata/identity/oauth2/token"
 
 
 @cache

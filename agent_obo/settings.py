@@ -387,12 +387,10 @@ def provider_rule(namespace: str, key: str) -> Rule | None:
         return Rule("boolean")
     if key in provider_settings_module.IDS:
         return _text(GUID, GUID_WORDS)
-    if key in provider_settings_module.ID_LISTS:
-        return Rule("array", pattern=GUID, hint="a list of Entra tenant ids (GUIDs), not the nil GUID")
     if key == "environment":
         return Rule("string", allowed=provider_settings_module.PUBLIC_CLOUD[namespace])
-    if key in provider_settings_module.URLS:
-        return _text(r"https?://[!-~]+", "an http or https URL")
+    if key == "msiEndpoint":
+        return Rule("string", allowed=(provider_settings_module.MSI_ENDPOINT,))
     return _text(r"(?=\S)[^\x00-\x1f\x7f]+(?<=\S)", "printable text without a space at either end")
 
 
@@ -461,6 +459,9 @@ def _provider_value(namespace: str, key: str, value: Any, problems: Problems) ->
         return None
     if full in problems.secret_keys and _still_encrypted(value):
         return None  # the offline plan's: only the CLI decrypts a secret (and then hands the program its plaintext)
+    if key in provider_settings_module.REFUSED:
+        problems.raw(full, value, provider_settings_module.REFUSED[key])
+        return None
     if key in provider_settings_module.OTHER_CLOUD:
         problems.raw(full, value, "points the provider at other endpoints than Azure's public cloud, which every "
                                   "region this project allows is in (agent_obo/regions.py); the provider would send "

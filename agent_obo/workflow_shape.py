@@ -102,7 +102,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "type": "object", "minProperties": 1, "maxProperties": 1,
                         "errorMessage": "exactly one trigger: a Request trigger of kind Agent",
                         "additionalProperties": {
-                            "type": "object", "required": ["type", "kind", "inputs"],
+                            "type": "object", "required": ["type", "kind", "inputs"], "additionalProperties": False,
                             "errorMessage": "a Request trigger of kind Agent",
                             "properties": {"type": {"const": "Request"}, "kind": {"const": "Agent"},
                                            "inputs": _OBJECT}}},
@@ -111,12 +111,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "errorMessage": "exactly one action, the Agent (its tools are generated from "
                                         "catalog/tools.yaml; any other action would run outside them)",
                         "additionalProperties": {
-                            "type": "object", "required": ["type", "inputs"],
+                            # Closed: the runtime reads a definition's names without regard to case (its JSON is read
+                            # into .NET types), so an open mapping would take "Type" or "Tools" beside or for
+                            # "type" and "tools".
+                            "type": "object", "required": ["type", "inputs"], "additionalProperties": False,
                             "errorMessage": "an Agent action",
                             "properties": {
                                 "type": {"const": "Agent"},
                                 "inputs": {
                                     "type": "object", "required": ["parameters", "modelConfigurations"],
+                                    "additionalProperties": False,
                                     "errorMessage": "a mapping of parameters and modelConfigurations",
                                     "properties": {
                                         "parameters": {
@@ -137,6 +141,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                                           "errorMessage": "{} (generated from catalog/tools.yaml, which decides "
                                                           "each tool's identity)"},
                                 "runAfter": _OBJECT,
+                                "limit": _OBJECT,
                             }}},
                     "outputs": _OBJECT,
                     "parameters": _OBJECT,
@@ -152,8 +157,19 @@ def _problem(file: str, failure: Failure) -> str:
     return failure.problem(where, unknown="not allowed here")
 
 
+def _keys(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """(where, key) for every mapping key in a JSON-like value, at any depth."""
+    if isinstance(value, Mapping):
+        return [found for key, item in value.items()
+                for found in [(path, str(key)), *_keys(item, f"{path}.{key}" if path else str(key))]]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _keys(item, f"{path}[{index}]")]
+    return []
+
+
 def _expression_problems(file: str, document: Any) -> list[str]:
-    problems = []
+    problems = [f"workflows/{file} {path or '(top)'} key {shown(key)}: a workflow expression as a name; allowed: "
+                "plain names" for path, key in _keys(document) if next(expressions(key), None) is not None]
     for path, text in located_strings(document):
         called = sorted({function for expression in expressions(text) for function, _ in calls(expression)}
                         - HAND_WRITTEN_FUNCTIONS)

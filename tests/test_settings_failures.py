@@ -403,7 +403,6 @@ GOOD_PROVIDER_SETTINGS = {
     "azuread:useOidc": "false",
     "azure-native:environment": "public",
     "azuread:environment": "global",
-    "azure-native:auxiliaryTenantIds": json.dumps([GUID_SAMPLE]),
     "azure-native:msiEndpoint": "http://169.254.169.254/metadata/identity/oauth2/token",
     "azuread:clientCertificatePath": "/etc/ssl/private/deployer.pfx",
     "pulumi:tags": "{}",
@@ -425,8 +424,11 @@ BAD_PROVIDER_SETTINGS = {
     "azuread:useCli": ["on"],
     "azure-native:environment": ["usgovernment", "china", "Public", "mars"],
     "azuread:environment": ["usgovernment", "dod", "china"],
-    "azure-native:auxiliaryTenantIds": ["notalist", json.dumps(["x"]), json.dumps([GUID_SAMPLE, GUID_SAMPLE.upper()])],
-    "azure-native:msiEndpoint": ["169.254.169.254", "ftp://x"],
+    "azure-native:auxiliaryTenantIds": ["notalist", json.dumps([GUID_SAMPLE]), json.dumps([TENANT])],
+    "azure-native:msiEndpoint": ["169.254.169.254", "ftp://x", "https://attacker.example/token",
+                                 "http://169.254.169.254.attacker.example/metadata/identity/oauth2/token"],
+    "azure-native:oidcRequestUrl": ["https://attacker.example/token"],
+    "azuread:oidcRequestUrl": ["https://pipelines.actions.githubusercontent.com/x"],
     "azuread:clientCertificatePath": [" /etc/ssl/x.pfx", "/etc/ssl/x.pfx\n"],
 }
 BAD_PROVIDER_CASES = [(key, value) for key, values in BAD_PROVIDER_SETTINGS.items() for value in values]

@@ -89,6 +89,18 @@ BAD_PROJECTS: dict[str, tuple[Callable[[dict], object], str]] = {
         "extensionBundle.id = \"Microsoft.Azure.Functions.ExtensionBundle\""),
     "another workflow": (lambda d: d.update({"evil/workflow.json": {"definition": {}, "kind": "Stateful"}}),
                          "workflows/evil/workflow.json: a workflow the program does not know"),
+    # the runtime reads names without regard to case: an open mapping would take "Type" for "type"
+    "the Agent action's type in capitals": (lambda d: _agent(d).update(Type="Http", Inputs={"uri": "x"}),
+                                            "Workplace_assistant.Type = \"Http\": not allowed here"),
+    "hand-written tools in capitals": (lambda d: [_agent(d).pop("tools"), _agent(d).update(Tools={"t": {}})],
+                                       "Workplace_assistant.Tools = {\"t\": {}}: not allowed here"),
+    "actions nested in the Agent action": (lambda d: _agent(d).update(actions={"h": {"type": "Http"}}),
+                                           "Workplace_assistant.actions = "),
+    "the trigger's kind in capitals": (lambda d: next(iter(_definition(d)["triggers"].values())).update(Kind="Http"),
+                                       "Kind = \"Http\": not allowed here"),
+    "tools in the Agent's inputs": (lambda d: _agent(d)["inputs"].update(tools={"t": {}}), "inputs.tools = "),
+    "an expression as a name": (lambda d: _agent(d)["inputs"]["parameters"].update({"@{body('x')}": 1}),
+                                "key \"@{body('x')}\": a workflow expression as a name"),
 }
 
 
@@ -99,6 +111,14 @@ def test_a_misshapen_workflow_project_is_refused_naming_file_place_and_value(edi
     with pytest.raises(SettingsError) as raised:
         check_project_shape(documents, AGENT_WORKFLOW, derived=("health",))
     assert words in str(raised.value), str(raised.value)
+
+
+@pytest.mark.parametrize("text", ['{"type": "Agent", "Type": "Http"}', '{"a": {"tools": {}, "TOOLS": {}}}',
+                                  '{"ſchema": 1, "Schema": 2}'])
+def test_json_keys_equal_but_for_letter_case_are_refused(text):
+    from agent_obo.json_files import parse_json
+    with pytest.raises(SettingsError, match="are one key set twice"):
+        parse_json(text, "workflows/x.json", "a workflow file")
 
 
 def test_the_project_as_written_has_its_shape():
