@@ -32,11 +32,10 @@ from agent_obo.connectors import CONNECTORS, Connector
 from agent_obo.errors import SettingsError
 from agent_obo.json_files import read_json
 from agent_obo.json_schema import Failure, Schema, shown
-from agent_obo.path_segments import SAFE_VALUE_WORDS, argument_problem, path_read, pattern_problem, safe_value
+from agent_obo.path_segments import SAFE_VALUE_WORDS, argument_problem, named, path_read, pattern_problem, safe_value
 from agent_obo.settings import REMOVED_SETTINGS, RULES
 from agent_obo.tool_inputs import HOST_CONTAINER_PREFIXES, READ, RESERVED_CONTAINERS, StorageAccess, ToolSetting
-from agent_obo.workflow_references import (calls, closing_brace, expressions, references, strings,
-                                           without_expressions)
+from agent_obo.workflow_references import calls, closing_brace, expressions, references, strings, without_expressions
 from agent_obo.write_guard import WriteGuard, check_write_guard, needs_guard, write_guard_from
 from agent_obo.yaml_files import PROJECT_DIR, display_path, parse_mapping, read_text
 
@@ -391,10 +390,10 @@ def _check_operation_text(operation: Operation, label: str, problems: list[str])
     literal = without_expressions(operation.path)
     odd = sorted(set(_PATH_TEXT.sub("", literal)))
     if odd:
-        problems.append(f"{label}.operation.path = {shown(operation.path)}: holds {' '.join(map(repr, odd))} as text, "
-                        "which a server may decode or normalise into another segment ('%2e', U+FF0E '．' become "
-                        "'.'); allowed as text: ASCII letters, digits and - . _ ~ ! $ & ' ( ) * + , = : @ /; any "
-                        "other value is written @{encodeUriComponent('...')}")
+        problems.append(f"{label}.operation.path = {shown(operation.path)}: holds {' '.join(map(named, odd))} as "
+                        "text, which a server may decode or normalise into another segment ('%2e' and a full-width "
+                        "dot U+FF0E become '.'); allowed as text: ASCII letters, digits and - . _ ~ ! $ & ' ( ) * + , "
+                        "= : @ /; any other value is written @{encodeUriComponent('...')}")
     if _PASS_THROUGH.search(literal):
         problems.append(f"{label}.operation.path = {shown(operation.path)}: a connector's \"Send an HTTP request\" "
                         "operation, which calls whatever URL and method its body names with the connection's "

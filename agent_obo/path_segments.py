@@ -35,17 +35,19 @@ from typing import Any
 # The characters that end or escape a segment, or start a query or fragment, once escapes are decoded.
 UNSAFE_CHARACTERS = "/\\%?#"
 # Characters a server or library on the way may turn into one of those or into '.': every character whose Unicode
-# compatibility form (NFKC) is made of dots or holds one of UNSAFE_CHARACTERS ('．' U+FF0E, '／' U+FF0F, '‥' U+2025,
-# '﹨' U+FE68; tests/test_path_segments.py recomputes the list), the ideographic full stops URL libraries map to '.'
-# (UTS #46), and what Windows' "best fit" code page conversion maps to '/' or '\\' ('∕' U+2215, '⁄' U+2044, '∖'
-# U+2216, '¥' U+00A5 and '₩' U+20A9 in Japanese and Korean code pages; the WorstFit research, blog.orange.tw 2025).
+# compatibility form (NFKC) is made of dots or holds one of UNSAFE_CHARACTERS (full-width dot U+FF0E and solidus
+# U+FF0F, two dot leader U+2025, small reverse solidus U+FE68; tests/test_path_segments.py recomputes the list),
+# the ideographic full stops URL libraries map to '.' (UTS #46), and what Windows' "best fit" code page conversion
+# maps to '/' or '\\' (division slash U+2215, fraction slash U+2044, set minus U+2216, yen U+00A5 and won U+20A9
+# signs in Japanese and Korean code pages; the WorstFit research, blog.orange.tw, 2025).
 LOOK_ALIKES = ("\u2024\u2025\u2026\u2047\u2048\u2049\u2100\u2101\u2105\u2106\ufe16\ufe19\ufe30\ufe52\ufe56\ufe5f"
                "\ufe68\ufe6a\uff03\uff05\uff0e\uff0f\uff1f\uff3c"
                "\u3002\uff61\u2215\u2044\u2216\u29f5\u29f8\u29f9\u2571\u2572\u00a5\u20a9")
 # A string argument's values are tested for dots only up to this many characters, and must be no longer.
 MAX_DOT_PROBE = 1024
 SAFE_VALUE_WORDS = ("never empty, never made of dots only ('.', '..'), and never holding any of "
-                    + " ".join(UNSAFE_CHARACTERS) + " or a look-alike of them or of '.' (such as U+FF0E '．')")
+                    + " ".join(UNSAFE_CHARACTERS)
+                    + " or a look-alike of them or of '.' (such as U+FF0E, a full-width dot)")
 # One layer of encodeUriComponent( ... ), whatever the case of its name and the spaces around it.
 _ENCODE_OPEN = re.compile(r"\s*encodeuricomponent\s*\(", re.IGNORECASE)
 _CLOSE = re.compile(r"\s*\)")
@@ -80,7 +82,8 @@ def safe_value(value: str) -> bool:
     return value.strip(".") != "" and not any(character in value for character in UNSAFE_CHARACTERS + LOOK_ALIKES)
 
 
-def _named(character: str) -> str:
+def named(character: str) -> str:
+    """A character as a message shows it: the code point of a look-alike, which a reader could not tell apart."""
     return character if character in UNSAFE_CHARACTERS else f"U+{ord(character):04X} {character!r}"
 
 
@@ -136,7 +139,7 @@ def pattern_problem(pattern: str, whole: bool, max_length: int | None = None) ->
         first, last = tree.data[:1], tree.data[-1:]
         if first != [(sre.AT, sre.AT_BEGINNING)] or last != [(sre.AT, sre.AT_END)]:
             return "the pattern must match the whole value: start it with ^ and end it with $ (no | outside a group)"
-    unsafe = [_named(character) for character in UNSAFE_CHARACTERS + LOOK_ALIKES if _consumes(tree.data, character)]
+    unsafe = [named(character) for character in UNSAFE_CHARACTERS + LOOK_ALIKES if _consumes(tree.data, character)]
     if unsafe:
         return f"the pattern admits {' '.join(unsafe)}"
     longest = tree.getwidth()[1]

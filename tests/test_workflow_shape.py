@@ -114,7 +114,7 @@ def test_a_misshapen_workflow_project_is_refused_naming_file_place_and_value(edi
 
 
 @pytest.mark.parametrize("text", ['{"type": "Agent", "Type": "Http"}', '{"a": {"tools": {}, "TOOLS": {}}}',
-                                  '{"ſchema": 1, "Schema": 2}'])
+                                  '{"\\u017fchema": 1, "Schema": 2}'])
 def test_json_keys_equal_but_for_letter_case_are_refused(text):
     from agent_obo.json_files import parse_json
     with pytest.raises(SettingsError, match="are one key set twice"):
