@@ -29,8 +29,8 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     folded: dict[str, str] = {}
     for key, value in pairs:
         # Logic Apps reads a workflow's names into .NET types without regard to case (`"type": "Agent"` and
-        # `"Type": "Http"` are one property, the last kept): keys equal but for case are the same key twice (the long s U+017F upper-cases to "S",
-        # the Kelvin sign U+212A lower-cases to "k").
+        # `"Type": "Http"` are one property, the last kept): keys equal but for case are the same key twice
+        # (the long s U+017F upper-cases to "S", the Kelvin sign U+212A lower-cases to "k").
         first = folded.setdefault(key.upper().lower(), key)
         if key in document or first != key:
             raise _Duplicate(f"key '{key}' is" if first == key else f"keys '{first}' and '{key}' are one key")
