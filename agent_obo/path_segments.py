@@ -84,7 +84,7 @@ def safe_value(value: str) -> bool:
 
 def named(character: str) -> str:
     """A character as a message shows it: the code point of a look-alike, which a reader could not tell apart."""
-    return character if character in UNSAFE_CHARACTERS else f"U+{ord(character):04X} {character!r}"
+    return character if character.isascii() and character.isprintable() else f"U+{ord(character):04X} {character!r}"
 
 
 def _consumes(tree: Any, character: str) -> bool:
