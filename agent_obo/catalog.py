@@ -81,9 +81,9 @@ _OPERATION_FUNCTIONS = frozenset(name.lower() for name in OPERATION_FUNCTIONS)
 # '%' would reach another operation of the connector than the one written (its send-mail beside its read-mail).
 _PATH_TRICK = re.compile(r"//|\\|[?#]|%(?:2e|2f|5c|25)|(?:^|/)\.{1,2}(?:/|\Z)", re.IGNORECASE)
 # What a path's own text may hold (_PATH_ODD: anything else): ASCII letters, digits and the characters RFC 3986
-# allows in a segment unescaped, less ';' (a parameter, "..;" is a parent segment to some servers) and '%': an escape is decoded by whoever reads
-# the path, and may decode to a look-alike of '.' or '/' (U+FF0E as %EF%BC%8E). Other text is written
-# @{encodeUriComponent('...')}, where it is checked as a value (agent_obo/path_segments.py).
+# allows in a segment unescaped, less ';' (a parameter, "..;" is a parent segment to some servers) and '%': an
+# escape is decoded by whoever reads the path, and may decode to a look-alike of '.' or '/' (U+FF0E as %EF%BC%8E).
+# Other text is written @{encodeUriComponent('...')}, where it is checked as a value (agent_obo/path_segments.py).
 _PATH_ODD = re.compile(r"[^A-Za-z0-9._~!\$&'()*+,=:@/-]")
 # The connectors' "Send an HTTP request" operations (Office 365 Outlook's and Office 365 Users' /codeless/httprequest,
 # SharePoint's /datasets/{site}/httprequest, ...) call whatever URL and method their body names, with the
