@@ -323,10 +323,10 @@ def _parse_tool(entry: Mapping[str, Any], label: str, problems: list[str]) -> To
         bad("requires_confirmation", confirmation, "a write tool must require the user's explicit confirmation")
     if data == "user" and access == "read" and identity == APP_ONLY and not justification:
         bad("identity", identity, "reads of the signed-in user's own data run per-user; "
-                                  "an app-only exception needs a non-empty `justification`")
+                                  "an app-only exception needs a `justification`")
     if access == "write" and identity == PER_USER and not justification:
         bad("identity", identity, "writes run app-only after confirmation; "
-                                  "a per-user exception needs a non-empty `justification`")
+                                  "a per-user exception needs a `justification`")
 
     raw_operation = entry["operation"]
     operation = Operation(method=raw_operation["method"], path=raw_operation["path"],

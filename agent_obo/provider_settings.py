@@ -11,7 +11,9 @@ or worse, applies silently. So each one is checked here, before any resource is 
   (agent-obo:tenantId), or the providers would deploy to another tenant than the one Easy Auth trusts;
 - the cloud: every region this project allows is in Azure's public cloud (agent_obo/regions.py), so an
   `environment` other than the public cloud, or a `metadataHost` (another cloud's, or anybody's, endpoints:
-  the providers would send their tokens there) is refused.
+  the providers would send their tokens there) is refused;
+- settings that send the providers' credentials or deployment elsewhere: `oidcRequestUrl` and
+  `auxiliaryTenantIds` are refused, and `msiEndpoint` may only be Azure's instance metadata service.
 Sources: the providers' configuration references (pulumi.com/registry/packages/azure-native/installation-
 configuration, .../azuread/installation-configuration): `environment` is `public`, `usgovernment` or `china`
 for azure-native, `global` (or `public`), `usgovernment`, `dod` or `china` for azuread.

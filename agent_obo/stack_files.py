@@ -3,9 +3,10 @@
 Under `pulumi up` the CLI reads these files and hands the program the merged config; the program
 reads them again here only to refuse what the CLI would let through silently: a key set twice (YAML
 keeps the last), or the same setting written both as `planSku:` and `agent-obo:planSku:` (the CLI
-reads both as `agent-obo:planSku`, one wins). A stack whose config comes from elsewhere (Pulumi ESC,
-`pulumi config set` with `--config-file`) simply has no file here to check. The offline runner builds
-its config from the same functions, so both paths refuse the same files.
+reads both as `agent-obo:planSku`, one wins), or a Pulumi ESC import (`environment:`, whose values no
+reviewer of the file sees). A stack whose config comes from elsewhere (`pulumi config set` with
+`--config-file`) simply has no file here to check. The offline runner builds its config from the same
+functions, so both paths refuse the same files.
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 Every other policy compares the plan with what the stack declares; this one judges the declarations.
 The pack's configuration for a stack (policy/config/<stack>.json, `stack-declarations.pinned`) pins the
 security-relevant settings of that stack (its tenant, who may sign in, the excluded paths, the token
-audiences, admin consent, host storage, run-history protection...). A stack file edited alone, by an
-attacker or a tired operator, then fails here: changing a pinned setting takes a reviewed change of the
-pack as well (two files, two reviews; CI judges pull requests with the base branch's pack).
+audiences, delegated scopes, host storage, run-history protection, network exposure...). A stack file
+edited alone, by an attacker or a tired operator, then fails here: changing a pinned setting takes a
+reviewed change of the pack as well (two files, two reviews; CI judges pull requests with the base
+branch's pack).
 
 It is judged on the Log Analytics workspace, the first resource every run registers, so a violation
 stops `pulumi up` before anything is created or changed (stack policies only run once every resource
