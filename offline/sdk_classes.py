@@ -1,7 +1,7 @@
 """The Pulumi SDK class of a resource type token, for the programs' packages: `azure-native:web:WebApp`
 is pulumi_azure_native.web.WebApp, `azuread:index/application:Application` pulumi_azuread.Application.
-Used by the policy harness (the outputs a class declares) and offline/sdk_only.py (registering a plan's
-resources again)."""
+Used by the policy harness (the outputs a class declares), offline/sdk_only.py (registering a plan's
+resources again) and the tests (which types take tags)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,14 @@ def resource_class(type_token: str) -> type | None:
         found: type = getattr(importlib.import_module(path), name)
     except (ImportError, AttributeError):
         return None
+    return found
+
+
+def args_class(cls: type) -> type:
+    """The arguments class of a resource class: `<Name>Args`, or `<Name>InitArgs` where a nested type already
+    has that name (monitor's ActionGroupArgs)."""
+    module = importlib.import_module(cls.__module__)
+    found: type = getattr(module, f"{cls.__name__}InitArgs", None) or getattr(module, f"{cls.__name__}Args")
     return found
 
 

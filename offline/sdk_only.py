@@ -27,7 +27,7 @@ from pulumi import dynamic
 
 from offline.report import SECRET, SUMMARISED_INPUTS, to_json
 from offline.runner import PROJECT_DIR, run_program
-from offline.sdk_classes import property_names, resource_class
+from offline.sdk_classes import args_class, property_names, resource_class
 
 DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 
@@ -52,10 +52,7 @@ def _literal(value: Any) -> Any:
 def _keyword_arguments(cls: type, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """The recorded inputs by the class's keyword names; nested values keep the engine's names, which the
     SDK passes on as they are."""
-    module = sys.modules[cls.__module__]
-    # Where a nested type already has the name `<Class>Args`, the generator names the resource's `<Class>InitArgs`.
-    args_type = getattr(module, f"{cls.__name__}InitArgs", None) or getattr(module, f"{cls.__name__}Args")
-    python_names = property_names(args_type)
+    python_names = property_names(args_class(cls))
     return {_keyword(python_names.get(key, key)): _literal(value) for key, value in inputs.items()}
 
 

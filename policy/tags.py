@@ -18,7 +18,7 @@ from policy.resource_types import GENERIC_RESOURCE
 REQUIRED_TAGS = ("environment", "project", "owner")
 
 # azure-native types whose SDK class takes `tags` (tests check this list against the SDK: a type is
-# taggable when its class's `_internal_init` has a `tags` parameter). The generic
+# taggable when its arguments class takes a `tags` parameter). The generic
 # `resources:Resource` is taggable only as a top-level resource: under a parent (a connection's
 # access policy) Azure keeps no tags.
 TAGGABLE_TYPES = frozenset({

@@ -29,7 +29,7 @@ from agent_obo.app_settings import (
 )
 from agent_obo.health_workflow import HEALTH_WORKFLOW, HOST_SETTING, health_workflow
 from agent_obo.tool_inputs import parameters_json
-from agent_obo.workflow_references import expressions
+from agent_obo.workflow_references import expressions, strings
 from agent_obo.workflow_tools import SECURED, workflow_tools
 from policy.checks import Check
 from policy.declared import Declared
@@ -155,8 +155,7 @@ def _check_parameters(check: Check, parameters: Any, stack: Declared) -> None:
     derived = parameters_json(stack.catalog)
     differing = sorted(name for name in derived if parameters.get(name) != derived[name])
     computed = sorted(name for name, parameter in parameters.items() if name not in derived
-                      and any(isinstance(text, str) and any(True for _ in expressions(text))
-                              for text in _leaves(parameter)))
+                      and any(next(expressions(text), None) is not None for text in strings(parameter)))
     if differing or computed:
         check.fail("parameters.json differs from what the catalog derives ("
                    + "; ".join(([f"the tools' parameters {differing} read other values"] if differing else [])
@@ -164,17 +163,6 @@ def _check_parameters(check: Check, parameters: Any, stack: Declared) -> None:
                    "or read from, what nobody declared.",
                    "let agent_obo render the tools' parameters from catalog/tools.yaml; hand-written parameters hold "
                    "literals only.")
-
-
-def _leaves(value: Any) -> Iterator[Any]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _leaves(item)
-    else:
-        yield value
 
 
 def _check_connections(check: Check, connections: Any, stack: Declared) -> None:

@@ -8,7 +8,6 @@ mutations, with the cases each policy must catch, are in tests/policy_mutations.
 from __future__ import annotations
 
 import base64
-import importlib
 import inspect
 import io
 import json
@@ -38,6 +37,7 @@ from offline.mocks import AzureMocks
 from offline.plan import Plan, Registration
 from offline.project_copy import project_copy
 from offline.runner import PROJECT_DIR, RunResult, run_stack, stack_config, stack_file
+from offline.sdk_classes import args_class, resource_class
 
 # The resource types more than one test file looks up.
 SITE = "azure-native:web:WebApp"
@@ -200,13 +200,8 @@ def waits_for(plan: Plan, resource: Registration) -> set[str]:
 @cache
 def type_accepts_tags(type_token: str) -> bool:
     """Whether Azure tags a resource of this type, read from the SDK's arguments class for it."""
-    package, module, name = type_token.split(":")
-    if package != "azure-native":
-        return False
-    sdk = importlib.import_module(f"pulumi_azure_native.{module}")
-    # `<Name>InitArgs` where `<Name>Args` is taken by a type of the same name (monitor's ActionGroupArgs).
-    args = getattr(sdk, f"{name}InitArgs", None) or getattr(sdk, f"{name}Args")
-    return "tags" in inspect.signature(args.__init__).parameters
+    cls = resource_class(type_token) if type_token.startswith("azure-native:") else None
+    return cls is not None and "tags" in inspect.signature(args_class(cls).__init__).parameters
 
 
 def accepts_tags(registration: Registration) -> bool:

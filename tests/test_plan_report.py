@@ -82,11 +82,12 @@ def test_every_role_a_plan_assigns_has_a_name(plans, bootstrap):
             assert role in BUILT_IN_ROLE_NAMES, f"{assignment.urn}: role {role} has no name in components/role_ids.py"
 
 
-def _section(text: str, title: str) -> list[str]:
+def _section(text: str, title: str, skip: int = 3) -> list[str]:
+    """The lines of a section: by default past the title, the header and the rule (`skip=1`: the title only)."""
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip().startswith(title))
     end = next((i for i in range(start + 1, len(lines)) if not lines[i].strip()), len(lines))
-    return lines[start + 3:end]  # past the title, the header and the rule
+    return lines[start + skip:end]
 
 
 def test_role_assignments_read_as_role_scope_and_identity(plans):
@@ -137,30 +138,23 @@ def test_bootstrap_identities_and_their_grants_are_named(bootstrap):
                for row in trusts), trusts
 
 
-def test_the_first_preview_still_names_identities_and_scopes():
+def test_the_first_preview_still_names_identities_and_scopes(first_previews):
     """In a first preview principal ids are unknown: the section names them by the resources they come from."""
-    rows = _section(identity_section(run_stack("dev", mode="first").ok()), "Role assignments:")
+    rows = _section(identity_section(first_previews["dev"]), "Role assignments:")
     assert all("(known after create)" not in row for row in rows), rows
 
 
 @pytest.mark.parametrize("mode", ["up", "first"])
-def test_each_app_registration_is_named_as_itself(mode):
+def test_each_app_registration_is_named_as_itself(mode, plans, first_previews):
     """The chat app's service principal and federated credential read as the chat app, also while every
     client id is unknown (a first preview): never as the verification client, never as a bare id."""
-    text = identity_section(run_stack("prod", mode=mode).ok())
-    identities = _section_lines(text, "Identities:")
+    text = identity_section({"up": plans, "first": first_previews}[mode]["prod"])
+    identities = _section(text, "Identities:", skip=1)
     assert identities.count("    service principal of app agent-obo-prod-chat") == 1, identities
     assert identities.count("    service principal of app agent-obo-prod-verify") == 1, identities
     trusts = _section(text, "Who may act as")
     assert any("runtime identity (id-" in row and "as app agent-obo-prod-chat" in row for row in trusts), trusts
     assert "object at 0x" not in text
-
-
-def _section_lines(text: str, title: str) -> list[str]:
-    lines = text.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip().startswith(title))
-    end = next((i for i in range(start + 1, len(lines)) if not lines[i].strip()), len(lines))
-    return lines[start + 1:end]
 
 
 def test_the_readme_excerpt_is_what_make_plan_prints(plans):
