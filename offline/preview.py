@@ -60,6 +60,11 @@ def project_of(stack: str, root: Path = PROJECT_DIR) -> Path:
         f"stacks: {', '.join(known)}"])
 
 
+def default_build_dir(catalog: Path | None = None) -> Path:
+    """Where `make plan` writes build/<stack>/: build/, or build/catalog-<name>/ for a plan with another catalog."""
+    return PROJECT_DIR / "build" / (f"catalog-{catalog.stem}" if catalog else "")
+
+
 def package_bytes(plan: Plan) -> tuple[str, bytes]:
     blob = plan.one(PACKAGE_TYPE)
     return blob.inputs["blob_name"], base64.b64decode(blob.inputs["content_base64"])
@@ -92,9 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalog", type=Path, help="plan with this tool catalog instead of catalog/tools.yaml "
                         "(scale tests and make benchmark: offline/large_catalog.py)")
     args = parser.parse_args(argv)
-    build_dir = args.build_dir or PROJECT_DIR / "build"
-    if args.catalog:
-        build_dir = args.build_dir or PROJECT_DIR / "build" / f"catalog-{args.catalog.stem}"
+    build_dir = args.build_dir or default_build_dir(args.catalog)
     try:
         project_dir = project_of(args.stack)
         # A missing file, a directory or bytes that are not UTF-8 stop here with the path, not a traceback.

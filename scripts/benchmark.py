@@ -104,6 +104,7 @@ def measure(commands: dict[str, list[str]], runs: int) -> dict[str, Timing]:
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     from offline.large_catalog import large_catalog_yaml
+    from offline.preview import default_build_dir
 
     parser = argparse.ArgumentParser(description="Benchmark `make plan` against importing the SDK.")
     parser.add_argument("--runs", type=int, default=7)
@@ -115,9 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     plan = ["make", "--no-print-directory", "-s", "plan", f"STACK={args.stack}"]
     large = f"make plan STACK={args.stack}, 100 tools"
     plans = {
-        f"make plan STACK={args.stack}": (plan, ROOT / "build" / args.stack / "plan.json"),
+        f"make plan STACK={args.stack}": (plan, default_build_dir() / args.stack / "plan.json"),
         large: ([*plan, f"CATALOG={LARGE_CATALOG.relative_to(ROOT)}"],
-                ROOT / "build" / f"catalog-{LARGE_CATALOG.stem}" / args.stack / "plan.json"),
+                default_build_dir(LARGE_CATALOG) / args.stack / "plan.json"),
     }
     commands = {
         "import SDK modules": import_command(modules, teardown=False),

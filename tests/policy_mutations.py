@@ -224,12 +224,6 @@ def restacked(stack: str) -> PlanChange:
     return lambda plan: dataclasses.replace(plan, stack=stack)
 
 
-def package_files(plan: Plan) -> dict[str, Any]:
-    content = find(plan, PACKAGE).inputs["content_base64"]
-    archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(content)))
-    return {name: json.loads(archive.read(name)) for name in archive.namelist()}
-
-
 def repacked(edit: Callable[[dict[str, Any]], None]) -> Mutate:
     """The workflow package with its JSON files edited (a hand edit of workflows/)."""
     def mutate(inputs: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ from tests.helpers import SITE, package_files
 
 def test_the_path_is_the_documented_invoke_path_within_the_limit():
     # Learn: /api/<workflow-name>/triggers/<request-trigger-name>/invoke?api-version=2022-05-01, under 65 characters.
-    assert f"/api/{HEALTH_WORKFLOW}/triggers/{HEALTH_TRIGGER}/invoke?api-version=2022-05-01" == HEALTH_CHECK_PATH
+    assert HEALTH_CHECK_PATH == "/api/health/triggers/manual/invoke?api-version=2022-05-01"
     assert len(HEALTH_CHECK_PATH) <= PATH_LIMIT == 64
 
 
@@ -47,12 +47,8 @@ def test_the_health_workflow_answers_and_reaches_nothing():
         "Response": {"type": "Response", "kind": "Http", "inputs": {"statusCode": 200}, "runAfter": {}}}
 
 
-def _project() -> dict:
-    return read_project()
-
-
 def test_a_hand_written_health_workflow_is_refused():
-    documents = _project()
+    documents = read_project()
     documents[f"{HEALTH_WORKFLOW}/workflow.json"] = health_workflow()
     with pytest.raises(SettingsError, match=re.escape("derived from agent_obo/health_workflow.py")):
         add_health_workflow(documents)
@@ -64,14 +60,14 @@ def test_a_hand_written_health_workflow_is_refused():
     {"Settings": {}, "settings": {"Runtime.ApplicationInsightTelemetryVersion": "v2"}},
 ], ids=["another workflow", "case variant", "two settings objects"])
 def test_host_json_may_not_set_what_is_derived(host_workflow):
-    documents = _project()
+    documents = read_project()
     documents["host.json"]["extensions"]["workflow"] = host_workflow
     with pytest.raises(SettingsError, match=re.escape(HOST_SETTING)):
         add_health_workflow(documents)
 
 
 def test_host_json_without_settings_gets_them():
-    documents = _project()
+    documents = read_project()
     documents["host.json"].pop("extensions")
     add_health_workflow(documents)
     assert documents["host.json"]["extensions"]["workflow"] == {"Settings": {HOST_SETTING: HEALTH_WORKFLOW}}

@@ -504,13 +504,11 @@ def test_a_provider_secret_in_a_stack_file_is_handed_over_as_a_secret():
 def test_the_pack_takes_a_provider_credential_as_the_secret_it_must_be():
     """The engine does not tell the pack which config values are secret: a credential the program accepted as a secret
     must not make the pack refuse the stack, nor appear in its message."""
-    import json as json_module
-
     from agent_obo.catalog import CATALOG_PATH
     from policy.declared import _derive
 
     config = {**DEV_CONFIG, "azure-native:clientSecret": "hunter2", "azuread:oidcToken": "eyJ-token"}
-    declared = _derive("dev", json_module.dumps(config, sort_keys=True), str(CATALOG_PATH), "{}")
+    declared = _derive("dev", json.dumps(config, sort_keys=True), str(CATALOG_PATH), "{}")
     assert declared.settings.tenant_id == TENANT
 
 
