@@ -30,6 +30,8 @@ MAX_TAG_VALUE = 256
 TAG_NAME = re.compile(r"[^<>%&\\?/\x00-\x1f\x7f]+")
 
 GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+# The nil GUID (all zeros) names nothing: a placeholder left in, never an id.
+NIL_GUID = r"0{8}-0{4}-0{4}-0{4}-0{12}"
 _ALNUM_HYPHEN_ENDS = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 # Most Microsoft.Network entities: alphanumerics, '_', '.', '-'; start alphanumeric, end alphanumeric or '_'.
 _NETWORK = r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?"

@@ -310,8 +310,7 @@ def _parse_tool(entry: Mapping[str, Any], label: str, problems: list[str]) -> To
         bad("scopes", scopes, "a per-user tool must list the delegated scopes it needs (least privilege)")
     elif identity == APP_ONLY and scopes:
         bad("scopes", scopes, "an app-only tool uses no delegated scopes; leave it empty")
-    elif access == "read" and any(not READ_SCOPE.fullmatch(scope) for scope in scopes):
-        writing = [scope for scope in scopes if not READ_SCOPE.fullmatch(scope)]
+    elif access == "read" and (writing := [scope for scope in scopes if not READ_SCOPE.fullmatch(scope)]):
         verb = "is not a permission that only reads" if len(writing) == 1 else "are not permissions that only read"
         bad("scopes", scopes, f"a read tool asks only for permissions that read; {', '.join(writing)} {verb}; "
                               "allowed: Read and ReadBasic permissions such as Calendars.Read, Files.Read.All or "

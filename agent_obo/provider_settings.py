@@ -35,11 +35,13 @@ SECRETS = frozenset({"clientSecret", "clientCertificate", "clientCertificatePass
 IDS = frozenset({"tenantId", "subscriptionId", "clientId", "partnerId", "adoPipelineServiceConnectionId"})
 # The public cloud's name in each provider (its default).
 PUBLIC_CLOUD = {"azure-native": ("public",), "azuread": ("global", "public")}
-OTHER_CLOUD = frozenset({"metadataHost"})
 # Settings that send the provider's credentials, or its deployment, somewhere else; refused with why. The CI's
 # OpenID Connect request URL comes from its environment (GitHub Actions: ACTIONS_ID_TOKEN_REQUEST_URL), never from a
 # file a pull request can change: the provider sends the CI's request token to it.
 REFUSED = {
+    "metadataHost": "points the provider at other endpoints than Azure's public cloud, which every region this "
+                    "project allows is in (agent_obo/regions.py); the provider would send its tokens there; allowed: "
+                    "unset (remove the key)",
     "oidcRequestUrl": "the provider sends the CI's token request credential to this URL; the CI sets it in the "
                       "environment (ACTIONS_ID_TOKEN_REQUEST_URL); allowed: unset (remove the key)",
     "auxiliaryTenantIds": "the provider would hold tokens for other tenants than agent-obo:tenantId, the one this "

@@ -20,12 +20,13 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from agent_obo import hidden_characters
+from agent_obo import azure_limits, hidden_characters
 from agent_obo import provider_settings as provider_settings_module
 from agent_obo.errors import SettingsError
 from agent_obo.excluded_paths import EXCLUDED_PATH, EXCLUDED_PATH_HINT
 from agent_obo.network import DNS_ZONE_ID_HINT, SUBNET_ID_HINT, NetworkSettings, network_problems, network_settings
 from agent_obo.regions import AZURE_REGIONS, suggest_region
+from agent_obo.stack_files import NO_SECRET_SETTINGS, is_secure
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -34,9 +35,8 @@ PROJECT = "agent-obo"
 
 # Every pattern is matched against the whole value (re.fullmatch): `$` would also accept a value
 # ending in a newline (a folded YAML scalar), which would then reach Entra and the app settings.
-# An Entra or ARM id. The nil GUID (all zeros) names nothing: a placeholder left in, never an id.
-GUID = re.compile(r"(?!0{8}-0{4}-0{4}-0{4}-0{12}\Z)[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
-                  r"-[0-9a-fA-F]{12}")
+# An Entra or ARM id, never the nil GUID.
+GUID = re.compile(rf"(?!{azure_limits.NIL_GUID}\Z){azure_limits.GUID}")
 GUID_WORDS = "a GUID, not the nil GUID (all zeros)"
 ENVIRONMENT = re.compile(r"[a-z][a-z0-9]{1,7}")
 OPENAI_ACCOUNT_ID = re.compile(
@@ -367,22 +367,13 @@ SUPERSEDED = {
     "azure-native:location": "location",
     "azure:location": "location",
 }
-# No setting of a project here is a secret: a value set as one would reach resources, the state and the plan in
-# plain text all the same (the program reads the config whole), while the stack file suggests it is protected.
-NOT_A_SECRET = ("set as a secret, but no setting of this project is one: the program would pass the value on in "
-                "plain text (resources, state, plan); allowed: a plain value (`pulumi config set` without --secret)")
+NOT_A_SECRET = f"set as a secret, but {NO_SECRET_SETTINGS}"
 
 
-def provider_settings(namespace: str) -> frozenset[str]:
-    """The config keys a provider reads, as its Python SDK declares them (`<package>/config/vars.py`)."""
-    return frozenset(provider_settings_module.provider_settings(namespace))
-
-
-def provider_rule(namespace: str, key: str) -> Rule | None:
-    """What a provider setting may hold; None for a credential (only whether it is a secret is checked)."""
+def provider_rule(namespace: str, key: str) -> Rule:
+    """What a provider setting other than a credential may hold (of a credential, only whether it is a secret is
+    checked)."""
     kind = provider_settings_module.provider_settings(namespace)[key]
-    if key in provider_settings_module.SECRETS:
-        return None
     if kind == "boolean":
         return Rule("boolean")
     if key in provider_settings_module.IDS:
@@ -462,21 +453,13 @@ def _provider_value(namespace: str, key: str, value: Any, problems: Problems) ->
     if key in provider_settings_module.REFUSED:
         problems.raw(full, value, provider_settings_module.REFUSED[key])
         return None
-    if key in provider_settings_module.OTHER_CLOUD:
-        problems.raw(full, value, "points the provider at other endpoints than Azure's public cloud, which every "
-                                  "region this project allows is in (agent_obo/regions.py); the provider would send "
-                                  "its tokens there; allowed: unset (remove the key)")
-        return None
-    rule = provider_rule(namespace, key)
-    assert rule is not None
-    return parse_value(key, value, rule, problems, namespace)
+    return parse_value(key, value, provider_rule(namespace, key), problems, namespace)
 
 
 def _still_encrypted(value: Any) -> bool:
     """`{"secure": "<ciphertext>"}`: a secret as the stack file holds it, before the CLI decrypts it."""
     with contextlib.suppress(json.JSONDecodeError, TypeError):
-        decoded = json.loads(value) if isinstance(value, str) else value
-        return isinstance(decoded, dict) and set(decoded) == {"secure"}
+        return is_secure(json.loads(value) if isinstance(value, str) else value)
     return False
 
 

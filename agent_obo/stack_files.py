@@ -83,6 +83,12 @@ def _top_level_problems(document: dict[str, Any], shown: str) -> list[str]:
     return problems
 
 
+# No setting of a project here is a secret: a value set as one would reach resources, the state and the plan in
+# plain text all the same (the program reads the config whole), while the stack file suggests it is protected.
+NO_SECRET_SETTINGS = ("no setting of this project is one: the program would pass the value on in plain text "
+                      "(resources, state, plan); allowed: a plain value (`pulumi config set` without --secret)")
+
+
 def is_secure(value: Any) -> bool:
     """A value `pulumi config set --secret` wrote: `{secure: <ciphertext>}`. The CLI hands the program the
     plaintext and names the key a secret."""
@@ -96,9 +102,7 @@ def _value_problem(full: str, value: Any, declared: Mapping[str, Any], project_n
         return f"{full!r} has no value (`~`, `null` or nothing after the colon); allowed: a value, or remove the key"
     namespace, _, name = full.partition(":")
     if is_secure(value) and namespace == project_name:
-        return (f"{full!r} is a secret (`secure:`), but no setting of this project is one: the program would pass "
-                "the value on in plain text (resources, state, plan); allowed: a plain value (`pulumi config set` "
-                "without --secret)")
+        return f"{full!r} is a secret (`secure:`), but {NO_SECRET_SETTINGS}"
     kind = (declared.get(name) or {}).get("type") if namespace == project_name else None
     if kind in _WRITTEN_AS and type(value) not in _WRITTEN_AS[kind] and not is_secure(value):
         return (f"{full!r} = {json.dumps(value, default=str)} is a {_KIND_NAMES.get(type(value), 'value')} where "

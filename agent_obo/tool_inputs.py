@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from agent_obo.azure_limits import NIL_GUID
 from agent_obo.naming import PACKAGE_CONTAINER
 from agent_obo.settings import Rule
 
@@ -50,7 +51,7 @@ def _whole_value(pattern: str) -> str:
     """The declared pattern, and what every text setting holds to: no space at either end, no control
     characters (a folded YAML scalar's line break, a pasted tab), not the nil GUID (a placeholder left in,
     whatever id the setting holds)."""
-    return rf"(?=\S)(?!(?s:.*)[\x00-\x1f\x7f])(?!0{{8}}-0{{4}}-0{{4}}-0{{4}}-0{{12}}\Z)(?:{pattern})(?<=\S)"
+    return rf"(?=\S)(?!(?s:.*)[\x00-\x1f\x7f])(?!{NIL_GUID}\Z)(?:{pattern})(?<=\S)"
 
 
 @dataclass(frozen=True)

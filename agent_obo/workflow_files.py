@@ -13,7 +13,6 @@ The same inputs always render the same bytes.
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -176,7 +175,6 @@ def render_project(model: ModelSettings, tools: Mapping[str, Any], managed_conne
     """`tools`, `managed_connections` and `tool_parameters` are generated from the enabled catalog."""
     documents = read_project(source)
     check_project_shape(documents, AGENT_WORKFLOW, derived=(HEALTH_WORKFLOW,))
-    documents = copy.deepcopy(documents)
     workflow = documents[f"{AGENT_WORKFLOW}/workflow.json"]
     if workflow.get("kind") != "Agent":
         raise SettingsError("workflow is not a conversational agent", [

@@ -17,11 +17,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent_obo.errors import SettingsError
+from agent_obo.health_workflow import WORKFLOW_SCHEMA
 from agent_obo.json_schema import Failure, Schema, shown
 from agent_obo.workflow_references import calls, expressions, located_strings
 
-WORKFLOW_DEFINITION_SCHEMA = ("https://schema.management.azure.com/providers/Microsoft.Logic/schemas/2016-06-01/"
-                              "workflowdefinition.json#")
 # The extension bundle of Logic Apps Standard (learn.microsoft.com/azure/logic-apps/edit-app-settings-host-settings,
 # "host.json"); Functions' own bundle lacks the workflow runtime.
 WORKFLOW_BUNDLE = "Microsoft.Azure.Functions.ExtensionBundle.Workflows"
@@ -96,7 +95,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "additionalProperties": False,
                 "errorMessage": "a mapping of $schema, contentVersion, triggers, actions, outputs and parameters",
                 "properties": {
-                    "$schema": {"const": WORKFLOW_DEFINITION_SCHEMA},
+                    "$schema": {"const": WORKFLOW_SCHEMA},
                     "contentVersion": {"type": "string", "errorMessage": "text such as 1.0.0.0"},
                     "triggers": {
                         "type": "object", "minProperties": 1, "maxProperties": 1,

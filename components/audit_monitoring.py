@@ -16,7 +16,7 @@ import pulumi
 from pulumi_azure_native import applicationinsights, monitor
 
 from agent_obo.monitoring_queries import TROUBLESHOOTING, Query
-from agent_obo.naming import WORKLOAD
+from agent_obo.naming import caf_name
 from agent_obo.settings import PROJECT
 from components.component import Component
 from components.placement import Placement
@@ -74,7 +74,7 @@ class AuditMonitoring(Component[AuditMonitoringArgs], area="monitoring"):
     def _create(self, name: str, args: AuditMonitoringArgs) -> pulumi.Inputs:
         self.action_group = monitor.ActionGroup(
             f"{name}-action-group",
-            action_group_name=f"ag-{WORKLOAD}-{args.environment}-audit",
+            action_group_name=caf_name("ag", args.environment, "audit"),
             # At most 12 characters: shown as the sender of the alert e-mails and texts.
             group_short_name=f"obo-{args.environment}",
             enabled=True,
@@ -103,7 +103,7 @@ class AuditMonitoring(Component[AuditMonitoringArgs], area="monitoring"):
                 continue
             self.alerts[query.name] = monitor.ScheduledQueryRule(
                 f"{name}-alert-{query.name}",
-                rule_name=f"alert-{WORKLOAD}-{args.environment}-{query.name}",
+                rule_name=caf_name("alert", args.environment, query.name),
                 kind="LogAlert",
                 display_name=f"{PROJECT} {args.environment}: {query.title}",
                 description=f"More than {query.alert.threshold} rows of monitoring/queries/{query.name}.kql in "
