@@ -35,7 +35,7 @@ from agent_obo.json_schema import Failure, Schema, shown
 from agent_obo.path_segments import SAFE_VALUE_WORDS, argument_problem, named, path_read, pattern_problem, safe_value
 from agent_obo.settings import REMOVED_SETTINGS, RULES
 from agent_obo.tool_inputs import HOST_CONTAINER_PREFIXES, READ, RESERVED_CONTAINERS, StorageAccess, ToolSetting
-from agent_obo.workflow_references import calls, closing_brace, expressions, references, strings, without_expressions
+from agent_obo.workflow_references import calls, expressions, references, strings, unterminated, without_expressions
 from agent_obo.write_guard import WriteGuard, check_write_guard, needs_guard, write_guard_from
 from agent_obo.yaml_files import PROJECT_DIR, display_path, parse_mapping, read_text
 
@@ -383,7 +383,7 @@ def _check_operation_text(operation: Operation, label: str, problems: list[str])
         if where.endswith(" key") and next(expressions(text), None) is not None:
             problems.append(f"{label}.operation.{where} = {shown(text)}: a workflow expression as a name; the model "
                             "would choose which query parameter or body field the tool sets; allowed: plain names")
-        if _unterminated(text):
+        if unterminated(text):
             problems.append(f"{label}.operation.{where} = {shown(text)}: an '@{{' expression without its closing "
                             "'}'; allowed: complete @{...} expressions")
     literal = without_expressions(operation.path)
@@ -413,20 +413,6 @@ def _check_operation_text(operation: Operation, label: str, problems: list[str])
                             "@{encodeUriComponent(parameters('<setting>'))} or @{encodeUriComponent('<text>')}, "
                             "with encodeUriComponent once or twice and no other function "
                             "(agent_obo/path_segments.py)")
-
-
-def _unterminated(text: str) -> bool:
-    """Whether an expression of `text` runs to its end without a closing brace."""
-    index = 0
-    while (start := text.find("@{", index)) >= 0:
-        if start > 0 and text[start - 1] == "@":
-            index = start + 2
-            continue
-        end = closing_brace(text, start + 2)
-        if end >= len(text):
-            return True
-        index = end + 1
-    return False
 
 
 def _check_path_reads(operation: Operation, arguments: Mapping[str, Any], settings: tuple[ToolSetting, ...],

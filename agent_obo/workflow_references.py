@@ -30,6 +30,19 @@ LITERAL_ARGUMENT = re.compile(r"\s*'((?:[^']|'')*)'\s*\)")
 FUNCTION_CALL = re.compile(r"(?<!\w)([^\W\d]\w*)\s*\(")
 
 
+def _interpolations(text: str) -> Iterator[tuple[int, int]]:
+    """Where each `@{...}` of one string value is: the index of its '@' and of its closing brace (the text's
+    length when it has none). '@@{' is a literal '@{'."""
+    index = 0
+    while (start := text.find("@{", index)) >= 0:
+        if start > 0 and text[start - 1] == "@":
+            index = start + 2
+            continue
+        end = _closing_brace(text, start + 2)
+        yield start, end
+        index = end + 1
+
+
 def expressions(text: str) -> Iterator[str]:
     """The expression parts of one string value of a workflow file."""
     if text.startswith("@@"):
@@ -37,17 +50,8 @@ def expressions(text: str) -> Iterator[str]:
     elif text.startswith("@") and not text.startswith("@{"):
         yield text[1:]
         return
-    index = 0
-    while True:
-        start = text.find("@{", index)
-        if start < 0:
-            return
-        if start > 0 and text[start - 1] == "@":  # '@@{' is a literal '@{'
-            index = start + 2
-            continue
-        end = closing_brace(text, start + 2)
+    for start, end in _interpolations(text):
         yield text[start + 2:end]
-        index = end + 1
 
 
 def without_expressions(text: str, stand_in: str = "x") -> str:
@@ -56,20 +60,18 @@ def without_expressions(text: str, stand_in: str = "x") -> str:
         return stand_in
     parts: list[str] = []
     index = 0
-    while True:
-        start = text.find("@{", index)
-        if start < 0:
-            return "".join(parts) + text[index:]
-        if start > 0 and text[start - 1] == "@":
-            parts.append(text[index:start + 2])
-            index = start + 2
-            continue
-        end = closing_brace(text, start + 2)
+    for start, end in _interpolations(text):
         parts.append(text[index:start] + stand_in)
         index = end + 1
+    return "".join(parts) + text[index:]
 
 
-def closing_brace(text: str, index: int) -> int:
+def unterminated(text: str) -> bool:
+    """Whether an expression of one string value runs to its end without a closing brace."""
+    return any(end >= len(text) for _, end in _interpolations(text))
+
+
+def _closing_brace(text: str, index: int) -> int:
     quoted = False
     while index < len(text):
         char = text[index]
