@@ -184,7 +184,7 @@ REMOVED_SETTINGS = {
 
 # --- the typed result ---------------------------------------------------------------------------
 # Each field holds the validated setting of its name in camelCase (plan_sku: planSku), or the one its
-# metadata names (_typed builds them so).
+# metadata names (typed builds them so).
 
 SETTING = "setting"
 
@@ -479,14 +479,7 @@ def load_settings(raw_config: Mapping[str, Any], stack: str, secret_keys: Collec
     stack_file = f"Pulumi.{stack}.yaml"
     providers = key_problems(raw_config, problems, PROJECT, {*RULES, *tool_settings}, REMOVED_SETTINGS, stack_file)
 
-    values: dict[str, Any] = {}
-    for key, rule in RULES.items():
-        full = prefix + key
-        if full not in raw_config:
-            problems.items.append(f"{full}: required and not set; set it in {stack_file} "
-                                  f"(`pulumi config set {key} <value>`); {rule.describe()}")
-            continue
-        values[key] = parse_value(key, raw_config[full], rule, problems)
+    values = parse_required(raw_config, RULES, problems, PROJECT, stack_file)
     for key, rule in tool_settings.items():
         full = prefix + key
         values[key] = parse_value(key, raw_config[full], rule, problems) if full in raw_config else ""
@@ -498,6 +491,21 @@ def load_settings(raw_config: Mapping[str, Any], stack: str, secret_keys: Collec
         raise SettingsError(f"stack {stack!r} has invalid settings ({stack_file} over Pulumi.yaml's defaults)",
                             problems.items)
     return _build(values, stack, tuple(tool_settings))
+
+
+def parse_required(raw_config: Mapping[str, Any], rules: Mapping[str, Rule], problems: Problems, project: str,
+                   stack_file: str) -> dict[str, Any]:
+    """Every setting of `rules` (keys `<project>:<name>`), each required (Pulumi.yaml's defaults are merged in
+    before), parsed against its rule."""
+    values: dict[str, Any] = {}
+    for key, rule in rules.items():
+        full = f"{project}:{key}"
+        if full not in raw_config:
+            problems.items.append(f"{full}: required and not set; set it in {stack_file} "
+                                  f"(`pulumi config set {key} <value>`); {rule.describe()}")
+            continue
+        values[key] = parse_value(key, raw_config[full], rule, problems, project)
+    return values
 
 
 def _provider_tenants(providers: Mapping[str, Any], tenant_id: str, problems: Problems) -> None:
@@ -555,15 +563,15 @@ def _cross_field_rules(v: dict[str, Any], problems: Problems) -> None:
 
 
 def _build(v: dict[str, Any], stack: str, tool_settings: tuple[str, ...]) -> Settings:
-    return _typed(
+    return typed(
         Settings, v,
         environment=stack,
         tenant_id=v["tenantId"].lower(),
         network=network_settings(v),
-        model=_typed(ModelSettings, v),
-        sign_in=_typed(SignInSettings, v),
+        model=typed(ModelSettings, v),
+        sign_in=typed(SignInSettings, v),
         tool_settings={key: v[key] for key in tool_settings},
-        audit=_typed(AuditSettings, v),
+        audit=typed(AuditSettings, v),
         raw=dict(v),
     )
 
@@ -571,7 +579,7 @@ def _build(v: dict[str, Any], stack: str, tool_settings: tuple[str, ...]) -> Set
 _Section = TypeVar("_Section", bound="DataclassInstance")
 
 
-def _typed(section: type[_Section], v: Mapping[str, Any], **derived: Any) -> _Section:
+def typed(section: type[_Section], v: Mapping[str, Any], **derived: Any) -> _Section:
     """`section` with `derived` and, in every other field, the setting it reads (see "the typed result")."""
     read = {f.name: v[f.metadata.get(SETTING, _camel_case(f.name))] for f in fields(section) if f.name not in derived}
     return section(**derived, **read)

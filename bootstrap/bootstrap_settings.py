@@ -17,7 +17,7 @@ from typing import Any
 from agent_obo.environments import Environment
 from agent_obo.errors import SettingsError
 from agent_obo.naming import caf_name, storage_account_name
-from agent_obo.settings import GUID, PROJECT, Problems, Rule, key_problems, parse_value
+from agent_obo.settings import PROJECT, Problems, Rule, key_problems, parse_required, typed
 from agent_obo.settings import RULES as PROJECT_RULES
 
 # GitHub owner, repository and environment names as they appear in OpenID Connect subjects;
@@ -33,7 +33,7 @@ RULES: dict[str, Rule] = {
     "owner": PROJECT_RULES["owner"],
     "githubOwner": Rule("string", pattern=_GITHUB_NAME, hint=_GITHUB_WORDS),
     "githubRepository": Rule("string", pattern=_GITHUB_NAME, hint=_GITHUB_WORDS),
-    "stateOperators": Rule("array", pattern=GUID, hint="a list of Entra group object ids (GUIDs), not the nil GUID"),
+    "stateOperators": PROJECT_RULES["allowedGroups"],
     # Azure Storage: blob and container soft delete keep deleted data 1 to 365 days.
     "stateSoftDeleteDays": Rule("integer", minimum=1, maximum=365),
 }
@@ -97,25 +97,10 @@ def load_settings(raw_config: Mapping[str, Any], environments: list[Environment]
     the program validates its own (agent_obo/settings.py): every key nothing reads, every value against its rule."""
     problems = Problems(secret_keys)
     key_problems(raw_config, problems, BOOTSTRAP_PROJECT, RULES, REMOVED_SETTINGS, STACK_FILE)
-    values: dict[str, Any] = {}
-    for key, rule in RULES.items():
-        full = f"{BOOTSTRAP_PROJECT}:{key}"
-        if full not in raw_config:
-            problems.items.append(f"{full}: required and not set; set it in {STACK_FILE} "
-                                  f"(`pulumi config set {key} <value>`); {rule.describe()}")
-            continue
-        values[key] = parse_value(key, raw_config[full], rule, problems, BOOTSTRAP_PROJECT)
+    values = parse_required(raw_config, RULES, problems, BOOTSTRAP_PROJECT, STACK_FILE)
     if problems.items:
         raise BootstrapSettingsError(problems.items)
-    return BootstrapSettings(
-        location=values["location"],
-        owner=values["owner"],
-        github_owner=values["githubOwner"],
-        github_repository=values["githubRepository"],
-        environments=tuple(environments),
-        state_operators=values["stateOperators"],
-        state_soft_delete_days=values["stateSoftDeleteDays"],
-    )
+    return typed(BootstrapSettings, values, environments=tuple(environments))
 
 
 @dataclass(frozen=True)
