@@ -22,15 +22,16 @@ from policy.declared import Declared
 from policy.inventory import DYNAMIC_RESOURCE
 from policy.props import MISSING, UNKNOWN, lookup, props_of
 from policy.resource_types import (
+    APPLICATION_INSIGHTS,
+    FILE_SHARE,
     GENERIC_RESOURCE,
+    LOG_ANALYTICS_WORKSPACE,
     MODEL_ACCOUNT,
     SITE,
     STORAGE_ACCOUNT,
     USER_ASSIGNED_IDENTITY,
 )
 
-APPLICATION_INSIGHTS = "azure-native:applicationinsights:Component"
-FILE_SHARE = "azure-native:storage:FileShare"
 # Values that name a resource: ARM compares ids without regard to case.
 _IDS = frozenset({source.RUNTIME_IDENTITY_ID.key, source.MODEL_RESOURCE_ID.key})
 
@@ -137,6 +138,6 @@ def workspace_ids(resources: list[PolicyResource]) -> Any:
     """The ids of the stack's Log Analytics workspaces, lower case (UNKNOWN until they can be told)."""
     prefix = _group_prefix(_only(resources, SITE))
     names = [_output(props_of(r), "name") for r in resources
-             if r.resource_type == "azure-native:operationalinsights:Workspace"]
+             if r.resource_type == LOG_ANALYTICS_WORKSPACE]
     ids = [_under(prefix, "Microsoft.OperationalInsights/workspaces", name) for name in names]
     return UNKNOWN if UNKNOWN in ids else {i.lower() for i in ids if isinstance(i, str)}

@@ -46,7 +46,10 @@ from policy.declared import Declared
 from policy.define import resource_policy, stack_policy
 from policy.props import MISSING, UNKNOWN, is_known, known_list, lookup, plain, props_of, resource_name
 from policy.resource_types import (
+    ACTION_GROUP,
+    ALERT_RULE,
     APP_SETTINGS_TYPES,
+    APPLICATION_INSIGHTS,
     BLOB_CONTAINER,
     DIAGNOSTIC_SETTING,
     FTP_ALLOWED,
@@ -376,9 +379,6 @@ MODEL_HARDENING = resource_policy(
 
 # --- diagnostics -----------------------------------------------------------------------------------
 
-ACTION_GROUP = "azure-native:monitor:ActionGroup"
-ALERT_RULE = "azure-native:monitor:ScheduledQueryRule"
-APPLICATION_INSIGHTS = "azure-native:applicationinsights:Component"
 # The alerts every stack keeps (monitoring/queries, docs/audit-and-troubleshooting.md): authorization failures and
 # throttling. Dropping one is a reviewed change of the pack, not of the query files alone.
 REQUIRED_ALERTS = ("authorization-failures", "throttling")

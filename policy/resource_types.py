@@ -40,6 +40,10 @@ AUTH_SETTINGS_TYPES = frozenset({
 AUTH_SETTINGS_V1_TYPES = frozenset({"azure-native:web:WebAppAuthSettings", "azure-native:web:WebAppAuthSettingsSlot"})
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 LOG_ANALYTICS_WORKSPACE = "azure-native:operationalinsights:Workspace"
+APPLICATION_INSIGHTS = "azure-native:applicationinsights:Component"
+ACTION_GROUP = "azure-native:monitor:ActionGroup"
+ALERT_RULE = "azure-native:monitor:ScheduledQueryRule"
+FILE_SHARE = "azure-native:storage:FileShare"
 
 # Identity, storage, model, authorization
 USER_ASSIGNED_IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"

@@ -25,10 +25,10 @@ from offline.arm_types import TYPES
 from offline.large_catalog import large_catalog, large_catalog_yaml
 from offline.plan import Plan
 from offline.project_copy import project_copy
-from offline.runner import run_stack, stack_config, stack_file
+from offline.runner import run_stack
 from policy.declared import pack_config_for
 from policy.harness import run_policies
-from tests.helpers import load_stack_settings
+from tests.helpers import settings_of as stack_settings
 
 # Each registered type: the input that names it in Azure and the naming rule it falls under. The azure-native
 # types the ARM export knows name themselves as offline/arm_types.py says; the rest are listed here.
@@ -144,14 +144,10 @@ def test_names_fit_with_the_longest_environment():
 
 # --- values that cannot fit stop the program, naming the value and the limit -------------------------
 
-def _dev_settings():
-    return load_stack_settings(stack_config(stack_file("dev").get("config")), "dev")
-
-
 def test_a_name_over_its_type_s_limit_is_refused_naming_value_and_limit():
     names = Names(environment="environmentnamethatistoolong", suffix="abcdef")
     with pytest.raises(SettingsError) as raised:
-        check_azure_limits(names, _dev_settings(), [])
+        check_azure_limits(names, stack_settings("dev"), [])
     message = str(raised.value)
     assert "Azure name storage_account = 'stagentoboenvironmentnamethatistoolongabcdef'" in message
     assert "a storage account name has 3-24" in message

@@ -10,7 +10,7 @@ import zipfile
 from agent_obo.package import FIXED_TIMESTAMP, build_package
 from agent_obo.settings import ModelSettings
 from agent_obo.workflow_files import WORKFLOWS_DIR, render_project
-from tests.helpers import package_files
+from tests.helpers import package_files, workflow
 
 MODEL = ModelSettings(source="create", name="gpt-4.1-mini", version="2025-04-14", deployment_name="agent-model",
                       deployment_sku="GlobalStandard", capacity=10, existing_endpoint="", existing_resource_id="")
@@ -87,8 +87,7 @@ def test_the_workflow_is_a_conversational_agent_on_the_model_connection(plan):
 
 def test_model_fields_come_from_the_stack(plans):
     for plan in plans.values():
-        workflow = json.loads(package_files(plan)["obo-agent/workflow.json"])
-        (agent,) = [a for a in workflow["definition"]["actions"].values() if a["type"] == "Agent"]
+        (agent,) = [a for a in workflow(plan)["definition"]["actions"].values() if a["type"] == "Agent"]
         deployment = plan.one("azure-native:cognitiveservices:Deployment")
         assert agent["inputs"]["parameters"]["deploymentId"] == deployment.input("deploymentName")
         assert agent["inputs"]["parameters"]["agentModelSettings"]["deploymentModelProperties"]["name"] == \
@@ -96,8 +95,7 @@ def test_model_fields_come_from_the_stack(plans):
 
 
 def test_instructions_follow_the_modules_best_practices(plan):
-    workflow = json.loads(package_files(plan)["obo-agent/workflow.json"])
-    (agent,) = [a for a in workflow["definition"]["actions"].values() if a["type"] == "Agent"]
+    (agent,) = [a for a in workflow(plan)["definition"]["actions"].values() if a["type"] == "Agent"]
     (system,) = [m for m in agent["inputs"]["parameters"]["messages"] if m["role"] == "system"]
     text = system["content"].lower()
     assert "permission" in text and "suggest a fix" in text          # clear feedback

@@ -89,9 +89,8 @@ def test_both_stacks_secure_the_conversation_and_every_tool(plan):
 
 def test_a_stack_can_leave_the_conversation_readable_but_never_the_tools():
     result = run_with({"agent-obo:secureAgentRunHistory": False})
-    from tests.helpers import package_files
 
-    document = json.loads(package_files(result.ok())["obo-agent/workflow.json"])
+    document = workflow(result.ok())
     agent, trigger = agent_and_trigger(document)
     assert "runtimeConfiguration" not in agent and "runtimeConfiguration" not in trigger
     for tool in agent["tools"].values():

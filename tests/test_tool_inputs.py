@@ -23,6 +23,7 @@ from tests.helpers import (
     CONTAINER,
     ROLE,
     SITE,
+    agent_tools,
     app_settings,
     assert_catalog_refused,
     load_stack_settings,
@@ -36,12 +37,6 @@ DOCUMENT = read_mapping(CATALOG_PATH, "the tool catalog")
 
 def failed_policies(plan) -> list:
     return [(r.name, r.violations) for r in run_policies(plan) if not r.passed]
-
-
-def agent_tool(plan, name: str) -> dict:
-    workflow = json.loads(package_files(plan)["obo-agent/workflow.json"])
-    (agent,) = [a for a in workflow["definition"]["actions"].values() if a["type"] == "Agent"]
-    return agent["tools"][name]
 
 
 # --- a new tool setting: one edit of the catalog, and its value in the stack file ---------------------------
@@ -69,7 +64,7 @@ def test_a_tool_setting_added_in_the_catalog_alone_reaches_the_site_the_workflow
     assert app_settings(plan)["TOOL_OPERATIONS_PRIORITY"] == "urgent"
     parameters = json.loads(package_files(plan)["parameters.json"])
     assert parameters["operationsPriority"] == {"type": "String", "value": "@appsetting('TOOL_OPERATIONS_PRIORITY')"}
-    (action,) = [a for a in agent_tool(plan, "post_operations_status")["actions"].values()
+    (action,) = [a for a in agent_tools(plan)["post_operations_status"]["actions"].values()
                  if a["type"] == "ApiConnection"]
     assert action["inputs"]["body"]["importance"] == "@parameters('operationsPriority')"
     assert failed_policies(plan) == []  # the pack derives the same app settings from the catalog
