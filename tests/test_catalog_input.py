@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from agent_obo.catalog import CATALOG_PATH, FIELDS, load_catalog, parse_catalog
 from agent_obo.errors import SettingsError
 from agent_obo.yaml_files import read_mapping
-from tests.helpers import run_with_catalog, tool_entry
+from tests.helpers import assert_catalog_refused, run_with_catalog, tool_entry
 
 DOCUMENT = read_mapping(CATALOG_PATH, "the tool catalog")
 TOOLS = [tool["name"] for tool in DOCUMENT["tools"]]
@@ -64,9 +64,7 @@ def test_any_value_in_any_field_is_refused_cleanly_or_accepted(tool, field, valu
        edge=st.sampled_from(["\n", " ", "\t", "\r\n", "\u2028"]))
 def test_a_text_field_with_whitespace_at_the_end_is_refused(tool, field, edge):
     entry = tool_entry(DOCUMENT, tool)
-    with pytest.raises(SettingsError) as raised:
-        parse_catalog(_with(tool, field, entry[field] + edge))
-    assert f".{field} = " in str(raised.value)
+    assert_catalog_refused(_with(tool, field, entry[field] + edge), [f".{field} = "])
 
 
 BAD_FIELDS = {
@@ -153,10 +151,7 @@ EXPRESSIONS_OUTSIDE_THE_OPERATION = {
 @pytest.mark.parametrize("tool, field, value, where", EXPRESSIONS_OUTSIDE_THE_OPERATION.values(),
                          ids=list(EXPRESSIONS_OUTSIDE_THE_OPERATION))
 def test_a_workflow_expression_outside_the_operation_is_refused(tool, field, value, where):
-    with pytest.raises(SettingsError) as raised:
-        parse_catalog(_with(tool, field, value))
-    message = str(raised.value)
-    assert where in message and "a workflow expression" in message, message
+    assert_catalog_refused(_with(tool, field, value), [where, "a workflow expression"])
 
 
 @pytest.mark.parametrize("text", ["Gets the signed-in user's own profile, mail to ops@contoso.com, read with the "
@@ -172,16 +167,13 @@ def test_an_at_sign_that_is_no_expression_stays_allowed(text):
 # a pattern that only compiles inside the wrapper would step out of it.
 @pytest.mark.parametrize("pattern", ["[a-z]+)|(.*", "x)|(?s:.*", "[0-9]+)(?:"])
 def test_a_setting_pattern_cannot_step_out_of_the_checks_around_it(pattern):
-    with pytest.raises(SettingsError) as raised:
-        parse_catalog(_with("post_operations_status", "settings.operationsTeamId.pattern", pattern))
-    assert f"settings.operationsTeamId.pattern = {json.dumps(pattern)}: not a regular expression" in str(raised.value)
+    assert_catalog_refused(_with("post_operations_status", "settings.operationsTeamId.pattern", pattern),
+                           [f"settings.operationsTeamId.pattern = {json.dumps(pattern)}: not a regular expression"])
 
 
 @pytest.mark.parametrize("tool, field, value, words", BAD_FIELDS.values(), ids=list(BAD_FIELDS))
 def test_bad_fields_are_refused_naming_the_tool_and_value(tool, field, value, words):
-    with pytest.raises(SettingsError) as raised:
-        parse_catalog(_with(tool, field, value))
-    assert words in str(raised.value), raised.value
+    assert_catalog_refused(_with(tool, field, value), [words])
 
 
 def test_an_unknown_field_names_the_fields_a_tool_may_have():
@@ -246,9 +238,7 @@ OPERATIONS_REFUSED = {
 
 @pytest.mark.parametrize("tool, field, value, words", OPERATIONS_REFUSED.values(), ids=list(OPERATIONS_REFUSED))
 def test_an_operation_reads_only_what_it_declares_on_the_path_written(tool, field, value, words):
-    with pytest.raises(SettingsError) as raised:
-        parse_catalog(_with(tool, field, value))
-    assert f"tool {tool!r}.operation" in str(raised.value) and words in str(raised.value), raised.value
+    assert_catalog_refused(_with(tool, field, value), [f"tool {tool!r}.operation", words])
 
 
 @pytest.mark.parametrize("path", ["/v3/Mail/@{encodeUriComponent(agentParameters('days'))}",
@@ -308,10 +298,9 @@ def test_make_plan_with_another_catalog_refuses_an_unreadable_file_without_a_tra
     ("get_ownevents", "ownevents"), ("my_runbook", "my"), ("get_my2_files", "my2"),
 ])
 def test_a_name_saying_my_data_is_refused_on_shared_data(name, word):
-    with pytest.raises(SettingsError) as raised:
-        parse_catalog(_with("get_shared_runbook", "name", name))
-    assert f"tool {name!r}.data = \"shared\": the name {name!r} says the signed-in user's own data ({word!r}); " \
-           "allowed: user, or rename it" in str(raised.value), raised.value
+    assert_catalog_refused(_with("get_shared_runbook", "name", name), [
+        f"tool {name!r}.data = \"shared\": the name {name!r} says the signed-in user's own data ({word!r}); "
+        "allowed: user, or rename it"])
 
 
 @pytest.mark.parametrize("name", ["get_mysql_status", "list_myths", "get_mystery_runbook", "get_runbook_owner",
@@ -350,6 +339,4 @@ def _setting_in_another_case(name: str):
 def test_names_that_differ_only_in_case_are_refused(mutate, words):
     document = copy.deepcopy(DOCUMENT)
     mutate(document)
-    with pytest.raises(SettingsError) as raised:
-        parse_catalog(document)
-    assert words in str(raised.value) and "do not tell them apart" in str(raised.value), raised.value
+    assert_catalog_refused(document, [words, "do not tell them apart"])
