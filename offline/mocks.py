@@ -67,6 +67,11 @@ def stable_uuid(*parts: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "agent-obo-mock:" + "/".join(parts)))
 
 
+def _arm_id(type_token: str, inputs: dict[str, Any], scope: str | None = None) -> str:
+    """The ARM id of a resource of `type_token` (offline/arm_types.py), in its resource group unless `scope` says."""
+    return TYPES[type_token].resource_id(scope if scope is not None else _rg_scope(inputs), inputs)
+
+
 def _rg_scope(inputs: dict[str, Any]) -> str:
     return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{inputs.get('resourceGroupName')}"
 
@@ -97,8 +102,7 @@ class AzureMocks(pulumi.runtime.Mocks):
             "name": inputs["resourceGroupName"]}
 
     def _azure_native_managedidentity_UserAssignedIdentity(self, name, inputs):
-        resource_id = (f"{_rg_scope(inputs)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/"
-                       f"{inputs['resourceName']}")
+        resource_id = _arm_id("azure-native:managedidentity:UserAssignedIdentity", inputs)
         return resource_id, {"name": inputs["resourceName"], "principalId": stable_uuid(resource_id, "principal"),
                              "clientId": stable_uuid(resource_id, "client"), "tenantId": TENANT_ID}
 
@@ -106,15 +110,15 @@ class AzureMocks(pulumi.runtime.Mocks):
         account = inputs["accountName"]
         endpoints = {kind: f"https://{account}.{kind}.core.windows.net/"
                      for kind in ("blob", "queue", "table", "file", "dfs", "web")}
-        resource_id = f"{_rg_scope(inputs)}/providers/Microsoft.Storage/storageAccounts/{account}"
+        resource_id = _arm_id("azure-native:storage:StorageAccount", inputs)
         return resource_id, {"name": account, "primaryEndpoints": endpoints}
 
     def _azure_native_authorization_ManagementLockByScope(self, name, inputs):
-        return f"{inputs['scope']}/providers/Microsoft.Authorization/locks/{inputs['lockName']}", {
+        return _arm_id("azure-native:authorization:ManagementLockByScope", inputs, scope=inputs["scope"]), {
             "name": inputs["lockName"]}
 
     def _azure_native_applicationinsights_Component(self, name, inputs):
-        resource_id = f"{_rg_scope(inputs)}/providers/Microsoft.Insights/components/{inputs['resourceName']}"
+        resource_id = _arm_id("azure-native:applicationinsights:Component", inputs)
         key = stable_uuid(resource_id, "ikey")
         return resource_id, {
             "name": inputs["resourceName"],
@@ -125,7 +129,7 @@ class AzureMocks(pulumi.runtime.Mocks):
 
     def _azure_native_web_WebApp(self, name, inputs):
         site = inputs["name"]
-        resource_id = f"{_rg_scope(inputs)}/providers/Microsoft.Web/sites/{site}"
+        resource_id = _arm_id("azure-native:web:WebApp", inputs)
         # A unique default host name, as App Service now gives new sites: nothing may assume
         # <name>.azurewebsites.net.
         host = f"{site}-{stable_uuid(resource_id)[:8]}.{inputs.get('location')}-01.azurewebsites.net"
@@ -142,7 +146,7 @@ class AzureMocks(pulumi.runtime.Mocks):
         account = inputs["accountName"]
         properties = dict(inputs.get("properties") or {})
         properties["endpoint"] = f"https://{properties.get('customSubDomainName', account)}.openai.azure.com/"
-        resource_id = f"{_rg_scope(inputs)}/providers/Microsoft.CognitiveServices/accounts/{account}"
+        resource_id = _arm_id("azure-native:cognitiveservices:Account", inputs)
         return resource_id, {"name": account, "properties": properties}
 
     def _azure_native_authorization_RoleAssignment(self, name, inputs):
