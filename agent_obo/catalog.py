@@ -35,7 +35,15 @@ from agent_obo.json_schema import Failure, Schema, shown
 from agent_obo.path_segments import SAFE_VALUE_WORDS, argument_problem, named, path_read, pattern_problem, safe_value
 from agent_obo.settings import REMOVED_SETTINGS, RULES
 from agent_obo.tool_inputs import HOST_CONTAINER_PREFIXES, READ, RESERVED_CONTAINERS, StorageAccess, ToolSetting
-from agent_obo.workflow_references import calls, expressions, references, strings, unterminated, without_expressions
+from agent_obo.workflow_references import (
+    calls,
+    expressions,
+    has_expression,
+    references,
+    strings,
+    unterminated,
+    without_expressions,
+)
 from agent_obo.write_guard import WriteGuard, check_write_guard, needs_guard, write_guard_from
 from agent_obo.yaml_files import PROJECT_DIR, display_path, parse_mapping, read_text
 
@@ -380,7 +388,7 @@ def _check_operation_text(operation: Operation, label: str, problems: list[str])
                             "parameters() and functions of their arguments alone, such as utcNow(), addDays(), "
                             "concat() or encodeUriComponent() (agent_obo/catalog.py OPERATION_FUNCTIONS)")
     for where, text in parts:
-        if where.endswith(" key") and next(expressions(text), None) is not None:
+        if where.endswith(" key") and has_expression(text):
             problems.append(f"{label}.operation.{where} = {shown(text)}: a workflow expression as a name; the model "
                             "would choose which query parameter or body field the tool sets; allowed: plain names")
         if unterminated(text):
@@ -467,7 +475,7 @@ LITERAL_FIELDS = ("description", "arguments", "write_guard")
 def _check_literal_text(entry: Mapping[str, Any], label: str, problems: list[str]) -> None:
     for field_name in LITERAL_FIELDS:
         for where, text in _texts(entry.get(field_name), field_name):
-            if next(expressions(text), None) is not None:
+            if has_expression(text):
                 problems.append(f"{label}.{where} = {shown(text)}: a workflow expression (a value starting with '@', "
                                 "or '@{' in text), which the runtime would evaluate into what the model reads; "
                                 "allowed: plain text ('@' elsewhere is fine); values are read in operation only")

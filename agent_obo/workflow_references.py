@@ -119,6 +119,22 @@ def located_strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
             yield from located_strings(item, f"{path}[{index}]")
 
 
+def located_keys(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every mapping key in a JSON-like value, at any depth, with the place of its mapping (`a.b[0]`)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield path, str(key)
+            yield from located_keys(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from located_keys(item, f"{path}[{index}]")
+
+
+def has_expression(text: str) -> bool:
+    """Whether a string value holds a workflow expression (`@...` or `@{...}`) the runtime would evaluate."""
+    return next(expressions(text), None) is not None
+
+
 def strings(value: Any) -> list[str]:
     """Every string in a JSON-like value (a workflow document, a catalog operation), at any depth."""
     return [text for _, text in located_strings(value)]

@@ -19,7 +19,7 @@ from typing import Any
 from agent_obo.errors import SettingsError
 from agent_obo.health_workflow import WORKFLOW_SCHEMA
 from agent_obo.json_schema import Failure, Schema, shown
-from agent_obo.workflow_references import calls, expressions, located_strings
+from agent_obo.workflow_references import calls, expressions, has_expression, located_keys, located_strings
 
 # The extension bundle of Logic Apps Standard (learn.microsoft.com/azure/logic-apps/edit-app-settings-host-settings,
 # "host.json"); Functions' own bundle lacks the workflow runtime.
@@ -156,19 +156,9 @@ def _problem(file: str, failure: Failure) -> str:
     return failure.problem(where, unknown="not allowed here")
 
 
-def _keys(value: Any, path: str = "") -> list[tuple[str, str]]:
-    """(where, key) for every mapping key in a JSON-like value, at any depth."""
-    if isinstance(value, Mapping):
-        return [found for key, item in value.items()
-                for found in [(path, str(key)), *_keys(item, f"{path}.{key}" if path else str(key))]]
-    if isinstance(value, list):
-        return [found for index, item in enumerate(value) for found in _keys(item, f"{path}[{index}]")]
-    return []
-
-
 def _expression_problems(file: str, document: Any) -> list[str]:
     problems = [f"workflows/{file} {path or '(top)'} key {shown(key)}: a workflow expression as a name; allowed: "
-                "plain names" for path, key in _keys(document) if next(expressions(key), None) is not None]
+                "plain names" for path, key in located_keys(document) if has_expression(key)]
     for path, text in located_strings(document):
         called = sorted({function for expression in expressions(text) for function, _ in calls(expression)}
                         - HAND_WRITTEN_FUNCTIONS)

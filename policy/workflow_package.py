@@ -29,7 +29,7 @@ from agent_obo.app_settings import (
 )
 from agent_obo.health_workflow import HEALTH_WORKFLOW, HOST_SETTING, health_workflow
 from agent_obo.tool_inputs import parameters_json
-from agent_obo.workflow_references import expressions, strings
+from agent_obo.workflow_references import has_expression, strings
 from agent_obo.workflow_tools import SECURED, workflow_tools
 from policy.checks import Check
 from policy.declared import Declared
@@ -155,7 +155,7 @@ def _check_parameters(check: Check, parameters: Any, stack: Declared) -> None:
     derived = parameters_json(stack.catalog)
     differing = sorted(name for name in derived if parameters.get(name) != derived[name])
     computed = sorted(name for name, parameter in parameters.items() if name not in derived
-                      and any(next(expressions(text), None) is not None for text in strings(parameter)))
+                      and any(has_expression(text) for text in strings(parameter)))
     if differing or computed:
         check.fail("parameters.json differs from what the catalog derives ("
                    + "; ".join(([f"the tools' parameters {differing} read other values"] if differing else [])
